@@ -1,0 +1,87 @@
+/**
+ * The control-plane client: one preconfigured transport over the caller's `HttpClient`, with the
+ * base URL, authentication and `X-Daytona-*` headers, a per-request timeout, the retry policy and
+ * the mapping of Daytona's error bodies into the typed error family.
+ *
+ * Replace its layer to fake the control plane in tests.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Schema from "effect/Schema"
+import { DaytonaConfig, type Service as ConfigService } from "./DaytonaConfig.js"
+import type { ApiError, StatusError } from "./DaytonaError.js"
+import * as Transport from "./internal/transport.js"
+
+/**
+ * Per-request options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendOptions = Transport.SendOptions
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly config: ConfigService
+  /** Sends a request whose URL is relative to the API base URL; any non-2xx becomes a typed error. */
+  readonly send: (
+    request: HttpClientRequest.HttpClientRequest,
+    options?: SendOptions
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError | StatusError>
+  /** Sends a request and decodes its JSON answer. */
+  readonly json: <A, I>(
+    request: HttpClientRequest.HttpClientRequest,
+    schema: Schema.Schema<A, I>,
+    options?: SendOptions
+  ) => Effect.Effect<A, ApiError | StatusError>
+  /** Sends a request and ignores its body. */
+  readonly discard: (
+    request: HttpClientRequest.HttpClientRequest,
+    options?: SendOptions
+  ) => Effect.Effect<void, ApiError | StatusError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class DaytonaClient extends Context.Tag("@effect-daytona/sdk/DaytonaClient")<DaytonaClient, Service>() {}
+
+/**
+ * Builds the client from the configuration and an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, HttpClient.HttpClient | DaytonaConfig> = Effect.gen(function* () {
+  const config = yield* DaytonaConfig
+  const client = yield* HttpClient.HttpClient
+  const transport = Transport.make(client, config, "control-plane")
+  const secrets = Transport.secretsOf(config)
+  const send: Service["send"] = (request, options) =>
+    transport.send(HttpClientRequest.prependUrl(request, config.apiUrl), options)
+  return {
+    config,
+    send,
+    json: (request, schema, options) => Effect.flatMap(send(request, options), Transport.decodeJson(schema, secrets)),
+    discard: (request, options) => Effect.flatMap(send(request, options), Transport.discardBody)
+  }
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<DaytonaClient, never, HttpClient.HttpClient | DaytonaConfig> = Layer.effect(
+  DaytonaClient,
+  make
+)

@@ -1,0 +1,178 @@
+/**
+ * Schemas of the sandbox objects the control plane returns: the full sandbox, the lighter list
+ * item, and both list envelopes.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { BackupState, GpuType, SandboxClass, SandboxDesiredState, SandboxState } from "./SandboxState.js"
+
+const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+
+/**
+ * A string-to-string map, as used for labels and environment variables.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+
+/**
+ * A volume mounted into a sandbox. `volumeId` accepts a volume's id or name on create.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SandboxVolume = Schema.Struct({
+  volumeId: Schema.String,
+  mountPath: Schema.String,
+  subpath: optional(Schema.String)
+}).annotations({ identifier: "SandboxVolume" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SandboxVolume = typeof SandboxVolume.Type
+
+/**
+ * How a sandbox created from a declarative image was built.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BuildInfo = Schema.Struct({
+  dockerfileContent: optional(Schema.String),
+  contextHashes: optional(Schema.Array(Schema.String)),
+  createdAt: Schema.String,
+  updatedAt: Schema.String,
+  snapshotRef: Schema.String
+}).annotations({ identifier: "BuildInfo" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type BuildInfo = typeof BuildInfo.Type
+
+const commonFields = {
+  id: Schema.String,
+  organizationId: Schema.String,
+  name: Schema.String,
+  snapshot: optional(Schema.String),
+  user: Schema.String,
+  labels: StringMap,
+  public: Schema.Boolean,
+  target: Schema.String,
+  cpu: Schema.Number,
+  gpu: Schema.Number,
+  gpuType: optional(GpuType),
+  memory: Schema.Number,
+  disk: Schema.Number,
+  state: optional(SandboxState),
+  desiredState: optional(SandboxDesiredState),
+  errorReason: optional(Schema.String),
+  recoverable: optional(Schema.Boolean),
+  backupState: optional(BackupState),
+  autoStopInterval: optional(Schema.Number),
+  autoArchiveInterval: optional(Schema.Number),
+  autoDeleteInterval: optional(Schema.Number),
+  createdAt: optional(Schema.String),
+  updatedAt: optional(Schema.String),
+  lastActivityAt: optional(Schema.String),
+  sandboxClass: optional(SandboxClass),
+  daemonVersion: optional(Schema.String),
+  runnerId: optional(Schema.String),
+  toolboxProxyUrl: Schema.String
+}
+
+/**
+ * A sandbox as `GET /sandbox/{id}` and the lifecycle calls return it.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SandboxDto = Schema.Struct({
+  ...commonFields,
+  env: StringMap,
+  networkBlockAll: Schema.Boolean,
+  networkAllowList: optional(Schema.String),
+  domainAllowList: optional(Schema.String),
+  backupCreatedAt: optional(Schema.String),
+  volumes: optional(Schema.Array(SandboxVolume)),
+  buildInfo: optional(BuildInfo),
+  linkedSandboxId: optional(Schema.String)
+}).annotations({ identifier: "Sandbox" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SandboxDto = typeof SandboxDto.Type
+
+/**
+ * A sandbox as the cursor-paginated list returns it: no `env`, network settings, volumes or build
+ * information.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SandboxListItem = Schema.Struct(commonFields).annotations({ identifier: "SandboxListItem" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SandboxListItem = typeof SandboxListItem.Type
+
+/**
+ * One page of `GET /sandbox`. `nextCursor` is `null` on the last page.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ListSandboxesResponse = Schema.Struct({
+  items: Schema.Array(SandboxListItem),
+  nextCursor: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "ListSandboxesResponse" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ListSandboxesResponse = typeof ListSandboxesResponse.Type
+
+/**
+ * One page of the deprecated page-based `GET /sandbox/paginated`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PaginatedSandboxes = Schema.Struct({
+  items: Schema.Array(SandboxDto),
+  total: Schema.Number,
+  page: Schema.Number,
+  totalPages: Schema.Number
+}).annotations({ identifier: "PaginatedSandboxes" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type PaginatedSandboxes = typeof PaginatedSandboxes.Type
+
+/**
+ * The body of `PUT /sandbox/{id}/labels` (and, per the spec, its response).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SandboxLabels = Schema.Struct({ labels: StringMap }).annotations({ identifier: "SandboxLabels" })
+
+/**
+ * The answer of `GET /sandbox/{id}/toolbox-proxy-url`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ToolboxProxyUrl = Schema.Struct({ url: Schema.String }).annotations({ identifier: "ToolboxProxyUrl" })

@@ -1,0 +1,373 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as DaytonaConfig from "../DaytonaConfig.js"
+import {
+  type ApiError,
+  AuthenticationError,
+  AuthorizationError,
+  CommandTimeoutError,
+  ConflictError,
+  NotFoundError,
+  RateLimitedError,
+  RequestTimeoutError,
+  type StatusError,
+  TransportError,
+  UnexpectedResponseError,
+  ValidationError
+} from "../DaytonaError.js"
+import type { RetryableFailure } from "../RetryPolicy.js"
+import { sdkVersion, targetProtocolVersion } from "./version.js"
+
+/** @internal */
+export interface SendOptions {
+  /** Whether replaying the request is harmless. Defaults to true for GET, HEAD, PUT, DELETE, OPTIONS. */
+  readonly idempotent?: boolean | undefined
+  /** Overrides the configured request timeout for this request. */
+  readonly timeout?: Duration.Duration | undefined
+  /** Set to false for bodies that cannot be re-read (one-shot streams). */
+  readonly retry?: boolean | undefined
+}
+
+/** @internal */
+export type SendError = ApiError | StatusError
+
+/** @internal */
+export interface Transport {
+  readonly send: (
+    request: HttpClientRequest.HttpClientRequest,
+    options?: SendOptions
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, SendError>
+}
+
+/** @internal */
+export type Side = "control-plane" | "toolbox"
+
+const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+const retryableStatuses: ReadonlySet<number> = new Set([408, 429, 502, 503, 504])
+const connectPhaseCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+const excerptLength = 1024
+
+/** Walks an error's cause chain for a Node or undici error code. */
+const errorCodes = (error: unknown): ReadonlyArray<string> => {
+  const codes: Array<string> = []
+  const seen = new Set<unknown>()
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 8 || !Predicate.isObject(value) || seen.has(value)) return
+    seen.add(value)
+    if (Predicate.hasProperty(value, "code") && typeof value.code === "string") codes.push(value.code)
+    if (Predicate.hasProperty(value, "cause")) visit(value.cause, depth + 1)
+    if (Predicate.hasProperty(value, "errors") && Array.isArray(value.errors)) {
+      for (const inner of value.errors) visit(inner, depth + 1)
+    }
+  }
+  visit(error, 0)
+  return codes
+}
+
+/** @internal */
+export const neverReachedServer = (cause: unknown): boolean => errorCodes(cause).some((code) => connectPhaseCodes.has(code))
+
+const pathOf = (url: string): string => {
+  try {
+    return new URL(url).pathname
+  } catch {
+    return url.split("?")[0] ?? url
+  }
+}
+
+/** @internal */
+export const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
+  secrets.reduce((acc, secret) => (secret.length >= 4 ? acc.split(secret).join("<redacted>") : acc), text)
+
+const parseRetryAfter = (value: string | undefined, now: number): Duration.Duration | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Duration.seconds(Number(trimmed))
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
+}
+
+/** The longest pause among `Retry-After` and every `Retry-After-<throttler>` header. @internal */
+export const retryAfterOf = (headers: Readonly<Record<string, string>>, now: number): Duration.Duration | undefined => {
+  let longest: Duration.Duration | undefined
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase()
+    if (lower !== "retry-after" && !lower.startsWith("retry-after-")) continue
+    const parsed = parseRetryAfter(value, now)
+    if (parsed !== undefined && (longest === undefined || Duration.greaterThan(parsed, longest))) longest = parsed
+  }
+  return longest
+}
+
+interface ParsedBody {
+  readonly message: string | undefined
+  readonly errorCode: string | undefined
+}
+
+const parseErrorBody = (text: string): ParsedBody => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return { message: undefined, errorCode: undefined }
+  }
+  if (!Predicate.isRecord(json)) return { message: undefined, errorCode: undefined }
+  const raw = json.message
+  const message =
+    typeof raw === "string"
+      ? raw
+      : Array.isArray(raw)
+        ? raw.filter(Predicate.isString).join(", ")
+        : typeof json.error === "string"
+          ? json.error
+          : undefined
+  const errorCode = [json.code, json.error_code, json.error].find(Predicate.isString)
+  return { message, errorCode }
+}
+
+/** Maps a non-2xx response into the typed family. @internal */
+export const errorFromResponse = (options: {
+  readonly side: Side
+  readonly status: number
+  readonly method: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly bodyText: string
+  readonly retryAfter: Duration.Duration | undefined
+  readonly secrets: ReadonlyArray<string>
+}): SendError => {
+  const text = scrub(options.bodyText, options.secrets)
+  const parsed = parseErrorBody(text)
+  const requestId = options.headers["x-request-id"]
+  const message = `${options.method} ${options.path} → ${options.status}: ${parsed.message ?? (text.trim() === "" ? "no error message" : text.slice(0, 200))}`
+  const fields = {
+    message,
+    status: options.status,
+    method: options.method,
+    path: options.path,
+    ...(parsed.errorCode === undefined ? {} : { errorCode: parsed.errorCode }),
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(text === "" ? {} : { body: text.slice(0, excerptLength) })
+  }
+  switch (options.status) {
+    case 400:
+    case 422:
+      return new ValidationError(fields)
+    case 401:
+      return new AuthenticationError(fields)
+    case 403:
+      return new AuthorizationError(fields)
+    case 404:
+      return new NotFoundError(fields)
+    case 408:
+      return options.side === "toolbox" || parsed.errorCode === "REQUEST_TIMEOUT"
+        ? new CommandTimeoutError(fields)
+        : new UnexpectedResponseError({ ...fields, reason: "Status" })
+    case 409:
+      return new ConflictError(fields)
+    case 429:
+      return new RateLimitedError({
+        ...fields,
+        ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter })
+      })
+    default:
+      return new UnexpectedResponseError({ ...fields, reason: "Status" })
+  }
+}
+
+interface AttemptFailure extends RetryableFailure {
+  readonly failure: SendError
+  readonly retryable: boolean
+}
+
+const transportError = (error: HttpClientError.RequestError, method: string, path: string): TransportError => {
+  const reason = error.reason === "Transport" ? "Connection" : error.reason
+  return new TransportError({
+    reason,
+    method,
+    path,
+    sent: reason === "Connection" ? !neverReachedServer(error.cause) : false,
+    description: error.description ?? (error.cause instanceof Error ? error.cause.message : "request failed"),
+    cause: error.cause
+  })
+}
+
+/** The headers every request carries. @internal */
+export const defaultHeaders = (config: DaytonaConfig.Service): Record<string, string> => ({
+  "x-daytona-source": "effect-daytona",
+  "x-daytona-sdk-version": targetProtocolVersion,
+  "user-agent": `effect-daytona/${sdkVersion}`,
+  ...(config.credentials._tag === "Jwt" ? { "x-daytona-organization-id": config.credentials.organizationId } : {})
+})
+
+/** The secrets that must never appear in an error. @internal */
+export const secretsOf = (config: DaytonaConfig.Service): ReadonlyArray<string> => [
+  Redacted.value(config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token)
+]
+
+/** @internal */
+export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Service, side: Side): Transport => {
+  const secrets = secretsOf(config)
+  const headers = defaultHeaders(config)
+  const token = config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token
+  const schedule = Schedule.intersect(config.retryPolicy, Schedule.identity<RetryableFailure>()).pipe(
+    Schedule.modifyDelay(([, failure], delay) =>
+      failure.retryAfter !== undefined && Duration.greaterThan(failure.retryAfter, delay) ? failure.retryAfter : delay
+    )
+  )
+
+  const send = (
+    input: HttpClientRequest.HttpClientRequest,
+    options: SendOptions = {}
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, SendError> =>
+    Effect.gen(function* () {
+      const request = input.pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bearerToken(token))
+      const method = request.method
+      const path = pathOf(request.url)
+      const timeout = options.timeout ?? config.requestTimeout
+      const idempotent = options.idempotent ?? idempotentMethods.has(method)
+      const attempts = yield* Ref.make(0)
+
+      const classify = (failure: SendError, retryAfter: Duration.Duration | undefined, attempt: number) => {
+        const status =
+          "status" in failure && typeof failure.status === "number" && failure._tag !== "CommandTimeoutError"
+            ? failure.status
+            : undefined
+        const transient =
+          failure._tag === "RequestTimeoutError" ||
+          (failure._tag === "TransportError" && failure.reason === "Connection") ||
+          (status !== undefined && retryableStatuses.has(status))
+        const sent = failure._tag === "TransportError" ? failure.sent : true
+        const replayable = idempotent || !sent || status === 429
+        const withinPatience = retryAfter === undefined || Duration.lessThanOrEqualTo(retryAfter, config.maxRetryAfter)
+        return {
+          failure,
+          error: failure as ApiError,
+          attempt,
+          retryAfter,
+          retryable: options.retry !== false && transient && replayable && withinPatience
+        } satisfies AttemptFailure
+      }
+
+      const attempt = Effect.gen(function* () {
+        const n = yield* Ref.updateAndGet(attempts, (k) => k + 1)
+        const response = yield* client.execute(request).pipe(
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () => classify(new RequestTimeoutError({ method, path, timeout }), undefined, n)
+          }),
+          Effect.catchTag("RequestError", (error) =>
+            Effect.fail(classify(transportError(error, method, path), undefined, n))
+          ),
+          Effect.catchTag("ResponseError", (error) =>
+            Effect.fail(
+              classify(
+                new TransportError({
+                  reason: "Body",
+                  method,
+                  path,
+                  sent: true,
+                  description: error.description ?? "could not read the response",
+                  cause: error.cause
+                }),
+                undefined,
+                n
+              )
+            )
+          )
+        )
+        if (response.status >= 200 && response.status < 300) return response
+        const bodyText = yield* response.text.pipe(
+          Effect.timeout(timeout),
+          Effect.orElseSucceed(() => "")
+        )
+        const now = yield* Clock.currentTimeMillis
+        const retryAfter = retryAfterOf(response.headers, now)
+        return yield* Effect.fail(
+          classify(
+            errorFromResponse({
+              side,
+              status: response.status,
+              method,
+              path,
+              headers: response.headers,
+              bodyText,
+              retryAfter,
+              secrets
+            }),
+            retryAfter,
+            n
+          )
+        )
+      })
+
+      return yield* attempt.pipe(
+        Effect.retry({ schedule, while: (failure) => failure.retryable }),
+        Effect.mapError((failure) => failure.failure)
+      )
+    })
+
+  return { send }
+}
+
+/** Reads a JSON body and decodes it; a body that does not match becomes `UnexpectedResponseError`. @internal */
+export const decodeJson =
+  <A, I>(schema: Schema.Schema<A, I>, secrets: ReadonlyArray<string> = []) =>
+  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, UnexpectedResponseError | TransportError> => {
+    const method = response.request.method
+    const path = pathOf(response.request.url)
+    return response.text.pipe(
+      Effect.mapError(
+        (error) =>
+          new TransportError({
+            reason: "Body",
+            method,
+            path,
+            sent: true,
+            description: error.description ?? "could not read the response body",
+            cause: error.cause
+          })
+      ),
+      Effect.flatMap((text) =>
+        Effect.try(() => JSON.parse(text) as unknown).pipe(
+          Effect.flatMap(Schema.decodeUnknown(schema)),
+          Effect.mapError((error) => {
+            const excerpt = scrub(text, secrets).slice(0, excerptLength)
+            const detail = ParseResult.isParseError(error)
+              ? ParseResult.TreeFormatter.formatErrorSync(error)
+              : "the body is not JSON"
+            return new UnexpectedResponseError({
+              reason: "InvalidBody",
+              status: response.status,
+              method,
+              path,
+              message: `${method} ${path} → ${response.status}: the response does not match the contract: ${detail}`,
+              ...(excerpt === "" ? {} : { body: excerpt })
+            })
+          })
+        )
+      )
+    )
+  }
+
+/** Drains a response whose body the caller does not need. @internal */
+export const discardBody = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  Effect.ignore(response.text)
