@@ -61,8 +61,8 @@ export const defaultSchedule: Schedule.Schedule<unknown> = Schedule.spaced("100 
 
 /**
  * Runs `self`, then again after each pause of `schedule` (default {@link defaultSchedule}), until
- * `decide` says `Done` or `Fail`. A schedule that ends leaves the wait polling at its last pace;
- * bound the wait with {@link withDeadline}.
+ * `decide` says `Done` or `Fail`. When the schedule ends, polling goes on once a second; bound
+ * the wait with {@link withDeadline}.
  *
  * @since 0.1.0
  * @category combinators
@@ -242,45 +242,49 @@ export const untilNotIn =
         : done(sandbox)
 
 /**
- * Remembers the last state an operation saw, so that its deadline can report it.
+ * Remembers the last sandbox an operation saw, so that its deadline can report its id and state.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Tracker {
-  readonly observe: <S extends { readonly state?: SandboxState | undefined }>(sandbox: S) => Effect.Effect<S>
-  readonly lastState: Effect.Effect<SandboxState | undefined>
-  /** The error the deadline raises: a `WaitTimeoutError` carrying the last state seen. */
+  readonly observe: <S extends { readonly id: string; readonly state?: SandboxState | undefined }>(
+    sandbox: S
+  ) => Effect.Effect<S>
+  readonly last: Effect.Effect<{ readonly id: string; readonly state: SandboxState | undefined } | undefined>
+  /** The error the deadline raises: a `WaitTimeoutError` carrying the last id and state seen. */
   readonly timeoutError: (options: {
     readonly operation: string
-    readonly resourceId?: string | undefined
     readonly awaited: string
     readonly timeout: Duration.Duration
   }) => Effect.Effect<WaitTimeoutError>
 }
 
 /**
- * Makes a {@link Tracker}.
+ * Makes a {@link Tracker}, optionally knowing the resource's id from the start.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const tracker: Effect.Effect<Tracker> = Effect.map(
-  Ref.make<SandboxState | undefined>(undefined),
-  (ref): Tracker => ({
-    observe: (sandbox) => Effect.as(Ref.set(ref, sandbox.state), sandbox),
-    lastState: Ref.get(ref),
-    timeoutError: (options) =>
-      Effect.map(
-        Ref.get(ref),
-        (lastState) =>
-          new WaitTimeoutError({
-            operation: options.operation,
-            awaited: options.awaited,
-            timeout: options.timeout,
-            ...(options.resourceId === undefined ? {} : { resourceId: options.resourceId }),
-            ...(lastState === undefined ? {} : { lastState })
-          })
-      )
-  })
-)
+export const tracker = (resourceId?: string): Effect.Effect<Tracker> =>
+  Effect.map(
+    Ref.make<{ readonly id: string; readonly state: SandboxState | undefined } | undefined>(
+      resourceId === undefined ? undefined : { id: resourceId, state: undefined }
+    ),
+    (ref): Tracker => ({
+      observe: (sandbox) => Effect.as(Ref.set(ref, { id: sandbox.id, state: sandbox.state }), sandbox),
+      last: Ref.get(ref),
+      timeoutError: (options) =>
+        Effect.map(
+          Ref.get(ref),
+          (last) =>
+            new WaitTimeoutError({
+              operation: options.operation,
+              awaited: options.awaited,
+              timeout: options.timeout,
+              ...(last === undefined ? {} : { resourceId: last.id }),
+              ...(last?.state === undefined ? {} : { lastState: last.state })
+            })
+        )
+    })
+  )

@@ -1,0 +1,546 @@
+/**
+ * The Daytona service: create, find, list and delete sandboxes.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Chunk from "effect/Chunk"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Routes from "./ControlPlaneRoutes.js"
+import type { CreateSandbox, Resources } from "./CreateSandbox.js"
+import * as DaytonaClient from "./DaytonaClient.js"
+import * as DaytonaConfig from "./DaytonaConfig.js"
+import {
+  type ApiError,
+  type ConflictError,
+  type MissingCredentialsError,
+  type NotFoundError,
+  type SandboxFailedError,
+  ValidationError,
+  type WaitTimeoutError
+} from "./DaytonaError.js"
+import { expectStatus } from "./internal/expect.js"
+import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, type SandboxVolume } from "./SandboxDto.js"
+import * as Sandbox from "./Sandbox.js"
+import type { SandboxClass, SandboxState } from "./SandboxState.js"
+import * as ToolboxClient from "./ToolboxClient.js"
+import * as Wait from "./Wait.js"
+
+/**
+ * The label every sandbox created by this SDK carries: a unique id per create call, by which a
+ * sandbox whose create answer never arrived is found again (to adopt it or to delete it).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const createIdLabel = "effect-daytona.create-id"
+
+/**
+ * Languages a sandbox's code runner speaks.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CodeLanguage = "python" | "typescript" | "javascript"
+
+/**
+ * How to create a sandbox. Give `snapshot` (a snapshot's name or id; the server's default when
+ * neither is given) or `image` (an image name, built as `FROM <image>`, or a Dockerfile), not both.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateOptions {
+  readonly name?: string | undefined
+  readonly snapshot?: string | undefined
+  readonly image?: string | { readonly dockerfile: string; readonly contextHashes?: ReadonlyArray<string> } | undefined
+  /** Stored as the `code-toolbox-language` label; default `python`. */
+  readonly language?: CodeLanguage | undefined
+  /** The OS user; the server's default is `daytona`. */
+  readonly user?: string | undefined
+  readonly envVars?: Readonly<Record<string, string>> | undefined
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  /** Whether preview links work without a token. */
+  readonly public?: boolean | undefined
+  /** Only with `image`: a snapshot brings its own resources. */
+  readonly resources?: Resources | undefined
+  /** Minutes of inactivity before auto-stop; 0 disables (server default 15). */
+  readonly autoStopInterval?: number | undefined
+  /** Minutes stopped before auto-archive; 0 means the maximum (server default 7 days). */
+  readonly autoArchiveInterval?: number | undefined
+  /** Minutes stopped before auto-delete; negative disables (the default), 0 deletes on stop. */
+  readonly autoDeleteInterval?: number | undefined
+  /** Deleted as soon as it stops (the same as `autoDeleteInterval: 0`). */
+  readonly ephemeral?: boolean | undefined
+  readonly volumes?: ReadonlyArray<SandboxVolume> | undefined
+  readonly networkBlockAll?: boolean | undefined
+  /** Comma-separated IPv4 CIDRs (at most 10). */
+  readonly networkAllowList?: string | undefined
+  readonly domainAllowList?: string | undefined
+  /** The region; default `DaytonaConfig.target`. */
+  readonly target?: string | undefined
+  /** Deadline for the request and the wait until `started`. Default `DaytonaConfig.operationTimeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Errors of `create`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CreateError = ApiError | ConflictError | ValidationError | NotFoundError | WaitTimeoutError | SandboxFailedError
+
+/**
+ * Filters of the sandbox list. Names follow the API; arrays match any of their values, `labels`
+ * matches all of its pairs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListQuery {
+  readonly id?: string | undefined
+  readonly name?: string | undefined
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  readonly states?: ReadonlyArray<SandboxState> | undefined
+  readonly snapshots?: ReadonlyArray<string> | undefined
+  readonly regionIds?: ReadonlyArray<string> | undefined
+  readonly sandboxClasses?: ReadonlyArray<SandboxClass> | undefined
+  readonly includeErroredDeleted?: boolean | undefined
+  readonly minCpu?: number | undefined
+  readonly maxCpu?: number | undefined
+  readonly minMemoryGiB?: number | undefined
+  readonly maxMemoryGiB?: number | undefined
+  readonly minDiskGiB?: number | undefined
+  readonly maxDiskGiB?: number | undefined
+  readonly isPublic?: boolean | undefined
+  readonly isRecoverable?: boolean | undefined
+  readonly createdAtAfter?: Date | undefined
+  readonly createdAtBefore?: Date | undefined
+  readonly lastEventAfter?: Date | undefined
+  readonly lastEventBefore?: Date | undefined
+  readonly sort?: "name" | "cpu" | "memoryGib" | "diskGib" | "lastActivityAt" | "createdAt" | undefined
+  readonly order?: "asc" | "desc" | undefined
+  /** Page size, 1–200 (server default 100). */
+  readonly limit?: number | undefined
+}
+
+/**
+ * One page of the cursor-paginated list.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxPage {
+  readonly items: ReadonlyArray<Sandbox.SandboxSummary>
+  readonly nextCursor: string | null
+}
+
+/**
+ * Filters of the deprecated page-based list.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PaginatedQuery
+  extends Omit<ListQuery, "regionIds" | "sandboxClasses" | "isPublic" | "isRecoverable" | "createdAtAfter" | "createdAtBefore" | "sort"> {
+  readonly page?: number | undefined
+  readonly regions?: ReadonlyArray<string> | undefined
+  readonly sort?: "id" | "name" | "state" | "snapshot" | "region" | "updatedAt" | "createdAt" | "lastActivityAt" | undefined
+}
+
+/**
+ * One page of the deprecated page-based list.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PaginatedSandboxPage {
+  readonly items: ReadonlyArray<Sandbox.Sandbox>
+  readonly total: number
+  readonly page: number
+  readonly totalPages: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Creates a sandbox and waits until it is `started`, under one deadline. */
+  readonly create: (options?: CreateOptions) => Effect.Effect<Sandbox.Sandbox, CreateError>
+  /**
+   * Creates a sandbox that is deleted when the scope closes, whether the scope succeeds, fails or
+   * is interrupted, including when the create itself timed out or was interrupted after the server
+   * accepted it.
+   */
+  readonly createScoped: (options?: CreateOptions) => Effect.Effect<Sandbox.Sandbox, CreateError, Scope.Scope>
+  /** Reads a sandbox by id or name. */
+  readonly get: (idOrName: string) => Effect.Effect<Sandbox.Sandbox, ApiError | NotFoundError | ValidationError>
+  /** Every sandbox matching the query, page after page, fetched as the stream is read. */
+  readonly list: (query?: ListQuery) => Stream.Stream<Sandbox.SandboxSummary, ApiError | ValidationError>
+  /** One page of the list; pass `nextCursor` back as `cursor` for the next. */
+  readonly listPage: (
+    query?: ListQuery & { readonly cursor?: string | undefined }
+  ) => Effect.Effect<SandboxPage, ApiError | ValidationError>
+  /** One page of the deprecated page-based list (`GET /sandbox/paginated`). */
+  readonly listPaginated: (query?: PaginatedQuery) => Effect.Effect<PaginatedSandboxPage, ApiError | ValidationError>
+  /** Deletes a sandbox by id or name, without waiting for it to be gone. */
+  readonly delete: (idOrName: string) => Effect.Effect<void, ApiError | NotFoundError | ConflictError | ValidationError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Daytona extends Context.Tag("@effect-daytona/sdk/Daytona")<Daytona, Service>() {}
+
+const languages: ReadonlyArray<string> = ["python", "typescript", "javascript"]
+
+const invalid = (field: string, message: string) => Effect.fail(new ValidationError({ field, message }))
+
+const checkInterval = (field: string, value: number | undefined, allowNegative: boolean) =>
+  value === undefined
+    ? Effect.void
+    : !Number.isInteger(value)
+      ? invalid(field, `${field} must be an integer, got ${value}`)
+      : !allowNegative && value < 0
+        ? invalid(field, `${field} must be non-negative, got ${value}`)
+        : Effect.void
+
+/** Builds the body of `POST /sandbox` from the caller's options, validating before any request. */
+const createBody = (
+  options: CreateOptions,
+  createId: string,
+  target: string | undefined
+): Effect.Effect<CreateSandbox, ValidationError> =>
+  Effect.gen(function* () {
+    if (options.snapshot !== undefined && options.image !== undefined) {
+      return yield* invalid("image", "give either snapshot or image, not both")
+    }
+    if (options.resources !== undefined && options.image === undefined) {
+      return yield* invalid(
+        "resources",
+        "resources can only be set for a sandbox built from an image; a snapshot brings its own"
+      )
+    }
+    const language = options.language ?? "python"
+    if (!languages.includes(language)) {
+      return yield* invalid("language", `language must be one of ${languages.join(", ")}, got ${language}`)
+    }
+    yield* checkInterval("autoStopInterval", options.autoStopInterval, false)
+    yield* checkInterval("autoArchiveInterval", options.autoArchiveInterval, false)
+    yield* checkInterval("autoDeleteInterval", options.autoDeleteInterval, true)
+    if (options.ephemeral === true && options.autoDeleteInterval !== undefined && options.autoDeleteInterval !== 0) {
+      return yield* invalid("ephemeral", "an ephemeral sandbox has autoDeleteInterval 0; do not set another value")
+    }
+    const resources = options.resources
+    for (const key of ["cpu", "memory", "disk", "gpu"] as const) {
+      const value = resources?.[key]
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+        return yield* invalid(key, `${key} must be a non-negative integer, got ${value}`)
+      }
+    }
+    const image = options.image
+    const gpuType = resources?.gpuType
+    const autoDeleteInterval = options.ephemeral === true ? 0 : options.autoDeleteInterval
+    const body: CreateSandbox = {
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
+      ...(options.user === undefined ? {} : { user: options.user }),
+      env: { ...options.envVars },
+      labels: { ...options.labels, [Sandbox.languageLabel]: language, [createIdLabel]: createId },
+      ...(options.public === undefined ? {} : { public: options.public }),
+      ...(target === undefined ? {} : { target }),
+      ...(resources?.cpu === undefined ? {} : { cpu: resources.cpu }),
+      ...(resources?.gpu === undefined ? {} : { gpu: resources.gpu }),
+      ...(gpuType === undefined ? {} : { gpuType: typeof gpuType === "string" ? [gpuType] : gpuType }),
+      ...(resources?.memory === undefined ? {} : { memory: resources.memory }),
+      ...(resources?.disk === undefined ? {} : { disk: resources.disk }),
+      ...(options.autoStopInterval === undefined ? {} : { autoStopInterval: options.autoStopInterval }),
+      ...(options.autoArchiveInterval === undefined ? {} : { autoArchiveInterval: options.autoArchiveInterval }),
+      ...(autoDeleteInterval === undefined ? {} : { autoDeleteInterval }),
+      ...(options.volumes === undefined ? {} : { volumes: options.volumes }),
+      ...(options.networkBlockAll === undefined ? {} : { networkBlockAll: options.networkBlockAll }),
+      ...(options.networkAllowList === undefined ? {} : { networkAllowList: options.networkAllowList }),
+      ...(options.domainAllowList === undefined ? {} : { domainAllowList: options.domainAllowList }),
+      ...(image === undefined
+        ? {}
+        : {
+            buildInfo:
+              typeof image === "string"
+                ? { dockerfileContent: `FROM ${image}\n` }
+                : {
+                    dockerfileContent: image.dockerfile,
+                    ...(image.contextHashes === undefined ? {} : { contextHashes: image.contextHashes })
+                  }
+          })
+    }
+    return body
+  })
+
+const appendQuery = (request: HttpClientRequest.HttpClientRequest, query: object) => {
+  let next = request
+  for (const [key, value] of Object.entries(query) as Array<[string, unknown]>) {
+    if (value === undefined) continue
+    if (key === "labels") {
+      next = HttpClientRequest.appendUrlParam(next, key, JSON.stringify(value))
+    } else if (Array.isArray(value)) {
+      for (const item of value) next = HttpClientRequest.appendUrlParam(next, key, String(item))
+    } else if (value instanceof Date) {
+      next = HttpClientRequest.appendUrlParam(next, key, value.toISOString())
+    } else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      next = HttpClientRequest.appendUrlParam(next, key, String(value))
+    }
+  }
+  return next
+}
+
+const checkListQuery = (query: Omit<ListQuery, "sort"> & { readonly page?: number | undefined }) =>
+  Effect.gen(function* () {
+    if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 1 && query.limit <= 200)) {
+      return yield* invalid("limit", `limit must be an integer from 1 to 200, got ${query.limit}`)
+    }
+    if (query.page !== undefined && !(Number.isInteger(query.page) && query.page >= 1)) {
+      return yield* invalid("page", `page must be a positive integer, got ${query.page}`)
+    }
+    if (query.states?.includes("destroyed") === true) {
+      return yield* invalid("states", "destroyed sandboxes are never listed; remove 'destroyed' from states")
+    }
+    for (const key of ["minCpu", "maxCpu", "minMemoryGiB", "maxMemoryGiB", "minDiskGiB", "maxDiskGiB"] as const) {
+      const value = query[key]
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+        return yield* invalid(key, `${key} must be a positive integer, got ${value}`)
+      }
+    }
+  })
+
+/**
+ * Builds the service over the control-plane and toolbox clients.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient> =
+  Effect.gen(function* () {
+    const client = yield* DaytonaClient.DaytonaClient
+    const toolbox = yield* ToolboxClient.ToolboxClient
+    const services: Sandbox.Services = { client, toolbox }
+    const config = client.config
+
+    const listPage: Service["listPage"] = (query = {}) =>
+      checkListQuery(query).pipe(
+        Effect.zipRight(
+          client.json(appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query), ListSandboxesResponse)
+        ),
+        expectStatus(),
+        Effect.map((page) => ({
+          items: page.items.map((item) => Sandbox.make(item, services)),
+          nextCursor: page.nextCursor === "" ? null : page.nextCursor
+        })),
+        Effect.withSpan("Daytona.listPage")
+      )
+
+    const findByCreateId = (createId: string) =>
+      listPage({ labels: { [createIdLabel]: createId } }).pipe(Effect.map((page) => page.items.map((item) => item.id)))
+
+    const deleteById = (id: string) =>
+      client
+        .discard(HttpClientRequest.del(Routes.path(Routes.routes.deleteSandbox, { sandboxIdOrName: id })))
+        .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError"))
+
+    type Progress =
+      | { readonly _tag: "NotSent" }
+      | { readonly _tag: "InFlight" }
+      | { readonly _tag: "Accepted"; readonly id: string }
+
+    const createWith = (options: CreateOptions, createId: string, progress: Ref.Ref<Progress>) =>
+      Effect.gen(function* () {
+        const timeout = yield* Wait.deadlineFrom("timeout", options.timeout, config.operationTimeout)
+        const body = yield* createBody(options, createId, options.target ?? config.target)
+        const tracker = yield* Wait.tracker()
+        const adopt = <E extends ApiError>(error: E) =>
+          findByCreateId(createId).pipe(
+            Effect.orElseSucceed((): ReadonlyArray<string> => []),
+            Effect.flatMap((ids) =>
+              ids[0] === undefined ? Effect.fail(error) : Sandbox.fetchDto(services, ids[0])
+            )
+          )
+        const run = Effect.gen(function* () {
+          yield* Ref.set(progress, { _tag: "InFlight" })
+          const accepted = yield* client
+            .json(
+              HttpClientRequest.post(Routes.path(Routes.routes.createSandbox, {})).pipe(
+                HttpClientRequest.bodyUnsafeJson(body)
+              ),
+              SandboxDto
+            )
+            .pipe(
+              Effect.catchTags({
+                TransportError: (error) => (error.sent ? adopt(error) : Effect.fail(error)),
+                RequestTimeoutError: adopt
+              }),
+              expectStatus("ConflictError", "ValidationError", "NotFoundError")
+            )
+          yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id })
+          yield* tracker.observe(accepted)
+          const decision = Wait.untilStarted(accepted)
+          if (decision._tag === "Done") return accepted
+          if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
+          return yield* Wait.poll(Effect.flatMap(Sandbox.fetchDto(services, accepted.id), tracker.observe), {
+            decide: Wait.untilStarted
+          })
+        })
+        const dto = yield* Wait.withDeadline(
+          run,
+          timeout,
+          tracker.timeoutError({ operation: "create", awaited: "started", timeout })
+        )
+        return Sandbox.make(dto, services)
+      })
+
+    const cleanup = (createId: string, progress: Ref.Ref<Progress>) =>
+      Effect.gen(function* () {
+        const state = yield* Ref.get(progress)
+        if (state._tag === "NotSent") return
+        const ids =
+          state._tag === "Accepted"
+            ? [state.id]
+            : yield* findByCreateId(createId).pipe(
+                Effect.flatMap((found) => (found.length === 0 ? Effect.fail("none" as const) : Effect.succeed(found))),
+                Effect.retry(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(3)))),
+                Effect.orElseSucceed((): ReadonlyArray<string> => [])
+              )
+        yield* Effect.forEach(
+          ids,
+          (id) =>
+            deleteById(id).pipe(
+              Effect.catchTag("NotFoundError", () => Effect.void),
+              Effect.retry({
+                while: (error) => error._tag === "ConflictError",
+                schedule: Schedule.spaced("1 second").pipe(Schedule.upTo("2 minutes"))
+              }),
+              Effect.tapError((error) =>
+                Effect.logWarning(`could not delete sandbox ${id} when its scope closed`, error)
+              ),
+              Effect.ignore
+            ),
+          { discard: true }
+        )
+      }).pipe(Effect.withSpan("Daytona.createScoped.cleanup"))
+
+    const create: Service["create"] = (options = {}) =>
+      Ref.make<Progress>({ _tag: "NotSent" }).pipe(
+        Effect.flatMap((progress) => createWith(options, crypto.randomUUID(), progress)),
+        Effect.withSpan("Daytona.create")
+      )
+
+    const createScoped: Service["createScoped"] = (options = {}) =>
+      Effect.gen(function* () {
+        const createId = crypto.randomUUID()
+        const progress = yield* Ref.make<Progress>({ _tag: "NotSent" })
+        yield* Effect.addFinalizer(() => cleanup(createId, progress))
+        return yield* createWith(options, createId, progress)
+      }).pipe(Effect.withSpan("Daytona.createScoped"))
+
+    return {
+      create,
+      createScoped,
+      get: (idOrName) =>
+        (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
+          Effect.zipRight(Sandbox.fetchDto(services, idOrName)),
+          Effect.map((dto) => Sandbox.make(dto, services)),
+          Effect.withSpan("Daytona.get", { attributes: { "daytona.sandbox.id": idOrName } })
+        ),
+      list: (query = {}) =>
+        Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
+          listPage({ ...query, ...(Option.isSome(cursor) ? { cursor: cursor.value } : {}) }).pipe(
+            Effect.map(
+              (page) =>
+                [
+                  Chunk.fromIterable(page.items),
+                  page.nextCursor === null ? Option.none() : Option.some(Option.some(page.nextCursor))
+                ] as const
+            )
+          )
+        ),
+      listPage,
+      listPaginated: (query = {}) =>
+        checkListQuery(query).pipe(
+          Effect.zipRight(
+            client.json(
+              appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxesPaginated, {})), query),
+              PaginatedSandboxes
+            )
+          ),
+          expectStatus(),
+          Effect.map((page) => ({ ...page, items: page.items.map((item) => Sandbox.make(item, services)) })),
+          Effect.withSpan("Daytona.listPaginated")
+        ),
+      delete: (idOrName) =>
+        (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
+          Effect.zipRight(deleteById(idOrName)),
+          Effect.withSpan("Daytona.delete", { attributes: { "daytona.sandbox.id": idOrName } })
+        )
+    }
+  })
+
+/**
+ * The service over clients provided from outside (to fake the control plane or the toolbox).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromClients: Layer.Layer<Daytona, never, DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient> =
+  Layer.effect(Daytona, make)
+
+/**
+ * The service, its clients and nothing else: needs `DaytonaConfig` and an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithoutConfig: Layer.Layer<
+  Daytona | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient,
+  never,
+  HttpClient.HttpClient | DaytonaConfig.DaytonaConfig
+> = Layer.provideMerge(layerFromClients, Layer.merge(DaytonaClient.layer, ToolboxClient.layer))
+
+/**
+ * Everything from explicit options; needs an `HttpClient` (for example `NodeHttpClient.layerUndici`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: DaytonaConfig.Options
+): Layer.Layer<
+  Daytona | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient | DaytonaConfig.DaytonaConfig,
+  MissingCredentialsError | ValidationError,
+  HttpClient.HttpClient
+> => Layer.provideMerge(layerWithoutConfig, DaytonaConfig.layer(options))
+
+/**
+ * Everything from the environment (`DAYTONA_API_KEY`, `DAYTONA_API_URL`, …), with optional
+ * overrides; needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  overrides: DaytonaConfig.Options = {}
+): Layer.Layer<
+  Daytona | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient | DaytonaConfig.DaytonaConfig,
+  ConfigError.ConfigError | MissingCredentialsError | ValidationError,
+  HttpClient.HttpClient
+> => Layer.provideMerge(layerWithoutConfig, DaytonaConfig.layerConfig(overrides))

@@ -1,0 +1,548 @@
+/**
+ * The sandbox handle: an immutable value holding the sandbox's fields as the API last reported
+ * them, and every operation on it as an `Effect` whose services are already provided. Operations
+ * that change the sandbox return a new handle; the old one is not updated.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Routes from "./ControlPlaneRoutes.js"
+import type { ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
+import type * as DaytonaClient from "./DaytonaClient.js"
+import {
+  type ApiError,
+  type ConflictError,
+  type NotFoundError,
+  type SandboxFailedError,
+  ValidationError,
+  type WaitTimeoutError
+} from "./DaytonaError.js"
+import { expectStatus } from "./internal/expect.js"
+import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
+import { SandboxDto, SandboxLabels, type SandboxListItem } from "./SandboxDto.js"
+import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
+import type * as ToolboxClient from "./ToolboxClient.js"
+import * as Wait from "./Wait.js"
+
+/**
+ * The label that carries a sandbox's code-run language (`python`, `typescript`, `javascript`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const languageLabel = "code-toolbox-language"
+
+/**
+ * Options of an operation that waits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WaitOptions {
+  /** Deadline of the whole operation, request included. Default: `DaytonaConfig.operationTimeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Polling cadence. Default: {@link Wait.defaultSchedule}. */
+  readonly schedule?: Schedule.Schedule<unknown> | undefined
+}
+
+/**
+ * Errors of a lifecycle operation that waits for a state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LifecycleError =
+  | ApiError
+  | NotFoundError
+  | ConflictError
+  | ValidationError
+  | WaitTimeoutError
+  | SandboxFailedError
+
+/**
+ * Errors of a call that changes a sandbox without waiting.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type UpdateError = ApiError | NotFoundError | ConflictError | ValidationError
+
+/**
+ * Errors of a call to the sandbox's toolbox.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolboxError = ApiError | NotFoundError
+
+/**
+ * The operations of a sandbox, whatever form its fields came in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Operations {
+  /** Reads the sandbox again. */
+  readonly refreshData: Effect.Effect<Sandbox, ApiError | NotFoundError>
+  /** The home directory of the sandbox's user (toolbox `GET /user-home-dir`). */
+  readonly getUserHomeDir: Effect.Effect<string, ToolboxError>
+  /** The working directory: the image's WORKDIR, else the home directory (toolbox `GET /work-dir`). */
+  readonly getWorkDir: Effect.Effect<string, ToolboxError>
+  /** Replaces all labels (including `code-toolbox-language`) and returns the updated sandbox. */
+  readonly setLabels: (labels: Readonly<Record<string, string>>) => Effect.Effect<Sandbox, UpdateError>
+  /** Starts (or resumes) the sandbox and waits until it is `started`. */
+  readonly start: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /** Stops the sandbox (`force`: SIGKILL instead of SIGTERM) and waits until it is `stopped` or `destroyed`. */
+  readonly stop: (options?: WaitOptions & { readonly force?: boolean | undefined }) => Effect.Effect<Sandbox, LifecycleError>
+  /** Deletes the sandbox; with `wait`, also waits until it is gone. */
+  readonly delete: (
+    options?: WaitOptions & { readonly wait?: boolean | undefined }
+  ) => Effect.Effect<void, LifecycleError>
+  /** Archives a stopped sandbox; with `wait`, also waits until it is `archived`. */
+  readonly archive: (
+    options?: WaitOptions & { readonly wait?: boolean | undefined }
+  ) => Effect.Effect<Sandbox, LifecycleError>
+  /** Recovers a sandbox in a recoverable `error` state and waits until it is `started`. */
+  readonly recover: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /** Waits until the sandbox is `started`; `error` and `build_failed` end the wait with a failure. */
+  readonly waitUntilStarted: (
+    options?: WaitOptions
+  ) => Effect.Effect<Sandbox, ApiError | NotFoundError | ValidationError | WaitTimeoutError | SandboxFailedError>
+  /** Waits until the sandbox is `stopped`; a sandbox that is gone counts as stopped. */
+  readonly waitUntilStopped: (
+    options?: WaitOptions
+  ) => Effect.Effect<Sandbox, ApiError | ValidationError | WaitTimeoutError | SandboxFailedError>
+  /** Minutes of inactivity before auto-stop; 0 disables. Negative or fractional values are rejected. */
+  readonly setAutostopInterval: (minutes: number) => Effect.Effect<Sandbox, UpdateError>
+  /** Minutes stopped before auto-archive; 0 means the maximum. Negative or fractional values are rejected. */
+  readonly setAutoArchiveInterval: (minutes: number) => Effect.Effect<Sandbox, UpdateError>
+  /** Minutes stopped before auto-delete; negative disables, 0 deletes on stop. */
+  readonly setAutoDeleteInterval: (minutes: number) => Effect.Effect<Sandbox, UpdateError>
+  /** The preview URL of a port and, for a private sandbox, the token that opens it. */
+  readonly getPreviewLink: (port: number) => Effect.Effect<PortPreviewUrl, ApiError | NotFoundError | ValidationError>
+  /** A preview URL with its own token, valid for `expiresInSeconds` (1–86400; the server's default is 60). */
+  readonly getSignedPreviewUrl: (
+    port: number,
+    options?: { readonly expiresInSeconds?: number | undefined }
+  ) => Effect.Effect<SignedPortPreviewUrl, ApiError | NotFoundError | ValidationError>
+  /** Ends a signed preview URL before its expiry. */
+  readonly expireSignedPreviewUrl: (
+    port: number,
+    token: string
+  ) => Effect.Effect<void, ApiError | NotFoundError | ValidationError>
+  /** Creates an SSH access token (revoking the sandbox's earlier ones); the server's default lifetime is 60 minutes. */
+  readonly createSshAccess: (options?: {
+    readonly expiresInMinutes?: number | undefined
+  }) => Effect.Effect<SshAccessDto, ApiError | NotFoundError | ValidationError>
+  /** Revokes one SSH token, or all of the sandbox's tokens when none is given. */
+  readonly revokeSshAccess: (token?: string) => Effect.Effect<void, ApiError | NotFoundError | ValidationError>
+  /** Tells whether an SSH token is valid. Real Daytona answers this only to its SSH gateway's key (403 otherwise). */
+  readonly validateSshAccess: (
+    token: string
+  ) => Effect.Effect<SshAccessValidationDto, ApiError | NotFoundError | ValidationError>
+  /** Resets the auto-stop timer. */
+  readonly refreshActivity: Effect.Effect<void, ApiError | NotFoundError>
+  /** Changes network access; at least one setting is required. */
+  readonly updateNetworkSettings: (settings: UpdateSandboxNetworkSettings) => Effect.Effect<Sandbox, UpdateError>
+  /** Resizes CPU, memory (GiB) or disk (GiB) and waits until the resize completes. */
+  readonly resize: (resources: ResizeSandbox, options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /** Waits until the sandbox is no longer `resizing`. */
+  readonly waitForResizeComplete: (
+    options?: WaitOptions
+  ) => Effect.Effect<Sandbox, ApiError | NotFoundError | ValidationError | WaitTimeoutError | SandboxFailedError>
+}
+
+/**
+ * A sandbox read in full (`get`, `create`, lifecycle operations).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Sandbox extends SandboxDto, Operations {}
+
+/**
+ * A sandbox as a list returns it: the list item's fields (no `env`, network settings, volumes or
+ * build information; `refreshData` reads them) and every operation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxSummary extends SandboxListItem, Operations {}
+
+/**
+ * The services a handle's operations run on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Services {
+  readonly client: DaytonaClient.Service
+  readonly toolbox: ToolboxClient.Service
+}
+
+const HomeDir = Schema.Struct({ dir: Schema.String })
+const LabelsAnswer = Schema.Union(SandboxDto, SandboxLabels)
+
+const integerIn = (field: string, value: number, min: number, max: number) =>
+  Number.isInteger(value) && value >= min && value <= max
+    ? Effect.void
+    : Effect.fail(new ValidationError({ field, message: `${field} must be an integer from ${min} to ${max}, got ${value}` }))
+
+const nonNegativeInteger = (field: string, value: number) =>
+  Number.isInteger(value) && value >= 0
+    ? Effect.void
+    : Effect.fail(new ValidationError({ field, message: `${field} must be a non-negative integer, got ${value}` }))
+
+/**
+ * Fetches a sandbox by id or name.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const fetchDto = (
+  services: Services,
+  idOrName: string
+): Effect.Effect<SandboxDto, ApiError | NotFoundError> =>
+  services.client
+    .json(HttpClientRequest.get(Routes.path(Routes.routes.getSandbox, { sandboxIdOrName: idOrName })), SandboxDto)
+    .pipe(expectStatus("NotFoundError"))
+
+/**
+ * Builds a handle from a sandbox's fields.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export function make(dto: SandboxDto, services: Services): Sandbox
+export function make(dto: SandboxListItem, services: Services): SandboxSummary
+export function make(dto: SandboxDto | SandboxListItem, services: Services): Sandbox | SandboxSummary {
+  return { ...dto, ...operations(dto, services) }
+}
+
+const operations = (self: SandboxListItem, services: Services): Operations => {
+  const { client, toolbox } = services
+  const id = self.id
+  const routeOf = <P extends string>(route: Routes.Route<P>, params: Readonly<Record<P, string | number>>) =>
+    Routes.path(route, params)
+  const wrap = (dto: SandboxDto): Sandbox => make(dto, services)
+  const span = (name: string) => Effect.withSpan(`Sandbox.${name}`, { attributes: { "daytona.sandbox.id": id } })
+  const deadline = (options: WaitOptions | undefined) =>
+    Wait.deadlineFrom("timeout", options?.timeout, client.config.operationTimeout)
+
+  const fetch = fetchDto(services, id)
+  const post = <P extends string>(route: Routes.Route<P>, params: Readonly<Record<P, string | number>>) =>
+    client.json(HttpClientRequest.post(routeOf(route, params)), SandboxDto)
+
+  const waitFor = <E, E1, E2>(
+    operation: string,
+    awaited: string,
+    decide: (dto: SandboxDto) => Wait.Decision<SandboxDto, E>,
+    start: (tracker: Wait.Tracker) => Effect.Effect<SandboxDto, E1>,
+    poll: Effect.Effect<SandboxDto, E2>,
+    options: WaitOptions | undefined
+  ) =>
+    Effect.gen(function* () {
+      const timeout = yield* deadline(options)
+      const tracker = yield* Wait.tracker(id)
+      const run = Effect.gen(function* () {
+        const first = yield* Effect.flatMap(start(tracker), tracker.observe)
+        const decision = decide(first)
+        if (decision._tag === "Done") return decision.value
+        if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
+        return yield* Wait.poll(Effect.flatMap(poll, tracker.observe), { decide, schedule: options?.schedule })
+      })
+      return wrap(yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout })))
+    })
+
+  const fetchOrDestroyed = fetch.pipe(
+    Effect.catchTag("NotFoundError", () => Effect.succeed({ ...toDto(self), state: "destroyed" } satisfies SandboxDto))
+  )
+
+  const waitUntilStarted: Operations["waitUntilStarted"] = (options) =>
+    waitFor("waitUntilStarted", "started", Wait.untilStarted, () => fetch, fetch, options).pipe(span("waitUntilStarted"))
+
+  const waitUntilStopped: Operations["waitUntilStopped"] = (options) =>
+    waitFor(
+      "waitUntilStopped",
+      "stopped",
+      Wait.untilStopped,
+      () => fetchOrDestroyed,
+      fetchOrDestroyed,
+      options
+    ).pipe(span("waitUntilStopped"))
+
+  const setInterval = (
+    name: string,
+    route: Routes.Route<"sandboxIdOrName" | "interval">,
+    minutes: number,
+    validate: (minutes: number) => Effect.Effect<void, ValidationError>
+  ) =>
+    validate(minutes).pipe(
+      Effect.zipRight(
+        client.json(
+          HttpClientRequest.post(routeOf(route, { sandboxIdOrName: id, interval: minutes })),
+          SandboxDto,
+          { idempotent: true }
+        )
+      ),
+      expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+      Effect.map(wrap),
+      span(name)
+    )
+
+  const waitForResizeComplete: Operations["waitForResizeComplete"] = (options) =>
+    waitFor("waitForResizeComplete", "resized", Wait.untilNotIn(["resizing"]), () => fetch, fetch, options).pipe(
+      span("waitForResizeComplete")
+    )
+
+  return {
+    refreshData: fetch.pipe(Effect.map(wrap), span("refreshData")),
+    getUserHomeDir: toolbox.json(self, HttpClientRequest.get("/user-home-dir"), HomeDir).pipe(
+      expectStatus("NotFoundError"),
+      Effect.map((answer) => answer.dir),
+      span("getUserHomeDir")
+    ),
+    getWorkDir: toolbox.json(self, HttpClientRequest.get("/work-dir"), HomeDir).pipe(
+      expectStatus("NotFoundError"),
+      Effect.map((answer) => answer.dir),
+      span("getWorkDir")
+    ),
+    setLabels: (labels) =>
+      client
+        .json(
+          HttpClientRequest.put(routeOf(Routes.routes.replaceLabels, { sandboxIdOrName: id })).pipe(
+            HttpClientRequest.bodyUnsafeJson({ labels })
+          ),
+          LabelsAnswer
+        )
+        .pipe(
+          expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+          Effect.flatMap((answer) => ("id" in answer ? Effect.succeed(answer) : fetch)),
+          Effect.map(wrap),
+          span("setLabels")
+        ),
+    start: (options) =>
+      waitFor(
+        "start",
+        "started",
+        Wait.untilStarted,
+        () => post(Routes.routes.startSandbox, { sandboxIdOrName: id }).pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        fetch,
+        options
+      ).pipe(span("start")),
+    stop: (options) =>
+      waitFor(
+        "stop",
+        "stopped",
+        Wait.untilStopped,
+        () =>
+          client
+            .json(
+              HttpClientRequest.post(routeOf(Routes.routes.stopSandbox, { sandboxIdOrName: id })).pipe(
+                HttpClientRequest.setUrlParam("force", String(options?.force ?? false))
+              ),
+              SandboxDto
+            )
+            .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        fetchOrDestroyed,
+        options
+      ).pipe(span("stop")),
+    delete: (options) =>
+      Effect.gen(function* () {
+        const timeout = yield* deadline(options)
+        const tracker = yield* Wait.tracker(id)
+        const run = Effect.gen(function* () {
+          yield* client
+            .discard(HttpClientRequest.del(routeOf(Routes.routes.deleteSandbox, { sandboxIdOrName: id })))
+            .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError"))
+          if (options?.wait !== true) return
+          yield* Wait.poll(Effect.flatMap(fetchOrDestroyed, tracker.observe), {
+            decide: Wait.untilState("destroyed"),
+            schedule: options.schedule
+          })
+        })
+        yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation: "delete", awaited: "destroyed", timeout }))
+      }).pipe(span("delete")),
+    archive: (options) =>
+      waitFor(
+        "archive",
+        "archived",
+        (dto) => (options?.wait === true ? Wait.untilState("archived")(dto) : Wait.done(dto)),
+        () => post(Routes.routes.archiveSandbox, { sandboxIdOrName: id }).pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        fetch,
+        options
+      ).pipe(span("archive")),
+    recover: (options) =>
+      waitFor(
+        "recover",
+        "started",
+        Wait.untilStarted,
+        () => post(Routes.routes.recoverSandbox, { sandboxIdOrName: id }).pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        fetch,
+        options
+      ).pipe(span("recover")),
+    waitUntilStarted,
+    waitUntilStopped,
+    setAutostopInterval: (minutes) =>
+      setInterval("setAutostopInterval", Routes.routes.setAutostopInterval, minutes, (m) =>
+        nonNegativeInteger("autoStopInterval", m)
+      ),
+    setAutoArchiveInterval: (minutes) =>
+      setInterval("setAutoArchiveInterval", Routes.routes.setAutoArchiveInterval, minutes, (m) =>
+        nonNegativeInteger("autoArchiveInterval", m)
+      ),
+    setAutoDeleteInterval: (minutes) =>
+      setInterval("setAutoDeleteInterval", Routes.routes.setAutoDeleteInterval, minutes, (m) =>
+        Number.isInteger(m)
+          ? Effect.void
+          : Effect.fail(
+              new ValidationError({ field: "autoDeleteInterval", message: `autoDeleteInterval must be an integer, got ${m}` })
+            )
+      ),
+    getPreviewLink: (port) =>
+      integerIn("port", port, 1, 65535).pipe(
+        Effect.zipRight(
+          client.json(
+            HttpClientRequest.get(routeOf(Routes.routes.getPortPreviewUrl, { sandboxIdOrName: id, port })),
+            PortPreviewUrl
+          )
+        ),
+        expectStatus("NotFoundError", "ValidationError"),
+        span("getPreviewLink")
+      ),
+    getSignedPreviewUrl: (port, options) =>
+      Effect.all([
+        integerIn("port", port, 1, 65535),
+        options?.expiresInSeconds === undefined
+          ? Effect.void
+          : integerIn("expiresInSeconds", options.expiresInSeconds, 1, 86400)
+      ]).pipe(
+        Effect.zipRight(
+          client.json(
+            HttpClientRequest.get(routeOf(Routes.routes.getSignedPortPreviewUrl, { sandboxIdOrName: id, port })).pipe(
+              options?.expiresInSeconds === undefined
+                ? (request) => request
+                : HttpClientRequest.setUrlParam("expiresInSeconds", String(options.expiresInSeconds))
+            ),
+            SignedPortPreviewUrl
+          )
+        ),
+        expectStatus("NotFoundError", "ValidationError"),
+        span("getSignedPreviewUrl")
+      ),
+    expireSignedPreviewUrl: (port, token) =>
+      integerIn("port", port, 1, 65535).pipe(
+        Effect.zipRight(
+          client.discard(
+            HttpClientRequest.post(
+              routeOf(Routes.routes.expireSignedPortPreviewUrl, { sandboxIdOrName: id, port, token })
+            ),
+            { idempotent: true }
+          )
+        ),
+        expectStatus("NotFoundError", "ValidationError"),
+        span("expireSignedPreviewUrl")
+      ),
+    createSshAccess: (options) =>
+      (options?.expiresInMinutes === undefined
+        ? Effect.void
+        : integerIn("expiresInMinutes", options.expiresInMinutes, 1, Number.MAX_SAFE_INTEGER)
+      ).pipe(
+        Effect.zipRight(
+          client.json(
+            HttpClientRequest.post(routeOf(Routes.routes.createSshAccess, { sandboxIdOrName: id })).pipe(
+              options?.expiresInMinutes === undefined
+                ? (request) => request
+                : HttpClientRequest.setUrlParam("expiresInMinutes", String(options.expiresInMinutes))
+            ),
+            SshAccessDto
+          )
+        ),
+        expectStatus("NotFoundError", "ValidationError"),
+        span("createSshAccess")
+      ),
+    revokeSshAccess: (token) =>
+      client
+        .discard(
+          HttpClientRequest.del(routeOf(Routes.routes.revokeSshAccess, { sandboxIdOrName: id })).pipe(
+            token === undefined ? (request) => request : HttpClientRequest.setUrlParam("token", token)
+          )
+        )
+        .pipe(expectStatus("NotFoundError", "ValidationError"), span("revokeSshAccess")),
+    validateSshAccess: (token) =>
+      (token === "" ? Effect.fail(new ValidationError({ field: "token", message: "token must not be empty" })) : Effect.void).pipe(
+        Effect.zipRight(
+          client.json(
+            HttpClientRequest.get(Routes.path(Routes.routes.validateSshAccess, {})).pipe(
+              HttpClientRequest.setUrlParam("token", token)
+            ),
+            SshAccessValidationDto
+          )
+        ),
+        expectStatus("NotFoundError", "ValidationError"),
+        span("validateSshAccess")
+      ),
+    refreshActivity: client
+      .discard(HttpClientRequest.post(routeOf(Routes.routes.updateLastActivity, { sandboxId: id })), { idempotent: true })
+      .pipe(expectStatus("NotFoundError"), span("refreshActivity")),
+    updateNetworkSettings: (settings) =>
+      (settings.networkBlockAll === undefined &&
+      settings.networkAllowList === undefined &&
+      settings.domainAllowList === undefined
+        ? Effect.fail(
+            new ValidationError({
+              field: "settings",
+              message: "at least one of networkBlockAll, networkAllowList, domainAllowList is required"
+            })
+          )
+        : Effect.void
+      ).pipe(
+        Effect.zipRight(
+          client.json(
+            HttpClientRequest.post(routeOf(Routes.routes.updateNetworkSettings, { sandboxIdOrName: id })).pipe(
+              HttpClientRequest.bodyUnsafeJson(settings)
+            ),
+            SandboxDto,
+            { idempotent: true }
+          )
+        ),
+        expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+        Effect.map(wrap),
+        span("updateNetworkSettings")
+      ),
+    resize: (resources, options) =>
+      Effect.gen(function* () {
+        const entries = (["cpu", "memory", "disk"] as const).filter((key) => resources[key] !== undefined)
+        if (entries.length === 0) {
+          return yield* new ValidationError({ field: "resources", message: "at least one of cpu, memory, disk is required" })
+        }
+        for (const key of entries) yield* integerIn(key, resources[key] ?? 0, 1, Number.MAX_SAFE_INTEGER)
+        const body = Object.fromEntries(entries.map((key) => [key, resources[key]]))
+        return yield* waitFor(
+          "resize",
+          "resized",
+          Wait.untilNotIn(["resizing"]),
+          () =>
+            client
+              .json(
+                HttpClientRequest.post(routeOf(Routes.routes.resizeSandbox, { sandboxIdOrName: id })).pipe(
+                  HttpClientRequest.setHeader("x-daytona-organization-id", self.organizationId),
+                  HttpClientRequest.bodyUnsafeJson(body)
+                ),
+                SandboxDto
+              )
+              .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+          fetch,
+          options
+        )
+      }).pipe(span("resize")),
+    waitForResizeComplete
+  }
+}
+
+const toDto = (item: SandboxListItem | SandboxDto): SandboxDto =>
+  "env" in item ? item : { ...item, env: {}, networkBlockAll: false }

@@ -1,0 +1,110 @@
+/**
+ * `@effect-daytona/sdk`: an Effect-native client for Daytona sandboxes.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The paths and schemas of every control-plane call, and the deviations from Daytona's spec.
+ *
+ * @since 0.1.0
+ */
+export * as ControlPlaneRoutes from "./ControlPlaneRoutes.js"
+
+/**
+ * Request bodies that create and reshape sandboxes.
+ *
+ * @since 0.1.0
+ */
+export * as CreateSandbox from "./CreateSandbox.js"
+
+/**
+ * The service that creates, finds, lists and deletes sandboxes.
+ *
+ * @since 0.1.0
+ */
+export * as Daytona from "./Daytona.js"
+
+/**
+ * The preconfigured control-plane client.
+ *
+ * @since 0.1.0
+ */
+export * as DaytonaClient from "./DaytonaClient.js"
+
+/**
+ * Configuration: endpoint, credentials, budgets and retry policy.
+ *
+ * @since 0.1.0
+ */
+export * as DaytonaConfig from "./DaytonaConfig.js"
+
+/**
+ * The typed error family.
+ *
+ * @since 0.1.0
+ */
+export * as DaytonaError from "./DaytonaError.js"
+
+/**
+ * Daytona's error bodies.
+ *
+ * @since 0.1.0
+ */
+export * as ErrorBody from "./ErrorBody.js"
+
+/**
+ * Preview link schemas.
+ *
+ * @since 0.1.0
+ */
+export * as PreviewUrl from "./PreviewUrl.js"
+
+/**
+ * Which failures are retried, and when.
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The sandbox handle and its operations.
+ *
+ * @since 0.1.0
+ */
+export * as Sandbox from "./Sandbox.js"
+
+/**
+ * Sandbox schemas as the control plane returns them.
+ *
+ * @since 0.1.0
+ */
+export * as SandboxDto from "./SandboxDto.js"
+
+/**
+ * Sandbox states and the other tolerant enumerations.
+ *
+ * @since 0.1.0
+ */
+export * as SandboxState from "./SandboxState.js"
+
+/**
+ * SSH access schemas.
+ *
+ * @since 0.1.0
+ */
+export * as SshAccess from "./SshAccess.js"
+
+/**
+ * The per-sandbox toolbox client.
+ *
+ * @since 0.1.0
+ */
+export * as ToolboxClient from "./ToolboxClient.js"
+
+/**
+ * Polling and deadline combinators.
+ *
+ * @since 0.1.0
+ */
+export * as Wait from "./Wait.js"
