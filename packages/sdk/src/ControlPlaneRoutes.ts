@@ -181,12 +181,11 @@ export const routes = {
     response: SandboxDto,
     status: 201
   }),
-  setAutoArchiveInterval: route(
-    "POST",
-    "/sandbox/{sandboxIdOrName}/autoarchive/{interval}",
-    "setAutoArchiveInterval",
-    { params: ["sandboxIdOrName", "interval"], response: SandboxDto, status: 201 }
-  ),
+  setAutoArchiveInterval: route("POST", "/sandbox/{sandboxIdOrName}/autoarchive/{interval}", "setAutoArchiveInterval", {
+    params: ["sandboxIdOrName", "interval"],
+    response: SandboxDto,
+    status: 201
+  }),
   setAutoDeleteInterval: route("POST", "/sandbox/{sandboxIdOrName}/autodelete/{interval}", "setAutoDeleteInterval", {
     params: ["sandboxIdOrName", "interval"],
     response: SandboxDto,

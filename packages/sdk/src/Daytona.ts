@@ -99,7 +99,13 @@ export interface CreateOptions {
  * @since 0.1.0
  * @category models
  */
-export type CreateError = ApiError | ConflictError | ValidationError | NotFoundError | WaitTimeoutError | SandboxFailedError
+export type CreateError =
+  | ApiError
+  | ConflictError
+  | ValidationError
+  | NotFoundError
+  | WaitTimeoutError
+  | SandboxFailedError
 
 /**
  * Filters of the sandbox list. Names follow the API; arrays match any of their values, `labels`
@@ -153,10 +159,22 @@ export interface SandboxPage {
  * @category models
  */
 export interface PaginatedQuery
-  extends Omit<ListQuery, "regionIds" | "sandboxClasses" | "isPublic" | "isRecoverable" | "createdAtAfter" | "createdAtBefore" | "sort"> {
+  extends Omit<
+    ListQuery,
+    "regionIds" | "sandboxClasses" | "isPublic" | "isRecoverable" | "createdAtAfter" | "createdAtBefore" | "sort"
+  > {
   readonly page?: number | undefined
   readonly regions?: ReadonlyArray<string> | undefined
-  readonly sort?: "id" | "name" | "state" | "snapshot" | "region" | "updatedAt" | "createdAt" | "lastActivityAt" | undefined
+  readonly sort?:
+    | "id"
+    | "name"
+    | "state"
+    | "snapshot"
+    | "region"
+    | "updatedAt"
+    | "createdAt"
+    | "lastActivityAt"
+    | undefined
 }
 
 /**
@@ -341,7 +359,10 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
     const listPage: Service["listPage"] = (query = {}) =>
       checkListQuery(query).pipe(
         Effect.zipRight(
-          client.json(appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query), ListSandboxesResponse)
+          client.json(
+            appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query),
+            ListSandboxesResponse
+          )
         ),
         expectStatus(),
         Effect.map((page) => ({
@@ -372,9 +393,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         const adopt = <E extends ApiError>(error: E) =>
           findByCreateId(createId).pipe(
             Effect.orElseSucceed((): ReadonlyArray<string> => []),
-            Effect.flatMap((ids) =>
-              ids[0] === undefined ? Effect.fail(error) : Sandbox.fetchDto(services, ids[0])
-            )
+            Effect.flatMap((ids) => (ids[0] === undefined ? Effect.fail(error) : Sandbox.fetchDto(services, ids[0])))
           )
         const run = Effect.gen(function* () {
           yield* Ref.set(progress, { _tag: "InFlight" })

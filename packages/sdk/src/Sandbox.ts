@@ -97,7 +97,9 @@ export interface Operations {
   /** Starts (or resumes) the sandbox and waits until it is `started`. */
   readonly start: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
   /** Stops the sandbox (`force`: SIGKILL instead of SIGTERM) and waits until it is `stopped` or `destroyed`. */
-  readonly stop: (options?: WaitOptions & { readonly force?: boolean | undefined }) => Effect.Effect<Sandbox, LifecycleError>
+  readonly stop: (
+    options?: WaitOptions & { readonly force?: boolean | undefined }
+  ) => Effect.Effect<Sandbox, LifecycleError>
   /** Deletes the sandbox; with `wait`, also waits until it is gone. */
   readonly delete: (
     options?: WaitOptions & { readonly wait?: boolean | undefined }
@@ -190,7 +192,9 @@ const LabelsAnswer = Schema.Union(SandboxDto, SandboxLabels)
 const integerIn = (field: string, value: number, min: number, max: number) =>
   Number.isInteger(value) && value >= min && value <= max
     ? Effect.void
-    : Effect.fail(new ValidationError({ field, message: `${field} must be an integer from ${min} to ${max}, got ${value}` }))
+    : Effect.fail(
+        new ValidationError({ field, message: `${field} must be an integer from ${min} to ${max}, got ${value}` })
+      )
 
 const nonNegativeInteger = (field: string, value: number) =>
   Number.isInteger(value) && value >= 0
@@ -203,10 +207,7 @@ const nonNegativeInteger = (field: string, value: number) =>
  * @since 0.1.0
  * @category internals
  */
-export const fetchDto = (
-  services: Services,
-  idOrName: string
-): Effect.Effect<SandboxDto, ApiError | NotFoundError> =>
+export const fetchDto = (services: Services, idOrName: string): Effect.Effect<SandboxDto, ApiError | NotFoundError> =>
   services.client
     .json(HttpClientRequest.get(Routes.path(Routes.routes.getSandbox, { sandboxIdOrName: idOrName })), SandboxDto)
     .pipe(expectStatus("NotFoundError"))
@@ -263,17 +264,14 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
   )
 
   const waitUntilStarted: Operations["waitUntilStarted"] = (options) =>
-    waitFor("waitUntilStarted", "started", Wait.untilStarted, () => fetch, fetch, options).pipe(span("waitUntilStarted"))
+    waitFor("waitUntilStarted", "started", Wait.untilStarted, () => fetch, fetch, options).pipe(
+      span("waitUntilStarted")
+    )
 
   const waitUntilStopped: Operations["waitUntilStopped"] = (options) =>
-    waitFor(
-      "waitUntilStopped",
-      "stopped",
-      Wait.untilStopped,
-      () => fetchOrDestroyed,
-      fetchOrDestroyed,
-      options
-    ).pipe(span("waitUntilStopped"))
+    waitFor("waitUntilStopped", "stopped", Wait.untilStopped, () => fetchOrDestroyed, fetchOrDestroyed, options).pipe(
+      span("waitUntilStopped")
+    )
 
   const setInterval = (
     name: string,
@@ -283,11 +281,9 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
   ) =>
     validate(minutes).pipe(
       Effect.zipRight(
-        client.json(
-          HttpClientRequest.post(routeOf(route, { sandboxIdOrName: id, interval: minutes })),
-          SandboxDto,
-          { idempotent: true }
-        )
+        client.json(HttpClientRequest.post(routeOf(route, { sandboxIdOrName: id, interval: minutes })), SandboxDto, {
+          idempotent: true
+        })
       ),
       expectStatus("NotFoundError", "ConflictError", "ValidationError"),
       Effect.map(wrap),
@@ -330,7 +326,10 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "start",
         "started",
         Wait.untilStarted,
-        () => post(Routes.routes.startSandbox, { sandboxIdOrName: id }).pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        () =>
+          post(Routes.routes.startSandbox, { sandboxIdOrName: id }).pipe(
+            expectStatus("NotFoundError", "ConflictError", "ValidationError")
+          ),
         fetch,
         options
       ).pipe(span("start")),
@@ -365,14 +364,21 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
             schedule: options.schedule
           })
         })
-        yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation: "delete", awaited: "destroyed", timeout }))
+        yield* Wait.withDeadline(
+          run,
+          timeout,
+          tracker.timeoutError({ operation: "delete", awaited: "destroyed", timeout })
+        )
       }).pipe(span("delete")),
     archive: (options) =>
       waitFor(
         "archive",
         "archived",
         (dto) => (options?.wait === true ? Wait.untilState("archived")(dto) : Wait.done(dto)),
-        () => post(Routes.routes.archiveSandbox, { sandboxIdOrName: id }).pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        () =>
+          post(Routes.routes.archiveSandbox, { sandboxIdOrName: id }).pipe(
+            expectStatus("NotFoundError", "ConflictError", "ValidationError")
+          ),
         fetch,
         options
       ).pipe(span("archive")),
@@ -381,7 +387,10 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "recover",
         "started",
         Wait.untilStarted,
-        () => post(Routes.routes.recoverSandbox, { sandboxIdOrName: id }).pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        () =>
+          post(Routes.routes.recoverSandbox, { sandboxIdOrName: id }).pipe(
+            expectStatus("NotFoundError", "ConflictError", "ValidationError")
+          ),
         fetch,
         options
       ).pipe(span("recover")),
@@ -400,7 +409,10 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         Number.isInteger(m)
           ? Effect.void
           : Effect.fail(
-              new ValidationError({ field: "autoDeleteInterval", message: `autoDeleteInterval must be an integer, got ${m}` })
+              new ValidationError({
+                field: "autoDeleteInterval",
+                message: `autoDeleteInterval must be an integer, got ${m}`
+              })
             )
       ),
     getPreviewLink: (port) =>
@@ -474,7 +486,10 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         )
         .pipe(expectStatus("NotFoundError", "ValidationError"), span("revokeSshAccess")),
     validateSshAccess: (token) =>
-      (token === "" ? Effect.fail(new ValidationError({ field: "token", message: "token must not be empty" })) : Effect.void).pipe(
+      (token === ""
+        ? Effect.fail(new ValidationError({ field: "token", message: "token must not be empty" }))
+        : Effect.void
+      ).pipe(
         Effect.zipRight(
           client.json(
             HttpClientRequest.get(Routes.path(Routes.routes.validateSshAccess, {})).pipe(
@@ -487,7 +502,9 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         span("validateSshAccess")
       ),
     refreshActivity: client
-      .discard(HttpClientRequest.post(routeOf(Routes.routes.updateLastActivity, { sandboxId: id })), { idempotent: true })
+      .discard(HttpClientRequest.post(routeOf(Routes.routes.updateLastActivity, { sandboxId: id })), {
+        idempotent: true
+      })
       .pipe(expectStatus("NotFoundError"), span("refreshActivity")),
     updateNetworkSettings: (settings) =>
       (settings.networkBlockAll === undefined &&
@@ -518,7 +535,10 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
       Effect.gen(function* () {
         const entries = (["cpu", "memory", "disk"] as const).filter((key) => resources[key] !== undefined)
         if (entries.length === 0) {
-          return yield* new ValidationError({ field: "resources", message: "at least one of cpu, memory, disk is required" })
+          return yield* new ValidationError({
+            field: "resources",
+            message: "at least one of cpu, memory, disk is required"
+          })
         }
         for (const key of entries) yield* integerIn(key, resources[key] ?? 0, 1, Number.MAX_SAFE_INTEGER)
         const body = Object.fromEntries(entries.map((key) => [key, resources[key]]))

@@ -75,7 +75,9 @@ export const poll = <A, E, R, B, E2>(
   }
 ): Effect.Effect<B, E | E2, R> =>
   Effect.gen(function* () {
-    const driver = yield* Schedule.driver(Schedule.andThen(options.schedule ?? defaultSchedule, Schedule.spaced("1 second")))
+    const driver = yield* Schedule.driver(
+      Schedule.andThen(options.schedule ?? defaultSchedule, Schedule.spaced("1 second"))
+    )
     while (true) {
       const decision = options.decide(yield* self)
       switch (decision._tag) {

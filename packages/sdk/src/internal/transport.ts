@@ -83,7 +83,8 @@ const errorCodes = (error: unknown): ReadonlyArray<string> => {
 }
 
 /** @internal */
-export const neverReachedServer = (cause: unknown): boolean => errorCodes(cause).some((code) => connectPhaseCodes.has(code))
+export const neverReachedServer = (cause: unknown): boolean =>
+  errorCodes(cause).some((code) => connectPhaseCodes.has(code))
 
 const pathOf = (url: string): string => {
   try {
