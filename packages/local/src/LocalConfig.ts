@@ -1,0 +1,160 @@
+/**
+ * Settings of the local Daytona server: where it keeps its data, the key it accepts, how long
+ * lifecycle transitions take and how sandboxes are isolated.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+
+/**
+ * How sandbox processes are confined. `none` runs them as plain host processes whose home is the
+ * sandbox's directory; `bwrap` runs them in a bubblewrap namespace with Daytona's layout; `auto`
+ * picks `bwrap` when it is installed and works, else `none`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Isolation = "auto" | "none" | "bwrap"
+
+/**
+ * How long each lifecycle transition takes. Measured with Effect's `Clock`, so `TestClock`
+ * drives them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Timings {
+  readonly create: Duration.Duration
+  readonly build: Duration.Duration
+  readonly start: Duration.Duration
+  readonly stop: Duration.Duration
+  readonly archive: Duration.Duration
+  readonly restore: Duration.Duration
+  readonly destroy: Duration.Duration
+  readonly resize: Duration.Duration
+}
+
+/**
+ * What callers may set; everything has a default.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Directory for the SQLite database and the sandboxes' files. Default `~/.effect-daytona/local`. */
+  readonly dataDir?: string | undefined
+  /** The API key every request must carry as `Authorization: Bearer <key>`. Default: a random key. */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /** Interface to bind. Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Port to bind; 0 picks a free one. Default 0 for the layer, 3000 for the CLI. */
+  readonly port?: number | undefined
+  readonly isolation?: Isolation | undefined
+  readonly timings?: Partial<Record<keyof Timings, Duration.DurationInput>> | undefined
+  /** How long create and start wait for `started` before answering (Daytona waits 30 s). */
+  readonly startWait?: Duration.DurationInput | undefined
+  /** How often the auto-stop/archive/delete rules are checked (Daytona: every 10 s). */
+  readonly lifecycleInterval?: Duration.DurationInput | undefined
+  readonly organizationId?: string | undefined
+  /** The region id reported as `target`. Default `local`. */
+  readonly region?: string | undefined
+}
+
+/**
+ * The resolved settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LocalConfigShape {
+  readonly dataDir: string
+  readonly apiKey: Redacted.Redacted<string>
+  readonly host: string
+  readonly port: number
+  readonly isolation: Isolation
+  readonly timings: Timings
+  readonly startWait: Duration.Duration
+  readonly lifecycleInterval: Duration.Duration
+  readonly organizationId: string
+  readonly region: string
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class LocalConfig extends Context.Tag("@effect-daytona/local/LocalConfig")<LocalConfig, LocalConfigShape>() {}
+
+/**
+ * The default data directory: `~/.effect-daytona/local`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultDataDir = (): string => NodePath.join(NodeOs.homedir(), ".effect-daytona", "local")
+
+/**
+ * The default transition times: short enough for interactive use, long enough to be observed.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTimings: Timings = {
+  create: Duration.millis(100),
+  build: Duration.millis(500),
+  start: Duration.millis(100),
+  stop: Duration.millis(100),
+  archive: Duration.millis(200),
+  restore: Duration.millis(200),
+  destroy: Duration.millis(100),
+  resize: Duration.millis(100)
+}
+
+/**
+ * A new API key in Daytona's format: `dtn_` and 64 hex digits.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const generateApiKey = (): string => {
+  const bytes = new Uint8Array(32)
+  globalThis.crypto.getRandomValues(bytes)
+  return "dtn_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+/**
+ * Fills in the defaults.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): LocalConfigShape => {
+  const timings = { ...defaultTimings }
+  for (const [key, value] of Object.entries(options.timings ?? {})) {
+    if (value !== undefined) timings[key as keyof Timings] = Duration.decode(value)
+  }
+  const apiKey = options.apiKey ?? generateApiKey()
+  return {
+    dataDir: NodePath.resolve(options.dataDir ?? defaultDataDir()),
+    apiKey: typeof apiKey === "string" ? Redacted.make(apiKey) : apiKey,
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    isolation: options.isolation ?? "auto",
+    timings,
+    startWait: Duration.decode(options.startWait ?? Duration.seconds(30)),
+    lifecycleInterval: Duration.decode(options.lifecycleInterval ?? Duration.seconds(10)),
+    organizationId: options.organizationId ?? "local",
+    region: options.region ?? "local"
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<LocalConfig> => Layer.succeed(LocalConfig, make(options))

@@ -1,0 +1,170 @@
+/**
+ * The local Daytona server: the control plane under `/api` and the toolbox under
+ * `/toolbox/{sandboxId}`, on one HTTP server, with a Bearer API key on every route.
+ *
+ * @since 0.1.0
+ */
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type * as SqlError from "@effect/sql/SqlError"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as NodeCrypto from "node:crypto"
+import * as NodeHttp from "node:http"
+import * as ControlPlane from "./internal/controlPlane.js"
+import { apiError, toolboxError } from "./internal/http.js"
+import * as Sandboxes from "./internal/sandboxes.js"
+import * as Store from "./internal/store.js"
+import * as Toolbox from "./internal/toolbox.js"
+import * as LocalConfig from "./LocalConfig.js"
+import * as SandboxEngine from "./SandboxEngine.js"
+
+/**
+ * A running local server: where it listens and the key it accepts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The server's base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string
+  /** The control plane's base URL (`url` + `/api`), what `DAYTONA_API_URL` should be. */
+  readonly apiUrl: string
+  readonly apiKey: Redacted.Redacted<string>
+  readonly dataDir: string
+  readonly isolation: SandboxEngine.ResolvedIsolation
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class LocalDaytona extends Context.Tag("@effect-daytona/local/LocalDaytona")<LocalDaytona, Service>() {}
+
+/**
+ * Why the server could not start: the engine, the SQLite store or the socket failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StartError = SandboxEngine.EngineError | SqlError.SqlError | HttpServerError.ServeError
+
+const sameKey = (given: string, expected: string) => {
+  const a = NodeCrypto.createHash("sha256").update(given).digest()
+  const b = NodeCrypto.createHash("sha256").update(expected).digest()
+  return NodeCrypto.timingSafeEqual(a, b)
+}
+
+const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
+
+const previewHost = /^\d+-[^.]+\.localhost(:\d+)?$/i
+
+/**
+ * The whole HTTP application, without a socket. It needs the server's services (see
+ * `layerServices`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const app: HttpApp.Default<never, Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig> =
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const config = yield* LocalConfig.LocalConfig
+    const toolbox = isToolbox(request.url)
+    const host = request.headers["host"] ?? ""
+    const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
+    if (match === null || !sameKey(match[1]!.trim(), Redacted.value(config.apiKey))) {
+      return yield* toolbox
+        ? toolboxError(401, "UNAUTHORIZED", "unauthorized: authentication failed: invalid or missing bearer token")
+        : apiError(401, "Invalid credentials")
+    }
+    if (previewHost.test(host))
+      return yield* apiError(501, "Preview URLs are not served by the local server yet")
+    return yield* router
+  }).pipe(
+    Effect.catchTag("RouteNotFound", (error) =>
+      isToolbox(error.request.url)
+        ? toolboxError(501, "NOT_IMPLEMENTED", `the local server does not implement ${error.request.method} ${error.request.url}`)
+        : apiError(404, `Cannot ${error.request.method} ${error.request.url}`)
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.gen(function* () {
+        yield* Effect.logError("unexpected failure", defect)
+        const request = yield* HttpServerRequest.HttpServerRequest
+        return yield* isToolbox(request.url)
+          ? toolboxError(500, "INTERNAL_SERVER_ERROR", String(defect))
+          : apiError(500, "An unexpected error occurred.")
+      })
+    )
+  )
+
+const router = HttpRouter.empty.pipe(
+  HttpRouter.mount("/api", ControlPlane.router),
+  HttpRouter.mount("/toolbox", Toolbox.router)
+)
+
+/**
+ * Everything behind the routes, for a server whose public URL is `url`: configuration, SQLite
+ * store, engine and the sandbox service with its background fibers.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerServices = (
+  config: LocalConfig.LocalConfigShape,
+  url: string
+): Layer.Layer<
+  Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig,
+  StartError
+> => {
+  const base = Layer.mergeAll(
+    Layer.succeed(LocalConfig.LocalConfig, config),
+    Layer.succeed(Sandboxes.ServerUrl, url)
+  )
+  const engineAndStore = Layer.mergeAll(SandboxEngine.layer, Store.layer).pipe(Layer.provideMerge(base))
+  return Sandboxes.layer.pipe(Layer.provideMerge(engineAndStore))
+}
+
+const start = (
+  config: LocalConfig.LocalConfigShape
+): Effect.Effect<Service, StartError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(NodeHttpServer.layer(() => NodeHttp.createServer(), { port: config.port, host: config.host }))
+    const server = Context.get(context, HttpServer.HttpServer)
+    const address = server.address
+    const url =
+      address._tag === "TcpAddress"
+        ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+        : `http://localhost`
+    const services = yield* Layer.build(layerServices(config, url))
+    yield* server.serve(app).pipe(Effect.provide(services))
+    const engine = Context.get(services, SandboxEngine.SandboxEngine)
+    return { url, apiUrl: `${url}/api`, apiKey: config.apiKey, dataDir: config.dataDir, isolation: engine.isolation }
+  })
+
+/**
+ * Starts the server on a socket (by default 127.0.0.1 and a free port) for the lifetime of the
+ * layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: LocalConfig.Options = {}
+): Layer.Layer<LocalDaytona, StartError> =>
+  Layer.scoped(LocalDaytona, start(LocalConfig.make(options)))
+
+/**
+ * Starts the server within the current scope and returns where it listens.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: LocalConfig.Options = {}) => start(LocalConfig.make(options))

@@ -1,0 +1,136 @@
+import { ResizeSandbox, UpdateSandboxNetworkSettings } from "@effect-daytona/sdk/CreateSandbox"
+import { routes } from "@effect-daytona/sdk/ControlPlaneRoutes"
+import { SandboxLabels } from "@effect-daytona/sdk/SandboxDto"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import { type ApiError, badRequest, forbidden } from "./errors.js"
+import { apiError, json, readBody } from "./http.js"
+import type { Query } from "./listing.js"
+import { SandboxesService } from "./sandboxes.js"
+import * as Validation from "./validation.js"
+
+interface Context {
+  readonly param: (name: string) => string
+  readonly query: Query
+  readonly one: (name: string) => string | undefined
+  readonly body: Effect.Effect<unknown, ApiError, HttpServerRequest.HttpServerRequest>
+}
+
+type Handler = (
+  ctx: Context
+) => Effect.Effect<unknown, ApiError, SandboxesService | HttpServerRequest.HttpServerRequest>
+
+const withService = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ApiError>) =>
+  Effect.flatMap(SandboxesService, f)
+
+const handlers: { readonly [K in keyof typeof routes]: Handler } = {
+  listSandboxes: (ctx) => withService((s) => s.list(ctx.query)),
+  listSandboxesPaginated: (ctx) => withService((s) => s.listPaginated(ctx.query)),
+  createSandbox: (ctx) =>
+    ctx.body.pipe(
+      Effect.flatMap(Validation.createSandbox),
+      Effect.flatMap((body) => withService((s) => s.create(body)))
+    ),
+  getSandbox: (ctx) => withService((s) => s.get(ctx.param("sandboxIdOrName"))),
+  deleteSandbox: (ctx) => withService((s) => s.remove(ctx.param("sandboxIdOrName"))),
+  startSandbox: (ctx) => withService((s) => s.start(ctx.param("sandboxIdOrName"))),
+  stopSandbox: (ctx) => withService((s) => s.stop(ctx.param("sandboxIdOrName"), ctx.one("force") === "true")),
+  archiveSandbox: (ctx) => withService((s) => s.archive(ctx.param("sandboxIdOrName"))),
+  recoverSandbox: (ctx) => withService((s) => s.recover(ctx.param("sandboxIdOrName"))),
+  resizeSandbox: (ctx) =>
+    ctx.body.pipe(
+      Effect.flatMap((body) =>
+        Validation.isRecord(body)
+          ? new Validation.Checker(body)
+              .field("cpu", "number", { min: 1 })
+              .field("memory", "number", { min: 1 })
+              .field("disk", "number", { min: 1 })
+              .done(ResizeSandbox)
+          : Effect.fail(badRequest("Request body must be a JSON object"))
+      ),
+      Effect.flatMap((body) => withService((s) => s.resize(ctx.param("sandboxIdOrName"), body)))
+    ),
+  replaceLabels: (ctx) =>
+    ctx.body.pipe(
+      Effect.flatMap((body) => {
+        if (!Validation.isRecord(body)) return Effect.fail(badRequest("Request body must be a JSON object"))
+        const checker = new Validation.Checker(body)
+        if (body.labels === undefined || body.labels === null) checker.push("labels must be an object")
+        return checker.stringMap("labels").done(SandboxLabels)
+      }),
+      Effect.flatMap((body) => withService((s) => s.replaceLabels(ctx.param("sandboxIdOrName"), body.labels)))
+    ),
+  setAutostopInterval: (ctx) =>
+    Validation.integerParam("interval", ctx.param("interval")).pipe(
+      Effect.flatMap((interval) => withService((s) => s.setAutostop(ctx.param("sandboxIdOrName"), interval)))
+    ),
+  setAutoArchiveInterval: (ctx) =>
+    Validation.integerParam("interval", ctx.param("interval")).pipe(
+      Effect.flatMap((interval) => withService((s) => s.setAutoArchive(ctx.param("sandboxIdOrName"), interval)))
+    ),
+  setAutoDeleteInterval: (ctx) =>
+    Validation.integerParam("interval", ctx.param("interval")).pipe(
+      Effect.flatMap((interval) => withService((s) => s.setAutoDelete(ctx.param("sandboxIdOrName"), interval)))
+    ),
+  updateNetworkSettings: (ctx) =>
+    ctx.body.pipe(
+      Effect.flatMap((body) =>
+        Validation.isRecord(body)
+          ? new Validation.Checker(body)
+              .field("networkBlockAll", "boolean")
+              .field("networkAllowList", "string")
+              .field("domainAllowList", "string")
+              .done(UpdateSandboxNetworkSettings)
+          : Effect.fail(badRequest("Request body must be a JSON object"))
+      ),
+      Effect.flatMap((body) => withService((s) => s.networkSettings(ctx.param("sandboxIdOrName"), body)))
+    ),
+  updateLastActivity: (ctx) => withService((s) => s.touch(ctx.param("sandboxId"))),
+  getPortPreviewUrl: (ctx) => withService((s) => s.previewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"))),
+  getSignedPortPreviewUrl: (ctx) =>
+    withService((s) => s.signedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.one("expiresInSeconds"))),
+  expireSignedPortPreviewUrl: (ctx) =>
+    withService((s) =>
+      s.expireSignedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.param("token"))
+    ),
+  createSshAccess: (ctx) =>
+    withService((s) => s.createSshAccess(ctx.param("sandboxIdOrName"), ctx.one("expiresInMinutes"))),
+  revokeSshAccess: (ctx) => withService((s) => s.revokeSshAccess(ctx.param("sandboxIdOrName"), ctx.one("token"))),
+  validateSshAccess: (ctx) => {
+    const token = ctx.one("token")
+    return token === undefined
+      ? Effect.fail(forbidden("Invalid authentication context"))
+      : withService((s) => s.validateSshAccess(token))
+  },
+  getToolboxProxyUrl: (ctx) =>
+    withService((s) => s.get(ctx.param("sandboxId")).pipe(Effect.as({ url: s.toolboxProxyUrl })))
+}
+
+const routerPath = (template: string) => template.replace(/\{([^}]+)\}/g, ":$1") as HttpRouter.PathInput
+
+const body = readBody.pipe(Effect.mapError((error) => badRequest(error.message)))
+
+/** The control plane: every route of the SDK's route table, under `/api`. */
+export const router: HttpRouter.HttpRouter<never, SandboxesService> = (
+  Object.keys(routes) as Array<keyof typeof routes>
+).reduce((router, name) => {
+  const route = routes[name]
+  const handler = Effect.gen(function* () {
+    const params = yield* HttpRouter.params
+    const query = yield* HttpServerRequest.ParsedSearchParams
+    const ctx: Context = {
+      param: (key) => params[key] ?? "",
+      query,
+      one: (key) => {
+        const value = query[key]
+        return typeof value === "string" ? value : value?.[0]
+      },
+      body
+    }
+    const result = yield* handlers[name](ctx)
+    return result === undefined ? HttpServerResponse.empty({ status: route.status }) : json(result, route.status)
+  }).pipe(Effect.catchTag("ApiError", (error) => apiError(error.status, error.message)))
+  return HttpRouter.route(route.method)(routerPath(route.template), handler)(router)
+}, HttpRouter.empty as HttpRouter.HttpRouter<never, SandboxesService>)

@@ -1,0 +1,120 @@
+import * as Schema from "effect/Schema"
+import type { SandboxDto, SandboxListItem } from "@effect-daytona/sdk/SandboxDto"
+import { SandboxVolume, StringMap } from "@effect-daytona/sdk/SandboxDto"
+
+/** What the server stores for a sandbox. Times are epoch milliseconds. */
+export const SandboxRecord = Schema.Struct({
+  id: Schema.String,
+  organizationId: Schema.String,
+  name: Schema.String,
+  snapshot: Schema.NullOr(Schema.String),
+  user: Schema.String,
+  env: StringMap,
+  labels: StringMap,
+  public: Schema.Boolean,
+  target: Schema.String,
+  cpu: Schema.Number,
+  gpu: Schema.Number,
+  memory: Schema.Number,
+  disk: Schema.Number,
+  /** The observed state. */
+  state: Schema.String,
+  desiredState: Schema.String,
+  pending: Schema.Boolean,
+  /** When the step of the transition in progress completes. */
+  dueAt: Schema.NullOr(Schema.Number),
+  errorReason: Schema.NullOr(Schema.String),
+  recoverable: Schema.Boolean,
+  backupState: Schema.String,
+  autoStopInterval: Schema.Number,
+  autoArchiveInterval: Schema.Number,
+  autoDeleteInterval: Schema.Number,
+  networkBlockAll: Schema.Boolean,
+  networkAllowList: Schema.NullOr(Schema.String),
+  domainAllowList: Schema.NullOr(Schema.String),
+  volumes: Schema.Array(SandboxVolume),
+  buildInfo: Schema.NullOr(
+    Schema.Struct({
+      dockerfileContent: Schema.String,
+      contextHashes: Schema.Array(Schema.String),
+      snapshotRef: Schema.String,
+      createdAt: Schema.Number
+    })
+  ),
+  authToken: Schema.String,
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number,
+  lastActivityAt: Schema.Number,
+  destroyedAt: Schema.NullOr(Schema.Number)
+})
+
+export type SandboxRecord = typeof SandboxRecord.Type
+
+export const SandboxRecordJson = Schema.parseJson(SandboxRecord)
+
+/** The state the API reports, derived from the stored and the desired state (catalog §5.2). */
+export const reportedState = (state: string, desired: string): string => {
+  if (state === "started" && desired === "stopped") return "stopping"
+  if ((state === "started" || state === "stopped") && desired === "destroyed") return "destroying"
+  if (state === "stopped" && desired === "started") return "starting"
+  if (state === "stopped" && desired === "archived") return "archiving"
+  if (state === "unknown" && desired === "started") return "creating"
+  return state
+}
+
+const iso = (millis: number) => new Date(millis).toISOString()
+
+const common = (record: SandboxRecord, toolboxProxyUrl: string) => ({
+  id: record.id,
+  organizationId: record.organizationId,
+  name: record.name,
+  ...(record.snapshot === null ? {} : { snapshot: record.snapshot }),
+  user: record.user,
+  labels: record.labels,
+  public: record.public,
+  target: record.target,
+  cpu: record.cpu,
+  gpu: record.gpu,
+  memory: record.memory,
+  disk: record.disk,
+  state: reportedState(record.state, record.desiredState),
+  desiredState: record.desiredState,
+  ...(record.errorReason === null ? {} : { errorReason: record.errorReason }),
+  recoverable: record.recoverable,
+  backupState: record.backupState,
+  autoStopInterval: record.autoStopInterval,
+  autoArchiveInterval: record.autoArchiveInterval,
+  autoDeleteInterval: record.autoDeleteInterval,
+  createdAt: iso(record.createdAt),
+  updatedAt: iso(record.updatedAt),
+  lastActivityAt: iso(record.lastActivityAt),
+  sandboxClass: "container",
+  daemonVersion: daemonVersion,
+  runnerId: "local",
+  toolboxProxyUrl
+})
+
+export const daemonVersion = "0.190.0"
+
+export const toDto = (record: SandboxRecord, toolboxProxyUrl: string): SandboxDto => ({
+  ...common(record, toolboxProxyUrl),
+  env: record.env,
+  networkBlockAll: record.networkBlockAll,
+  ...(record.networkAllowList === null ? {} : { networkAllowList: record.networkAllowList }),
+  ...(record.domainAllowList === null ? {} : { domainAllowList: record.domainAllowList }),
+  volumes: record.volumes,
+  ...(record.buildInfo === null
+    ? {}
+    : {
+        buildInfo: {
+          dockerfileContent: record.buildInfo.dockerfileContent,
+          contextHashes: record.buildInfo.contextHashes,
+          snapshotRef: record.buildInfo.snapshotRef,
+          createdAt: iso(record.buildInfo.createdAt),
+          updatedAt: iso(record.buildInfo.createdAt)
+        }
+      })
+})
+
+export const toListItem = (record: SandboxRecord, toolboxProxyUrl: string): SandboxListItem =>
+  common(record, toolboxProxyUrl)
