@@ -3,11 +3,13 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { ApiErrorBody, ToolboxErrorBody } from "@effect-daytona/sdk/ErrorBody"
+import { ListSandboxesResponse, SandboxDto } from "@effect-daytona/sdk/SandboxDto"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as NodeFs from "node:fs/promises"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
@@ -56,8 +58,20 @@ export type Client = HttpClient.HttpClient
 
 export interface Answer {
   readonly status: number
-  readonly body: any
+  readonly body: unknown
 }
+
+/** Decodes an answer's body with the SDK's schema, so every test also checks the wire contract. */
+export const decode =
+  <A, I>(schema: Schema.Schema<A, I>) =>
+  (answer: Answer): A =>
+    Schema.decodeUnknownSync(schema)(answer.body)
+
+export const asSandbox = decode(SandboxDto)
+export const asApiError = decode(ApiErrorBody)
+export const asToolboxError = decode(ToolboxErrorBody)
+export const asList = decode(ListSandboxesResponse)
+export const asExecute = decode(Schema.Struct({ exitCode: Schema.Number, result: Schema.String }))
 
 const answer = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.map(response.text, (text): Answer => ({ status: response.status, body: text === "" ? undefined : JSON.parse(text) }))
@@ -78,6 +92,19 @@ export const clientLayer = NodeHttpClient.layerUndici
 export const advance = (duration: Duration.DurationInput) => TestClock.adjust(duration)
 
 /**
+ * Advances the TestClock in steps, letting the server's background fibers (which do real I/O
+ * between their sleeps) catch up after each step.
+ */
+export const advanceInSteps = (total: Duration.DurationInput, step: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const steps = Math.ceil(Duration.toMillis(total) / Duration.toMillis(step))
+    for (let i = 0; i < steps; i++) {
+      yield* TestClock.adjust(step)
+      for (let j = 0; j < 5; j++) yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+    }
+  })
+
+/**
  * Awaits a fiber whose work sleeps on the TestClock after real I/O: keeps advancing the clock by
  * `step` while letting the event loop run, until the fiber is done.
  */
@@ -91,4 +118,13 @@ export const driveUntilDone = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, step: Dura
     }
   })
 
-export const layer = Layer.empty
+/** Creates a sandbox and advances the clock until it has started. */
+export const createStarted = (client: Client, body: Record<string, unknown> = {}) =>
+  Effect.gen(function* () {
+    const created = asSandbox(yield* call(client, "POST", "/api/sandbox", body))
+    yield* advance("1 second")
+    return asSandbox(yield* call(client, "GET", `/api/sandbox/${created.id}`))
+  })
+
+export const state = (client: Client, id: string) =>
+  Effect.map(call(client, "GET", `/api/sandbox/${id}`), (a) => asSandbox(a).state)
