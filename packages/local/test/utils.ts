@@ -47,11 +47,11 @@ export const testOptions = (dataDir: string, extra: LocalConfig.Options = {}): L
 export const serve = (dataDir: string, extra: LocalConfig.Options = {}) =>
   Effect.gen(function* () {
     const server = yield* LocalDaytona.make(testOptions(dataDir, extra))
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest(HttpClientRequest.prependUrl(server.url)),
-      HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(server.apiKey)))
+    const anonymous = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(HttpClientRequest.prependUrl(server.url))
     )
-    return { server, client }
+    const client = anonymous.pipe(HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(server.apiKey))))
+    return { server, client, anonymous }
   })
 
 export type Client = HttpClient.HttpClient
