@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap]`
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as LocalConfig from "./LocalConfig.js"
+import * as LocalDaytona from "./LocalDaytona.js"
+
+const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap]`
+
+const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
+  if (args[0] !== "serve") return usage
+  const flags = new Map<string, string>()
+  for (let i = 1; i < args.length; i++) {
+    const [flag, inline] = args[i]!.split("=", 2)
+    const value = inline ?? args[++i]
+    if (flag === undefined || !flag.startsWith("--") || value === undefined) return usage
+    flags.set(flag.slice(2), value)
+  }
+  const known = new Set(["port", "host", "data-dir", "api-key", "isolation"])
+  const unknown = [...flags.keys()].find((flag) => !known.has(flag))
+  if (unknown !== undefined) return `unknown option --${unknown}\n${usage}`
+  const port = Number(flags.get("port") ?? "3000")
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return `invalid --port\n${usage}`
+  const isolation = flags.get("isolation") ?? "auto"
+  if (isolation !== "auto" && isolation !== "none" && isolation !== "bwrap") return `invalid --isolation\n${usage}`
+  return {
+    port,
+    host: flags.get("host"),
+    dataDir: flags.get("data-dir"),
+    apiKey: flags.get("api-key") ?? process.env.DAYTONA_LOCAL_API_KEY,
+    isolation
+  }
+}
+
+const options = parse(process.argv.slice(2))
+
+const program =
+  typeof options === "string"
+    ? Console.error(options).pipe(Effect.zipRight(Effect.sync(() => (process.exitCode = 2))))
+    : Effect.gen(function* () {
+        const generated = options.apiKey === undefined
+        const server = yield* LocalDaytona.make(options)
+        yield* Console.log(`daytona-local listening on ${server.url}`)
+        yield* Console.log(`  DAYTONA_API_URL=${server.apiUrl}`)
+        if (generated) yield* Console.log(`  DAYTONA_API_KEY=${Redacted.value(server.apiKey)}   (generated)`)
+        yield* Console.log(`  data: ${server.dataDir}`)
+        if (server.isolation === "none")
+          yield* Console.log("  isolation: none. Sandboxes are plain processes on this machine, not a security boundary.")
+        else yield* Console.log(`  isolation: ${server.isolation}`)
+        return yield* Effect.never
+      }).pipe(Effect.scoped)
+
+NodeRuntime.runMain(program)
