@@ -10,13 +10,17 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Socket from "@effect/platform/Socket"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import { DaytonaConfig } from "./DaytonaConfig.js"
 import type { ApiError, StatusError } from "./DaytonaError.js"
 import * as Transport from "./internal/transport.js"
+import { WebSocketConnector } from "./WebSocketConnector.js"
 
 /**
  * The sandbox a toolbox request goes to.
@@ -55,6 +59,29 @@ export interface Service {
     schema: Schema.Schema<A, I>,
     options?: SendOptions
   ) => Effect.Effect<A, ApiError | StatusError>
+  /**
+   * A WebSocket to a path (query included) under the sandbox's toolbox base, `ws(s)://…`, opened
+   * with the same headers as HTTP requests (`Authorization` included) through the
+   * {@link WebSocketConnector}. Each `run` of the socket opens a new connection.
+   */
+  readonly socket: (
+    target: Target,
+    path: string,
+    options?: SocketOptions
+  ) => Effect.Effect<Socket.Socket, never, WebSocketConnector>
+}
+
+/**
+ * Options of {@link Service.socket}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SocketOptions {
+  /** Which close codes end a `run` with an error. Default: every code but 1000. */
+  readonly closeCodeIsError?: ((code: number) => boolean) | undefined
+  /** How long the opening handshake may take. Default: `DaytonaConfig.requestTimeout`. */
+  readonly openTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -83,10 +110,27 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
   const secrets = Transport.secretsOf(config)
   const send: Service["send"] = (target, request, options) =>
     transport.send(HttpClientRequest.prependUrl(request, baseUrl(target)), options)
+  const token = config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token
+  const socket: Service["socket"] = (target, path, options) => {
+    const url = `${baseUrl(target).replace(/^http/i, "ws")}${path.startsWith("/") ? path : `/${path}`}`
+    const acquire = Effect.acquireRelease(
+      Effect.map(WebSocketConnector, (connect) =>
+        connect(url, {
+          headers: { ...Transport.defaultHeaders(config), authorization: `Bearer ${Redacted.value(token)}` }
+        })
+      ),
+      (ws) => Effect.sync(() => ws.close(1000))
+    )
+    return Socket.fromWebSocket(acquire, {
+      closeCodeIsError: options?.closeCodeIsError ?? ((code) => code !== 1000),
+      openTimeout: options?.openTimeout ?? config.requestTimeout
+    })
+  }
   return {
     send,
     json: (target, request, schema, options) =>
-      Effect.flatMap(send(target, request, options), Transport.decodeJson(schema, secrets))
+      Effect.flatMap(send(target, request, options), Transport.decodeJson(schema, secrets)),
+    socket
   }
 })
 
