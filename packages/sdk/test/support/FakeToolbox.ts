@@ -1,4 +1,5 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
@@ -73,7 +74,9 @@ export const makeToolbox = (handler: ToolboxHandler, options: Partial<DaytonaCon
     const requests = yield* Ref.make<ReadonlyArray<ToolboxRequest>>([])
     const client = HttpClient.make((request, url) =>
       Effect.gen(function* () {
-        const bytes = yield* Effect.orDie(drain(request))
+        const bytes = yield* drain(request).pipe(
+          Effect.mapError((cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause }))
+        )
         const text = bytes === undefined ? undefined : new TextDecoder().decode(bytes)
         let json: unknown = undefined
         try {
