@@ -36,6 +36,8 @@ export interface ToolboxReply {
   readonly text?: string
   readonly chunks?: ReadonlyArray<Uint8Array | string>
   readonly headers?: Readonly<Record<string, string>>
+  /** Never answer (to exercise request timeouts with TestClock). */
+  readonly hang?: boolean
 }
 
 export type ToolboxHandler = (request: ToolboxRequest, index: number) => ToolboxReply
@@ -69,7 +71,13 @@ const drain = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint
 }
 
 /** A fake HttpClient for the toolbox and the ToolboxClient service over it. */
-export const makeToolbox = (handler: ToolboxHandler, options: Partial<DaytonaConfig.Options> = {}) =>
+export const makeToolbox = (
+  handler: ToolboxHandler,
+  options: Partial<DaytonaConfig.Options> = {}
+): Effect.Effect<{
+  readonly toolbox: ToolboxClient.Service
+  readonly requests: Effect.Effect<ReadonlyArray<ToolboxRequest>>
+}> =>
   Effect.gen(function* () {
     const requests = yield* Ref.make<ReadonlyArray<ToolboxRequest>>([])
     const client = HttpClient.make((request, url) =>
@@ -99,6 +107,7 @@ export const makeToolbox = (handler: ToolboxHandler, options: Partial<DaytonaCon
         }
         const all = yield* Ref.updateAndGet(requests, (list) => [...list, captured])
         const reply = handler(captured, all.length - 1)
+        if (reply.hang === true) return yield* Effect.never
         const headers: Record<string, string> = { ...reply.headers }
         let body: BodyInit | null = null
         if (reply.json !== undefined) {
