@@ -257,6 +257,7 @@ export interface Process {
 }
 
 const requestMargin = Duration.seconds(30)
+const socketOpenTimeout = Duration.seconds(30)
 
 const seg = encodeURIComponent
 
@@ -476,7 +477,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
   const follow = (route: string) =>
     Stream.unwrapScoped(
       Effect.gen(function* () {
-        const socket = yield* toolbox.socket(toolboxTarget, route)
+        const socket = yield* toolbox.socket(toolboxTarget, route, { openTimeout: socketOpenTimeout })
         const mailbox = yield* Mailbox.make<Uint8Array, Socket.SocketError>()
         yield* socket
           .run((bytes) => {
@@ -486,7 +487,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
         return Mailbox.toStream(mailbox)
       })
     ).pipe(
-      Stream.mapError((error) => socketFailure(error, route.split("?")[0]!, Duration.seconds(10))),
+      Stream.mapError((error) => socketFailure(error, route.split("?")[0]!, socketOpenTimeout)),
       LogDemux.demux
     )
 

@@ -10,7 +10,7 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as FileSystem from "../src/FileSystem.js"
-import { makeParser } from "../src/internal/multipart.js"
+import { boundaryOf, filenameOf, formDataDisposition, makeParser, MultipartError } from "../src/internal/multipart.js"
 import { base, makeToolbox, multipartBody, random, randomCuts, splitAt, target } from "./support/FakeToolbox.js"
 
 const B = "DAYTONA-FILE-BOUNDARY"
@@ -421,5 +421,40 @@ describe("FileSystem", () => {
         assert.isAbove(seen.length, 2)
       })
     )
+  })
+
+  describe("multipart helpers", () => {
+    it("formDataDisposition escapes quotes and adds filename* outside printable ASCII", () => {
+      assert.strictEqual(formDataDisposition("files[0].path"), `form-data; name="files[0].path"`)
+      assert.strictEqual(formDataDisposition("f", 'a"b.txt'), `form-data; name="f"; filename="a\\"b.txt"`)
+      assert.strictEqual(
+        formDataDisposition("f", "café ✓.txt"),
+        `form-data; name="f"; filename="caf_ _.txt"; filename*=utf-8''caf%C3%A9%20%E2%9C%93.txt`
+      )
+    })
+
+    it("boundaryOf and filenameOf read quoted and extended parameters", () => {
+      assert.strictEqual(boundaryOf(`multipart/form-data; boundary=${B}`), B)
+      assert.strictEqual(boundaryOf(`multipart/form-data; boundary="a b"`), "a b")
+      assert.isUndefined(boundaryOf("application/json"))
+      assert.strictEqual(
+        filenameOf(`form-data; name="file"; filename="/a/_.txt"; filename*=utf-8''/a/%C3%BC.txt`),
+        "/a/ü.txt"
+      )
+      assert.strictEqual(filenameOf(`form-data; name="file"; filename="/a/b.txt"`), "/a/b.txt")
+    })
+
+    it("the parser reports preamble-free parts, empty bodies and completion", () => {
+      const parser = makeParser("XX")
+      const events = parser.push(new TextEncoder().encode("--XX\r\nA: 1\r\n\r\n\r\n--XX\r\n\r\nbody\r\n--XX--\r\n"))
+      assert.deepStrictEqual(
+        events.map((e) =>
+          e._tag === "Data" ? text(e.bytes) : e._tag === "Headers" ? JSON.stringify(e.headers) : e._tag
+        ),
+        [`{"a":"1"}`, "End", "{}", "body", "End"]
+      )
+      assert.isTrue(parser.complete())
+      assert.throws(() => makeParser("XX").push(new TextEncoder().encode("--XXjunk")), MultipartError)
+    })
   })
 })
