@@ -88,7 +88,7 @@ const positiveDuration = (field: string, input: Duration.DurationInput | undefin
   if (typeof input === "number" && (!Number.isFinite(input) || input <= 0)) {
     return Effect.fail(new ValidationError({ field, message: `${field} must be a positive duration, got ${input}` }))
   }
-  const duration = Duration.decode(input)
+  const duration = Option.getOrElse(Duration.decodeUnknown(input), () => Duration.zero)
   return Duration.greaterThan(duration, Duration.zero)
     ? Effect.succeed(duration)
     : Effect.fail(new ValidationError({ field, message: `${field} must be a positive duration` }))

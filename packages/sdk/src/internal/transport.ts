@@ -360,7 +360,10 @@ export const decodeJson =
               status: response.status,
               method,
               path,
-              message: `${method} ${path} → ${response.status}: the response does not match the contract: ${detail}`,
+              message: scrub(
+                `${method} ${path} → ${response.status}: the response does not match the contract: ${detail}`,
+                secrets
+              ),
               ...(excerpt === "" ? {} : { body: excerpt })
             })
           })
