@@ -25,6 +25,10 @@ import { expectStatus } from "./internal/expect.js"
 import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import { SandboxDto, SandboxLabels, type SandboxListItem } from "./SandboxDto.js"
 import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
+import * as FileSystem from "./FileSystem.js"
+import * as Git from "./Git.js"
+import * as LspServer from "./LspServer.js"
+import * as Process from "./Process.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import * as Wait from "./Wait.js"
 
@@ -34,7 +38,7 @@ import * as Wait from "./Wait.js"
  * @since 0.1.0
  * @category constants
  */
-export const languageLabel = "code-toolbox-language"
+export const languageLabel = Process.languageLabel
 
 /**
  * Options of an operation that waits.
@@ -86,6 +90,20 @@ export type ToolboxError = ApiError | NotFoundError
  * @category models
  */
 export interface Operations {
+  /** Files in the sandbox: list, search, move, permissions, streaming upload and download. */
+  readonly fs: FileSystem.FileSystem
+  /** Git in the sandbox: clone, status, branches, commit, push, pull, history. */
+  readonly git: Git.Git
+  /** Commands, code runs and sessions (with followed logs) in the sandbox. */
+  readonly process: Process.Process
+  /**
+   * A language server for a project in the sandbox (`python`, `typescript` or `javascript`; an
+   * unsupported language fails before any request).
+   */
+  readonly createLspServer: (
+    languageId: string,
+    pathToProject: string
+  ) => Effect.Effect<LspServer.LspServer, ValidationError>
   /** Reads the sandbox again. */
   readonly refreshData: Effect.Effect<Sandbox, ApiError | NotFoundError>
   /** The home directory of the sandbox's user (toolbox `GET /user-home-dir`). */
@@ -296,6 +314,11 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     )
 
   return {
+    fs: FileSystem.make(self, toolbox),
+    git: Git.make(self, toolbox),
+    process: Process.make(self, toolbox),
+    createLspServer: (languageId, pathToProject) =>
+      LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
     refreshData: fetch.pipe(Effect.map(wrap), span("refreshData")),
     getUserHomeDir: toolbox.json(self, HttpClientRequest.get("/user-home-dir"), HomeDir).pipe(
       expectStatus("NotFoundError"),

@@ -54,11 +54,39 @@ export * as DaytonaError from "./DaytonaError.js"
 export * as ErrorBody from "./ErrorBody.js"
 
 /**
+ * Files in a sandbox: listing, search, permissions, streaming upload and download.
+ *
+ * @since 0.1.0
+ */
+export * as FileSystem from "./FileSystem.js"
+
+/**
+ * Git in a sandbox.
+ *
+ * @since 0.1.0
+ */
+export * as Git from "./Git.js"
+
+/**
+ * Language servers in a sandbox.
+ *
+ * @since 0.1.0
+ */
+export * as LspServer from "./LspServer.js"
+
+/**
  * Preview link schemas.
  *
  * @since 0.1.0
  */
 export * as PreviewUrl from "./PreviewUrl.js"
+
+/**
+ * Commands, code runs and sessions in a sandbox, with followed logs as a Stream.
+ *
+ * @since 0.1.0
+ */
+export * as Process from "./Process.js"
 
 /**
  * Which failures are retried, and when.
@@ -103,8 +131,22 @@ export * as SshAccess from "./SshAccess.js"
 export * as ToolboxClient from "./ToolboxClient.js"
 
 /**
+ * Schemas of the toolbox daemon's requests and answers.
+ *
+ * @since 0.1.0
+ */
+export * as ToolboxDto from "./ToolboxDto.js"
+
+/**
  * Polling and deadline combinators.
  *
  * @since 0.1.0
  */
 export * as Wait from "./Wait.js"
+
+/**
+ * How the SDK opens WebSockets with headers (provide `ws`'s class on Node).
+ *
+ * @since 0.1.0
+ */
+export * as WebSocketConnector from "./WebSocketConnector.js"
