@@ -272,14 +272,6 @@ export const deviations: ReadonlyArray<Deviation> = [
     spec: "200",
     implementation: "201 (a NestJS POST without @HttpCode(200))"
   },
-  ...(["setAutostopInterval", "setAutoArchiveInterval", "setAutoDeleteInterval"] as const).map(
-    (operationId): Deviation => ({
-      operationId,
-      subject: "response",
-      spec: "no body",
-      implementation: "the updated Sandbox; the SDK decodes it"
-    })
-  ),
   {
     operationId: "replaceLabels",
     subject: "response",

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { SandboxVolume, StringMap } from "./SandboxDto.js"
+import { StringMap } from "./SandboxDto.js"
 import { GpuType } from "./SandboxState.js"
 
 /**
@@ -17,6 +17,19 @@ export const CreateBuildInfo = Schema.Struct({
   dockerfileContent: Schema.String,
   contextHashes: Schema.optional(Schema.Array(Schema.String))
 }).annotations({ identifier: "CreateBuildInfo" })
+
+/**
+ * A volume to mount, as `POST /sandbox` takes it. `volumeId` accepts a volume's id or name. Unlike
+ * the answer's `SandboxVolume`, `subpath` is never null on the way in (the spec's `SandboxVolume`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CreateSandboxVolume = Schema.Struct({
+  volumeId: Schema.String,
+  mountPath: Schema.String,
+  subpath: Schema.optional(Schema.String)
+}).annotations({ identifier: "CreateSandboxVolume" })
 
 /**
  * The body of `POST /sandbox`.
@@ -43,7 +56,7 @@ export const CreateSandbox = Schema.Struct({
   autoStopInterval: Schema.optional(Schema.Number),
   autoArchiveInterval: Schema.optional(Schema.Number),
   autoDeleteInterval: Schema.optional(Schema.Number),
-  volumes: Schema.optional(Schema.Array(SandboxVolume)),
+  volumes: Schema.optional(Schema.Array(CreateSandboxVolume)),
   buildInfo: Schema.optional(CreateBuildInfo),
   linkedSandbox: Schema.optional(Schema.String)
 }).annotations({ identifier: "CreateSandbox" })

@@ -362,9 +362,8 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
           client.json(
             appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query),
             ListSandboxesResponse
-          )
+          ).pipe(expectStatus())
         ),
-        expectStatus(),
         Effect.map((page) => ({
           items: page.items.map((item) => Sandbox.make(item, services)),
           nextCursor: page.nextCursor === "" ? null : page.nextCursor
@@ -406,7 +405,9 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
             )
             .pipe(
               Effect.catchTags({
-                TransportError: (error) => (error.sent ? adopt(error) : Effect.fail(error)),
+                // A request that provably never reached the server created nothing: no search on cleanup.
+                TransportError: (error) =>
+                  error.sent ? adopt(error) : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
                 RequestTimeoutError: adopt
               }),
               expectStatus("ConflictError", "ValidationError", "NotFoundError")
@@ -500,9 +501,8 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
             client.json(
               appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxesPaginated, {})), query),
               PaginatedSandboxes
-            )
+            ).pipe(expectStatus())
           ),
-          expectStatus(),
           Effect.map((page) => ({ ...page, items: page.items.map((item) => Sandbox.make(item, services)) })),
           Effect.withSpan("Daytona.listPaginated")
         ),
