@@ -90,11 +90,11 @@ const handlers: { readonly [K in keyof typeof routes]: Handler } = {
   updateLastActivity: (ctx) => withService((s) => s.touch(ctx.param("sandboxId"))),
   getPortPreviewUrl: (ctx) => withService((s) => s.previewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"))),
   getSignedPortPreviewUrl: (ctx) =>
-    withService((s) => s.signedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.one("expiresInSeconds"))),
-  expireSignedPortPreviewUrl: (ctx) =>
     withService((s) =>
-      s.expireSignedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.param("token"))
+      s.signedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.one("expiresInSeconds"))
     ),
+  expireSignedPortPreviewUrl: (ctx) =>
+    withService((s) => s.expireSignedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.param("token"))),
   createSshAccess: (ctx) =>
     withService((s) => s.createSshAccess(ctx.param("sandboxIdOrName"), ctx.one("expiresInMinutes"))),
   revokeSshAccess: (ctx) => withService((s) => s.revokeSshAccess(ctx.param("sandboxIdOrName"), ctx.one("token"))),
@@ -115,22 +115,32 @@ const body = readBody.pipe(Effect.mapError((error) => badRequest(error.message))
 /** The control plane: every route of the SDK's route table, under `/api`. */
 export const router: HttpRouter.HttpRouter<never, SandboxesService> = (
   Object.keys(routes) as Array<keyof typeof routes>
-).reduce((router, name) => {
-  const route = routes[name]
-  const handler = Effect.gen(function* () {
-    const params = yield* HttpRouter.params
-    const query = yield* HttpServerRequest.ParsedSearchParams
-    const ctx: Context = {
-      param: (key) => params[key] ?? "",
-      query,
-      one: (key) => {
-        const value = query[key]
-        return typeof value === "string" ? value : value?.[0]
-      },
-      body
-    }
-    const result = yield* handlers[name](ctx)
-    return result === undefined ? HttpServerResponse.empty({ status: route.status }) : json(result, route.status)
-  }).pipe(Effect.catchTag("ApiError", (error) => apiError(error.status, error.message)))
-  return HttpRouter.route(route.method)(routerPath(route.template), handler)(router)
-}, HttpRouter.empty as HttpRouter.HttpRouter<never, SandboxesService>)
+)
+  .reduce(
+    (router, name) => {
+      const route = routes[name]
+      const handler = Effect.gen(function* () {
+        const params = yield* HttpRouter.params
+        const query = yield* HttpServerRequest.ParsedSearchParams
+        const ctx: Context = {
+          param: (key) => params[key] ?? "",
+          query,
+          one: (key) => {
+            const value = query[key]
+            return typeof value === "string" ? value : value?.[0]
+          },
+          body
+        }
+        const result = yield* handlers[name](ctx)
+        return result === undefined ? HttpServerResponse.empty({ status: route.status }) : json(result, route.status)
+      }).pipe(Effect.catchTag("ApiError", (error) => apiError(error.status, error.message)))
+      return HttpRouter.route(route.method)(routerPath(route.template), handler)(router)
+    },
+    HttpRouter.empty as HttpRouter.HttpRouter<never, SandboxesService>
+  )
+  .pipe(
+    HttpRouter.get(
+      "/config",
+      Effect.map(SandboxesService, (s) => json(s.configuration))
+    )
+  )

@@ -29,6 +29,7 @@ export const apiErrorBody = (status: number, message: string, path: string, time
 export type ToolboxCode =
   | "BAD_REQUEST"
   | "UNAUTHORIZED"
+  | "FORBIDDEN"
   | "NOT_FOUND"
   | "CONFLICT"
   | "REQUEST_TIMEOUT"
@@ -46,6 +47,8 @@ export const toolboxBadRequest = (message: string) =>
   new ToolboxError({ status: 400, code: "BAD_REQUEST", message: `bad request: ${message}` })
 export const toolboxNotFound = (message: string) =>
   new ToolboxError({ status: 404, code: "NOT_FOUND", message: `not found: ${message}` })
+export const toolboxForbidden = (message: string) =>
+  new ToolboxError({ status: 403, code: "FORBIDDEN", message: `forbidden: ${message}` })
 export const toolboxTimeout = (message: string) =>
   new ToolboxError({ status: 408, code: "REQUEST_TIMEOUT", message: `request timeout: ${message}` })
 

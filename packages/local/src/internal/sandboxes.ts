@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
-import { SandboxEngine } from "../SandboxEngine.js"
+import { SandboxEngine, securityNotice } from "../SandboxEngine.js"
 import {
   type ApiError,
   badRequest,
@@ -25,7 +25,7 @@ import {
   toolboxNotFound
 } from "./errors.js"
 import * as Listing from "./listing.js"
-import { type SandboxRecord, toDto, toListItem } from "./record.js"
+import { daemonVersion, type SandboxRecord, toDto, toListItem } from "./record.js"
 import { SandboxStore } from "./store.js"
 import * as Validation from "./validation.js"
 
@@ -97,7 +97,9 @@ export const make = Effect.gen(function* () {
         case "started": {
           if (r.state === "pending_build") return next("building_snapshot", t.build)
           if (r.state === "archived") return next("restoring", t.restore)
-          yield* engine.start(r.id).pipe(Effect.orDie)
+          const started = yield* Effect.either(engine.start(r.id))
+          if (started._tag === "Left")
+            return { ...done("error"), pending: false, errorReason: started.left.message, recoverable: true }
           return done("started")
         }
         case "stopped": {
@@ -131,10 +133,11 @@ export const make = Effect.gen(function* () {
     }).pipe(Effect.uninterruptible)
 
   const load = (id: string) =>
-    store.get(id).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: (r) => Effect.asSome(settle(r)) })))
+    store
+      .get(id)
+      .pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: (r) => Effect.asSome(settle(r)) })))
 
-  const visible = (r: SandboxRecord) =>
-    r.state !== "destroyed" && !(errored(r) && r.desiredState === "destroyed")
+  const visible = (r: SandboxRecord) => r.state !== "destroyed" && !(errored(r) && r.desiredState === "destroyed")
 
   /** Looks a sandbox up by id, then by name, as Daytona does; destroyed ones are not found. */
   const find = (idOrName: string): Effect.Effect<SandboxRecord, ApiError> =>
@@ -210,7 +213,9 @@ export const make = Effect.gen(function* () {
     })
 
   const failedToStart = (r: SandboxRecord) =>
-    errored(r) ? Effect.fail(badRequest(`Sandbox failed to start: ${r.errorReason ?? "unknown error"}`)) : Effect.succeed(r)
+    errored(r)
+      ? Effect.fail(badRequest(`Sandbox failed to start: ${r.errorReason ?? "unknown error"}`))
+      : Effect.succeed(r)
 
   const create = (body: CreateSandbox): Effect.Effect<SandboxDto, ApiError> =>
     Effect.gen(function* () {
@@ -237,7 +242,9 @@ export const make = Effect.gen(function* () {
             `Memory request ${resources.memory}GB exceeds maximum allowed per sandbox (${limits.memory}GB)`
           )
         if (resources.disk > limits.disk)
-          return yield* badRequest(`Disk request ${resources.disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`)
+          return yield* badRequest(
+            `Disk request ${resources.disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`
+          )
       }
       if (body.linkedSandbox !== undefined)
         return yield* badRequest("Linked sandboxes are not supported by the local server")
@@ -258,7 +265,8 @@ export const make = Effect.gen(function* () {
             return yield* conflict(`Sandbox with name ${name} already exists`)
           yield* engine.provision(id).pipe(Effect.orDie)
           const now = yield* Clock.currentTimeMillis
-          const allowList = body.networkAllowList === undefined || body.networkAllowList === "" ? null : body.networkAllowList
+          const allowList =
+            body.networkAllowList === undefined || body.networkAllowList === "" ? null : body.networkAllowList
           const record: SandboxRecord = {
             id,
             organizationId: config.organizationId,
@@ -282,7 +290,8 @@ export const make = Effect.gen(function* () {
             autoDeleteInterval: body.autoDeleteInterval ?? -1,
             networkBlockAll: allowList === null ? (body.networkBlockAll ?? false) : false,
             networkAllowList: allowList,
-            domainAllowList: body.domainAllowList === undefined || body.domainAllowList === "" ? null : body.domainAllowList,
+            domainAllowList:
+              body.domainAllowList === undefined || body.domainAllowList === "" ? null : body.domainAllowList,
             volumes: [],
             buildInfo:
               body.buildInfo === undefined
@@ -356,12 +365,17 @@ export const make = Effect.gen(function* () {
       return Effect.succeed(softDelete(r, now))
     }).pipe(Effect.map(dto))
 
+  /** In-place recovery (Daytona's case b): the errored sandbox becomes stopped and is started again. */
   const recover = (idOrName: string) =>
-    update(idOrName, (r) => {
-      if (!r.recoverable) return Effect.fail(badRequest("Sandbox is not recoverable"))
-      if (r.state !== "error") return Effect.fail(badRequest("Sandbox is not in an errored state"))
-      return Effect.fail(badRequest("Recovering sandboxes is not supported by the local server"))
-    }).pipe(Effect.map(dto))
+    Effect.gen(function* () {
+      const r = yield* update(idOrName, (r, now) => {
+        if (!r.recoverable) return Effect.fail(badRequest("Sandbox is not recoverable"))
+        if (r.state !== "error") return Effect.fail(badRequest("Sandbox is not in an errored state"))
+        const stopped = { ...r, state: "stopped", errorReason: null, recoverable: false }
+        return Effect.succeed(begin(stopped, now, "started", t.start))
+      })
+      return dto(yield* awaitStarted(r.id).pipe(Effect.flatMap(failedToStart)))
+    })
 
   const set = (idOrName: string, f: (r: SandboxRecord) => Partial<SandboxRecord>) =>
     update(idOrName, (r) => Effect.succeed({ ...r, ...f(r) })).pipe(Effect.map(dto))
@@ -374,8 +388,7 @@ export const make = Effect.gen(function* () {
   const setAutoArchive = (idOrName: string, interval: number) =>
     resolveAutoArchive(interval).pipe(Effect.flatMap((value) => set(idOrName, () => ({ autoArchiveInterval: value }))))
 
-  const setAutoDelete = (idOrName: string, interval: number) =>
-    set(idOrName, () => ({ autoDeleteInterval: interval }))
+  const setAutoDelete = (idOrName: string, interval: number) => set(idOrName, () => ({ autoDeleteInterval: interval }))
 
   const touch = (idOrName: string) =>
     Effect.gen(function* () {
@@ -385,19 +398,33 @@ export const make = Effect.gen(function* () {
 
   const networkSettings = (idOrName: string, body: UpdateSandboxNetworkSettings) =>
     Effect.gen(function* () {
-      if (body.networkBlockAll === undefined && body.networkAllowList === undefined && body.domainAllowList === undefined)
+      if (
+        body.networkBlockAll === undefined &&
+        body.networkAllowList === undefined &&
+        body.domainAllowList === undefined
+      )
         return yield* badRequest("At least one network setting must be provided")
       if (body.networkAllowList !== undefined) yield* Validation.networkAllowList(body.networkAllowList)
       if (body.domainAllowList !== undefined) yield* Validation.domainAllowList(body.domainAllowList)
       return yield* set(idOrName, (r) => {
         const networkAllowList =
-          body.networkAllowList === undefined ? r.networkAllowList : body.networkAllowList === "" ? null : body.networkAllowList
+          body.networkAllowList === undefined
+            ? r.networkAllowList
+            : body.networkAllowList === ""
+              ? null
+              : body.networkAllowList
         return {
           networkAllowList,
           domainAllowList:
-            body.domainAllowList === undefined ? r.domainAllowList : body.domainAllowList === "" ? null : body.domainAllowList,
+            body.domainAllowList === undefined
+              ? r.domainAllowList
+              : body.domainAllowList === ""
+                ? null
+                : body.domainAllowList,
           networkBlockAll:
-            body.networkAllowList !== undefined && networkAllowList !== null ? false : (body.networkBlockAll ?? r.networkBlockAll)
+            body.networkAllowList !== undefined && networkAllowList !== null
+              ? false
+              : (body.networkBlockAll ?? r.networkBlockAll)
         }
       })
     })
@@ -420,7 +447,9 @@ export const make = Effect.gen(function* () {
       if (cpu > limits.cpu)
         return Effect.fail(badRequest(`CPU request ${cpu} exceeds maximum allowed per sandbox (${limits.cpu})`))
       if (memory > limits.memory)
-        return Effect.fail(badRequest(`Memory request ${memory}GB exceeds maximum allowed per sandbox (${limits.memory}GB)`))
+        return Effect.fail(
+          badRequest(`Memory request ${memory}GB exceeds maximum allowed per sandbox (${limits.memory}GB)`)
+        )
       if (disk > limits.disk)
         return Effect.fail(badRequest(`Disk request ${disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`))
       return Effect.succeed({ ...begin(r, now, r.state, t.resize, "resizing"), cpu, memory, disk })
@@ -437,7 +466,11 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const p = yield* port(rawPort)
       const r = yield* find(idOrName)
-      return { sandboxId: r.id, url: `${previewHost.protocol}//${p}-${r.id}.localhost${previewHost.port}`, token: r.authToken }
+      return {
+        sandboxId: r.id,
+        url: `${previewHost.protocol}//${p}-${r.id}.localhost${previewHost.port}`,
+        token: r.authToken
+      }
     })
 
   const signedPreviewUrl = (
@@ -454,7 +487,12 @@ export const make = Effect.gen(function* () {
       const token = randomToken(16)
       const now = yield* Clock.currentTimeMillis
       yield* store.putSignedPreview(token, p, r.id, now + expires * 1000)
-      return { sandboxId: r.id, port: p, token, url: `${previewHost.protocol}//${p}-${token}.localhost${previewHost.port}` }
+      return {
+        sandboxId: r.id,
+        port: p,
+        token,
+        url: `${previewHost.protocol}//${p}-${token}.localhost${previewHost.port}`
+      }
     })
 
   const expireSignedPreviewUrl = (idOrName: string, rawPort: string, token: string) =>
@@ -557,7 +595,9 @@ export const make = Effect.gen(function* () {
       const due = (minutes: number) => minutes > 0 && idle >= minutes * 60_000
       const apply = (f: (r: SandboxRecord, now: number) => SandboxRecord) =>
         update(r.id, (current, now) =>
-          current.pending || current.lastActivityAt !== r.lastActivityAt ? Effect.succeed(current) : Effect.succeed(f(current, now))
+          current.pending || current.lastActivityAt !== r.lastActivityAt
+            ? Effect.succeed(current)
+            : Effect.succeed(f(current, now))
         ).pipe(Effect.ignore)
       if (r.state === "started" && due(r.autoStopInterval)) {
         yield* apply((c, now) => (ephemeral(c) ? softDelete(c, now) : begin(c, now, "stopped", t.stop)))
@@ -598,8 +638,27 @@ export const make = Effect.gen(function* () {
     Effect.forkScoped
   )
 
+  /** Daytona's `DaytonaConfiguration` where its fields apply, plus how sandboxes are isolated. */
+  const configuration = {
+    version: daemonVersion,
+    environment: "local",
+    dashboardUrl: serverUrl,
+    proxyToolboxUrl: toolboxProxyUrl,
+    proxyTemplateUrl: `${previewHost.protocol}//{{PORT}}-{{sandboxId}}.localhost${previewHost.port}`,
+    defaultSnapshot,
+    maxAutoArchiveInterval,
+    maintananceMode: false,
+    linkedAccountsEnabled: false,
+    announcements: {},
+    oidc: { issuer: "", clientId: "", audience: "" },
+    sshGatewayCommand: `ssh -p 2222 {{TOKEN}}@${new URL(serverUrl).hostname}`,
+    isolation: engine.isolation,
+    ...securityNotice(engine.isolation)
+  }
+
   return {
     toolboxProxyUrl,
+    configuration,
     create,
     get: (idOrName: string) => find(idOrName).pipe(Effect.map(dto)),
     list,

@@ -1,16 +1,22 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { toolboxBadRequest, ToolboxError, toolboxTimeout } from "./errors.js"
+import * as Files from "./files.js"
 import { json, readBody, toolboxError } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
 import { split } from "./shellWords.js"
 import { isRecord } from "./validation.js"
 
-type Requirements = SandboxesService | SandboxEngine | HttpServerRequest.HttpServerRequest
+type Requirements =
+  | SandboxesService
+  | SandboxEngine
+  | HttpServerRequest.HttpServerRequest
+  | HttpServerRequest.ParsedSearchParams
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -47,12 +53,19 @@ const run = (
   options: { cwd?: string | undefined; env: Record<string, string>; timeout: Duration.Duration | undefined }
 ) =>
   Effect.flatMap(SandboxEngine, (engine) =>
-    engine.run(sandbox.id, { argv, cwd: options.cwd, env: { ...sandbox.env, ...options.env }, timeout: options.timeout })
+    engine.run(sandbox.id, {
+      argv,
+      cwd: options.cwd,
+      env: { ...sandbox.env, ...options.env },
+      timeout: options.timeout
+    })
   ).pipe(
     Effect.catchTags({
       ProcessTimeout: () => Effect.fail(toolboxTimeout("command execution timeout")),
       SandboxNotRunning: () =>
-        Effect.fail(toolboxBadRequest(`failed to resolve container IP for sandbox ${sandbox.id}. Is the Sandbox started?`)),
+        Effect.fail(
+          toolboxBadRequest(`failed to resolve container IP for sandbox ${sandbox.id}. Is the Sandbox started?`)
+        ),
       EngineError: (error) =>
         Effect.fail(new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: error.message }))
     }),
@@ -125,7 +138,8 @@ const route = <A>(
       const params = yield* HttpRouter.params
       const service = yield* SandboxesService
       const sandbox = yield* service.running(params.sandboxId ?? "")
-      return json(yield* f(sandbox))
+      const result = yield* f(sandbox)
+      return HttpServerResponse.isServerResponse(result) ? result : json(result)
     }).pipe(Effect.catchTag("ToolboxError", (error) => toolboxError(error.status, error.code, error.message)))
   )
 
@@ -136,5 +150,7 @@ export const router = HttpRouter.empty.pipe(
   route("GET", "/project-dir", home),
   route("GET", "/work-dir", home),
   route("POST", "/process/execute", execute),
-  route("POST", "/process/code-run", codeRun)
+  route("POST", "/process/code-run", codeRun),
+  route("POST", "/files/upload", Files.upload),
+  route("GET", "/files/download", Files.download)
 )
