@@ -413,6 +413,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
               expectStatus("ConflictError", "ValidationError", "NotFoundError")
             )
           yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id })
+          yield* Effect.annotateCurrentSpan("daytona.sandbox.id", accepted.id)
           yield* tracker.observe(accepted)
           const decision = Wait.untilStarted(accepted)
           if (decision._tag === "Done") return accepted
