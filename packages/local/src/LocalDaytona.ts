@@ -9,17 +9,18 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
-import * as NodeCrypto from "node:crypto"
-import * as NodeHttp from "node:http"
 import * as ControlPlane from "./internal/controlPlane.js"
 import { apiError, toolboxError } from "./internal/http.js"
+import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
 import * as Store from "./internal/store.js"
 import * as Toolbox from "./internal/toolbox.js"
@@ -56,15 +57,7 @@ export class LocalDaytona extends Context.Tag("@effect-daytona/local/LocalDayton
  */
 export type StartError = SandboxEngine.EngineError | SqlError.SqlError | HttpServerError.ServeError
 
-const sameKey = (given: string, expected: string) => {
-  const a = NodeCrypto.createHash("sha256").update(given).digest()
-  const b = NodeCrypto.createHash("sha256").update(expected).digest()
-  return NodeCrypto.timingSafeEqual(a, b)
-}
-
 const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
-
-const previewHost = /^\d+-[^.]+\.localhost(:\d+)?$/i
 
 /**
  * The whole HTTP application, without a socket. It needs the server's services (see
@@ -73,37 +66,40 @@ const previewHost = /^\d+-[^.]+\.localhost(:\d+)?$/i
  * @since 0.1.0
  * @category constructors
  */
-export const app: HttpApp.Default<never, Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig> =
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const config = yield* LocalConfig.LocalConfig
-    const toolbox = isToolbox(request.url)
-    const host = request.headers["host"] ?? ""
-    const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
-    if (match === null || !sameKey(match[1]!.trim(), Redacted.value(config.apiKey))) {
-      return yield* toolbox
-        ? toolboxError(401, "UNAUTHORIZED", "unauthorized: authentication failed: invalid or missing bearer token")
-        : apiError(401, "Invalid credentials")
-    }
-    if (previewHost.test(host))
-      return yield* apiError(501, "Preview URLs are not served by the local server yet")
-    return yield* router
-  }).pipe(
-    Effect.catchTag("RouteNotFound", (error) =>
-      isToolbox(error.request.url)
-        ? toolboxError(501, "NOT_IMPLEMENTED", `the local server does not implement ${error.request.method} ${error.request.url}`)
-        : apiError(404, `Cannot ${error.request.method} ${error.request.url}`)
-    ),
-    Effect.catchAllDefect((defect) =>
-      Effect.gen(function* () {
-        yield* Effect.logError("unexpected failure", defect)
-        const request = yield* HttpServerRequest.HttpServerRequest
-        return yield* isToolbox(request.url)
-          ? toolboxError(500, "INTERNAL_SERVER_ERROR", String(defect))
-          : apiError(500, "An unexpected error occurred.")
-      })
-    )
+export const app: HttpApp.Default<
+  never,
+  Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig
+> = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const config = yield* LocalConfig.LocalConfig
+  const toolbox = isToolbox(request.url)
+  const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
+  if (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey))) {
+    return yield* toolbox
+      ? toolboxError(401, "UNAUTHORIZED", "unauthorized: authentication failed: invalid or missing bearer token")
+      : apiError(401, "Invalid credentials")
+  }
+  return yield* router
+}).pipe(
+  Effect.catchTag("RouteNotFound", (error) =>
+    isToolbox(error.request.url)
+      ? toolboxError(
+          501,
+          "NOT_IMPLEMENTED",
+          `the local server does not implement ${error.request.method} ${error.request.url}`
+        )
+      : apiError(404, `Cannot ${error.request.method} ${error.request.url}`)
+  ),
+  Effect.catchAllDefect((defect) =>
+    Effect.gen(function* () {
+      yield* Effect.logError("unexpected failure", Cause.die(defect))
+      const request = yield* HttpServerRequest.HttpServerRequest
+      return yield* isToolbox(request.url)
+        ? toolboxError(500, "INTERNAL_SERVER_ERROR", String(defect))
+        : apiError(500, "An unexpected error occurred.")
+    })
   )
+)
 
 const router = HttpRouter.empty.pipe(
   HttpRouter.mount("/api", ControlPlane.router),
@@ -120,23 +116,16 @@ const router = HttpRouter.empty.pipe(
 export const layerServices = (
   config: LocalConfig.LocalConfigShape,
   url: string
-): Layer.Layer<
-  Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig,
-  StartError
-> => {
-  const base = Layer.mergeAll(
-    Layer.succeed(LocalConfig.LocalConfig, config),
-    Layer.succeed(Sandboxes.ServerUrl, url)
-  )
+): Layer.Layer<Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig, StartError> => {
+  const base = Layer.mergeAll(Layer.succeed(LocalConfig.LocalConfig, config), Layer.succeed(Sandboxes.ServerUrl, url))
   const engineAndStore = Layer.mergeAll(SandboxEngine.layer, Store.layer).pipe(Layer.provideMerge(base))
   return Sandboxes.layer.pipe(Layer.provideMerge(engineAndStore))
 }
 
-const start = (
-  config: LocalConfig.LocalConfigShape
-): Effect.Effect<Service, StartError, Scope.Scope> =>
+const start = (config: LocalConfig.LocalConfigShape): Effect.Effect<Service, StartError, Scope.Scope> =>
   Effect.gen(function* () {
-    const context = yield* Layer.build(NodeHttpServer.layer(() => NodeHttp.createServer(), { port: config.port, host: config.host }))
+    const front = new PreviewProxy.FrontServer()
+    const context = yield* Layer.build(NodeHttpServer.layer(() => front, { port: config.port, host: config.host }))
     const server = Context.get(context, HttpServer.HttpServer)
     const address = server.address
     const url =
@@ -145,6 +134,12 @@ const start = (
         : `http://localhost`
     const services = yield* Layer.build(layerServices(config, url))
     yield* server.serve(app).pipe(Effect.provide(services))
+    const runtime = yield* Effect.runtime<never>()
+    const sandboxes = Context.get(services, Sandboxes.SandboxesService)
+    front.proxy = PreviewProxy.make((label, port, credentials) =>
+      Runtime.runPromise(runtime)(sandboxes.previewAccess(label, port, credentials))
+    )
+    yield* Effect.addFinalizer(() => Effect.sync(() => (front.proxy = undefined)))
     const engine = Context.get(services, SandboxEngine.SandboxEngine)
     return { url, apiUrl: `${url}/api`, apiKey: config.apiKey, dataDir: config.dataDir, isolation: engine.isolation }
   })
@@ -156,9 +151,7 @@ const start = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: LocalConfig.Options = {}
-): Layer.Layer<LocalDaytona, StartError> =>
+export const layer = (options: LocalConfig.Options = {}): Layer.Layer<LocalDaytona, StartError> =>
   Layer.scoped(LocalDaytona, start(LocalConfig.make(options)))
 
 /**

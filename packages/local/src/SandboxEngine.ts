@@ -199,6 +199,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
   const sandboxesDir = NodePath.join(config.dataDir, "sandboxes")
   const running = new Map<string, Bwrap.Holder | null>()
   const groups = new Map<string, Set<Group>>()
+  const pgids = new Map<string, Set<number>>()
 
   const paths = (sandboxId: string): SandboxPaths => {
     const root = NodePath.join(sandboxesDir, sandboxId)
@@ -245,12 +246,25 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       )
     })
 
+  /** Without isolation, background processes outlive their group's leader: end every group ever started. */
+  const killLeftovers = (sandboxId: string) =>
+    Effect.sync(() => {
+      for (const pgid of pgids.get(sandboxId) ?? []) {
+        try {
+          process.kill(-pgid, "SIGKILL")
+        } catch {
+          // the group is gone
+        }
+      }
+      pgids.delete(sandboxId)
+    })
+
   const stop = (sandboxId: string, options?: { readonly force?: boolean | undefined }) =>
     Effect.suspend(() => {
       const holder = running.get(sandboxId)
       running.delete(sandboxId)
       return killAll(sandboxId, options?.force === true).pipe(
-        Effect.zipRight(holder === undefined || holder === null ? Effect.void : Bwrap.stopHolder(holder))
+        Effect.zipRight(holder === undefined || holder === null ? killLeftovers(sandboxId) : Bwrap.stopHolder(holder))
       )
     })
 
@@ -290,6 +304,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     let set = groups.get(sandboxId)
     if (set === undefined) groups.set(sandboxId, (set = new Set()))
     set.add(group)
+    if (isolation === "none" && group.child.pid !== undefined) {
+      let ids = pgids.get(sandboxId)
+      if (ids === undefined) pgids.set(sandboxId, (ids = new Set()))
+      ids.add(group.child.pid)
+    }
     return () => {
       set.delete(group)
     }

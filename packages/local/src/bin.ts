@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap]`
+ * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--transition-ms N]`
+ *
+ * `--transition-ms` sets how long every lifecycle transition takes (create, start, stop, …).
  *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as LocalConfig from "./LocalConfig.js"
 import * as LocalDaytona from "./LocalDaytona.js"
+import * as SandboxEngine from "./SandboxEngine.js"
 
-const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap]`
+const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--transition-ms N]`
 
 const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
   if (args[0] !== "serve") return usage
@@ -22,15 +26,23 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     if (flag === undefined || !flag.startsWith("--") || value === undefined) return usage
     flags.set(flag.slice(2), value)
   }
-  const known = new Set(["port", "host", "data-dir", "api-key", "isolation"])
+  const known = new Set(["port", "host", "data-dir", "api-key", "isolation", "transition-ms"])
   const unknown = [...flags.keys()].find((flag) => !known.has(flag))
   if (unknown !== undefined) return `unknown option --${unknown}\n${usage}`
   const port = Number(flags.get("port") ?? "3000")
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `invalid --port\n${usage}`
   const isolation = flags.get("isolation") ?? "auto"
   if (isolation !== "auto" && isolation !== "none" && isolation !== "bwrap") return `invalid --isolation\n${usage}`
+  const transition = flags.get("transition-ms")
+  const millis = transition === undefined ? undefined : Number(transition)
+  if (millis !== undefined && !(Number.isInteger(millis) && millis >= 0)) return `invalid --transition-ms\n${usage}`
+  const timings =
+    millis === undefined
+      ? undefined
+      : Object.fromEntries(Object.keys(LocalConfig.defaultTimings).map((key) => [key, Duration.millis(millis)]))
   return {
     port,
+    timings,
     host: flags.get("host"),
     dataDir: flags.get("data-dir"),
     apiKey: flags.get("api-key") ?? process.env.DAYTONA_LOCAL_API_KEY,
@@ -50,9 +62,9 @@ const program =
         yield* Console.log(`  DAYTONA_API_URL=${server.apiUrl}`)
         if (generated) yield* Console.log(`  DAYTONA_API_KEY=${Redacted.value(server.apiKey)}   (generated)`)
         yield* Console.log(`  data: ${server.dataDir}`)
-        if (server.isolation === "none")
-          yield* Console.log("  isolation: none. Sandboxes are plain processes on this machine, not a security boundary.")
-        else yield* Console.log(`  isolation: ${server.isolation}`)
+        const notice = SandboxEngine.securityNotice(server.isolation)
+        yield* Console.log(`  isolation: ${server.isolation}`)
+        if (notice.warning !== undefined) yield* Console.log(`  WARNING: ${notice.warning}`)
         return yield* Effect.never
       }).pipe(Effect.scoped)
 

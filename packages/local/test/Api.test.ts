@@ -1,7 +1,18 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { asApiError, asList, asSandbox, asToolboxError, call, clientLayer, createStarted, raw, serve, tempDir } from "./utils.js"
+import {
+  asApiError,
+  asList,
+  asSandbox,
+  asToolboxError,
+  call,
+  clientLayer,
+  createStarted,
+  raw,
+  serve,
+  tempDir
+} from "./utils.js"
 
 describe("api", () => {
   it.scoped("every route needs the bearer key; errors have Daytona's shapes", () =>
@@ -11,10 +22,16 @@ describe("api", () => {
       assert.deepStrictEqual([anonymous.status, asApiError(anonymous).message], [401, "Invalid credentials"])
       const wrong = yield* raw(noKey, HttpClientRequest.get("/api/sandbox").pipe(HttpClientRequest.bearerToken("nope")))
       assert.deepStrictEqual([wrong.status, asApiError(wrong).error], [401, "Unauthorized"])
-      const toolbox = yield* raw(noKey, HttpClientRequest.get("/toolbox/x/version").pipe(HttpClientRequest.bearerToken("nope")))
+      const toolbox = yield* raw(
+        noKey,
+        HttpClientRequest.get("/toolbox/x/version").pipe(HttpClientRequest.bearerToken("nope"))
+      )
       assert.deepStrictEqual([toolbox.status, asToolboxError(toolbox).code], [401, "UNAUTHORIZED"])
       const unknownRoute = yield* call(client, "GET", "/api/nothing-here")
-      assert.deepStrictEqual([unknownRoute.status, asApiError(unknownRoute).message], [404, "Cannot GET /api/nothing-here"])
+      assert.deepStrictEqual(
+        [unknownRoute.status, asApiError(unknownRoute).message],
+        [404, "Cannot GET /api/nothing-here"]
+      )
       assert.strictEqual(server.apiUrl, `${server.url}/api`)
     }).pipe(Effect.provide(clientLayer))
   )
@@ -22,7 +39,10 @@ describe("api", () => {
   it.scoped("bad JSON, wrong types and unknown ids are 4xx", () =>
     Effect.gen(function* () {
       const { client } = yield* serve(yield* tempDir)
-      const badJson = yield* raw(client, HttpClientRequest.post("/api/sandbox").pipe(HttpClientRequest.bodyText("{oops", "application/json")))
+      const badJson = yield* raw(
+        client,
+        HttpClientRequest.post("/api/sandbox").pipe(HttpClientRequest.bodyText("{oops", "application/json"))
+      )
       assert.strictEqual(badJson.status, 400)
       assert.isString(asApiError(badJson).message)
       const wrongTypes = yield* call(client, "POST", "/api/sandbox", { cpu: "many", public: "yes", name: "<b>x</b>" })
@@ -34,11 +54,17 @@ describe("api", () => {
         ]
       )
       const resources = yield* call(client, "POST", "/api/sandbox", { cpu: 2 })
-      assert.deepStrictEqual([resources.status, asApiError(resources).message], [400, "Cannot specify Sandbox resources when using a snapshot"])
+      assert.deepStrictEqual(
+        [resources.status, asApiError(resources).message],
+        [400, "Cannot specify Sandbox resources when using a snapshot"]
+      )
       const snapshot = yield* call(client, "POST", "/api/sandbox", { snapshot: "nope" })
       assert.strictEqual(snapshot.status, 400)
       const negative = yield* call(client, "POST", "/api/sandbox", { autoStopInterval: -1 })
-      assert.deepStrictEqual([negative.status, asApiError(negative).message], [400, "Auto-stop interval must be non-negative"])
+      assert.deepStrictEqual(
+        [negative.status, asApiError(negative).message],
+        [400, "Auto-stop interval must be non-negative"]
+      )
       for (const [method, path] of [
         ["GET", "/api/sandbox/missing"],
         ["POST", "/api/sandbox/missing/start"],
@@ -48,7 +74,10 @@ describe("api", () => {
         ["GET", "/api/sandbox/missing/ports/3000/preview-url"]
       ] as const) {
         const answer = yield* call(client, method, path, method === "PUT" ? { labels: {} } : undefined)
-        assert.deepStrictEqual([path, answer.status, asApiError(answer).message], [path, 404, "Sandbox with ID or name missing not found"])
+        assert.deepStrictEqual(
+          [path, answer.status, asApiError(answer).message],
+          [path, 404, "Sandbox with ID or name missing not found"]
+        )
       }
     }).pipe(Effect.provide(clientLayer))
   )
@@ -74,9 +103,15 @@ describe("api", () => {
       const stop = yield* call(client, "POST", `/api/sandbox/${id}/autostop/30`)
       assert.deepStrictEqual([stop.status, asSandbox(stop).autoStopInterval], [201, 30])
       const negativeStop = yield* call(client, "POST", `/api/sandbox/${id}/autostop/-5`)
-      assert.deepStrictEqual([negativeStop.status, asApiError(negativeStop).message], [400, "Auto-stop interval must be non-negative"])
+      assert.deepStrictEqual(
+        [negativeStop.status, asApiError(negativeStop).message],
+        [400, "Auto-stop interval must be non-negative"]
+      )
       const negativeArchive = yield* call(client, "POST", `/api/sandbox/${id}/autoarchive/-1`)
-      assert.deepStrictEqual([negativeArchive.status, asApiError(negativeArchive).message], [400, "Auto-archive interval must be non-negative"])
+      assert.deepStrictEqual(
+        [negativeArchive.status, asApiError(negativeArchive).message],
+        [400, "Auto-archive interval must be non-negative"]
+      )
       const zero = yield* call(client, "POST", `/api/sandbox/${id}/autoarchive/0`)
       assert.strictEqual(asSandbox(zero).autoArchiveInterval, 43200)
       const large = yield* call(client, "POST", `/api/sandbox/${id}/autoarchive/99999`)
@@ -97,13 +132,25 @@ describe("api", () => {
       assert.deepStrictEqual(asSandbox(replaced).labels, { team: "y" })
       const badLabels = yield* call(client, "PUT", `/api/sandbox/${b.id}/labels`, { labels: "x" })
       assert.strictEqual(badLabels.status, 400)
-      const byLabels = asList(yield* call(client, "GET", `/api/sandbox?labels=${encodeURIComponent(JSON.stringify({ team: "x", env: "dev" }))}`))
-      assert.deepStrictEqual(byLabels.items.map((item) => item.id), [a.id])
+      const byLabels = asList(
+        yield* call(
+          client,
+          "GET",
+          `/api/sandbox?labels=${encodeURIComponent(JSON.stringify({ team: "x", env: "dev" }))}`
+        )
+      )
+      assert.deepStrictEqual(
+        byLabels.items.map((item) => item.id),
+        [a.id]
+      )
       const badJson = yield* call(client, "GET", "/api/sandbox?labels=%7Bnope")
       assert.deepStrictEqual([badJson.status, asApiError(badJson).message], [400, "Invalid labels JSON format"])
       yield* call(client, "POST", `/api/sandbox/${a.id}/stop`)
       const stopping = asList(yield* call(client, "GET", "/api/sandbox?states=stopping&states=stopped"))
-      assert.deepStrictEqual(stopping.items.map((item) => item.id), [a.id])
+      assert.deepStrictEqual(
+        stopping.items.map((item) => item.id),
+        [a.id]
+      )
       const badCursor = yield* call(client, "GET", "/api/sandbox?cursor=zzz")
       assert.deepStrictEqual([badCursor.status, asApiError(badCursor).message], [400, "Invalid cursor provided"])
     }).pipe(Effect.provide(clientLayer))
@@ -117,7 +164,13 @@ describe("api", () => {
       const seen: Array<string> = []
       let cursor: string | null = null
       do {
-        const page = asList(yield* call(client, "GET", `/api/sandbox?limit=2&sort=name&order=asc${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`))
+        const page = asList(
+          yield* call(
+            client,
+            "GET",
+            `/api/sandbox?limit=2&sort=name&order=asc${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
+          )
+        )
         seen.push(...page.items.map((item) => item.name))
         cursor = page.nextCursor
       } while (cursor !== null)
@@ -125,7 +178,10 @@ describe("api", () => {
       const paginated = yield* call(client, "GET", "/api/sandbox/paginated?page=2&limit=2&sort=name&order=asc")
       assert.deepStrictEqual(paginated.status, 200)
       const body = paginated.body as { items: Array<{ name: string }>; total: number; totalPages: number; page: number }
-      assert.deepStrictEqual([body.items.map((item) => item.name), body.total, body.totalPages, body.page], [["s2", "s3"], 5, 3, 2])
+      assert.deepStrictEqual(
+        [body.items.map((item) => item.name), body.total, body.totalPages, body.page],
+        [["s2", "s3"], 5, 3, 2]
+      )
       const badLimit = yield* call(client, "GET", "/api/sandbox?limit=500")
       assert.strictEqual(badLimit.status, 400)
     }).pipe(Effect.provide(clientLayer))
@@ -144,9 +200,17 @@ describe("api", () => {
       const signed = yield* call(client, "GET", `/api/sandbox/${id}/ports/3000/signed-preview-url?expiresInSeconds=120`)
       const signedBody = signed.body as { token: string; port: number }
       assert.deepStrictEqual([signed.status, signedBody.port, signedBody.token.length], [200, 3000, 16])
-      const badExpiry = yield* call(client, "GET", `/api/sandbox/${id}/ports/3000/signed-preview-url?expiresInSeconds=0`)
+      const badExpiry = yield* call(
+        client,
+        "GET",
+        `/api/sandbox/${id}/ports/3000/signed-preview-url?expiresInSeconds=0`
+      )
       assert.strictEqual(badExpiry.status, 400)
-      const expire = yield* call(client, "POST", `/api/sandbox/${id}/ports/3000/signed-preview-url/${signedBody.token}/expire`)
+      const expire = yield* call(
+        client,
+        "POST",
+        `/api/sandbox/${id}/ports/3000/signed-preview-url/${signedBody.token}/expire`
+      )
       assert.strictEqual(expire.status, 201)
 
       const ssh = yield* call(client, "POST", `/api/sandbox/${id}/ssh-access`)
@@ -161,11 +225,18 @@ describe("api", () => {
 
       const proxy = yield* call(client, "GET", `/api/sandbox/${id}/toolbox-proxy-url`)
       assert.deepStrictEqual(proxy.body, { url: `${server.url}/toolbox` })
-      const network = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, { networkAllowList: "10.0.0.0/8" })
-      assert.deepStrictEqual([asSandbox(network).networkAllowList, asSandbox(network).networkBlockAll], ["10.0.0.0/8", false])
+      const network = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, {
+        networkAllowList: "10.0.0.0/8"
+      })
+      assert.deepStrictEqual(
+        [asSandbox(network).networkAllowList, asSandbox(network).networkBlockAll],
+        ["10.0.0.0/8", false]
+      )
       const emptyNetwork = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, {})
       assert.strictEqual(emptyNetwork.status, 400)
-      const badNetwork = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, { networkAllowList: "nope" })
+      const badNetwork = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, {
+        networkAllowList: "nope"
+      })
       assert.strictEqual(badNetwork.status, 400)
       const resize = yield* call(client, "POST", `/api/sandbox/${id}/resize`, { cpu: 2 })
       assert.deepStrictEqual([asSandbox(resize).state, asSandbox(resize).cpu], ["resizing", 2])

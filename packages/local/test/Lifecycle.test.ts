@@ -74,20 +74,29 @@ describe("lifecycle", () => {
       const { client } = yield* serve(yield* tempDir)
       const creating = asSandbox(yield* call(client, "POST", "/api/sandbox", {}))
       const stopWhileCreating = yield* call(client, "POST", `/api/sandbox/${creating.id}/stop`)
-      assert.deepStrictEqual([stopWhileCreating.status, asApiError(stopWhileCreating).message], [409, "Sandbox state change in progress"])
+      assert.deepStrictEqual(
+        [stopWhileCreating.status, asApiError(stopWhileCreating).message],
+        [409, "Sandbox state change in progress"]
+      )
       const deleteWhileCreating = yield* call(client, "DELETE", `/api/sandbox/${creating.id}`)
       assert.strictEqual(deleteWhileCreating.status, 409)
       yield* advance("1 second")
 
       const archiveStarted = yield* call(client, "POST", `/api/sandbox/${creating.id}/archive`)
-      assert.deepStrictEqual([archiveStarted.status, asApiError(archiveStarted).message], [400, "Sandbox is not stopped"])
+      assert.deepStrictEqual(
+        [archiveStarted.status, asApiError(archiveStarted).message],
+        [400, "Sandbox is not stopped"]
+      )
       const startStarted = yield* call(client, "POST", `/api/sandbox/${creating.id}/start`)
       assert.deepStrictEqual([startStarted.status, asSandbox(startStarted).state], [200, "started"])
 
       yield* call(client, "POST", `/api/sandbox/${creating.id}/stop`)
       yield* advance("1 second")
       const stopStopped = yield* call(client, "POST", `/api/sandbox/${creating.id}/stop`)
-      assert.deepStrictEqual([stopStopped.status, asApiError(stopStopped).message], [400, "Sandbox is not in a stoppable state"])
+      assert.deepStrictEqual(
+        [stopStopped.status, asApiError(stopStopped).message],
+        [400, "Sandbox is not in a stoppable state"]
+      )
       const error = asApiError(stopStopped)
       assert.strictEqual(error.error, "Bad Request")
       assert.strictEqual(error.path, `/api/sandbox/${creating.id}/stop`)
@@ -113,7 +122,10 @@ describe("lifecycle", () => {
       const again = yield* call(client, "POST", "/api/sandbox", { name: "gone" })
       assert.strictEqual(again.status, 200)
       const duplicate = yield* call(client, "POST", "/api/sandbox", { name: "gone" })
-      assert.deepStrictEqual([duplicate.status, asApiError(duplicate).message], [409, "Sandbox with name gone already exists"])
+      assert.deepStrictEqual(
+        [duplicate.status, asApiError(duplicate).message],
+        [409, "Sandbox with name gone already exists"]
+      )
     }).pipe(Effect.provide(clientLayer))
   )
 

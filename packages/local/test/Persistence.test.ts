@@ -29,11 +29,25 @@ describe("persistence", () => {
       assert.strictEqual(yield* state(again, running.id), "started")
 
       const root = NodePath.join(dir, "sandboxes", stopped.id)
-      assert.isTrue(yield* Effect.promise(() => NodeFs.stat(root).then(() => true, () => false)))
+      assert.isTrue(
+        yield* Effect.promise(() =>
+          NodeFs.stat(root).then(
+            () => true,
+            () => false
+          )
+        )
+      )
       yield* call(again, "DELETE", `/api/sandbox/${stopped.id}`)
       yield* advance("1 second")
       assert.strictEqual((yield* call(again, "GET", `/api/sandbox/${stopped.id}`)).status, 404)
-      assert.isFalse(yield* Effect.promise(() => NodeFs.stat(root).then(() => true, () => false)))
+      assert.isFalse(
+        yield* Effect.promise(() =>
+          NodeFs.stat(root).then(
+            () => true,
+            () => false
+          )
+        )
+      )
     }).pipe(Effect.provide(clientLayer))
   )
 })

@@ -47,7 +47,9 @@ describe("toolbox", () => {
     Effect.gen(function* () {
       const { client } = yield* serve(yield* tempDir)
       const { id } = yield* createStarted(client, { env: { FROM_SANDBOX: "s" } })
-      const echo = asExecute(yield* call(client, "POST", `/toolbox/${id}/process/execute`, { command: "echo 'a  b' $HOME" }))
+      const echo = asExecute(
+        yield* call(client, "POST", `/toolbox/${id}/process/execute`, { command: "echo 'a  b' $HOME" })
+      )
       assert.deepStrictEqual(echo, { exitCode: 0, result: "a  b $HOME\n" })
       const merged = asExecute(
         yield* call(client, "POST", `/toolbox/${id}/process/execute`, {
@@ -57,9 +59,14 @@ describe("toolbox", () => {
       )
       assert.deepStrictEqual(merged, { exitCode: 3, result: "out\nerr\ns x\n" })
       yield* call(client, "POST", `/toolbox/${id}/process/execute`, { command: "mkdir sub" })
-      const pwd = asExecute(yield* call(client, "POST", `/toolbox/${id}/process/execute`, { command: "pwd", cwd: "sub" }))
+      const pwd = asExecute(
+        yield* call(client, "POST", `/toolbox/${id}/process/execute`, { command: "pwd", cwd: "sub" })
+      )
       assert.isTrue(pwd.result.trim().endsWith(`${id}/home/sub`))
-      const badEnv = yield* call(client, "POST", `/toolbox/${id}/process/execute`, { command: "true", envs: { "1X": "y" } })
+      const badEnv = yield* call(client, "POST", `/toolbox/${id}/process/execute`, {
+        command: "true",
+        envs: { "1X": "y" }
+      })
       assert.deepStrictEqual([badEnv.status, asToolboxError(badEnv).code], [400, "BAD_REQUEST"])
       const noCommand = yield* call(client, "POST", `/toolbox/${id}/process/execute`, { cmd: "true" })
       assert.strictEqual(noCommand.status, 400)
@@ -81,7 +88,9 @@ describe("toolbox", () => {
       const error = asToolboxError(answer)
       assert.deepStrictEqual([answer.status, error.code, error.method], [408, "REQUEST_TIMEOUT", "POST"])
       assert.strictEqual(error.path, `/toolbox/${id}/process/execute`)
-      const pid = Number(yield* Effect.promise(() => NodeFs.readFile(NodePath.join(dir, "sandboxes", id, "home", "pid"), "utf8")))
+      const pid = Number(
+        yield* Effect.promise(() => NodeFs.readFile(NodePath.join(dir, "sandboxes", id, "home", "pid"), "utf8"))
+      )
       yield* settleProcesses
       assert.isFalse(alive(pid))
     }).pipe(Effect.provide(clientLayer))
@@ -125,7 +134,14 @@ describe("toolbox", () => {
         call(client, "POST", `/toolbox/${id}/process/execute`, { command: `sh -c "echo $$ > pid; exec sleep 30"` })
       )
       const pidFile = NodePath.join(dir, "sandboxes", id, "home", "pid")
-      while (!(yield* Effect.promise(() => NodeFs.stat(pidFile).then(() => true, () => false)))) {
+      while (
+        !(yield* Effect.promise(() =>
+          NodeFs.stat(pidFile).then(
+            () => true,
+            () => false
+          )
+        ))
+      ) {
         yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
       }
       yield* call(client, "POST", `/api/sandbox/${id}/stop`)

@@ -74,7 +74,10 @@ export const asList = decode(ListSandboxesResponse)
 export const asExecute = decode(Schema.Struct({ exitCode: Schema.Number, result: Schema.String }))
 
 const answer = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(response.text, (text): Answer => ({ status: response.status, body: text === "" ? undefined : JSON.parse(text) }))
+  Effect.map(
+    response.text,
+    (text): Answer => ({ status: response.status, body: text === "" ? undefined : JSON.parse(text) })
+  )
 
 export const call = (client: Client, method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown) =>
   Effect.gen(function* () {

@@ -68,43 +68,50 @@ export const startHolder = (home: string, tmp: string): Effect.Effect<Holder, st
   Effect.async<Holder, string>((resume) => {
     let child: NodeChildProcess.ChildProcess
     try {
-      child = NodeChildProcess.spawn("bwrap", [...layoutArgs(home, tmp), "--info-fd", "3", "--", "sleep", "infinity"], {
-        detached: true,
-        stdio: ["ignore", "ignore", "pipe", "pipe"]
-      })
+      child = NodeChildProcess.spawn(
+        "bwrap",
+        [...layoutArgs(home, tmp), "--info-fd", "3", "--", "/bin/sh", "-c", "echo ready && exec sleep infinity"],
+        { detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] }
+      )
     } catch (error) {
       resume(Effect.fail(String(error)))
       return
     }
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()))
     let info = ""
+    let ready = ""
     let stderr = ""
     let settled = false
     const fail = (reason: string) => {
       if (settled) return
       settled = true
+      clearTimeout(timer)
       signalGroup(child, "SIGKILL")
       resume(Effect.fail(reason))
     }
+    const timer = setTimeout(() => fail("bwrap did not start within 10 s"), 10_000)
+    // The pid comes first; "ready" comes from inside once the layout is complete, so no command
+    // enters a half-built namespace.
+    const check = () => {
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(info)
+      if (match === null || !ready.includes("ready") || settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(Effect.succeed({ child, innerPid: Number(match[1]), exited }))
+    }
     child.once("error", (error) => fail(error.message))
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.stdout?.on("data", (chunk: Buffer) => {
+      ready += chunk.toString("utf8")
+      check()
+    })
     const infoStream = child.stdio[3] as NodeJS.ReadableStream | null
     infoStream?.on("data", (chunk: Buffer) => {
       info += chunk.toString("utf8")
-      const match = /"child-pid"\s*:\s*(\d+)/.exec(info)
-      if (match !== null && !settled) {
-        settled = true
-        resume(Effect.succeed({ child, innerPid: Number(match[1]), exited }))
-      }
+      check()
     })
     void exited.then(() => fail(`bwrap exited: ${stderr.trim() || "no namespace"}`))
-    const timer = setTimeout(() => fail("bwrap did not start within 10 s"), 10_000)
-    void exited.then(() => clearTimeout(timer))
-    child.stdio[3]?.once("end", () => clearTimeout(timer))
-    return Effect.sync(() => {
-      clearTimeout(timer)
-      signalGroup(child, "SIGKILL")
-    })
+    return Effect.sync(() => fail("interrupted"))
   })
 
 /** Ends a holder and, with it, every process in its namespace. */

@@ -21,7 +21,14 @@ export const toolboxError = (status: number, code: string, message: string) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     const timestamp = yield* isoNow
     return HttpServerResponse.unsafeJson(
-      toolboxErrorBody(status, code, message, new URL(request.originalUrl, "http://local").pathname, request.method, timestamp),
+      toolboxErrorBody(
+        status,
+        code,
+        message,
+        new URL(request.originalUrl, "http://local").pathname,
+        request.method,
+        timestamp
+      ),
       { status }
     )
   })

@@ -11,7 +11,9 @@ const one = (query: Query, key: string): string | undefined => {
 }
 
 const many = (query: Query, key: string): ReadonlyArray<string> | undefined => {
-  const values = [query[key], query[`${key}[]`]].flatMap((v) => (v === undefined ? [] : typeof v === "string" ? [v] : v))
+  const values = [query[key], query[`${key}[]`]].flatMap((v) =>
+    v === undefined ? [] : typeof v === "string" ? [v] : v
+  )
   return values.length === 0 ? undefined : values
 }
 
@@ -29,7 +31,9 @@ const date = (query: Query, key: string): Effect.Effect<number | undefined, ApiE
   const raw = one(query, key)
   if (raw === undefined) return Effect.succeed(undefined)
   const value = Date.parse(raw)
-  return Number.isNaN(value) ? Effect.fail(badRequest(`${key} must be a valid ISO 8601 date string`)) : Effect.succeed(value)
+  return Number.isNaN(value)
+    ? Effect.fail(badRequest(`${key} must be a valid ISO 8601 date string`))
+    : Effect.succeed(value)
 }
 
 const bool = (query: Query, key: string): boolean | undefined => {
@@ -37,7 +41,8 @@ const bool = (query: Query, key: string): boolean | undefined => {
   return raw === undefined ? undefined : raw === "true"
 }
 
-const prefix = (value: string, p: string | undefined) => p === undefined || value.toLowerCase().startsWith(p.toLowerCase())
+const prefix = (value: string, p: string | undefined) =>
+  p === undefined || value.toLowerCase().startsWith(p.toLowerCase())
 
 /** Applies every filter both list endpoints share. */
 const filter = (

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
@@ -25,6 +26,7 @@ import {
   toolboxNotFound
 } from "./errors.js"
 import * as Listing from "./listing.js"
+import type * as Preview from "./previewProxy.js"
 import { daemonVersion, type SandboxRecord, toDto, toListItem } from "./record.js"
 import { SandboxStore } from "./store.js"
 import * as Validation from "./validation.js"
@@ -48,6 +50,13 @@ const randomToken = (length: number): string => {
   const bytes = NodeCrypto.randomBytes(length)
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("")
 }
+
+/** Compares secrets in constant time. */
+export const sameSecret = (given: string, expected: string): boolean =>
+  NodeCrypto.timingSafeEqual(
+    NodeCrypto.createHash("sha256").update(given).digest(),
+    NodeCrypto.createHash("sha256").update(expected).digest()
+  )
 
 const errored = (r: SandboxRecord) => r.state === "error" || r.state === "build_failed"
 /** Daytona forces `pending` off for errored sandboxes and while archiving. */
@@ -581,6 +590,50 @@ export const make = Effect.gen(function* () {
       return touched
     })
 
+  const reservedPorts = new Set([2280, 22222, 33333])
+
+  /**
+   * Whether a preview request may reach a sandbox's port (catalog §3.2): a public sandbox (except
+   * on reserved ports), the API key, the sandbox's preview token in the header or the query, or a
+   * host label that is an unexpired signed token for that port. The sandbox must be started.
+   */
+  const previewAccess = (
+    label: string,
+    port: number,
+    credentials: Preview.Credentials
+  ): Effect.Effect<Preview.Decision> =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const signed = yield* store.signedPreview(label, port)
+      const signedValid = Option.isSome(signed) && signed.value.expiresAt > now
+      const id = signedValid ? signed.value.sandboxId : label
+      const found = yield* locked(load(id))
+      if (Option.isNone(found) || !visible(found.value))
+        return { _tag: "Deny", status: 404, code: "NOT_FOUND", message: `not found: sandbox ${id} not found` } as const
+      const r = found.value
+      const bearer = credentials.bearer !== undefined && sameSecret(credentials.bearer, Redacted.value(config.apiKey))
+      const token = [credentials.previewToken, credentials.queryToken].some(
+        (given) => given !== undefined && sameSecret(given, r.authToken)
+      )
+      const open = r.public && !reservedPorts.has(port)
+      if (!(signedValid || open || bearer || token))
+        return {
+          _tag: "Deny",
+          status: 401,
+          code: "UNAUTHORIZED",
+          message: "unauthorized: authentication failed: a preview token is required for a private sandbox"
+        } as const
+      if (r.state !== "started" || !(yield* engine.isRunning(r.id)))
+        return {
+          _tag: "Deny",
+          status: 400,
+          code: "BAD_REQUEST",
+          message: `bad request: failed to resolve container IP for sandbox ${r.id}. Is the Sandbox started?`
+        } as const
+      yield* locked(store.put({ ...r, lastActivityAt: now }))
+      return { _tag: "Allow", port, stripAuthorization: bearer } as const
+    })
+
   /** Enforces auto-stop, auto-archive and auto-delete, and purges long-destroyed rows. */
   const enforceLifecycle = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -680,6 +733,7 @@ export const make = Effect.gen(function* () {
     expireSignedPreviewUrl,
     createSshAccess,
     revokeSshAccess,
+    previewAccess,
     validateSshAccess,
     running,
     notFound: (message: string) => notFound(message)

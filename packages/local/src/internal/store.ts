@@ -32,6 +32,10 @@ export interface Store {
   readonly revokeSshAccess: (sandboxId: string, token?: string) => Effect.Effect<void>
   readonly putSignedPreview: (token: string, port: number, sandboxId: string, expiresAt: number) => Effect.Effect<void>
   readonly expireSignedPreview: (sandboxId: string, port: number, token: string) => Effect.Effect<void>
+  readonly signedPreview: (
+    token: string,
+    port: number
+  ) => Effect.Effect<Option.Option<{ readonly sandboxId: string; readonly expiresAt: number }>>
 }
 
 export class SandboxStore extends Context.Tag("@effect-daytona/local/internal/SandboxStore")<SandboxStore, Store>() {}
@@ -115,6 +119,16 @@ export const make = Effect.gen(function* () {
     putSignedPreview: (token, port, sandboxId, expiresAt) =>
       sql`INSERT INTO signed_preview (token, port, sandbox_id, expires_at)
           VALUES (${token}, ${port}, ${sandboxId}, ${expiresAt})`.pipe(Effect.asVoid, Effect.orDie),
+    signedPreview: (token, port) =>
+      sql<{ sandbox_id: string; expires_at: number }>`SELECT sandbox_id, expires_at FROM signed_preview
+          WHERE token = ${token} AND port = ${port}`.pipe(
+        Effect.map((rows) =>
+          rows.length === 0
+            ? Option.none()
+            : Option.some({ sandboxId: rows[0]!.sandbox_id, expiresAt: Number(rows[0]!.expires_at) })
+        ),
+        Effect.orDie
+      ),
     expireSignedPreview: (sandboxId, port, token) =>
       sql`DELETE FROM signed_preview WHERE sandbox_id = ${sandboxId} AND port = ${port} AND token = ${token}`.pipe(
         Effect.asVoid,
