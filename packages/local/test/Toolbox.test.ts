@@ -155,7 +155,7 @@ describe("toolbox", () => {
       assert.include(error.message, "Is the Sandbox started?")
       const unknown = yield* call(client, "POST", `/toolbox/nope/process/execute`, { command: "true" })
       assert.deepStrictEqual([unknown.status, asToolboxError(unknown).code], [404, "NOT_FOUND"])
-      const notImplemented = yield* call(client, "GET", `/toolbox/${id}/files?path=/`)
+      const notImplemented = yield* call(client, "GET", `/toolbox/${id}/computeruse/status`)
       assert.strictEqual(notImplemented.status, 501)
     }).pipe(Effect.provide(clientLayer))
   )

@@ -9,6 +9,7 @@ import * as Files from "./files.js"
 import { json, readBody, toolboxError } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
+import * as ToolboxFiles from "./toolboxFiles.js"
 import { split } from "./shellWords.js"
 import { isRecord } from "./validation.js"
 
@@ -152,5 +153,6 @@ export const router = HttpRouter.empty.pipe(
   route("POST", "/process/execute", execute),
   route("POST", "/process/code-run", codeRun),
   route("POST", "/files/upload", Files.upload),
-  route("GET", "/files/download", Files.download)
+  route("GET", "/files/download", Files.download),
+  HttpRouter.concat(ToolboxFiles.router)
 )

@@ -1,0 +1,171 @@
+import type * as HttpMethod from "@effect/platform/HttpMethod"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as NodePath from "node:path"
+import { SandboxEngine } from "../SandboxEngine.js"
+import type { ToolboxError } from "./errors.js"
+import { readBody, toolboxError } from "./http.js"
+import type { SandboxRecord } from "./record.js"
+import { SandboxesService } from "./sandboxes.js"
+
+/** A toolbox failure with any daemon code (`FILE_NOT_FOUND`, `FILE_ACCESS_DENIED`, …). */
+export class RouteError extends Data.TaggedError("RouteError")<{
+  readonly status: number
+  readonly code: string
+  readonly message: string
+}> {}
+
+export const badRequest = (message: string) =>
+  new RouteError({ status: 400, code: "BAD_REQUEST", message: `bad request: ${message}` })
+export const notFound = (message: string) =>
+  new RouteError({ status: 404, code: "NOT_FOUND", message: `not found: ${message}` })
+export const conflict = (message: string) =>
+  new RouteError({ status: 409, code: "CONFLICT", message: `conflict: ${message}` })
+export const internal = (message: string) => new RouteError({ status: 500, code: "INTERNAL_SERVER_ERROR", message })
+export const fileNotFound = (message: string) => new RouteError({ status: 404, code: "FILE_NOT_FOUND", message })
+export const accessDenied = (message: string) => new RouteError({ status: 403, code: "FILE_ACCESS_DENIED", message })
+
+export type RouteRequirements =
+  | SandboxesService
+  | SandboxEngine
+  | HttpServerRequest.HttpServerRequest
+  | HttpServerRequest.ParsedSearchParams
+  | HttpRouter.RouteContext
+
+export type Handler = (
+  sandbox: SandboxRecord
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError | ToolboxError, RouteRequirements>
+
+/** A toolbox route under `/{sandboxId}` for a started sandbox, answering failures with the daemon's body. */
+export const route = (method: HttpMethod.HttpMethod, path: `/${string}`, handler: Handler) =>
+  HttpRouter.route(method)(
+    `/:sandboxId${path}`,
+    Effect.gen(function* () {
+      const params = yield* HttpRouter.params
+      const sandbox = yield* Effect.flatMap(SandboxesService, (service) => service.running(params.sandboxId ?? ""))
+      return yield* handler(sandbox)
+    }).pipe(
+      Effect.catchTags({
+        RouteError: (error) => toolboxError(error.status, error.code, error.message),
+        ToolboxError: (error) => toolboxError(error.status, error.code, error.message)
+      })
+    )
+  )
+
+export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
+export const empty = (status: number) => HttpServerResponse.empty({ status })
+
+/** A query parameter (the first value), or `undefined`. */
+export const query = (name: string) =>
+  Effect.map(HttpServerRequest.ParsedSearchParams, (params) => {
+    const value = params[name]
+    return typeof value === "string" ? value : value?.[0]
+  })
+
+/** A query parameter that must be present and non-empty. */
+export const requiredQuery = (name: string) =>
+  Effect.flatMap(query(name), (value) =>
+    value === undefined || value === "" ? Effect.fail(badRequest(`${name} is required`)) : Effect.succeed(value)
+  )
+
+/** Reads the JSON body and decodes it with one of the SDK's request schemas. */
+export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
+  readBody.pipe(
+    Effect.mapError((error) => badRequest(`invalid request body: ${error.message}`)),
+    Effect.flatMap((body) =>
+      Schema.decodeUnknown(schema)(body).pipe(
+        Effect.mapError((error) =>
+          badRequest(`invalid request body: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
+        )
+      )
+    )
+  )
+
+/**
+ * The one place where a path as the sandbox's processes see it becomes a host path: relative paths
+ * start at the sandbox's home, and a path the sandbox could not use that way is refused.
+ */
+export const resolveSandboxPath = (sandbox: SandboxRecord, path: string, access: "read" | "write") =>
+  Effect.flatMap(SandboxEngine, (engine) => engine.resolvePath(sandbox.id, path, access)).pipe(
+    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(accessDenied(`${path}: ${error.message}`)))
+  )
+
+/** The sandbox's temporary directory, on the host and as its processes see it. */
+export const sandboxTmp = (sandbox: SandboxRecord) =>
+  Effect.map(SandboxEngine, (engine) => {
+    const host = engine.paths(sandbox.id).tmp
+    return { host, inside: engine.isolation === "bwrap" ? "/tmp" : host }
+  })
+
+/** Maps a Node file-system failure on `path` to the daemon's answer. */
+export const ioError =
+  (path: string) =>
+  (cause: unknown): RouteError => {
+    const code = (cause as { code?: unknown } | null)?.code
+    switch (code) {
+      case "ENOENT":
+        return fileNotFound(`${path}: no such file or directory`)
+      case "EACCES":
+      case "EPERM":
+      case "EROFS":
+        return accessDenied(`${path}: permission denied`)
+      case "ENOTDIR":
+        return badRequest(`${path}: not a directory`)
+      case "EISDIR":
+        return badRequest(`${path}: is a directory`)
+      case "EEXIST":
+        return conflict(`${path}: file exists`)
+      case "ENOTEMPTY":
+        return badRequest(`${path}: directory not empty`)
+      case "ELOOP":
+        return badRequest(`${path}: too many levels of symbolic links`)
+      default:
+        return internal(`${path}: ${cause instanceof Error ? cause.message : String(cause)}`)
+    }
+  }
+
+/** Runs a Node file-system call, failing with the daemon's answer for `path`. */
+export const io = <A>(path: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: ioError(path) })
+
+/** Joins a sandbox path the way the daemon's `filepath.Join` does, keeping relative paths relative. */
+export const joinSandboxPath = (base: string, ...parts: ReadonlyArray<string>) => NodePath.posix.join(base, ...parts)
+
+/** Runs a process in the sandbox (isolation applies), with the sandbox's own environment. */
+export const runInSandbox = (
+  sandbox: SandboxRecord,
+  argv: ReadonlyArray<string>,
+  options: {
+    readonly cwd?: string | undefined
+    readonly env?: Readonly<Record<string, string>> | undefined
+    readonly timeout?: Duration.Duration | undefined
+  } = {}
+) =>
+  Effect.flatMap(SandboxEngine, (engine) =>
+    engine.run(sandbox.id, {
+      argv,
+      cwd: options.cwd,
+      env: { ...sandbox.env, ...options.env },
+      timeout: options.timeout
+    })
+  ).pipe(
+    Effect.catchTags({
+      ProcessTimeout: () =>
+        Effect.fail(new RouteError({ status: 408, code: "REQUEST_TIMEOUT", message: "request timeout: timed out" })),
+      SandboxNotRunning: () =>
+        Effect.fail(badRequest(`failed to resolve container IP for sandbox ${sandbox.id}. Is the Sandbox started?`)),
+      EngineError: (error) => Effect.fail(internal(error.message))
+    })
+  )
+
+/** A real-time pause (not the Effect `Clock`): polling files for another process's progress. */
+export const pause = (millis: number) =>
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), millis)
+    return Effect.sync(() => clearTimeout(timer))
+  })
