@@ -10,6 +10,7 @@ import { json, readBody, toolboxError } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
+import * as ToolboxSessions from "./toolboxSessions.js"
 import { split } from "./shellWords.js"
 import { isRecord } from "./validation.js"
 
@@ -154,5 +155,6 @@ export const router = HttpRouter.empty.pipe(
   route("POST", "/process/code-run", codeRun),
   route("POST", "/files/upload", Files.upload),
   route("GET", "/files/download", Files.download),
-  HttpRouter.concat(ToolboxFiles.router)
+  HttpRouter.concat(ToolboxFiles.router),
+  HttpRouter.concat(ToolboxSessions.router)
 )

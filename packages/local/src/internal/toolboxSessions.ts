@@ -1,0 +1,404 @@
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Socket from "@effect/platform/Socket"
+import {
+  type Command,
+  CreateSessionRequest,
+  type Session,
+  SessionExecuteRequest,
+  SessionSendInputRequest
+} from "@effect-daytona/sdk/ToolboxDto"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as NodeChildProcess from "node:child_process"
+import * as NodeCrypto from "node:crypto"
+import * as NodeFs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
+import type { SandboxRecord } from "./record.js"
+import {
+  badRequest,
+  conflict,
+  decodeBody,
+  empty,
+  internal,
+  json,
+  notFound,
+  pause,
+  query,
+  route,
+  runInSandbox,
+  sandboxTmp
+} from "./toolboxRoute.js"
+
+interface CommandState {
+  readonly id: string
+  readonly command: string
+  readonly dir: string
+  exitCode: number | undefined
+  input: NodeFs.FileHandle | undefined
+}
+
+interface SessionState {
+  readonly id: string
+  readonly dir: string
+  readonly dirInside: string
+  readonly writer: NodeFs.FileHandle
+  readonly write: Effect.Semaphore
+  readonly commands: Map<string, CommandState>
+  shell: Fiber.RuntimeFiber<unknown, unknown> | undefined
+  alive: boolean
+  shellExit: number | undefined
+}
+
+/** Sessions of every sandbox of one engine (so two servers in one process never share them). */
+const registries = new WeakMap<Engine, Map<string, Map<string, SessionState>>>()
+
+const sessionsOf = (sandbox: SandboxRecord) =>
+  Effect.map(SandboxEngine, (engine) => {
+    let bySandbox = registries.get(engine)
+    if (bySandbox === undefined) registries.set(engine, (bySandbox = new Map()))
+    let sessions = bySandbox.get(sandbox.id)
+    if (sessions === undefined) bySandbox.set(sandbox.id, (sessions = new Map()))
+    return sessions
+  })
+
+const entrypoint = "entrypoint"
+const stdoutPrefix = "\\001\\001\\001"
+const stderrPrefix = "\\002\\002\\002"
+
+const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`
+
+const mkfifo = (...paths: ReadonlyArray<string>) =>
+  Effect.async<void, ReturnType<typeof internal>>((resume) => {
+    NodeChildProcess.execFile("mkfifo", ["-m", "600", ...paths], (error) =>
+      resume(
+        error === null ? Effect.void : Effect.fail(internal(`cannot create the session's pipes: ${error.message}`))
+      )
+    )
+  })
+
+const fsCall = <A>(what: string, f: () => Promise<A>) =>
+  Effect.tryPromise({ try: f, catch: (cause) => internal(`${what}: ${String(cause)}`) })
+
+const exists = (path: string) =>
+  Effect.promise(() =>
+    NodeFs.stat(path).then(
+      () => true,
+      () => false
+    )
+  )
+
+/** Splits a log in the daemon's format (`01 01 01` before stdout lines, `02 02 02` before stderr). */
+const demux = (log: Buffer) => {
+  const out: Array<Buffer> = []
+  const err: Array<Buffer> = []
+  let current: Array<Buffer> | undefined
+  let start = 0
+  let i = 0
+  while (i <= log.length - 3) {
+    const byte = log[i]
+    if ((byte === 1 || byte === 2) && log[i + 1] === byte && log[i + 2] === byte) {
+      if (current !== undefined && i > start) current.push(log.subarray(start, i))
+      current = byte === 1 ? out : err
+      i += 3
+      start = i
+    } else i++
+  }
+  if (current !== undefined && log.length > start) current.push(log.subarray(start))
+  return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }
+}
+
+const readExitCode = (command: CommandState) =>
+  Effect.gen(function* () {
+    if (command.exitCode !== undefined) return command.exitCode
+    const text = yield* Effect.promise(() =>
+      NodeFs.readFile(NodePath.join(command.dir, "exit_code"), "utf8").catch(() => "")
+    )
+    const code = /^-?\d+/.exec(text.trim())
+    if (code !== null) command.exitCode = Number(code[0])
+    return command.exitCode
+  })
+
+const closeInput = (command: CommandState) =>
+  Effect.promise(async () => {
+    const input = command.input
+    command.input = undefined
+    await input?.close().catch(() => undefined)
+  })
+
+/** Whether a command has ended and its log is complete (or its session is gone). */
+const finished = (session: SessionState, command: CommandState) =>
+  Effect.gen(function* () {
+    if (!session.alive) return true
+    if ((yield* readExitCode(command)) === undefined) return false
+    return yield* exists(NodePath.join(command.dir, "done"))
+  })
+
+const shellEnded = (sessions: Map<string, SessionState>, session: SessionState, exitCode: number) =>
+  Effect.gen(function* () {
+    session.alive = false
+    session.shellExit = exitCode
+    if (sessions.get(session.id) === session) sessions.delete(session.id)
+    for (const command of session.commands.values()) {
+      if ((yield* readExitCode(command)) === undefined) command.exitCode = exitCode
+      yield* closeInput(command)
+    }
+    yield* Effect.promise(() => session.writer.close().catch(() => undefined))
+  })
+
+const createSession = (sandbox: SandboxRecord) =>
+  Effect.gen(function* () {
+    const { sessionId } = yield* decodeBody(CreateSessionRequest)
+    if (sessionId === "") return yield* badRequest("sessionId is required")
+    if (sessionId === entrypoint) return yield* badRequest(`session id ${entrypoint} is reserved`)
+    const sessions = yield* sessionsOf(sandbox)
+    if (sessions.has(sessionId)) return yield* conflict("session already exists")
+    const tmp = yield* sandboxTmp(sandbox)
+    const name = NodeCrypto.randomUUID()
+    const dir = NodePath.join(tmp.host, ".daytona", "sessions", name)
+    const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "sessions", name)
+    yield* fsCall("cannot create the session's directory", () => NodeFs.mkdir(dir, { recursive: true }))
+    yield* mkfifo(NodePath.join(dir, "shell.pipe"))
+    const writer = yield* fsCall("cannot open the session's shell", () =>
+      NodeFs.open(NodePath.join(dir, "shell.pipe"), "r+")
+    )
+    const session: SessionState = {
+      id: sessionId,
+      dir,
+      dirInside,
+      writer,
+      write: yield* Effect.makeSemaphore(1),
+      commands: new Map(),
+      shell: undefined,
+      alive: true,
+      shellExit: undefined
+    }
+    sessions.set(sessionId, session)
+    const shell = runInSandbox(sandbox, [
+      "/bin/sh",
+      "-c",
+      'if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -s < "$0"; else exec /bin/sh -s < "$0"; fi',
+      NodePath.posix.join(dirInside, "shell.pipe")
+    ]).pipe(
+      Effect.matchEffect({
+        onFailure: () => shellEnded(sessions, session, 1),
+        onSuccess: (result) => shellEnded(sessions, session, result.exitCode)
+      })
+    )
+    session.shell = yield* Effect.forkDaemon(shell)
+    return empty(201)
+  })
+
+const sessionOf = (sandbox: SandboxRecord, id: string) =>
+  Effect.flatMap(sessionsOf(sandbox), (sessions) => {
+    const session = sessions.get(id)
+    return session === undefined ? Effect.fail(notFound("session not found")) : Effect.succeed(session)
+  })
+
+const commandOf = (session: SessionState, id: string) => {
+  const command = session.commands.get(id)
+  return command === undefined ? Effect.fail(notFound("command not found")) : Effect.succeed(command)
+}
+
+const commandDto = (command: CommandState) =>
+  Effect.map(
+    readExitCode(command),
+    (exitCode): Command => ({
+      id: command.id,
+      command: command.command,
+      ...(exitCode === undefined ? {} : { exitCode })
+    })
+  )
+
+const sessionDto = (session: SessionState) =>
+  Effect.map(
+    Effect.forEach(session.commands.values(), commandDto),
+    (commands): Session => ({ sessionId: session.id, commands })
+  )
+
+const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
+
+/** The shell text that runs one command: its output lines prefixed into the log, then its exit code. */
+const wrapper = (dirInside: string, command: string) => `{
+__daytona_d=${quote(dirInside)}
+( while IFS= read -r __daytona_l || [ -n "$__daytona_l" ]; do printf '${stdoutPrefix}%s\\n' "$__daytona_l"; done < "$__daytona_d/stdout.pipe" >> "$__daytona_d/output.log" ) &
+__daytona_o=$!
+( while IFS= read -r __daytona_l || [ -n "$__daytona_l" ]; do printf '${stderrPrefix}%s\\n' "$__daytona_l"; done < "$__daytona_d/stderr.pipe" >> "$__daytona_d/output.log" ) &
+__daytona_e=$!
+{
+${command}
+} < "$__daytona_d/stdin.pipe" > "$__daytona_d/stdout.pipe" 2> "$__daytona_d/stderr.pipe"
+echo "$?" > "$__daytona_d/exit_code.tmp"; mv "$__daytona_d/exit_code.tmp" "$__daytona_d/exit_code"
+wait "$__daytona_o" "$__daytona_e"
+: > "$__daytona_d/done"
+}
+`
+
+/** Waits (in real time) until a command has finished; a log held open by a background child ends the wait 2 s after the exit code. */
+const awaitFinished = (session: SessionState, command: CommandState) =>
+  Effect.gen(function* () {
+    let sinceExit = 0
+    while (!(yield* finished(session, command))) {
+      if (command.exitCode !== undefined && (sinceExit += 20) > 2000) return
+      yield* pause(20)
+    }
+  })
+
+const readLog = (command: CommandState) =>
+  Effect.promise(() => NodeFs.readFile(NodePath.join(command.dir, "output.log")).catch(() => Buffer.alloc(0)))
+
+const execute = (sandbox: SandboxRecord) =>
+  Effect.gen(function* () {
+    const sessionId = yield* param("sessionId")
+    if (sessionId === entrypoint) return yield* badRequest("cannot execute commands in the entrypoint session")
+    const session = yield* sessionOf(sandbox, sessionId)
+    const request = yield* decodeBody(SessionExecuteRequest)
+    if (request.command.trim() === "") return yield* badRequest("command is required")
+    const id = NodeCrypto.randomUUID()
+    const dir = NodePath.join(session.dir, id)
+    yield* fsCall("cannot create the command's directory", async () => {
+      await NodeFs.mkdir(dir)
+      await NodeFs.writeFile(NodePath.join(dir, "output.log"), "")
+    })
+    yield* mkfifo(...["stdout.pipe", "stderr.pipe", "stdin.pipe"].map((name) => NodePath.join(dir, name)))
+    const input = yield* fsCall("cannot open the command's input", () =>
+      NodeFs.open(NodePath.join(dir, "stdin.pipe"), "r+")
+    )
+    const command: CommandState = { id, command: request.command, dir, exitCode: undefined, input }
+    session.commands.set(id, command)
+    const text = Buffer.from(wrapper(NodePath.posix.join(session.dirInside, id), request.command))
+    yield* session.write.withPermits(1)(
+      fsCall("cannot send the command to the session's shell", () => session.writer.write(text))
+    )
+    yield* Effect.forkDaemon(awaitFinished(session, command).pipe(Effect.zipRight(closeInput(command))))
+    if (request.runAsync === true || request.async === true) return json({ cmdId: id }, 202)
+    yield* awaitFinished(session, command)
+    const log = yield* readLog(command)
+    const exitCode = yield* readExitCode(command)
+    return json({
+      cmdId: id,
+      output: log.toString("utf8"),
+      ...demux(log),
+      ...(exitCode === undefined ? {} : { exitCode })
+    })
+  })
+
+const maxFrame = 1024
+
+/** Sends a command's log as binary frames of at most 1 KiB, then closes with 1000 once the command has finished. */
+const followLog = (session: SessionState | undefined, command: CommandState | undefined) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const socket = yield* request.upgrade
+    const reader = yield* Effect.fork(socket.runRaw(() => {}))
+    const write = yield* socket.writer
+    const handle =
+      command === undefined
+        ? undefined
+        : yield* Effect.promise(() => NodeFs.open(NodePath.join(command.dir, "output.log"), "r").catch(() => undefined))
+    const buffer = Buffer.alloc(maxFrame)
+    const pump = Effect.gen(function* () {
+      let offset = 0
+      while (handle !== undefined && session !== undefined && command !== undefined) {
+        const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, maxFrame, offset))
+        if (bytesRead > 0) {
+          offset += bytesRead
+          yield* write(new Uint8Array(buffer.subarray(0, bytesRead)))
+          continue
+        }
+        if ((yield* Fiber.poll(reader))._tag === "Some") return
+        if (yield* finished(session, command)) {
+          const rest = yield* Effect.tryPromise(() => handle.read(buffer, 0, 1, offset))
+          if (rest.bytesRead === 0) return
+          continue
+        }
+        yield* pause(20)
+      }
+    })
+    const outcome = yield* pump.pipe(
+      Effect.either,
+      Effect.ensuring(Effect.promise(async () => handle?.close().catch(() => undefined)))
+    )
+    const code = outcome._tag === "Right" ? 1000 : 1011
+    yield* write(new Socket.CloseEvent(code)).pipe(Effect.ignore)
+    yield* Fiber.join(reader).pipe(Effect.timeout("2 seconds"), Effect.ignore)
+    return HttpServerResponse.empty()
+  }).pipe(
+    Effect.scoped,
+    Effect.catchAll(() => Effect.succeed(HttpServerResponse.empty()))
+  )
+
+const wantsFollow = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const follow = yield* query("follow")
+  return follow === "true" && (request.headers["upgrade"] ?? "").toLowerCase() === "websocket"
+})
+
+const commandLogs = (sandbox: SandboxRecord) =>
+  Effect.gen(function* () {
+    const session = yield* sessionOf(sandbox, yield* param("sessionId"))
+    const command = yield* commandOf(session, yield* param("commandId"))
+    if (yield* wantsFollow) return yield* followLog(session, command)
+    const log = yield* readLog(command)
+    return json({ output: log.toString("utf8"), ...demux(log) })
+  })
+
+const entrypointLogs = () =>
+  Effect.gen(function* () {
+    if (yield* wantsFollow) return yield* followLog(undefined, undefined)
+    return json({ output: "", stdout: "", stderr: "" })
+  })
+
+const sendInput = (sandbox: SandboxRecord) =>
+  Effect.gen(function* () {
+    const session = yield* sessionOf(sandbox, yield* param("sessionId"))
+    const command = yield* commandOf(session, yield* param("commandId"))
+    const { data } = yield* decodeBody(SessionSendInputRequest)
+    const input = command.input
+    if (input === undefined || (yield* readExitCode(command)) !== undefined)
+      return yield* badRequest("command is not running")
+    yield* fsCall("cannot write to the command's input", () => input.write(data))
+    return empty(204)
+  })
+
+const deleteSession = (sandbox: SandboxRecord) =>
+  Effect.gen(function* () {
+    const session = yield* sessionOf(sandbox, yield* param("sessionId"))
+    const sessions = yield* sessionsOf(sandbox)
+    sessions.delete(session.id)
+    if (session.shell !== undefined) yield* Fiber.interrupt(session.shell)
+    yield* shellEnded(sessions, session, 137)
+    yield* Effect.promise(() => NodeFs.rm(session.dir, { recursive: true, force: true }).catch(() => undefined))
+    return empty(204)
+  })
+
+/** The daemon's session routes (persistent shells, their commands and logs). */
+export const router = HttpRouter.empty.pipe(
+  route("POST", "/process/session", createSession),
+  route("GET", "/process/session", (sandbox) =>
+    Effect.flatMap(sessionsOf(sandbox), (sessions) => Effect.forEach(sessions.values(), sessionDto)).pipe(
+      Effect.map((list) => json(list))
+    )
+  ),
+  route("GET", "/process/session/entrypoint", () => Effect.succeed(json({ sessionId: entrypoint, commands: [] }))),
+  route("GET", "/process/session/entrypoint/logs", entrypointLogs),
+  route("GET", "/process/session/:sessionId", (sandbox) =>
+    Effect.flatMap(param("sessionId"), (id) => sessionOf(sandbox, id)).pipe(
+      Effect.flatMap(sessionDto),
+      Effect.map((dto) => json(dto))
+    )
+  ),
+  route("DELETE", "/process/session/:sessionId", deleteSession),
+  route("POST", "/process/session/:sessionId/exec", execute),
+  route("GET", "/process/session/:sessionId/command/:commandId", (sandbox) =>
+    Effect.gen(function* () {
+      const session = yield* sessionOf(sandbox, yield* param("sessionId"))
+      const command = yield* commandOf(session, yield* param("commandId"))
+      return json(yield* commandDto(command))
+    })
+  ),
+  route("GET", "/process/session/:sessionId/command/:commandId/logs", commandLogs),
+  route("POST", "/process/session/:sessionId/command/:commandId/input", sendInput)
+)
