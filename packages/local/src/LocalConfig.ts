@@ -12,9 +12,11 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 
 /**
- * How sandbox processes are confined. `none` runs them as plain host processes whose home is the
- * sandbox's directory; `bwrap` runs them in a bubblewrap namespace with Daytona's layout; `auto`
- * picks `bwrap` when it is installed and works, else `none`.
+ * How sandbox processes are confined. `bwrap` gives each started sandbox a bubblewrap namespace
+ * with Daytona's layout (`/home/daytona` and `/tmp` its own, the rest of the machine read-only,
+ * its own PID namespace, the host's network) that every command enters with `nsenter`; `none`
+ * runs them as plain processes of this machine whose home is the sandbox's directory, which is
+ * not a security boundary; `auto` (the default) picks `bwrap` when it works here, else `none`.
  *
  * @since 0.1.0
  * @category models
