@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as NodeFs from "node:fs/promises"
+import * as NodePath from "node:path"
 import {
   advance,
   advanceInSteps,
@@ -169,6 +171,39 @@ describe("lifecycle", () => {
       assert.strictEqual(yield* state(client, a.id), "started")
       yield* advanceInSteps("20 seconds", "10 seconds")
       assert.strictEqual(yield* state(client, a.id), "stopped")
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  it.scoped("a sandbox that fails to start is in error, recoverable, and recover starts it again", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const { client } = yield* serve(dir)
+      const { id } = yield* createStarted(client)
+      assert.strictEqual((yield* call(client, "POST", `/api/sandbox/${id}/recover`)).status, 400)
+      yield* call(client, "POST", `/api/sandbox/${id}/stop`)
+      yield* advance("1 second")
+      const tmp = NodePath.join(dir, "sandboxes", id, "tmp")
+      yield* Effect.promise(async () => {
+        await NodeFs.rm(tmp, { recursive: true })
+        await NodeFs.writeFile(tmp, "not a directory")
+      })
+      yield* call(client, "POST", `/api/sandbox/${id}/start`)
+      yield* advance("1 second")
+      const failed = asSandbox(yield* call(client, "GET", `/api/sandbox/${id}`))
+      assert.deepStrictEqual([failed.state, failed.recoverable], ["error", true])
+      assert.include(failed.errorReason, "cannot create the sandbox's directories")
+      const refused = yield* call(client, "POST", `/api/sandbox/${id}/start`)
+      assert.deepStrictEqual([refused.status, asApiError(refused).message], [400, "Sandbox is in an errored state"])
+
+      yield* Effect.promise(() => NodeFs.rm(tmp))
+      const recovering = asSandbox(yield* call(client, "POST", `/api/sandbox/${id}/recover`))
+      assert.strictEqual(recovering.state, "starting")
+      yield* advance("1 second")
+      const recovered = asSandbox(yield* call(client, "GET", `/api/sandbox/${id}`))
+      assert.deepStrictEqual(
+        [recovered.state, recovered.recoverable, recovered.errorReason],
+        ["started", false, undefined]
+      )
     }).pipe(Effect.provide(clientLayer))
   )
 })

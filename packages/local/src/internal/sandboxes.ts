@@ -662,12 +662,16 @@ export const make = Effect.gen(function* () {
     }
   })
 
-  /** After a restart nothing runs: running sandboxes come back stopped, transitions are completed. */
+  /**
+   * After a restart nothing runs: running sandboxes come back stopped, transitions are completed,
+   * failed sandboxes keep their error.
+   */
   const recoverAfterRestart = Effect.gen(function* () {
     const all = yield* store.all
     const now = yield* Clock.currentTimeMillis
     for (const r of all) {
       if (r.state === "destroyed") continue
+      if (errored(r) && r.desiredState !== "destroyed") continue
       let next: SandboxRecord
       if (r.desiredState === "destroyed") {
         yield* engine.destroy(r.id).pipe(Effect.orDie)
