@@ -115,12 +115,32 @@ const router = HttpRouter.empty.pipe(
  */
 export const layerServices = (
   config: LocalConfig.LocalConfigShape,
-  url: string
+  url: string,
+  options: {
+    /** The engine behind the routes; default `SandboxEngine.layer` (real directories and processes). */
+    readonly engine?: Layer.Layer<SandboxEngine.SandboxEngine, StartError, LocalConfig.LocalConfig> | undefined
+  } = {}
 ): Layer.Layer<Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig, StartError> => {
   const base = Layer.mergeAll(Layer.succeed(LocalConfig.LocalConfig, config), Layer.succeed(Sandboxes.ServerUrl, url))
-  const engineAndStore = Layer.mergeAll(SandboxEngine.layer, Store.layer).pipe(Layer.provideMerge(base))
+  const engineAndStore = Layer.mergeAll(options.engine ?? SandboxEngine.layer, Store.layer).pipe(
+    Layer.provideMerge(base)
+  )
   return Sandboxes.layer.pipe(Layer.provideMerge(engineAndStore))
 }
+
+/**
+ * Puts a sandbox into a failed state (`error` or `build_failed`) as if its runner had reported
+ * it, ending any transition in progress and stopping its processes. For tests (fault injection);
+ * fails with a 404-shaped `ApiError` when no such sandbox exists.
+ *
+ * @since 0.1.0
+ * @category test support
+ */
+export const setSandboxState = (
+  idOrName: string,
+  state: "error" | "build_failed",
+  options: { readonly errorReason?: string | undefined; readonly recoverable?: boolean | undefined } = {}
+) => Effect.flatMap(Sandboxes.SandboxesService, (sandboxes) => sandboxes.forceState(idOrName, state, options))
 
 const start = (config: LocalConfig.LocalConfigShape): Effect.Effect<Service, StartError, Scope.Scope> =>
   Effect.gen(function* () {

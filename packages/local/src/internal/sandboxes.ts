@@ -386,6 +386,23 @@ export const make = Effect.gen(function* () {
       return dto(yield* awaitStarted(r.id).pipe(Effect.flatMap(failedToStart)))
     })
 
+  /** Test support: the sandbox fails as if its runner had reported it; its transition ends. */
+  const forceState = (
+    idOrName: string,
+    state: "error" | "build_failed",
+    options: { readonly errorReason?: string | undefined; readonly recoverable?: boolean | undefined }
+  ) =>
+    update(idOrName, (r) =>
+      Effect.as(engine.stop(r.id, { force: true }), {
+        ...r,
+        state,
+        pending: false,
+        dueAt: null,
+        errorReason: options.errorReason ?? null,
+        recoverable: options.recoverable ?? false
+      })
+    ).pipe(Effect.map(dto))
+
   const set = (idOrName: string, f: (r: SandboxRecord) => Partial<SandboxRecord>) =>
     update(idOrName, (r) => Effect.succeed({ ...r, ...f(r) })).pipe(Effect.map(dto))
 
@@ -740,6 +757,7 @@ export const make = Effect.gen(function* () {
     previewAccess,
     validateSshAccess,
     running,
+    forceState,
     notFound: (message: string) => notFound(message)
   }
 })
