@@ -10,6 +10,7 @@ import { json, readBody, toolboxError } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
+import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
 import { split } from "./shellWords.js"
 import { isRecord } from "./validation.js"
@@ -156,5 +157,6 @@ export const router = HttpRouter.empty.pipe(
   route("POST", "/files/upload", Files.upload),
   route("GET", "/files/download", Files.download),
   HttpRouter.concat(ToolboxFiles.router),
-  HttpRouter.concat(ToolboxSessions.router)
+  HttpRouter.concat(ToolboxSessions.router),
+  HttpRouter.concat(ToolboxGit.router)
 )
