@@ -1,0 +1,241 @@
+/**
+ * A `SandboxEngine` for tests that runs no processes: the test decides what each command prints
+ * and returns. Files are real (under the layer's temporary data directory), laid out as a
+ * Daytona sandbox sees them: the home directory is `/home/daytona`, `/tmp` is the sandbox's own,
+ * and every other absolute path lives in the sandbox's private tree, never on the machine.
+ *
+ * @since 0.1.0
+ */
+import * as LocalConfig from "@effect-daytona/local/LocalConfig"
+import * as SandboxEngine from "@effect-daytona/local/SandboxEngine"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+
+/**
+ * A command as the toolbox asked the engine to run it. `command` is `argv` joined by spaces:
+ * `executeCommand("python3 main.py")` runs `["python3", "main.py"]`, a Python `codeRun` runs
+ * `["python3", "-c", code]`, JavaScript `["node", "-e", code]`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CommandRun {
+  readonly sandboxId: string
+  readonly argv: ReadonlyArray<string>
+  readonly command: string
+  readonly cwd: string | undefined
+  readonly env: Readonly<Record<string, string>>
+  readonly stdin: string | undefined
+  /** The server-side command timeout, when the caller gave one. */
+  readonly timeout: Duration.Duration | undefined
+}
+
+/**
+ * What a scripted command does. The toolbox answers `stdout` then `stderr` as one `result`
+ * (Daytona merges them) with `exitCode` (default 0). With `delay` the command takes that long on
+ * Effect's `Clock` (so `TestClock` drives it); a delay longer than the caller's command timeout
+ * ends as a command timeout (`CommandTimeoutError` in the SDK).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CommandReply {
+  readonly stdout?: string | undefined
+  readonly stderr?: string | undefined
+  readonly exitCode?: number | undefined
+  readonly delay?: Duration.DurationInput | undefined
+}
+
+/**
+ * Which commands a script answers: the exact `command` string, a `RegExp` tested against it, or a
+ * predicate on the whole run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CommandMatch = string | RegExp | ((run: CommandRun) => boolean)
+
+/**
+ * Options of {@link Script.scriptCommand}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScriptOptions {
+  /** How many runs the script answers; default: every run. */
+  readonly times?: number | undefined
+}
+
+/**
+ * The scripts of one engine and the commands it was asked to run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Script {
+  /**
+   * Answers matching commands with `reply` (a value, or a function of the run). The most
+   * recently added script that matches wins, so a test can override an earlier one.
+   */
+  readonly scriptCommand: (
+    match: CommandMatch,
+    reply: CommandReply | ((run: CommandRun) => CommandReply),
+    options?: ScriptOptions
+  ) => Effect.Effect<void>
+  /** Every command run so far, oldest first. */
+  readonly commands: Effect.Effect<ReadonlyArray<CommandRun>>
+}
+
+interface Rule {
+  readonly match: CommandMatch
+  readonly reply: CommandReply | ((run: CommandRun) => CommandReply)
+  remaining: number
+}
+
+/**
+ * A script together with the function the engine asks for each run's reply.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScriptedCommands extends Script {
+  /** Records the run and returns the reply of the newest matching script (or the unscripted one). */
+  readonly answer: (run: CommandRun) => CommandReply
+}
+
+/**
+ * What a command no script matches answers: exit code 127 and a message naming the command.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const unscriptedExitCode = 127
+
+/**
+ * A new, empty script.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeScript: Effect.Effect<ScriptedCommands> = Effect.sync(() => {
+  const rules: Array<Rule> = []
+  const runs: Array<CommandRun> = []
+  const test = (match: CommandMatch, run: CommandRun) =>
+    typeof match === "string" ? match === run.command : match instanceof RegExp ? match.test(run.command) : match(run)
+  return {
+    scriptCommand: (match, reply, options) =>
+      Effect.sync(() => {
+        rules.push({ match, reply, remaining: options?.times ?? Number.POSITIVE_INFINITY })
+      }),
+    commands: Effect.sync(() => runs.slice()),
+    answer: (run) => {
+      runs.push(run)
+      for (let i = rules.length - 1; i >= 0; i--) {
+        const rule = rules[i]!
+        if (rule.remaining <= 0 || !test(rule.match, run)) continue
+        rule.remaining--
+        return typeof rule.reply === "function" ? rule.reply(run) : rule.reply
+      }
+      return {
+        stderr: `${run.argv[0] ?? ""}: command not found (no script matches ${JSON.stringify(run.command)}; add one with DaytonaTest.scriptCommand)\n`,
+        exitCode: unscriptedExitCode
+      }
+    }
+  }
+})
+
+/** The sandbox's home as its processes see it, as in Daytona's images. */
+const home = "/home/daytona"
+
+/**
+ * An engine answering commands from `script`, with each sandbox's files under
+ * `<dataDir>/sandboxes/<id>/fs`. Directories are created synchronously so that creating a
+ * sandbox does no asynchronous I/O (which would race `TestClock.adjust`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  script: Pick<ScriptedCommands, "answer">
+): Effect.Effect<SandboxEngine.Service, never, LocalConfig.LocalConfig> =>
+  Effect.gen(function* () {
+    const config = yield* LocalConfig.LocalConfig
+    const running = new Set<string>()
+    const paths = (sandboxId: string): SandboxEngine.SandboxPaths => {
+      const root = NodePath.join(config.dataDir, "sandboxes", sandboxId)
+      const fs = NodePath.join(root, "fs")
+      return { root, home: NodePath.join(fs, home), tmp: NodePath.join(fs, "tmp"), homeInSandbox: home }
+    }
+    const provision = (sandboxId: string) =>
+      Effect.try({
+        try: () => {
+          const p = paths(sandboxId)
+          NodeFs.mkdirSync(p.home, { recursive: true })
+          NodeFs.mkdirSync(p.tmp, { recursive: true })
+          return p
+        },
+        catch: (cause) => new SandboxEngine.EngineError({ message: `cannot create the sandbox's directories`, cause })
+      })
+    const run = (sandboxId: string, options: SandboxEngine.RunOptions) =>
+      Effect.gen(function* () {
+        if (!running.has(sandboxId)) return yield* new SandboxEngine.SandboxNotRunning({ sandboxId })
+        const reply = script.answer({
+          sandboxId,
+          argv: options.argv,
+          command: options.argv.join(" "),
+          cwd: options.cwd,
+          env: options.env ?? {},
+          stdin: options.stdin,
+          timeout: options.timeout
+        })
+        const delay = reply.delay === undefined ? Duration.zero : Duration.decode(reply.delay)
+        const timeout = options.timeout
+        if (timeout !== undefined && Duration.greaterThan(delay, timeout)) {
+          yield* Effect.sleep(timeout)
+          return yield* new SandboxEngine.ProcessTimeout({ timeout })
+        }
+        if (Duration.greaterThan(delay, Duration.zero)) yield* Effect.sleep(delay)
+        return { exitCode: reply.exitCode ?? 0, output: (reply.stdout ?? "") + (reply.stderr ?? "") }
+      })
+    const resolvePath = (sandboxId: string, path: string, access: "read" | "write") => {
+      const inside = NodePath.posix.resolve(home, path)
+      return inside.startsWith("/proc/") || inside === "/proc"
+        ? Effect.fail(
+            new SandboxEngine.PathNotAccessible({ sandboxId, path, access, message: "private to the sandbox" })
+          )
+        : Effect.succeed(NodePath.join(paths(sandboxId).root, "fs", inside))
+    }
+    return SandboxEngine.SandboxEngine.of({
+      // The layout is Daytona's (home at /home/daytona, /tmp its own), as under bwrap; no process runs.
+      isolation: "bwrap",
+      paths,
+      provision,
+      start: (sandboxId) => Effect.map(provision(sandboxId), () => void running.add(sandboxId)),
+      stop: (sandboxId) => Effect.sync(() => void running.delete(sandboxId)),
+      destroy: (sandboxId) =>
+        Effect.try({
+          try: () => {
+            running.delete(sandboxId)
+            NodeFs.rmSync(paths(sandboxId).root, { recursive: true, force: true })
+          },
+          catch: (cause) => new SandboxEngine.EngineError({ message: "cannot remove the sandbox's directory", cause })
+        }),
+      isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
+      run,
+      resolvePath
+    })
+  })
+
+/**
+ * The engine as a layer, for `LocalDaytona.layerServices(config, url, { engine })`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  script: Pick<ScriptedCommands, "answer">
+): Layer.Layer<SandboxEngine.SandboxEngine, never, LocalConfig.LocalConfig> =>
+  Layer.effect(SandboxEngine.SandboxEngine, make(script))

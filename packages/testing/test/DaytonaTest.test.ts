@@ -1,0 +1,297 @@
+import * as Daytona from "@effect-daytona/sdk/Daytona"
+import * as RetryPolicy from "@effect-daytona/sdk/RetryPolicy"
+import { assert, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import * as DaytonaTest from "../src/DaytonaTest.js"
+
+const isRunning = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => Effect.map(Fiber.poll(fiber), Option.isNone)
+
+const requestsOf = (operation: string) =>
+  Effect.map(DaytonaTest.requests, (all) => all.filter((request) => request.operation === operation))
+
+describe("time", () => {
+  it.effect("a 30 s start finishes after TestClock.adjust('30 seconds') and not before", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const fiber = yield* Effect.fork(daytona.create())
+      yield* TestClock.adjust("29 seconds")
+      assert.isTrue(yield* isRunning(fiber))
+      yield* TestClock.adjust("1 second")
+      const sandbox = yield* Fiber.join(fiber)
+      assert.strictEqual(sandbox.state, "started")
+      assert.strictEqual(yield* Clock.currentTimeMillis, 30_000)
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { create: "30 seconds" } })))
+  )
+
+  it.effect("with zero timings (the default) lifecycle calls complete without moving the clock", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create({ name: "quick" })
+      const stopped = yield* sandbox.stop()
+      assert.strictEqual(stopped.state, "stopped")
+      const started = yield* stopped.start()
+      assert.strictEqual(started.state, "started")
+      assert.strictEqual(yield* Clock.currentTimeMillis, 0)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
+describe("failNext", () => {
+  it.effect("503 on getSandbox is retried by the SDK's retry policy", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const created = yield* daytona.create()
+      yield* DaytonaTest.failNext({ operation: "getSandbox" }, { status: 503 }, { times: 2 })
+      const fiber = yield* Effect.fork(daytona.get(created.id))
+      yield* TestClock.adjust("10 seconds")
+      const sandbox = yield* Fiber.join(fiber)
+      assert.strictEqual(sandbox.id, created.id)
+      const gets = yield* requestsOf("getSandbox")
+      assert.deepStrictEqual(
+        gets.map((request) => request.status),
+        [503, 503, 200]
+      )
+      assert.deepStrictEqual(gets[0]!.injected, ["failure"])
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("429 with Retry-After: the create is replayed when the server asked, not before", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      yield* DaytonaTest.failNext({ operation: "createSandbox" }, { status: 429, headers: { "retry-after": "5" } })
+      const fiber = yield* Effect.fork(daytona.create())
+      yield* TestClock.adjust("4 seconds")
+      assert.isTrue(yield* isRunning(fiber))
+      assert.strictEqual((yield* requestsOf("createSandbox")).length, 1)
+      yield* TestClock.adjust("1 second")
+      const sandbox = yield* Fiber.join(fiber)
+      assert.strictEqual(sandbox.state, "started")
+      const creates = yield* requestsOf("createSandbox")
+      assert.deepStrictEqual(
+        creates.map((request) => [request.status, request.sentAt]),
+        [
+          [429, 0],
+          [200, 5_000]
+        ]
+      )
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("404 and 409 surface as the SDK's typed errors", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      yield* DaytonaTest.failNext({ operation: "getSandbox" }, { status: 404 })
+      const notFound = yield* Effect.flip(daytona.get(sandbox.id))
+      assert.strictEqual(notFound._tag, "NotFoundError")
+      yield* DaytonaTest.failNext({ method: "DELETE", path: /^\/api\/sandbox\/[^/]+$/ }, { status: 409 })
+      const conflict = yield* Effect.flip(daytona.delete(sandbox.id))
+      assert.strictEqual(conflict._tag, "ConflictError")
+      assert.include(conflict.message, "injected failure: 409")
+      yield* daytona.delete(sandbox.id)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("a custom body reaches the error; a toolbox path gets the daemon's error shape", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      yield* DaytonaTest.failNext(
+        { path: "/process/execute" },
+        { status: 400, body: { statusCode: 400, message: "no shell today" } }
+      )
+      const error = yield* Effect.flip(sandbox.process.executeCommand("ls"))
+      assert.strictEqual(error._tag, "ValidationError")
+      assert.include(error.message, "no shell today")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("a refused connection on create is replayed (it never reached the server)", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      yield* DaytonaTest.failNext({ operation: "createSandbox" }, { transport: "refused" })
+      const fiber = yield* Effect.fork(daytona.create())
+      yield* TestClock.adjust("1 second")
+      const sandbox = yield* Fiber.join(fiber)
+      const all = yield* Stream.runCollect(daytona.list())
+      assert.deepStrictEqual(
+        Array.from(all, (item) => item.id),
+        [sandbox.id]
+      )
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
+describe("delayNext", () => {
+  it.effect("an answer later than the request timeout is a RequestTimeoutError, retried for a GET", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const created = yield* daytona.create()
+      yield* DaytonaTest.delayNext({ operation: "getSandbox" }, "1 minute")
+      const fiber = yield* Effect.fork(daytona.get(created.id))
+      yield* TestClock.adjust("5 seconds")
+      assert.isTrue(yield* isRunning(fiber))
+      yield* TestClock.adjust("1 second")
+      const sandbox = yield* Fiber.join(fiber)
+      assert.strictEqual(sandbox.id, created.id)
+      const gets = yield* requestsOf("getSandbox")
+      assert.deepStrictEqual(
+        gets.map((request) => request.status),
+        [undefined, 200]
+      )
+    }).pipe(Effect.provide(DaytonaTest.layer({ sdk: { requestTimeout: "5 seconds" } })))
+  )
+
+  it.effect("without retries the delayed request fails with RequestTimeoutError", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const created = yield* daytona.create()
+      yield* DaytonaTest.delayNext({ operation: "getSandbox" }, "1 minute")
+      const fiber = yield* Effect.fork(Effect.flip(daytona.get(created.id)))
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "RequestTimeoutError")
+    }).pipe(Effect.provide(DaytonaTest.layer({ sdk: { requestTimeout: "5 seconds", retryPolicy: RetryPolicy.none } })))
+  )
+
+  it.effect("a delay shorter than the request timeout only makes the call slower", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const created = yield* daytona.create()
+      yield* DaytonaTest.delayNext({ method: "GET" }, "3 seconds")
+      const fiber = yield* Effect.fork(daytona.get(created.id))
+      yield* TestClock.adjust("2 seconds")
+      assert.isTrue(yield* isRunning(fiber))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
+describe("setSandboxState", () => {
+  it.effect("error during a start wait ends it with SandboxFailedError", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const fiber = yield* Effect.fork(Effect.flip(daytona.create({ name: "job" })))
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(yield* isRunning(fiber))
+      yield* DaytonaTest.setSandboxState("job", "error", { errorReason: "disk full", recoverable: true })
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "SandboxFailedError")
+      if (error._tag === "SandboxFailedError") {
+        assert.strictEqual(error.state, "error")
+        assert.strictEqual(error.errorReason, "disk full")
+        assert.strictEqual(error.recoverable, true)
+      }
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { create: "30 seconds" }, startWait: 0 })))
+  )
+
+  it.effect("build_failed ends the wait of a create from an image", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const fiber = yield* Effect.fork(Effect.flip(daytona.create({ name: "img", image: "python:3.12" })))
+      yield* TestClock.adjust("1 second")
+      yield* DaytonaTest.setSandboxState("img", "build_failed", { errorReason: "no such image" })
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "SandboxFailedError")
+      if (error._tag === "SandboxFailedError") assert.strictEqual(error.state, "build_failed")
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { build: "1 minute" } })))
+  )
+
+  it.effect("a recoverable error is visible on refresh and recover() brings the sandbox back", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      yield* DaytonaTest.setSandboxState(sandbox.id, "error", { errorReason: "oom", recoverable: true })
+      const broken = yield* sandbox.refreshData
+      assert.strictEqual(broken.state, "error")
+      assert.strictEqual(broken.errorReason, "oom")
+      const recovered = yield* broken.recover()
+      assert.strictEqual(recovered.state, "started")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
+describe("scripted commands", () => {
+  it.effect("executeCommand returns what the script says", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      yield* DaytonaTest.scriptCommand("python3 main.py", { stdout: "42\n" })
+      yield* DaytonaTest.scriptCommand(/^exit /, (run) => ({ exitCode: Number(run.argv[1]) }))
+      const run = yield* sandbox.process.executeCommand("python3 main.py")
+      assert.strictEqual(run.result, "42\n")
+      assert.strictEqual(run.exitCode, 0)
+      assert.strictEqual((yield* sandbox.process.executeCommand("exit 3")).exitCode, 3)
+      const unscripted = yield* sandbox.process.executeCommand("make all")
+      assert.strictEqual(unscripted.exitCode, 127)
+      assert.include(unscripted.result, "make: command not found")
+      const commands = yield* DaytonaTest.commands
+      assert.deepStrictEqual(
+        commands.map((command) => command.command),
+        ["python3 main.py", "exit 3", "make all"]
+      )
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("a command slower than its timeout ends with CommandTimeoutError", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      yield* DaytonaTest.scriptCommand("sleep 60", { delay: "60 seconds" })
+      const fiber = yield* Effect.fork(
+        Effect.flip(sandbox.process.executeCommand("sleep 60", { timeout: "5 seconds" }))
+      )
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "CommandTimeoutError")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("files are real but live in the sandbox's own tree, not on the machine", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const test = yield* DaytonaTest.DaytonaTest
+      const sandbox = yield* daytona.create()
+      assert.strictEqual(yield* sandbox.getUserHomeDir, "/home/daytona")
+      // The SDK's uploadFile goes through the server's bulk upload, which reads multipart parts
+      // with Node-server-only helpers for now; the file is placed where the sandbox sees it instead.
+      const home = NodePath.join(test.dataDir, "sandboxes", sandbox.id, "fs", "home", "daytona")
+      NodeFs.writeFileSync(NodePath.join(home, "main.py"), "print(6 * 7)\n")
+      const text = yield* sandbox.fs.downloadFile("/home/daytona/main.py").pipe(Stream.decodeText(), Stream.mkString)
+      assert.strictEqual(text, "print(6 * 7)\n")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
+describe("a fresh state per test", () => {
+  it.effect("first test: creates 'shared', leaves a fault and moves the clock", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      yield* daytona.create({ name: "shared" })
+      yield* DaytonaTest.failNext({}, { status: 500 }, { times: 100 })
+      yield* TestClock.adjust("1 hour")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("second test: no sandbox, no fault, clock at zero", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const listed = yield* Stream.runCollect(daytona.list())
+      assert.strictEqual(listed.length, 0)
+      const sandbox = yield* daytona.create({ name: "shared" })
+      assert.strictEqual(sandbox.name, "shared")
+      assert.strictEqual(yield* Clock.currentTimeMillis, 0)
+      assert.strictEqual((yield* DaytonaTest.requests).length, 2)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
