@@ -11,6 +11,7 @@ import { daemonVersion, type SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
+import * as ToolboxLsp from "./toolboxLsp.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
 import { split } from "./shellWords.js"
 import { isRecord } from "./validation.js"
@@ -158,5 +159,6 @@ export const router = HttpRouter.empty.pipe(
   route("GET", "/files/download", Files.download),
   HttpRouter.concat(ToolboxFiles.router),
   HttpRouter.concat(ToolboxSessions.router),
-  HttpRouter.concat(ToolboxGit.router)
+  HttpRouter.concat(ToolboxGit.router),
+  HttpRouter.concat(ToolboxLsp.router)
 )

@@ -93,7 +93,7 @@ export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
  */
 export const resolveSandboxPath = (sandbox: SandboxRecord, path: string, access: "read" | "write") =>
   Effect.flatMap(SandboxEngine, (engine) => engine.resolvePath(sandbox.id, path, access)).pipe(
-    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(accessDenied(`${path}: ${error.message}`)))
+    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(accessDenied(error.message)))
   )
 
 /** The sandbox's temporary directory, on the host and as its processes see it. */
