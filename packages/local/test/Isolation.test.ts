@@ -44,8 +44,21 @@ const upload = (client: Client, id: string, path: string, content: string) => {
   )
 }
 
+/** CI installs bubblewrap, so there a missing bwrap must fail the bwrap test rather than switch it. */
+const bwrapRequired = process.env["CI"] === "true"
+
 describe("isolation", () => {
-  it.scoped.skipIf(!hasBwrap)(
+  if (!hasBwrap && !bwrapRequired) {
+    it.scoped("without a usable bwrap, asking for bwrap isolation fails at start with a clear error", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(serve(yield* tempDir, { isolation: "bwrap" }))
+        assert.include(String(error.message), "bwrap")
+      }).pipe(Effect.provide(clientLayer))
+    )
+  }
+
+  const bwrapTest = hasBwrap || bwrapRequired ? it.scoped : undefined
+  bwrapTest?.(
     "bwrap: Daytona's layout, own /tmp and PID namespace, file routes resolve paths as the sandbox sees them",
     () =>
       Effect.gen(function* () {
