@@ -279,7 +279,7 @@ describe("a fresh state per test", () => {
       const daytona = yield* Daytona.Daytona
       yield* daytona.create({ name: "shared" })
       yield* DaytonaTest.failNext({}, { status: 500 }, { times: 100 })
-      yield* TestClock.adjust("1 hour")
+      yield* TestClock.adjust("10 minutes")
     }).pipe(Effect.provide(DaytonaTest.layer()))
   )
 
