@@ -2,7 +2,6 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as Multipart from "@effect/platform/Multipart"
-import * as NodeMultipart from "@effect/platform-node/NodeMultipart"
 import { FilesDownloadRequest, ReplaceRequest, type FileInfo, type Match } from "@effect-daytona/sdk/ToolboxDto"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -419,7 +418,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
             else destinations.set(index, destination)
             return
           }
-          const source = NodeMultipart.fileToReadable(part)[Symbol.asyncIterator]() as PartIterator
+          const source: PartIterator = (yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]()
           const index = partIndex(part.key, ".file")
           const destination = index === undefined ? undefined : destinations.get(index)
           if (destination === undefined) {
