@@ -359,10 +359,12 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
     const listPage: Service["listPage"] = (query = {}) =>
       checkListQuery(query).pipe(
         Effect.zipRight(
-          client.json(
-            appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query),
-            ListSandboxesResponse
-          ).pipe(expectStatus())
+          client
+            .json(
+              appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query),
+              ListSandboxesResponse
+            )
+            .pipe(expectStatus())
         ),
         Effect.map((page) => ({
           items: page.items.map((item) => Sandbox.make(item, services)),
@@ -407,7 +409,9 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
               Effect.catchTags({
                 // A request that provably never reached the server created nothing: no search on cleanup.
                 TransportError: (error) =>
-                  error.sent ? adopt(error) : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
+                  error.sent
+                    ? adopt(error)
+                    : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
                 RequestTimeoutError: adopt
               }),
               expectStatus("ConflictError", "ValidationError", "NotFoundError")
@@ -499,10 +503,12 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
       listPaginated: (query = {}) =>
         checkListQuery(query).pipe(
           Effect.zipRight(
-            client.json(
-              appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxesPaginated, {})), query),
-              PaginatedSandboxes
-            ).pipe(expectStatus())
+            client
+              .json(
+                appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxesPaginated, {})), query),
+                PaginatedSandboxes
+              )
+              .pipe(expectStatus())
           ),
           Effect.map((page) => ({ ...page, items: page.items.map((item) => Sandbox.make(item, services)) })),
           Effect.withSpan("Daytona.listPaginated")

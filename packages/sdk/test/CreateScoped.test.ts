@@ -20,7 +20,8 @@ import {
   settle
 } from "./support/FakeHttp.js"
 
-const lines = (requests: ReadonlyArray<CapturedRequest>) => requests.map((request) => `${request.method} ${request.path}`)
+const lines = (requests: ReadonlyArray<CapturedRequest>) =>
+  requests.map((request) => `${request.method} ${request.path}`)
 
 const deletes = (requests: ReadonlyArray<CapturedRequest>) => requests.filter((request) => request.method === "DELETE")
 
@@ -66,7 +67,8 @@ describe("Daytona.createScoped", () => {
       const requests = yield* fake.requests
       assert.deepStrictEqual(lines(requests), ["POST /api/sandbox", "DELETE /api/sandbox/sb-ok"])
       assertRequest(requests[1], { method: "DELETE", path: "/api/sandbox/sb-ok", body: undefined })
-    }))
+    })
+  )
 
   it.effect("deletes the sandbox when the program fails", () =>
     Effect.gen(function* () {
@@ -82,7 +84,8 @@ describe("Daytona.createScoped", () => {
       )
       assert.strictEqual(error, "program failed")
       assert.deepStrictEqual(lines(yield* fake.requests), ["POST /api/sandbox", "DELETE /api/sandbox/sb-fail"])
-    }))
+    })
+  )
 
   it.effect("deletes the sandbox when the program dies", () =>
     Effect.gen(function* () {
@@ -93,7 +96,8 @@ describe("Daytona.createScoped", () => {
       )
       assert.isTrue(Exit.isFailure(exit))
       assert.deepStrictEqual(lines(yield* fake.requests), ["POST /api/sandbox", "DELETE /api/sandbox/sb-die"])
-    }))
+    })
+  )
 
   it.effect("deletes the sandbox when the program is interrupted", () =>
     Effect.gen(function* () {
@@ -101,14 +105,19 @@ describe("Daytona.createScoped", () => {
       const daytona = yield* daytonaOver(fake.client)
       const created = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(
-        Effect.scoped(Effect.flatMap(daytona.createScoped(), () => Effect.zipRight(Deferred.succeed(created, undefined), Effect.never)))
+        Effect.scoped(
+          Effect.flatMap(daytona.createScoped(), () =>
+            Effect.zipRight(Deferred.succeed(created, undefined), Effect.never)
+          )
+        )
       )
       yield* Deferred.await(created)
       assert.deepStrictEqual(lines(yield* fake.requests), ["POST /api/sandbox"])
       const exit = yield* interruptAndSettle(fiber)
       assert.isTrue(Exit.isInterrupted(exit))
       assert.deepStrictEqual(lines(yield* fake.requests), ["POST /api/sandbox", "DELETE /api/sandbox/sb-int"])
-    }))
+    })
+  )
 
   it.effect("deletes the sandbox when interrupted while create is still waiting for started", () =>
     Effect.gen(function* () {
@@ -125,10 +134,13 @@ describe("Daytona.createScoped", () => {
       assert.isTrue(Exit.isInterrupted(exit))
       const requests = yield* fake.requests
       assert.strictEqual(lines(requests)[0], "POST /api/sandbox")
-      assert.isTrue(requests.slice(1, -1).every((request) => request.method === "GET" && request.path === "/api/sandbox/sb-wait"))
+      assert.isTrue(
+        requests.slice(1, -1).every((request) => request.method === "GET" && request.path === "/api/sandbox/sb-wait")
+      )
       assert.deepStrictEqual(lines(deletes(requests)), ["DELETE /api/sandbox/sb-wait"])
       assert.strictEqual(lines(requests).at(-1), "DELETE /api/sandbox/sb-wait")
-    }))
+    })
+  )
 
   it.effect("a create that timed out after the server accepted it still deletes the sandbox", () =>
     Effect.gen(function* () {
@@ -137,7 +149,9 @@ describe("Daytona.createScoped", () => {
         poll: () => ({ status: 200, body: sandboxDto({ id: "sb-late", state: "building_snapshot" }) })
       })
       const daytona = yield* daytonaOver(fake.client)
-      const fiber = yield* Effect.fork(Effect.scoped(daytona.createScoped({ image: "python:3.12", timeout: "3 seconds" })))
+      const fiber = yield* Effect.fork(
+        Effect.scoped(daytona.createScoped({ image: "python:3.12", timeout: "3 seconds" }))
+      )
       yield* settle(fiber)
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "WaitTimeoutError")
@@ -145,7 +159,8 @@ describe("Daytona.createScoped", () => {
       const requests = yield* fake.requests
       assert.deepStrictEqual(lines(deletes(requests)), ["DELETE /api/sandbox/sb-late"])
       assert.strictEqual(lines(requests).at(-1), "DELETE /api/sandbox/sb-late")
-    }))
+    })
+  )
 
   it.effect("a create that failed with build_failed still deletes the sandbox", () =>
     Effect.gen(function* () {
@@ -159,7 +174,8 @@ describe("Daytona.createScoped", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "SandboxFailedError")
       assert.deepStrictEqual(lines(deletes(yield* fake.requests)), ["DELETE /api/sandbox/sb-bf"])
-    }))
+    })
+  )
 
   it.effect("interrupted while the POST is in flight: finds the sandbox by its create-id label and deletes it", () =>
     Effect.gen(function* () {
@@ -171,7 +187,11 @@ describe("Daytona.createScoped", () => {
       const exit = yield* interruptAndSettle(fiber)
       assert.isTrue(Exit.isInterrupted(exit))
       const requests = yield* fake.requests
-      assert.deepStrictEqual(lines(requests), ["POST /api/sandbox", "GET /api/sandbox", "DELETE /api/sandbox/sb-orphan"])
+      assert.deepStrictEqual(lines(requests), [
+        "POST /api/sandbox",
+        "GET /api/sandbox",
+        "DELETE /api/sandbox/sb-orphan"
+      ])
       const createId = createIdOf(requests[0]!)
       assert.isDefined(createId)
       assertRequest(requests[1], {
@@ -179,7 +199,8 @@ describe("Daytona.createScoped", () => {
         path: "/api/sandbox",
         query: [["labels", JSON.stringify({ "effect-daytona.create-id": createId })]]
       })
-    }))
+    })
+  )
 
   it.effect("a create whose POST hung past the deadline finds the sandbox by label and deletes it", () =>
     Effect.gen(function* () {
@@ -194,7 +215,8 @@ describe("Daytona.createScoped", () => {
         "GET /api/sandbox",
         "DELETE /api/sandbox/sb-slow-post"
       ])
-    }))
+    })
+  )
 
   it.effect("the label search is retried while the (eventually consistent) list does not show the sandbox yet", () =>
     Effect.gen(function* () {
@@ -222,7 +244,8 @@ describe("Daytona.createScoped", () => {
         "GET /api/sandbox",
         "DELETE /api/sandbox/sb-eventual"
       ])
-    }))
+    })
+  )
 
   it.effect("a 409 on delete (transition in progress) is retried until the delete succeeds", () =>
     Effect.gen(function* () {
@@ -230,7 +253,10 @@ describe("Daytona.createScoped", () => {
         post: () => ({ status: 200, body: sandboxDto({ id: "sb-busy" }) }),
         del: (_, index) =>
           index < 3
-            ? { status: 409, body: errorBody(409, "Conflict", "Sandbox state change in progress", "/api/sandbox/sb-busy") }
+            ? {
+                status: 409,
+                body: errorBody(409, "Conflict", "Sandbox state change in progress", "/api/sandbox/sb-busy")
+              }
             : { status: 200, body: sandboxDto({ id: "sb-busy", state: "destroying" }) }
       })
       const daytona = yield* daytonaOver(fake.client)
@@ -245,7 +271,8 @@ describe("Daytona.createScoped", () => {
         "DELETE /api/sandbox/sb-busy",
         "DELETE /api/sandbox/sb-busy"
       ])
-    }))
+    })
+  )
 
   it.effect("a 404 on delete (already gone) ends the cleanup without retrying", () =>
     Effect.gen(function* () {
@@ -256,7 +283,8 @@ describe("Daytona.createScoped", () => {
       const daytona = yield* daytonaOver(fake.client)
       yield* Effect.scoped(daytona.createScoped())
       assert.deepStrictEqual(lines(yield* fake.requests), ["POST /api/sandbox", "DELETE /api/sandbox/sb-gone"])
-    }))
+    })
+  )
 
   it.effect("nothing is sent or deleted when create fails validation (the POST was never sent)", () =>
     Effect.gen(function* () {
@@ -265,7 +293,8 @@ describe("Daytona.createScoped", () => {
       const error = yield* Effect.flip(Effect.scoped(daytona.createScoped({ snapshot: "s", resources: { cpu: 2 } })))
       assert.strictEqual(error._tag, "ValidationError")
       assert.strictEqual((yield* fake.requests).length, 0)
-    }))
+    })
+  )
 
   it.effect("nothing is searched or deleted when the connection was refused (the POST never reached the server)", () =>
     Effect.gen(function* () {
@@ -276,7 +305,8 @@ describe("Daytona.createScoped", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "TransportError")
       assert.deepStrictEqual(lines(yield* fake.requests), ["POST /api/sandbox"])
-    }))
+    })
+  )
 
   it.effect("a 400 'Sandbox failed to start' (the server made the sandbox) finds it by label and deletes it", () =>
     Effect.gen(function* () {
@@ -290,11 +320,16 @@ describe("Daytona.createScoped", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "ValidationError")
       const requests = yield* fake.requests
-      assert.deepStrictEqual(lines(requests), ["POST /api/sandbox", "GET /api/sandbox", "DELETE /api/sandbox/sb-errored"])
+      assert.deepStrictEqual(lines(requests), [
+        "POST /api/sandbox",
+        "GET /api/sandbox",
+        "DELETE /api/sandbox/sb-errored"
+      ])
       const createId = createIdOf(requests[0]!)
       assert.isDefined(createId)
       assert.deepStrictEqual(labelsFilter(requests[1]!), { "effect-daytona.create-id": createId ?? "" })
-    }))
+    })
+  )
 
   it.effect("a create that adopted its sandbox after a connection reset deletes that sandbox on close", () =>
     Effect.gen(function* () {
@@ -312,5 +347,6 @@ describe("Daytona.createScoped", () => {
         "GET /api/sandbox/sb-adopted",
         "DELETE /api/sandbox/sb-adopted"
       ])
-    }))
+    })
+  )
 })

@@ -48,56 +48,64 @@ describe("Daytona.create", () => {
       assert.strictEqual(sandbox.id, "sb-1")
       assert.strictEqual(sandbox.state, "started")
       assert.strictEqual(sandbox.toolboxProxyUrl, toolboxProxyUrl)
-    }))
+    })
+  )
 
-  it.effect("maps every option into the body: language label, envVars → env, image → FROM line, resources, intervals, network", () =>
-    Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
-      const daytona = yield* daytonaOver(fake.client, { target: "eu" })
-      yield* daytona.create({
-        name: "my-box",
-        image: "python:3.12-slim",
-        language: "typescript",
-        user: "runner",
-        envVars: { A: "1", B: "two" },
-        labels: { team: "data" },
-        public: true,
-        resources: { cpu: 2, memory: 4, disk: 10, gpu: 1, gpuType: "H100" },
-        autoStopInterval: 0,
-        autoArchiveInterval: 60,
-        autoDeleteInterval: -1,
-        volumes: [{ volumeId: "vol-1", mountPath: "/data" }],
-        networkBlockAll: false,
-        networkAllowList: "10.0.0.0/8",
-        domainAllowList: "*.example.com"
-      })
-      const [request] = yield* fake.requests
-      assertRequest(request, {
-        method: "POST",
-        path: "/api/sandbox",
-        body: {
+  it.effect(
+    "maps every option into the body: language label, envVars → env, image → FROM line, resources, intervals, network",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
+        const daytona = yield* daytonaOver(fake.client, { target: "eu" })
+        yield* daytona.create({
           name: "my-box",
+          image: "python:3.12-slim",
+          language: "typescript",
           user: "runner",
-          env: { A: "1", B: "two" },
-          labels: { team: "data", "code-toolbox-language": "typescript", "effect-daytona.create-id": createIdOf(request!) },
+          envVars: { A: "1", B: "two" },
+          labels: { team: "data" },
           public: true,
-          target: "eu",
-          cpu: 2,
-          gpu: 1,
-          gpuType: ["H100"],
-          memory: 4,
-          disk: 10,
+          resources: { cpu: 2, memory: 4, disk: 10, gpu: 1, gpuType: "H100" },
           autoStopInterval: 0,
           autoArchiveInterval: 60,
           autoDeleteInterval: -1,
           volumes: [{ volumeId: "vol-1", mountPath: "/data" }],
           networkBlockAll: false,
           networkAllowList: "10.0.0.0/8",
-          domainAllowList: "*.example.com",
-          buildInfo: { dockerfileContent: "FROM python:3.12-slim\n" }
-        }
+          domainAllowList: "*.example.com"
+        })
+        const [request] = yield* fake.requests
+        assertRequest(request, {
+          method: "POST",
+          path: "/api/sandbox",
+          body: {
+            name: "my-box",
+            user: "runner",
+            env: { A: "1", B: "two" },
+            labels: {
+              team: "data",
+              "code-toolbox-language": "typescript",
+              "effect-daytona.create-id": createIdOf(request!)
+            },
+            public: true,
+            target: "eu",
+            cpu: 2,
+            gpu: 1,
+            gpuType: ["H100"],
+            memory: 4,
+            disk: 10,
+            autoStopInterval: 0,
+            autoArchiveInterval: 60,
+            autoDeleteInterval: -1,
+            volumes: [{ volumeId: "vol-1", mountPath: "/data" }],
+            networkBlockAll: false,
+            networkAllowList: "10.0.0.0/8",
+            domainAllowList: "*.example.com",
+            buildInfo: { dockerfileContent: "FROM python:3.12-slim\n" }
+          }
+        })
       })
-    }))
+  )
 
   it.effect("a Dockerfile image is sent as is, with its context hashes", () =>
     Effect.gen(function* () {
@@ -109,26 +117,30 @@ describe("Daytona.create", () => {
         dockerfileContent: "FROM node:20\nRUN echo hi\n",
         contextHashes: ["h1"]
       })
-    }))
+    })
+  )
 
-  it.effect("snapshot, ephemeral and an explicit target: snapshot sent, autoDeleteInterval 0, options.target beats config", () =>
-    Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
-      const daytona = yield* daytonaOver(fake.client, { target: "us" })
-      yield* daytona.create({ snapshot: "daytona-small", ephemeral: true, target: "eu" })
-      const [request] = yield* fake.requests
-      assertRequest(request, {
-        method: "POST",
-        path: "/api/sandbox",
-        body: {
-          snapshot: "daytona-small",
-          env: {},
-          labels: { "code-toolbox-language": "python", "effect-daytona.create-id": createIdOf(request!) },
-          target: "eu",
-          autoDeleteInterval: 0
-        }
+  it.effect(
+    "snapshot, ephemeral and an explicit target: snapshot sent, autoDeleteInterval 0, options.target beats config",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
+        const daytona = yield* daytonaOver(fake.client, { target: "us" })
+        yield* daytona.create({ snapshot: "daytona-small", ephemeral: true, target: "eu" })
+        const [request] = yield* fake.requests
+        assertRequest(request, {
+          method: "POST",
+          path: "/api/sandbox",
+          body: {
+            snapshot: "daytona-small",
+            env: {},
+            labels: { "code-toolbox-language": "python", "effect-daytona.create-id": createIdOf(request!) },
+            target: "eu",
+            autoDeleteInterval: 0
+          }
+        })
       })
-    }))
+  )
 
   it.effect("every create carries a new create-id", () =>
     Effect.gen(function* () {
@@ -139,7 +151,8 @@ describe("Daytona.create", () => {
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 2)
       assert.notStrictEqual(createIdOf(requests[0]!), createIdOf(requests[1]!))
-    }))
+    })
+  )
 
   const rejected: ReadonlyArray<readonly [string, Daytona.CreateOptions, string]> = [
     ["resources with a snapshot", { snapshot: "daytona-small", resources: { cpu: 2 } }, "resources"],
@@ -166,7 +179,8 @@ describe("Daytona.create", () => {
         assert.strictEqual(error._tag, "ValidationError")
         assert.strictEqual(error._tag === "ValidationError" ? error.field : undefined, field)
         assert.strictEqual((yield* fake.requests).length, 0)
-      }))
+      })
+    )
   }
 
   it.effect("a negative autoDeleteInterval is allowed (it disables auto-delete)", () =>
@@ -176,7 +190,8 @@ describe("Daytona.create", () => {
       yield* daytona.create({ autoDeleteInterval: -1 })
       const [request] = yield* fake.requests
       assert.strictEqual((request!.body as { autoDeleteInterval: number }).autoDeleteInterval, -1)
-    }))
+    })
+  )
 
   it.effect("polls GET /sandbox/{id} until started under the TestClock", () =>
     Effect.gen(function* () {
@@ -193,7 +208,8 @@ describe("Daytona.create", () => {
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 5)
       for (const request of requests.slice(1)) assertRequest(request, { method: "GET", path: "/api/sandbox/sb-1" })
-    }))
+    })
+  )
 
   it.effect("times out at its deadline with a WaitTimeoutError carrying the last state and the sandbox id", () =>
     Effect.gen(function* () {
@@ -218,7 +234,8 @@ describe("Daytona.create", () => {
       assert.strictEqual(error.resourceId, "sb-slow")
       assert.strictEqual(error.lastState, "pulling_snapshot")
       assert.isTrue(Duration.equals(error.timeout, Duration.seconds(5)))
-    }))
+    })
+  )
 
   it.effect("build_failed during the wait fails with SandboxFailedError carrying errorReason", () =>
     Effect.gen(function* () {
@@ -239,7 +256,8 @@ describe("Daytona.create", () => {
       assert.strictEqual(error.state, "build_failed")
       assert.strictEqual(error.errorReason, "RUN step exited with 1")
       assert.strictEqual((yield* fake.requests).length, 3)
-    }))
+    })
+  )
 
   it.effect("an error state in the POST answer fails at once with SandboxFailedError", () =>
     Effect.gen(function* () {
@@ -254,7 +272,8 @@ describe("Daytona.create", () => {
       assert.strictEqual(error.errorReason, "no capacity")
       assert.strictEqual(error.recoverable, true)
       assert.strictEqual((yield* fake.requests).length, 1)
-    }))
+    })
+  )
 
   it.effect("a 400 'Sandbox failed to start' from the server is a ValidationError", () =>
     Effect.gen(function* () {
@@ -266,7 +285,8 @@ describe("Daytona.create", () => {
       const error = yield* Effect.flip(daytona.create())
       assert.strictEqual(error._tag, "ValidationError")
       assert.include(error.message, "Sandbox failed to start: image not found")
-    }))
+    })
+  )
 
   it.effect("a connection reset after the POST was sent adopts the sandbox found by its create-id label", () =>
     Effect.gen(function* () {
@@ -297,7 +317,8 @@ describe("Daytona.create", () => {
         path: "/api/sandbox",
         query: [["labels", JSON.stringify({ "effect-daytona.create-id": createId })]]
       })
-    }))
+    })
+  )
 
   it.effect("a connection reset with no sandbox found by label fails with the TransportError (no second POST)", () =>
     Effect.gen(function* () {
@@ -312,7 +333,8 @@ describe("Daytona.create", () => {
         requests.map((request) => request.method),
         ["POST", "GET"]
       )
-    }))
+    })
+  )
 })
 
 describe("Daytona.get", () => {
@@ -366,7 +388,8 @@ describe("Daytona.get", () => {
       assert.strictEqual(sandbox.runnerId, "runner-7")
       assert.strictEqual(sandbox.linkedSandboxId, "sb-parent")
       assert.strictEqual(sandbox.toolboxProxyUrl, toolboxProxyUrl)
-    }))
+    })
+  )
 
   it.effect("encodes the id or name into the path", () =>
     Effect.gen(function* () {
@@ -375,7 +398,8 @@ describe("Daytona.get", () => {
       yield* daytona.get("my box/1")
       const [request] = yield* fake.requests
       assert.strictEqual(request!.url.href, `${apiUrl}/sandbox/my%20box%2F1`)
-    }))
+    })
+  )
 
   it.effect("an unknown SandboxState is kept as data", () =>
     Effect.gen(function* () {
@@ -389,7 +413,8 @@ describe("Daytona.get", () => {
       assert.strictEqual(sandbox.desiredState, "frozen")
       assert.strictEqual(sandbox.backupState, "Archived")
       assert.strictEqual(sandbox.sandboxClass, "tpu")
-    }))
+    })
+  )
 
   it.effect("tolerates null in optional fields", () =>
     Effect.gen(function* () {
@@ -423,7 +448,8 @@ describe("Daytona.get", () => {
       assert.isUndefined(sandbox.volumes)
       assert.isUndefined(sandbox.buildInfo)
       assert.isUndefined(sandbox.networkAllowList)
-    }))
+    })
+  )
 
   it.effect("an empty id or name is a ValidationError and sends nothing", () =>
     Effect.gen(function* () {
@@ -434,7 +460,8 @@ describe("Daytona.get", () => {
         assert.strictEqual(error._tag, "ValidationError")
       }
       assert.strictEqual((yield* fake.requests).length, 0)
-    }))
+    })
+  )
 
   it.effect("404 is a NotFoundError", () =>
     Effect.gen(function* () {
@@ -445,7 +472,8 @@ describe("Daytona.get", () => {
       const daytona = yield* daytonaOver(fake.client)
       const error = yield* Effect.flip(daytona.get("ghost"))
       assert.strictEqual(error._tag, "NotFoundError")
-    }))
+    })
+  )
 })
 
 describe("Daytona.list / listPage / listPaginated", () => {
@@ -454,7 +482,10 @@ describe("Daytona.list / listPage / listPaginated", () => {
       const fake = yield* makeFake((request) => {
         const cursor = request.url.searchParams.get("cursor")
         return cursor === null
-          ? { status: 200, body: { items: [sandboxListItem({ id: "a" }), sandboxListItem({ id: "b" })], nextCursor: "c2" } }
+          ? {
+              status: 200,
+              body: { items: [sandboxListItem({ id: "a" }), sandboxListItem({ id: "b" })], nextCursor: "c2" }
+            }
           : cursor === "c2"
             ? { status: 200, body: { items: [sandboxListItem({ id: "c" })], nextCursor: "c3" } }
             : { status: 200, body: { items: [sandboxListItem({ id: "d" })], nextCursor: null } }
@@ -467,10 +498,25 @@ describe("Daytona.list / listPage / listPaginated", () => {
       )
       const requests = yield* fake.requests
       assertRequest(requests[0], { method: "GET", path: "/api/sandbox", query: [["limit", "2"]] })
-      assertRequest(requests[1], { method: "GET", path: "/api/sandbox", query: [["limit", "2"], ["cursor", "c2"]] })
-      assertRequest(requests[2], { method: "GET", path: "/api/sandbox", query: [["limit", "2"], ["cursor", "c3"]] })
+      assertRequest(requests[1], {
+        method: "GET",
+        path: "/api/sandbox",
+        query: [
+          ["limit", "2"],
+          ["cursor", "c2"]
+        ]
+      })
+      assertRequest(requests[2], {
+        method: "GET",
+        path: "/api/sandbox",
+        query: [
+          ["limit", "2"],
+          ["cursor", "c3"]
+        ]
+      })
       assert.strictEqual(requests.length, 3)
-    }))
+    })
+  )
 
   it.effect("list fetches pages lazily: taking 2 items reads one page", () =>
     Effect.gen(function* () {
@@ -482,7 +528,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
       const items = yield* Stream.runCollect(Stream.take(daytona.list(), 2))
       assert.strictEqual(Chunk.size(items), 2)
       assert.strictEqual((yield* fake.requests).length, 1)
-    }))
+    })
+  )
 
   it.effect("an empty nextCursor ends the list", () =>
     Effect.gen(function* () {
@@ -493,7 +540,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
       const items = yield* Stream.runCollect(daytona.list())
       assert.strictEqual(Chunk.size(items), 1)
       assert.strictEqual((yield* fake.requests).length, 2)
-    }))
+    })
+  )
 
   it.effect("listPage encodes the query: labels as JSON, arrays as repeated keys, Dates as ISO strings", () =>
     Effect.gen(function* () {
@@ -543,7 +591,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
           ["order", "asc"]
         ]
       })
-    }))
+    })
+  )
 
   it.effect("listPage decodes list items (no env) into handles, including null optional fields", () =>
     Effect.gen(function* () {
@@ -564,7 +613,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
       assert.isUndefined(item.errorReason)
       assert.isFalse("env" in item)
       assert.isTrue(Effect.isEffect(item.refreshData))
-    }))
+    })
+  )
 
   const badQueries: ReadonlyArray<readonly [string, Daytona.ListQuery, string]> = [
     ["limit 0", { limit: 0 }, "limit"],
@@ -584,7 +634,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
         const streamError = yield* Effect.flip(Stream.runCollect(daytona.list(query)))
         assert.strictEqual(streamError._tag, "ValidationError")
         assert.strictEqual((yield* fake.requests).length, 0)
-      }))
+      })
+    )
   }
 
   it.effect("limits 1 and 200 are accepted", () =>
@@ -597,7 +648,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
         (yield* fake.requests).map((request) => request.url.search),
         ["?limit=1", "?limit=200"]
       )
-    }))
+    })
+  )
 
   it.effect("listPaginated calls GET /api/sandbox/paginated and decodes full sandboxes", () =>
     Effect.gen(function* () {
@@ -624,7 +676,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
       assert.strictEqual(page.totalPages, 6)
       assert.deepStrictEqual(page.items[0]!.env, { PYTHONUNBUFFERED: "1", MODE: "test" })
       assert.strictEqual(page.items[0]!.networkBlockAll, true)
-    }))
+    })
+  )
 
   it.effect("listPaginated rejects page 0 before any request", () =>
     Effect.gen(function* () {
@@ -633,7 +686,8 @@ describe("Daytona.list / listPage / listPaginated", () => {
       const error = yield* Effect.flip(daytona.listPaginated({ page: 0 }))
       assert.strictEqual(error._tag, "ValidationError")
       assert.strictEqual((yield* fake.requests).length, 0)
-    }))
+    })
+  )
 })
 
 describe("Daytona.delete", () => {
@@ -644,8 +698,14 @@ describe("Daytona.delete", () => {
       yield* daytona.delete("sb-1")
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 1)
-      assertRequest(requests[0], { method: "DELETE", path: "/api/sandbox/sb-1", body: undefined, headers: standardHeaders })
-    }))
+      assertRequest(requests[0], {
+        method: "DELETE",
+        path: "/api/sandbox/sb-1",
+        body: undefined,
+        headers: standardHeaders
+      })
+    })
+  )
 
   it.effect("409 (state change in progress) is a ConflictError; 404 a NotFoundError", () =>
     Effect.gen(function* () {
@@ -657,7 +717,8 @@ describe("Daytona.delete", () => {
       const daytona = yield* daytonaOver(fake.client)
       assert.strictEqual((yield* Effect.flip(daytona.delete("sb-1")))._tag, "ConflictError")
       assert.strictEqual((yield* Effect.flip(daytona.delete("sb-1")))._tag, "NotFoundError")
-    }))
+    })
+  )
 
   it.effect("an empty id is a ValidationError and sends nothing", () =>
     Effect.gen(function* () {
@@ -665,5 +726,6 @@ describe("Daytona.delete", () => {
       const daytona = yield* daytonaOver(fake.client)
       assert.strictEqual((yield* Effect.flip(daytona.delete("")))._tag, "ValidationError")
       assert.strictEqual((yield* fake.requests).length, 0)
-    }))
+    })
+  )
 })

@@ -15,7 +15,10 @@ import {
   toolboxProxyUrl
 } from "./support/FakeHttp.js"
 
-const notFound = { status: 404, body: errorBody(404, "Not Found", "Sandbox with ID or name sb-1 not found", "/api/sandbox/sb-1") }
+const notFound = {
+  status: 404,
+  body: errorBody(404, "Not Found", "Sandbox with ID or name sb-1 not found", "/api/sandbox/sb-1")
+}
 
 /** The request lines (`METHOD path?query`) a fake saw. */
 const lines = (requests: ReadonlyArray<{ readonly method: string; readonly path: string; readonly url: URL }>) =>
@@ -32,7 +35,8 @@ describe("Sandbox: reads", () => {
       assert.strictEqual(fresh.cpu, 2)
       assert.strictEqual(sandbox.state, "started")
       assert.strictEqual(sandbox.cpu, 1)
-    }))
+    })
+  )
 
   it.effect("getUserHomeDir calls the toolbox at {toolboxProxyUrl}/{id}/user-home-dir", () =>
     Effect.gen(function* () {
@@ -44,22 +48,28 @@ describe("Sandbox: reads", () => {
         path: `${toolboxProxyUrl}/sb-1/user-home-dir`,
         headers: standardHeaders
       })
-    }))
+    })
+  )
 
   it.effect("getWorkDir calls the toolbox at {toolboxProxyUrl}/{id}/work-dir, with the id (not the name)", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: { dir: "/workspace" } }))
-      const sandbox = yield* handleOver(fake.client, sandboxDto({ id: "id-9", name: "named", toolboxProxyUrl: `${toolboxProxyUrl}/` }))
+      const sandbox = yield* handleOver(
+        fake.client,
+        sandboxDto({ id: "id-9", name: "named", toolboxProxyUrl: `${toolboxProxyUrl}/` })
+      )
       assert.strictEqual(yield* sandbox.getWorkDir, "/workspace")
       assertRequest((yield* fake.requests)[0], { method: "GET", path: `${toolboxProxyUrl}/id-9/work-dir` })
-    }))
+    })
+  )
 
   it.effect("a toolbox 404 is a NotFoundError", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 404, body: { message: "not found" } }))
       const sandbox = yield* handleOver(fake.client)
       assert.strictEqual((yield* Effect.flip(sandbox.getUserHomeDir))._tag, "NotFoundError")
-    }))
+    })
+  )
 })
 
 describe("Sandbox.setLabels", () => {
@@ -77,7 +87,8 @@ describe("Sandbox.setLabels", () => {
         headers: { "content-type": "application/json" }
       })
       assert.deepStrictEqual(updated.labels, { team: "ml" })
-    }))
+    })
+  )
 
   it.effect("accepts the spec's {labels} answer and then reads the sandbox", () =>
     Effect.gen(function* () {
@@ -91,7 +102,8 @@ describe("Sandbox.setLabels", () => {
       assert.deepStrictEqual(lines(yield* fake.requests), ["PUT /api/sandbox/sb-1/labels", "GET /api/sandbox/sb-1"])
       assert.deepStrictEqual(updated.labels, { team: "ml" })
       assert.strictEqual(updated.state, "stopped")
-    }))
+    })
+  )
 })
 
 describe("Sandbox.start / recover", () => {
@@ -108,9 +120,19 @@ describe("Sandbox.start / recover", () => {
       const started = yield* Fiber.join(fiber)
       assert.strictEqual(started.state, "started")
       const requests = yield* fake.requests
-      assertRequest(requests[0], { method: "POST", path: "/api/sandbox/sb-1/start", body: undefined, headers: standardHeaders })
-      assert.deepStrictEqual(lines(requests.slice(1)), ["GET /api/sandbox/sb-1", "GET /api/sandbox/sb-1", "GET /api/sandbox/sb-1"])
-    }))
+      assertRequest(requests[0], {
+        method: "POST",
+        path: "/api/sandbox/sb-1/start",
+        body: undefined,
+        headers: standardHeaders
+      })
+      assert.deepStrictEqual(lines(requests.slice(1)), [
+        "GET /api/sandbox/sb-1",
+        "GET /api/sandbox/sb-1",
+        "GET /api/sandbox/sb-1"
+      ])
+    })
+  )
 
   it.effect("start answered with started needs no poll", () =>
     Effect.gen(function* () {
@@ -118,7 +140,8 @@ describe("Sandbox.start / recover", () => {
       const sandbox = yield* handleOver(fake.client, sandboxDto({ state: "stopped" }))
       assert.strictEqual((yield* sandbox.start()).state, "started")
       assert.strictEqual((yield* fake.requests).length, 1)
-    }))
+    })
+  )
 
   it.effect("a 400 'Sandbox failed to start' on start is a ValidationError", () =>
     Effect.gen(function* () {
@@ -131,7 +154,8 @@ describe("Sandbox.start / recover", () => {
       assert.strictEqual(error._tag, "ValidationError")
       assert.include(error.message, "Sandbox failed to start: out of disk")
       assert.strictEqual((yield* fake.requests).length, 1)
-    }))
+    })
+  )
 
   it.effect("start times out with WaitTimeoutError carrying the sandbox id and last state", () =>
     Effect.gen(function* () {
@@ -147,7 +171,8 @@ describe("Sandbox.start / recover", () => {
       assert.strictEqual(error.operation, "start")
       assert.strictEqual(error.resourceId, "sb-1")
       assert.strictEqual(error.lastState, "starting")
-    }))
+    })
+  )
 
   it.effect("recover POSTs /recover (no skipStart) and waits until started", () =>
     Effect.gen(function* () {
@@ -163,7 +188,8 @@ describe("Sandbox.start / recover", () => {
       const requests = yield* fake.requests
       assertRequest(requests[0], { method: "POST", path: "/api/sandbox/sb-1/recover", body: undefined })
       assert.deepStrictEqual(lines(requests.slice(1)), ["GET /api/sandbox/sb-1"])
-    }))
+    })
+  )
 })
 
 describe("Sandbox.stop", () => {
@@ -186,15 +212,21 @@ describe("Sandbox.stop", () => {
         body: undefined
       })
       assert.deepStrictEqual(lines(requests.slice(1)), ["GET /api/sandbox/sb-1", "GET /api/sandbox/sb-1"])
-    }))
+    })
+  )
 
   it.effect("force: true sends force=true", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto({ state: "stopped" }) }))
       const sandbox = yield* handleOver(fake.client)
       yield* sandbox.stop({ force: true })
-      assertRequest((yield* fake.requests)[0], { method: "POST", path: "/api/sandbox/sb-1/stop", query: [["force", "true"]] })
-    }))
+      assertRequest((yield* fake.requests)[0], {
+        method: "POST",
+        path: "/api/sandbox/sb-1/stop",
+        query: [["force", "true"]]
+      })
+    })
+  )
 
   it.effect("an ephemeral sandbox that becomes 404 counts as stopped (destroyed)", () =>
     Effect.gen(function* () {
@@ -212,7 +244,8 @@ describe("Sandbox.stop", () => {
       assert.strictEqual(stopped.state, "destroyed")
       assert.strictEqual(stopped.id, "sb-1")
       assert.strictEqual((yield* fake.requests).length, 3)
-    }))
+    })
+  )
 
   it.effect("an error state while stopping fails with SandboxFailedError", () =>
     Effect.gen(function* () {
@@ -227,7 +260,8 @@ describe("Sandbox.stop", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "SandboxFailedError")
       assert.strictEqual(error._tag === "SandboxFailedError" ? error.errorReason : undefined, "runner lost")
-    }))
+    })
+  )
 })
 
 describe("Sandbox.delete / archive", () => {
@@ -237,7 +271,8 @@ describe("Sandbox.delete / archive", () => {
       const sandbox = yield* handleOver(fake.client)
       yield* sandbox.delete()
       assert.deepStrictEqual(lines(yield* fake.requests), ["DELETE /api/sandbox/sb-1"])
-    }))
+    })
+  )
 
   it.effect("delete({wait: true}) polls until the sandbox is gone (404)", () =>
     Effect.gen(function* () {
@@ -258,14 +293,19 @@ describe("Sandbox.delete / archive", () => {
         "GET /api/sandbox/sb-1",
         "GET /api/sandbox/sb-1"
       ])
-    }))
+    })
+  )
 
   it.effect("delete 409 is a ConflictError", () =>
     Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({ status: 409, body: errorBody(409, "Conflict", "Sandbox state change in progress") }))
+      const fake = yield* makeFake(() => ({
+        status: 409,
+        body: errorBody(409, "Conflict", "Sandbox state change in progress")
+      }))
       const sandbox = yield* handleOver(fake.client)
       assert.strictEqual((yield* Effect.flip(sandbox.delete()))._tag, "ConflictError")
-    }))
+    })
+  )
 
   it.effect("archive POSTs /archive and returns without waiting", () =>
     Effect.gen(function* () {
@@ -276,7 +316,8 @@ describe("Sandbox.delete / archive", () => {
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 1)
       assertRequest(requests[0], { method: "POST", path: "/api/sandbox/sb-1/archive", body: undefined })
-    }))
+    })
+  )
 
   it.effect("archive({wait: true}) polls until archived", () =>
     Effect.gen(function* () {
@@ -294,7 +335,8 @@ describe("Sandbox.delete / archive", () => {
         "GET /api/sandbox/sb-1",
         "GET /api/sandbox/sb-1"
       ])
-    }))
+    })
+  )
 })
 
 describe("Sandbox waits", () => {
@@ -313,7 +355,8 @@ describe("Sandbox waits", () => {
         "GET /api/sandbox/sb-1",
         "GET /api/sandbox/sb-1"
       ])
-    }))
+    })
+  )
 
   it.effect("waitUntilStarted fails on error with SandboxFailedError (errorReason, recoverable)", () =>
     Effect.gen(function* () {
@@ -329,7 +372,8 @@ describe("Sandbox waits", () => {
       assert.strictEqual(error.state, "error")
       assert.strictEqual(error.errorReason, "OOM")
       assert.strictEqual(error.recoverable, false)
-    }))
+    })
+  )
 
   it.effect("waitUntilStopped treats a 404 as stopped (destroyed)", () =>
     Effect.gen(function* () {
@@ -341,7 +385,8 @@ describe("Sandbox waits", () => {
       yield* settle(fiber)
       assert.strictEqual((yield* Fiber.join(fiber)).state, "destroyed")
       assert.strictEqual((yield* fake.requests).length, 2)
-    }))
+    })
+  )
 
   it.effect("waitUntilStopped times out with the last state", () =>
     Effect.gen(function* () {
@@ -355,9 +400,12 @@ describe("Sandbox waits", () => {
       assert.strictEqual(error.lastState, "stopping")
       assert.strictEqual(error.resourceId, "sb-1")
       assert.strictEqual(error.awaited, "stopped")
-    }))
+    })
+  )
 
-  const badTimeouts: ReadonlyArray<readonly [string, (sandbox: Sandbox.Sandbox) => Effect.Effect<unknown, { readonly _tag: string }>]> = [
+  const badTimeouts: ReadonlyArray<
+    readonly [string, (sandbox: Sandbox.Sandbox) => Effect.Effect<unknown, { readonly _tag: string }>]
+  > = [
     ["waitUntilStarted timeout -1", (sandbox) => sandbox.waitUntilStarted({ timeout: -1 })],
     ["waitUntilStopped timeout 0", (sandbox) => sandbox.waitUntilStopped({ timeout: 0 })],
     ["start timeout '-1 second'", (sandbox) => sandbox.start({ timeout: "-1 second" })],
@@ -376,7 +424,8 @@ describe("Sandbox waits", () => {
         const error = yield* Effect.flip(run(sandbox))
         assert.strictEqual(error._tag, "ValidationError")
         assert.strictEqual((yield* fake.requests).length, 0)
-      }))
+      })
+    )
   }
 })
 
@@ -386,9 +435,14 @@ describe("Sandbox intervals", () => {
       const fake = yield* makeFake(() => ({ status: 201, body: sandboxDto({ autoStopInterval: 30 }) }))
       const sandbox = yield* handleOver(fake.client)
       const updated = yield* sandbox.setAutostopInterval(30)
-      assertRequest((yield* fake.requests)[0], { method: "POST", path: "/api/sandbox/sb-1/autostop/30", body: undefined })
+      assertRequest((yield* fake.requests)[0], {
+        method: "POST",
+        path: "/api/sandbox/sb-1/autostop/30",
+        body: undefined
+      })
       assert.strictEqual(updated.autoStopInterval, 30)
-    }))
+    })
+  )
 
   it.effect("setAutoArchiveInterval POSTs /autoarchive/{minutes}; 0 is allowed", () =>
     Effect.gen(function* () {
@@ -397,7 +451,8 @@ describe("Sandbox intervals", () => {
       const updated = yield* sandbox.setAutoArchiveInterval(0)
       assertRequest((yield* fake.requests)[0], { method: "POST", path: "/api/sandbox/sb-1/autoarchive/0" })
       assert.strictEqual(updated.autoArchiveInterval, 43200)
-    }))
+    })
+  )
 
   it.effect("setAutoDeleteInterval POSTs /autodelete/{minutes}; a negative value (disable) is allowed", () =>
     Effect.gen(function* () {
@@ -406,9 +461,12 @@ describe("Sandbox intervals", () => {
       const updated = yield* sandbox.setAutoDeleteInterval(-1)
       assertRequest((yield* fake.requests)[0], { method: "POST", path: "/api/sandbox/sb-1/autodelete/-1" })
       assert.strictEqual(updated.autoDeleteInterval, -1)
-    }))
+    })
+  )
 
-  const badIntervals: ReadonlyArray<readonly [string, (sandbox: Sandbox.Sandbox) => Effect.Effect<unknown, { readonly _tag: string }>]> = [
+  const badIntervals: ReadonlyArray<
+    readonly [string, (sandbox: Sandbox.Sandbox) => Effect.Effect<unknown, { readonly _tag: string }>]
+  > = [
     ["setAutostopInterval(-1)", (sandbox) => sandbox.setAutostopInterval(-1)],
     ["setAutostopInterval(1.5)", (sandbox) => sandbox.setAutostopInterval(1.5)],
     ["setAutoArchiveInterval(-5)", (sandbox) => sandbox.setAutoArchiveInterval(-5)],
@@ -423,7 +481,8 @@ describe("Sandbox intervals", () => {
         const sandbox = yield* handleOver(fake.client)
         assert.strictEqual((yield* Effect.flip(run(sandbox)))._tag, "ValidationError")
         assert.strictEqual((yield* fake.requests).length, 0)
-      }))
+      })
+    )
   }
 
   it.effect("a server 400 on an interval is a ValidationError", () =>
@@ -436,7 +495,8 @@ describe("Sandbox intervals", () => {
       const error = yield* Effect.flip(sandbox.setAutoDeleteInterval(10))
       assert.strictEqual(error._tag, "ValidationError")
       assert.include(error.message, "GPU sandboxes must remain ephemeral")
-    }))
+    })
+  )
 })
 
 describe("Sandbox preview links", () => {
@@ -447,7 +507,8 @@ describe("Sandbox preview links", () => {
       const sandbox = yield* handleOver(fake.client)
       assert.deepStrictEqual(yield* sandbox.getPreviewLink(3000), answer)
       assertRequest((yield* fake.requests)[0], { method: "GET", path: "/api/sandbox/sb-1/ports/3000/preview-url" })
-    }))
+    })
+  )
 
   it.effect("getSignedPreviewUrl sends expiresInSeconds only when given", () =>
     Effect.gen(function* () {
@@ -463,7 +524,8 @@ describe("Sandbox preview links", () => {
         query: [["expiresInSeconds", "120"]]
       })
       assertRequest(requests[1], { method: "GET", path: "/api/sandbox/sb-1/ports/8080/signed-preview-url" })
-    }))
+    })
+  )
 
   it.effect("expireSignedPreviewUrl POSTs /ports/{port}/signed-preview-url/{token}/expire (201, no body)", () =>
     Effect.gen(function* () {
@@ -475,15 +537,24 @@ describe("Sandbox preview links", () => {
         path: "/api/sandbox/sb-1/ports/8080/signed-preview-url/s1gn3d/expire",
         body: undefined
       })
-    }))
+    })
+  )
 
-  const badPorts: ReadonlyArray<readonly [string, (sandbox: Sandbox.Sandbox) => Effect.Effect<unknown, { readonly _tag: string }>]> = [
+  const badPorts: ReadonlyArray<
+    readonly [string, (sandbox: Sandbox.Sandbox) => Effect.Effect<unknown, { readonly _tag: string }>]
+  > = [
     ["getPreviewLink(0)", (sandbox) => sandbox.getPreviewLink(0)],
     ["getPreviewLink(65536)", (sandbox) => sandbox.getPreviewLink(65536)],
     ["getPreviewLink(80.5)", (sandbox) => sandbox.getPreviewLink(80.5)],
     ["getSignedPreviewUrl(-1)", (sandbox) => sandbox.getSignedPreviewUrl(-1)],
-    ["getSignedPreviewUrl(80, expiresInSeconds 0)", (sandbox) => sandbox.getSignedPreviewUrl(80, { expiresInSeconds: 0 })],
-    ["getSignedPreviewUrl(80, expiresInSeconds 86401)", (sandbox) => sandbox.getSignedPreviewUrl(80, { expiresInSeconds: 86401 })],
+    [
+      "getSignedPreviewUrl(80, expiresInSeconds 0)",
+      (sandbox) => sandbox.getSignedPreviewUrl(80, { expiresInSeconds: 0 })
+    ],
+    [
+      "getSignedPreviewUrl(80, expiresInSeconds 86401)",
+      (sandbox) => sandbox.getSignedPreviewUrl(80, { expiresInSeconds: 86401 })
+    ],
     ["expireSignedPreviewUrl(70000)", (sandbox) => sandbox.expireSignedPreviewUrl(70000, "t")]
   ]
   for (const [title, run] of badPorts) {
@@ -493,7 +564,8 @@ describe("Sandbox preview links", () => {
         const sandbox = yield* handleOver(fake.client)
         assert.strictEqual((yield* Effect.flip(run(sandbox)))._tag, "ValidationError")
         assert.strictEqual((yield* fake.requests).length, 0)
-      }))
+      })
+    )
   }
 
   it.effect("ports 1 and 65535 and expiresInSeconds 1 and 86400 are accepted", () =>
@@ -510,7 +582,8 @@ describe("Sandbox preview links", () => {
       yield* sandbox.getSignedPreviewUrl(1, { expiresInSeconds: 1 })
       yield* sandbox.getSignedPreviewUrl(1, { expiresInSeconds: 86400 })
       assert.strictEqual((yield* fake.requests).length, 4)
-    }))
+    })
+  )
 })
 
 describe("Sandbox SSH access", () => {
@@ -537,7 +610,8 @@ describe("Sandbox SSH access", () => {
         path: "/api/sandbox/sb-1/ssh-access",
         query: [["expiresInMinutes", "30"]]
       })
-    }))
+    })
+  )
 
   it.effect("createSshAccess rejects expiresInMinutes 0 before any request", () =>
     Effect.gen(function* () {
@@ -545,7 +619,8 @@ describe("Sandbox SSH access", () => {
       const sandbox = yield* handleOver(fake.client)
       assert.strictEqual((yield* Effect.flip(sandbox.createSshAccess({ expiresInMinutes: 0 })))._tag, "ValidationError")
       assert.strictEqual((yield* fake.requests).length, 0)
-    }))
+    })
+  )
 
   it.effect("revokeSshAccess DELETEs /ssh-access, with token only when given", () =>
     Effect.gen(function* () {
@@ -556,7 +631,8 @@ describe("Sandbox SSH access", () => {
       const requests = yield* fake.requests
       assertRequest(requests[0], { method: "DELETE", path: "/api/sandbox/sb-1/ssh-access" })
       assertRequest(requests[1], { method: "DELETE", path: "/api/sandbox/sb-1/ssh-access", query: [["token", "tok"]] })
-    }))
+    })
+  )
 
   it.effect("validateSshAccess GETs /sandbox/ssh-access/validate?token= and decodes a null sandboxId", () =>
     Effect.gen(function* () {
@@ -572,7 +648,8 @@ describe("Sandbox SSH access", () => {
         path: "/api/sandbox/ssh-access/validate",
         query: [["token", "bad"]]
       })
-    }))
+    })
+  )
 
   it.effect("validateSshAccess with an empty token is a ValidationError; a 403 is an AuthorizationError", () =>
     Effect.gen(function* () {
@@ -584,7 +661,8 @@ describe("Sandbox SSH access", () => {
       assert.strictEqual((yield* Effect.flip(sandbox.validateSshAccess("")))._tag, "ValidationError")
       assert.strictEqual((yield* fake.requests).length, 0)
       assert.strictEqual((yield* Effect.flip(sandbox.validateSshAccess("tok")))._tag, "AuthorizationError")
-    }))
+    })
+  )
 })
 
 describe("Sandbox activity, network, resize", () => {
@@ -593,8 +671,13 @@ describe("Sandbox activity, network, resize", () => {
       const fake = yield* makeFake(() => ({ status: 201 }))
       const sandbox = yield* handleOver(fake.client)
       yield* sandbox.refreshActivity
-      assertRequest((yield* fake.requests)[0], { method: "POST", path: "/api/sandbox/sb-1/last-activity", body: undefined })
-    }))
+      assertRequest((yield* fake.requests)[0], {
+        method: "POST",
+        path: "/api/sandbox/sb-1/last-activity",
+        body: undefined
+      })
+    })
+  )
 
   it.effect("updateNetworkSettings POSTs its JSON body and decodes the Sandbox answer", () =>
     Effect.gen(function* () {
@@ -603,7 +686,10 @@ describe("Sandbox activity, network, resize", () => {
         body: sandboxDto({ networkBlockAll: false, networkAllowList: "10.0.0.0/8" })
       }))
       const sandbox = yield* handleOver(fake.client)
-      const updated = yield* sandbox.updateNetworkSettings({ networkAllowList: "10.0.0.0/8", domainAllowList: "*.x.io" })
+      const updated = yield* sandbox.updateNetworkSettings({
+        networkAllowList: "10.0.0.0/8",
+        domainAllowList: "*.x.io"
+      })
       assertRequest((yield* fake.requests)[0], {
         method: "POST",
         path: "/api/sandbox/sb-1/network-settings",
@@ -611,7 +697,8 @@ describe("Sandbox activity, network, resize", () => {
         headers: { "content-type": "application/json" }
       })
       assert.strictEqual(updated.networkAllowList, "10.0.0.0/8")
-    }))
+    })
+  )
 
   it.effect("updateNetworkSettings with no setting is a ValidationError before any request", () =>
     Effect.gen(function* () {
@@ -619,7 +706,8 @@ describe("Sandbox activity, network, resize", () => {
       const sandbox = yield* handleOver(fake.client)
       assert.strictEqual((yield* Effect.flip(sandbox.updateNetworkSettings({})))._tag, "ValidationError")
       assert.strictEqual((yield* fake.requests).length, 0)
-    }))
+    })
+  )
 
   it.effect("resize POSTs {cpu, memory} with X-Daytona-Organization-ID and waits while resizing", () =>
     Effect.gen(function* () {
@@ -643,7 +731,8 @@ describe("Sandbox activity, network, resize", () => {
         headers: { "x-daytona-organization-id": "org-77", authorization: standardHeaders.authorization }
       })
       assert.deepStrictEqual(lines(requests.slice(1)), ["GET /api/sandbox/sb-1", "GET /api/sandbox/sb-1"])
-    }))
+    })
+  )
 
   const badResizes: ReadonlyArray<readonly [string, Parameters<Sandbox.Sandbox["resize"]>[0]]> = [
     ["no resource", {}],
@@ -658,7 +747,8 @@ describe("Sandbox activity, network, resize", () => {
         const sandbox = yield* handleOver(fake.client)
         assert.strictEqual((yield* Effect.flip(sandbox.resize(resources)))._tag, "ValidationError")
         assert.strictEqual((yield* fake.requests).length, 0)
-      }))
+      })
+    )
   }
 
   it.effect("waitForResizeComplete polls until the state leaves resizing", () =>
@@ -672,13 +762,18 @@ describe("Sandbox activity, network, resize", () => {
       yield* settle(fiber)
       assert.strictEqual((yield* Fiber.join(fiber)).state, "stopped")
       assert.strictEqual((yield* fake.requests).length, 4)
-    }))
+    })
+  )
 
   it.effect("waitForResizeComplete fails on error", () =>
     Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto({ state: "error", errorReason: "resize failed" }) }))
+      const fake = yield* makeFake(() => ({
+        status: 200,
+        body: sandboxDto({ state: "error", errorReason: "resize failed" })
+      }))
       const sandbox = yield* handleOver(fake.client, sandboxDto({ state: "resizing" }))
       const error = yield* Effect.flip(sandbox.waitForResizeComplete())
       assert.strictEqual(error._tag, "SandboxFailedError")
-    }))
+    })
+  )
 })

@@ -86,7 +86,11 @@ interface Field {
   readonly shape: Shape
 }
 
-const leaf = (kind: Kind, detail?: string): Shape => ({ kind, nullable: false, ...(detail === undefined ? {} : { detail }) })
+const leaf = (kind: Kind, detail?: string): Shape => ({
+  kind,
+  nullable: false,
+  ...(detail === undefined ? {} : { detail })
+})
 
 const shapeOfEncoded = (ast: AST.AST): Shape | "null" | "undefined" => {
   switch (ast._tag) {
@@ -287,7 +291,8 @@ const compareShape = (
   }
 }
 
-const bodySchema = (media: SpecMedia | undefined): SpecSchema | undefined => media?.content?.["application/json"]?.schema
+const bodySchema = (media: SpecMedia | undefined): SpecSchema | undefined =>
+  media?.content?.["application/json"]?.schema
 
 /**
  * Every difference between one route and the spec, before deviations are applied. Subjects:
@@ -330,7 +335,8 @@ const checkRoute = (name: string, route: Routes.Route): ReadonlyArray<Issue> => 
   }
   const specRequest = bodySchema(operation.requestBody)
   if (route.request === undefined) {
-    if (specRequest !== undefined) report("request", "the spec declares a JSON request body the route does not describe")
+    if (specRequest !== undefined)
+      report("request", "the spec declares a JSON request body the route does not describe")
   } else if (specRequest === undefined) {
     report("request", "the route sends a JSON body the spec does not declare")
   } else {
@@ -353,13 +359,12 @@ const checkRoute = (name: string, route: Routes.Route): ReadonlyArray<Issue> => 
 }
 
 /** The issues no deviation accounts for. */
-const unexplained = (
-  issues: ReadonlyArray<Issue>,
-  deviations: ReadonlyArray<Routes.Deviation>
-): ReadonlyArray<Issue> =>
+const unexplained = (issues: ReadonlyArray<Issue>, deviations: ReadonlyArray<Routes.Deviation>): ReadonlyArray<Issue> =>
   issues.filter(
     (issue) =>
-      !deviations.some((deviation) => deviation.operationId === issue.operationId && deviation.subject === issue.subject)
+      !deviations.some(
+        (deviation) => deviation.operationId === issue.operationId && deviation.subject === issue.subject
+      )
   )
 
 const describeIssues = (issues: ReadonlyArray<Issue>) =>
@@ -459,7 +464,9 @@ describe("spec conformance checker (self-check: it must catch drift)", () => {
   })
 
   it("catches a wrong path, method, operationId, status, query parameter and path parameter", () => {
-    assert.deepStrictEqual(subjects(checkRoute("x", { ...getSandbox, template: "/sandboxes/{sandboxIdOrName}" })), ["path"])
+    assert.deepStrictEqual(subjects(checkRoute("x", { ...getSandbox, template: "/sandboxes/{sandboxIdOrName}" })), [
+      "path"
+    ])
     assert.deepStrictEqual(subjects(checkRoute("x", { ...getSandbox, method: "PUT" })), ["path"])
     assert.deepStrictEqual(
       subjects(
@@ -477,10 +484,7 @@ describe("spec conformance checker (self-check: it must catch drift)", () => {
 
   it("catches a missing required query parameter and an undeclared response body", () => {
     const validate = Routes.routes.validateSshAccess
-    assert.deepStrictEqual(subjects(checkRoute("x", { ...validate, query: [] })), [
-      "query.token",
-      "response.sandboxId"
-    ])
+    assert.deepStrictEqual(subjects(checkRoute("x", { ...validate, query: [] })), ["query.token", "response.sandboxId"])
     const expire = Routes.routes.expireSignedPortPreviewUrl
     assert.deepStrictEqual(subjects(checkRoute("x", { ...expire, status: 200, response: SandboxDto })), ["response"])
   })

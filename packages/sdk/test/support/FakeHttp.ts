@@ -88,7 +88,8 @@ export const makeFake = (handler: Handler) =>
             })
           )
         }
-        const body = reply.body === undefined ? null : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body)
+        const body =
+          reply.body === undefined ? null : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body)
         return HttpClientResponse.fromWeb(
           request,
           new Response(body, {
@@ -102,10 +103,7 @@ export const makeFake = (handler: Handler) =>
   })
 
 /** The Daytona service over a fake transport, with retries off unless a policy is given. */
-export const layerWith = (
-  client: HttpClient.HttpClient,
-  options: Partial<DaytonaConfig.Options> = {}
-) =>
+export const layerWith = (client: HttpClient.HttpClient, options: Partial<DaytonaConfig.Options> = {}) =>
   Daytona.layer({
     apiKey: Redacted.make(apiKey),
     apiUrl,
@@ -178,11 +176,7 @@ export const handleOver = (
 
 /** A list item as `GET /sandbox` returns it: no env, network settings, volumes or build info. */
 export const sandboxListItem = (overrides: Record<string, unknown> = {}) => {
-  const {
-    env: _env,
-    networkBlockAll: _networkBlockAll,
-    ...item
-  } = sandboxDto(overrides)
+  const { env: _env, networkBlockAll: _networkBlockAll, ...item } = sandboxDto(overrides)
   return item
 }
 
@@ -313,7 +307,8 @@ export const settle = <A, E>(
       if (Option.isSome(yield* Fiber.poll(fiber))) return
       yield* TestClock.adjust(step)
     }
-    if (Option.isNone(yield* Fiber.poll(fiber))) assert.fail(`the fiber was still running after ${max} ms of TestClock time`)
+    if (Option.isNone(yield* Fiber.poll(fiber)))
+      assert.fail(`the fiber was still running after ${max} ms of TestClock time`)
   })
 
 /** Interrupts `fiber` without waiting, drives the clock while its finalisers run, and returns its exit. */
