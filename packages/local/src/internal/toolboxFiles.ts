@@ -282,6 +282,81 @@ const setFilePermissions = (sandbox: SandboxRecord) =>
 // bulk upload
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Replaces every byte above 0x7f in the header blocks of a multipart body by `_`, leaving part
+ * contents untouched. The multipart parser gives up on a `Content-Disposition` holding a character
+ * above U+00FF and the part then loses its name, so it would be dropped silently; Go's reader (the
+ * daemon's) takes such headers. The official SDK writes the destination's basename raw as UTF-8 in
+ * `filename`, which is never used here: the destination is the `files[i].path` field, a part body.
+ */
+export const asciiPartHeaders =
+  (boundary: string) =>
+  <E, R>(body: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E, R> =>
+    Stream.suspend(() => {
+      const delimiter = Buffer.from(`\r\n--${boundary}`)
+      const blankLine = Buffer.from("\r\n\r\n")
+      // the body starts with a delimiter that lacks its CR LF: two bytes added here, never sent on
+      let synthetic = 2
+      let held: Buffer = Buffer.from("\r\n")
+      let inHeaders = false
+      const emit = (out: Array<Uint8Array>, part: Uint8Array) => {
+        const dropped = Math.min(synthetic, part.length)
+        synthetic -= dropped
+        if (part.length > dropped) out.push(dropped === 0 ? part : part.subarray(dropped))
+      }
+      const ascii = (bytes: Uint8Array) => {
+        const copy = Buffer.from(bytes)
+        for (let i = 0; i < copy.length; i++) if (copy[i]! > 0x7f) copy[i] = 0x5f
+        return copy
+      }
+      const transform = (chunk: Uint8Array) => {
+        const buffer =
+          held.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length) : Buffer.concat([held, chunk])
+        const out: Array<Uint8Array> = []
+        let position = 0
+        while (true) {
+          if (!inHeaders) {
+            const found = buffer.indexOf(delimiter, position)
+            if (found === -1) {
+              const keep = Math.min(delimiter.length - 1, buffer.length - position)
+              emit(out, buffer.subarray(position, buffer.length - keep))
+              held = Buffer.from(buffer.subarray(buffer.length - keep))
+              return out
+            }
+            emit(out, buffer.subarray(position, found + delimiter.length))
+            position = found + delimiter.length
+            inHeaders = true
+          } else {
+            const found = buffer.indexOf(blankLine, position)
+            const end =
+              found === -1 ? Math.max(position, buffer.length - (blankLine.length - 1)) : found + blankLine.length
+            emit(out, ascii(buffer.subarray(position, end)))
+            position = end
+            if (found === -1) {
+              held = Buffer.from(buffer.subarray(position))
+              return out
+            }
+            inHeaders = false
+          }
+        }
+      }
+      return body.pipe(
+        Stream.mapConcat(transform),
+        Stream.concat(
+          Stream.suspend(() => {
+            const out: Array<Uint8Array> = []
+            emit(out, inHeaders ? ascii(held) : held)
+            return Stream.fromIterable(out)
+          })
+        )
+      )
+    })
+
+const multipartBoundary = (contentType: string) => {
+  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
+  return match?.[1] ?? match?.[2]
+}
+
 const partIndex = (name: string, suffix: string) =>
   name.startsWith("files[") && name.endsWith(`]${suffix}`) ? name.slice(6, -suffix.length - 1) : undefined
 
@@ -361,7 +436,9 @@ const errorText = (cause: unknown) => {
 const bulkUpload = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (!/^multipart\/form-data/i.test(request.headers["content-type"] ?? ""))
+    const contentType = request.headers["content-type"] ?? ""
+    const boundary = multipartBoundary(contentType)
+    if (!/^multipart\/form-data/i.test(contentType) || boundary === undefined)
       return json({ errors: ["invalid multipart form"] }, 400)
     const destinations = new Map<string, string>()
     const errors: Array<string> = []
@@ -407,7 +484,9 @@ const bulkUpload = (sandbox: SandboxRecord) =>
         })
       )
     }
-    const parsed = yield* request.multipartStream.pipe(
+    const parsed = yield* request.stream.pipe(
+      asciiPartHeaders(boundary),
+      Stream.pipeThroughChannel(Multipart.makeChannel(request.headers)),
       Stream.runForEach((part) =>
         Effect.gen(function* () {
           if (Multipart.isField(part)) {
