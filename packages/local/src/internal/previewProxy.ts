@@ -176,6 +176,13 @@ export class FrontServer extends NodeHttp.Server {
   proxy: Proxy | undefined = undefined
 
   override emit(event: string | symbol, ...args: Array<unknown>): boolean {
+    if (event === "upgrade") {
+      // @effect/platform-node's upgrade handler gives the raw socket no 'error' listener, so a
+      // client that resets an upgrade it was refused (e.g. Socket.IO answered 401) crashed the
+      // whole server with an unhandled ECONNRESET.
+      const socket = args[1] as Duplex
+      if (socket.listenerCount("error") === 0) socket.on("error", () => socket.destroy())
+    }
     if ((event === "request" || event === "upgrade") && this.proxy !== undefined) {
       const request = args[0] as NodeHttp.IncomingMessage
       if (parseHost(request.headers.host) !== undefined) {
