@@ -33,6 +33,7 @@ import {
   type ApiError,
   type ConflictError,
   type NotFoundError,
+  RequestTimeoutError,
   type StatusError,
   TransportError,
   UnexpectedResponseError,
@@ -553,7 +554,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
           HttpClientRequest.bodyUnsafeJson({ paths })
         )
         const response = yield* toolbox
-          .send(target, request, { idempotent: true, ...(timeout === undefined ? {} : { timeout }) })
+          .send(target, request, { idempotent: true, stream: true, ...(timeout === undefined ? {} : { timeout }) })
           .pipe(expectStatus("ValidationError"))
         const method = "POST"
         const path = pathOf(response)
@@ -568,6 +569,8 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             message: `${method} ${path} → ${response.status}: expected a multipart answer, got ${response.headers["content-type"] ?? "no content type"}`
           })
         }
+        // A body that stops flowing fails after the request timeout instead of waiting forever.
+        const idle = timeout ?? toolbox.config.requestTimeout
         const body = response.stream.pipe(
           Stream.mapError(
             (error) =>
@@ -579,7 +582,8 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
                 description: error.description ?? "could not read the download",
                 cause: error.cause
               })
-          )
+          ),
+          Stream.timeoutFail(() => new RequestTimeoutError({ method, path, timeout: idle }), idle)
         )
         return parseDownload(body, paths, boundary, { method, path, status: response.status })
       })

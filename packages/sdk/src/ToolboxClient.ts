@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
-import { DaytonaConfig } from "./DaytonaConfig.js"
+import { DaytonaConfig, type Service as ConfigService } from "./DaytonaConfig.js"
 import type { ApiError, StatusError } from "./DaytonaError.js"
 import * as Transport from "./internal/transport.js"
 import { WebSocketConnector } from "./WebSocketConnector.js"
@@ -46,6 +46,8 @@ export type SendOptions = Transport.SendOptions
  * @category models
  */
 export interface Service {
+  /** The configuration the client runs with (timeouts, retry policy). */
+  readonly config: ConfigService
   /** Sends a request whose URL is relative to the sandbox's toolbox base. */
   readonly send: (
     target: Target,
@@ -127,6 +129,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
     })
   }
   return {
+    config,
     send,
     json: (target, request, schema, options) =>
       Effect.flatMap(send(target, request, options), Transport.decodeJson(schema, secrets)),

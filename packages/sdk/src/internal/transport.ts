@@ -1,7 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -37,6 +37,12 @@ export interface SendOptions {
   readonly timeout?: Duration.Duration | undefined
   /** Set to false for bodies that cannot be re-read (one-shot streams). */
   readonly retry?: boolean | undefined
+  /**
+   * Set to true when the caller reads the answer as a stream: the request timeout then covers only
+   * the answer's head. Otherwise a successful answer's body is read within the request timeout (a
+   * body that stalls is a `RequestTimeoutError`, retried like one) and handed over in memory.
+   */
+  readonly stream?: boolean | undefined
 }
 
 /** @internal */
@@ -224,6 +230,18 @@ export const secretsOf = (config: DaytonaConfig.Service): ReadonlyArray<string> 
   Redacted.value(config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token)
 ]
 
+const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
+
+/** A response whose body was read into memory, for callers that read it as any response. */
+const buffered = (response: HttpClientResponse.HttpClientResponse, bytes: ArrayBuffer) =>
+  HttpClientResponse.fromWeb(
+    response.request,
+    new Response(nullBodyStatuses.has(response.status) ? null : bytes, {
+      status: response.status,
+      headers: response.headers
+    })
+  )
+
 /** @internal */
 export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Service, side: Side): Transport => {
   const secrets = secretsOf(config)
@@ -246,6 +264,8 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
       const timeout = options.timeout ?? config.requestTimeout
       const idempotent = options.idempotent ?? idempotentMethods.has(method)
       const attempts = yield* Ref.make(0)
+      // Whether an earlier attempt may have been handled by the server although its answer was lost.
+      let answerLost = false
 
       const classify = (failure: SendError, retryAfter: Duration.Duration | undefined, attempt: number) => {
         const status =
@@ -259,6 +279,9 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         const sent = failure._tag === "TransportError" ? failure.sent : true
         const replayable = idempotent || !sent || status === 429
         const withinPatience = retryAfter === undefined || Duration.lessThanOrEqualTo(retryAfter, config.maxRetryAfter)
+        if (failure._tag === "RequestTimeoutError" || (failure._tag === "TransportError" && failure.sent)) {
+          answerLost = true
+        }
         return {
           failure,
           error: failure as ApiError,
@@ -268,9 +291,16 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         } satisfies AttemptFailure
       }
 
+      // The head, and for a buffered answer the whole body, within one request timeout.
+      const exchange = Effect.flatMap(client.execute(request), (response) =>
+        options.stream === true || response.status < 200 || response.status >= 300
+          ? Effect.succeed(response)
+          : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
+      )
+
       const attempt = Effect.gen(function* () {
         const n = yield* Ref.updateAndGet(attempts, (k) => k + 1)
-        const response = yield* client.execute(request).pipe(
+        const response = yield* exchange.pipe(
           Effect.timeoutFail({
             duration: timeout,
             onTimeout: () => classify(new RequestTimeoutError({ method, path, timeout }), undefined, n)
@@ -296,6 +326,11 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
           )
         )
         if (response.status >= 200 && response.status < 300) return response
+        // A replayed DELETE whose lost first attempt already removed the resource: gone is what was asked.
+        if (response.status === 404 && method === "DELETE" && answerLost) {
+          yield* response.text.pipe(Effect.timeout(timeout), Effect.ignore)
+          return buffered(response, new ArrayBuffer(0))
+        }
         const bodyText = yield* response.text.pipe(
           Effect.timeout(timeout),
           Effect.orElseSucceed(() => "")
