@@ -161,6 +161,12 @@ export const make = Effect.gen(function* () {
       return settled
     })
 
+  /**
+   * `find` under the lock. Reading a sandbox settles its due transitions and stores the result, so
+   * an unlocked read could overwrite a change made meanwhile (a delete racing the end of a stop).
+   */
+  const findLocked = (idOrName: string) => locked(find(idOrName))
+
   /** Runs the transition's steps in the background at their due times. */
   const drive = (id: string): Effect.Effect<void> =>
     Effect.gen(function* () {
@@ -491,7 +497,7 @@ export const make = Effect.gen(function* () {
   const previewUrl = (idOrName: string, rawPort: string): Effect.Effect<PortPreviewUrl, ApiError> =>
     Effect.gen(function* () {
       const p = yield* port(rawPort)
-      const r = yield* find(idOrName)
+      const r = yield* findLocked(idOrName)
       return {
         sandboxId: r.id,
         url: `${previewHost.protocol}//${p}-${r.id}.localhost${previewHost.port}`,
@@ -509,7 +515,7 @@ export const make = Effect.gen(function* () {
       const expires = rawExpires === undefined ? 60 : Number(rawExpires)
       if (!Number.isInteger(expires) || expires < 1 || expires > 86400)
         return yield* badRequest("expiresInSeconds must be between 1 and 86400 seconds")
-      const r = yield* find(idOrName)
+      const r = yield* findLocked(idOrName)
       const token = randomToken(16)
       const now = yield* Clock.currentTimeMillis
       yield* store.putSignedPreview(token, p, r.id, now + expires * 1000)
@@ -524,7 +530,7 @@ export const make = Effect.gen(function* () {
   const expireSignedPreviewUrl = (idOrName: string, rawPort: string, token: string) =>
     Effect.gen(function* () {
       const p = yield* port(rawPort)
-      const r = yield* find(idOrName)
+      const r = yield* findLocked(idOrName)
       yield* store.expireSignedPreview(r.id, p, token)
     })
 
@@ -533,7 +539,7 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const minutes = rawMinutes === undefined ? 60 : Number(rawMinutes)
       if (!Number.isFinite(minutes)) return yield* badRequest("expiresInMinutes must be a number")
-      const r = yield* find(idOrName)
+      const r = yield* findLocked(idOrName)
       const now = yield* Clock.currentTimeMillis
       yield* store.revokeSshAccess(r.id)
       const row = {
@@ -558,7 +564,7 @@ export const make = Effect.gen(function* () {
 
   const revokeSshAccess = (idOrName: string, token: string | undefined) =>
     Effect.gen(function* () {
-      const r = yield* find(idOrName)
+      const r = yield* findLocked(idOrName)
       yield* store.revokeSshAccess(r.id, token)
       return dto(r)
     })
@@ -568,7 +574,7 @@ export const make = Effect.gen(function* () {
       const row = yield* store.sshAccessByToken(token)
       const now = yield* Clock.currentTimeMillis
       if (Option.isNone(row) || row.value.expiresAt <= now) return { valid: false, sandboxId: null }
-      const r = yield* load(row.value.sandboxId)
+      const r = yield* locked(load(row.value.sandboxId))
       return Option.isSome(r) && visible(r.value)
         ? { valid: true, sandboxId: r.value.id }
         : { valid: false, sandboxId: null }
@@ -734,7 +740,7 @@ export const make = Effect.gen(function* () {
     toolboxProxyUrl,
     configuration,
     create,
-    get: (idOrName: string) => find(idOrName).pipe(Effect.map(dto)),
+    get: (idOrName: string) => findLocked(idOrName).pipe(Effect.map(dto)),
     list,
     listPaginated,
     remove,
