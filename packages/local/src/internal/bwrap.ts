@@ -1,12 +1,47 @@
 import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs/promises"
+import * as NodeModule from "node:module"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
+import * as NodeUrl from "node:url"
 import { signalGroup } from "./spawn.js"
 
 /** The home directory of a sandbox as its processes see it under `bwrap`. */
 export const isolatedHome = "/home/daytona"
+
+const nodeModulesOf = (path: string | undefined) => {
+  const at = path?.indexOf("/node_modules/") ?? -1
+  return path === undefined || at === -1 ? undefined : path.slice(0, at + "/node_modules".length)
+}
+
+const resolveFrom = NodeModule.createRequire(import.meta.url)
+const resolved = (id: string) => {
+  try {
+    return resolveFrom.resolve(id)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The server's own installation (its node_modules, with the bundled language server, and Node's
+ * prefix) when the layout would hide it, i.e. when it lives under `/home` or `/tmp`: it is bound
+ * back read-only at the same path, as it would be visible anywhere else on the machine.
+ */
+const hiddenInstallRoots: ReadonlyArray<string> = Array.from(
+  new Set(
+    [
+      nodeModulesOf(NodeUrl.fileURLToPath(import.meta.url)),
+      nodeModulesOf(resolved("effect/package.json")),
+      nodeModulesOf(resolved("typescript-language-server/package.json")),
+      NodePath.dirname(NodePath.dirname(process.execPath))
+    ].filter(
+      (path): path is string =>
+        path !== undefined && (path.startsWith("/home/") || path.startsWith("/tmp/") || path === "/tmp")
+    )
+  )
+)
 
 /**
  * Daytona's layout: the machine read-only, `/home/daytona` and `/tmp` the sandbox's own, its own
@@ -25,6 +60,7 @@ export const layoutArgs = (home: string, tmp: string): ReadonlyArray<string> => 
   "--bind",
   tmp,
   "/tmp",
+  ...hiddenInstallRoots.flatMap((path) => ["--ro-bind", path, path]),
   "--dev",
   "/dev",
   "--proc",
