@@ -237,8 +237,8 @@ describe("randomized scoped workflows under faults and interruptions", () => {
               .map(([key, value]) => `  ${key}: ${value}`)
           ].join("\n")
         )
-        // A sandbox whose last request was a DELETE the server acknowledged was given up by the
-        // server, not by the SDK (the local server loses a delete that races the end of a stop).
+        // Which side lost a leftover, for the report: a sandbox whose last request was a DELETE the
+        // server acknowledged was given up by the server, not by the SDK. Either way none may be left.
         const acknowledged = (id: string) => {
           const last = requests.filter((r) => r.url.includes(id)).at(-1)
           return last?.method === "DELETE" && last.upstreamStatus !== undefined && last.upstreamStatus < 300
@@ -260,9 +260,10 @@ describe("randomized scoped workflows under faults and interruptions", () => {
           )
         }
         assert.deepStrictEqual(problems, [])
-        assert.isTrue(gone || leftBySdk.length === 0, `sandboxes left: ${JSON.stringify(left)}`)
+        assert.isTrue(gone, `sandboxes left: ${JSON.stringify(left)}`)
         assert.strictEqual(leftBySdk.length, 0)
-        assert.isAbove(faulted, workflows / 2)
+        assert.strictEqual(lostByServer.length, 0)
+        assert.isAbove(faulted, workflows / 4, "enough requests were faulted for the run to mean something")
         assert.isAbove(tally.get("interrupted") ?? 0, workflows / 10)
         assert.deepStrictEqual(recorder.leaks(harness.apiKey), [])
         assert.isAbove(recorder.spans.length, workflows)

@@ -580,10 +580,8 @@ export const make = Effect.gen(function* () {
         : { valid: false, sandboxId: null }
     })
 
-  const settledAll = Effect.gen(function* () {
-    const all = yield* store.all
-    return yield* locked(Effect.forEach(all, settle))
-  })
+  /** Every sandbox, settled; read under the lock so that settling never writes back a stale copy. */
+  const settledAll = locked(Effect.flatMap(store.all, (all) => Effect.forEach(all, settle)))
 
   const list = (query: Listing.Query): Effect.Effect<ListSandboxesResponse, ApiError> =>
     Effect.gen(function* () {
@@ -599,6 +597,21 @@ export const make = Effect.gen(function* () {
       return { ...page, items: page.items.map(dto) }
     })
 
+  /**
+   * Moves a sandbox's last activity to `now`, reading and writing under one lock so that a change
+   * made since the caller read the sandbox (a delete, a stop) is kept.
+   */
+  const recordActivity = (id: string, now: number) =>
+    locked(
+      Effect.flatMap(
+        load(id),
+        Option.match({
+          onNone: () => Effect.void,
+          onSome: (current) => (visible(current) ? store.put({ ...current, lastActivityAt: now }) : Effect.void)
+        })
+      )
+    )
+
   /** The sandbox a toolbox request addresses, which must be started (answers like the runner). */
   const running = (id: string): Effect.Effect<SandboxRecord, ToolboxError> =>
     Effect.gen(function* () {
@@ -608,9 +621,8 @@ export const make = Effect.gen(function* () {
       if (r.value.state !== "started" || !isRunning)
         return yield* toolboxBadRequest(`failed to resolve container IP for sandbox ${id}. Is the Sandbox started?`)
       const now = yield* Clock.currentTimeMillis
-      const touched = { ...r.value, lastActivityAt: now }
-      yield* locked(store.put(touched))
-      return touched
+      yield* recordActivity(id, now)
+      return { ...r.value, lastActivityAt: now }
     })
 
   const reservedPorts = new Set([2280, 22222, 33333])
@@ -653,7 +665,7 @@ export const make = Effect.gen(function* () {
           code: "BAD_REQUEST",
           message: `bad request: failed to resolve container IP for sandbox ${r.id}. Is the Sandbox started?`
         } as const
-      yield* locked(store.put({ ...r, lastActivityAt: now }))
+      yield* recordActivity(r.id, now)
       return { _tag: "Allow", port, stripAuthorization: bearer } as const
     })
 
