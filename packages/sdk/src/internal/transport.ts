@@ -232,7 +232,7 @@ export const secretsOf = (config: DaytonaConfig.Service): ReadonlyArray<string> 
 
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
 
-/** A response whose body was read into memory, for callers that read it as any response. */
+/** A response whose body was read into memory, readable again by callers like any other response. */
 const buffered = (response: HttpClientResponse.HttpClientResponse, bytes: ArrayBuffer) =>
   HttpClientResponse.fromWeb(
     response.request,
