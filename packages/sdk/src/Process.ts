@@ -172,12 +172,13 @@ export type LogChunk = LogDemux.LogChunk
 
 /**
  * What a followed command log emits: stdout and stderr text as it arrives, then, last, the
- * command's exit code (`undefined` if the daemon did not report one).
+ * command's exit code. A socket closed before the command ended fails the stream with
+ * `TransportError` rather than end it as if the log were complete.
  *
  * @since 0.1.0
  * @category models
  */
-export type SessionLogEvent = LogChunk | { readonly _tag: "Exit"; readonly exitCode: number | undefined }
+export type SessionLogEvent = LogChunk | { readonly _tag: "Exit"; readonly exitCode: number }
 
 /**
  * Errors of a toolbox process call.
@@ -491,15 +492,24 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       LogDemux.demux
     )
 
-  const exitCodeOf = (sessionId: string, commandId: string): Effect.Effect<number | undefined, ProcessError> =>
-    Effect.gen(function* () {
-      for (let attempt = 0; attempt < 10; attempt++) {
-        const command = yield* getSessionCommand(sessionId, commandId)
-        if (command.exitCode !== undefined) return command.exitCode
-        yield* Effect.sleep("100 millis")
-      }
-      return undefined
-    })
+  /**
+   * The daemon closes a followed log only once the command's exit code exists, so a command without
+   * one at that moment means the socket was closed early and the log may be incomplete.
+   */
+  const exitCodeAtClose = (sessionId: string, commandId: string, path: string): Effect.Effect<number, ProcessError> =>
+    Effect.flatMap(getSessionCommand(sessionId, commandId), (command) =>
+      command.exitCode !== undefined
+        ? Effect.succeed(command.exitCode)
+        : Effect.fail(
+            new TransportError({
+              reason: "Connection",
+              method: "GET",
+              path,
+              sent: true,
+              description: "the log stream closed before the command ended, so the log may be incomplete"
+            })
+          )
+    )
 
   return {
     executeCommand,
@@ -565,7 +575,14 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
         Stream.map((chunk): SessionLogEvent => chunk),
         Stream.concat(
           Stream.fromEffect(
-            Effect.map(exitCodeOf(sessionId, commandId), (exitCode): SessionLogEvent => ({ _tag: "Exit", exitCode }))
+            Effect.map(
+              exitCodeAtClose(
+                sessionId,
+                commandId,
+                `/process/session/${seg(sessionId)}/command/${seg(commandId)}/logs`
+              ),
+              (exitCode): SessionLogEvent => ({ _tag: "Exit", exitCode })
+            )
           )
         ),
         Stream.withSpan("Process.followSessionCommandLogs", {
