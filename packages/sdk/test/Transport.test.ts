@@ -676,24 +676,6 @@ describe("Transport: request timeout", () => {
     })
   )
 
-  it.effect("a request made where interruption is off (a scope's finaliser) still times out", () =>
-    Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({ hang: true }))
-      const fiber = yield* Effect.fork(
-        Effect.uninterruptible(
-          failureOf(
-            Effect.flatMap(DaytonaClient, (client) => client.send(HttpClientRequest.del("/sandbox/sb-1"))).pipe(
-              Effect.provide(layerWith(fake.client, { requestTimeout: "5 seconds" }))
-            )
-          )
-        )
-      )
-      yield* TestClock.adjust("5 seconds")
-      const error = yield* Fiber.join(fiber)
-      assert.strictEqual(error._tag, "RequestTimeoutError")
-    })
-  )
-
   it.effect("the default request timeout is 60 seconds", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ hang: true }))

@@ -291,15 +291,11 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         } satisfies AttemptFailure
       }
 
-      // The head, and for a buffered answer the whole body, within one request timeout. Interruptible
-      // even when the caller is not (a scope's finaliser deleting a sandbox): otherwise the timeout
-      // could not stop a stalled exchange and would wait for it forever.
-      const exchange = Effect.interruptible(
-        Effect.flatMap(client.execute(request), (response) =>
-          options.stream === true || response.status < 200 || response.status >= 300
-            ? Effect.succeed(response)
-            : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
-        )
+      // The head, and for a buffered answer the whole body, within one request timeout.
+      const exchange = Effect.flatMap(client.execute(request), (response) =>
+        options.stream === true || response.status < 200 || response.status >= 300
+          ? Effect.succeed(response)
+          : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
       )
 
       const attempt = Effect.gen(function* () {
@@ -332,10 +328,10 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         if (response.status >= 200 && response.status < 300) return response
         // A replayed DELETE whose lost first attempt already removed the resource: gone is what was asked.
         if (response.status === 404 && method === "DELETE" && answerLost) {
-          yield* Effect.interruptible(response.text).pipe(Effect.timeout(timeout), Effect.ignore)
+          yield* response.text.pipe(Effect.timeout(timeout), Effect.ignore)
           return buffered(response, new ArrayBuffer(0))
         }
-        const bodyText = yield* Effect.interruptible(response.text).pipe(
+        const bodyText = yield* response.text.pipe(
           Effect.timeout(timeout),
           Effect.orElseSucceed(() => "")
         )
