@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { UnexpectedResponseError, ValidationError } from "@effect-daytona/sdk/DaytonaError"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -109,7 +110,13 @@ describe("toolbox LSP through the SDK", () => {
         assert.instanceOf(exited, UnexpectedResponseError)
         assert.strictEqual(exited.errorCode, "LSP_SERVER_EXITED")
         assert.include(exited.message, "the language server exited")
-        assert.lengthOf(yield* Effect.promise(() => NodeFs.readdir(pipes)), 0)
+        // The pipes are removed once the killed server's process has ended, which may trail the stop.
+        const pipesLeft = yield* Effect.promise(() => NodeFs.readdir(pipes)).pipe(
+          Effect.filterOrFail((files) => files.length === 0),
+          Effect.retry({ times: 100, schedule: Schedule.spaced("50 millis") }),
+          Effect.orElse(() => Effect.promise(() => NodeFs.readdir(pipes)))
+        )
+        assert.lengthOf(pipesLeft, 0)
         yield* lsp.start
         yield* lsp.didOpen(app)
         assert.lengthOf(yield* lsp.documentSymbols(app), 1)
