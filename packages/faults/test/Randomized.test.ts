@@ -85,9 +85,7 @@ const faultPolicy =
     if (roll < 0.95) return Fault.status(429, "0")
     if (roll < 0.965) return Fault.status(502)
     if (roll < 0.98) return Fault.status(503)
-    // Stalls are covered operation by operation (Operations.test.ts); here they are off unless
-    // FAULTS_STALL=1: with them, a few workflows in 500 do not end (see the package README).
-    if (roll < 0.985) return process.env["FAULTS_STALL"] === "1" ? Fault.stallBody : Fault.status(502)
+    if (roll < 0.985) return Fault.stallBody
     return Fault.truncateMultipart
   }
 

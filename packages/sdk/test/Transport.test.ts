@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -673,6 +676,53 @@ describe("Transport: request timeout", () => {
       assert.isTrue(Duration.equals(error.timeout, Duration.seconds(30)))
       assert.strictEqual(error.message, "GET /api/sandbox/sb-1: no response within 30s (request timeout)")
       assert.strictEqual((yield* fake.requests).length, 1)
+    })
+  )
+
+  it.effect("a request made where interruption is off (a scope's finaliser) still times out", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake(() => ({ hang: true }))
+      const fiber = yield* Effect.fork(
+        Effect.uninterruptible(
+          failureOf(
+            Effect.flatMap(DaytonaClient, (client) => client.send(HttpClientRequest.del("/sandbox/sb-1"))).pipe(
+              Effect.provide(layerWith(fake.client, { requestTimeout: "5 seconds" }))
+            )
+          )
+        )
+      )
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "RequestTimeoutError")
+    })
+  )
+
+  it.effect("an interruption arriving where interruption is off does not cut the request short", () =>
+    Effect.gen(function* () {
+      const answered = yield* Deferred.make<number>()
+      const slow = HttpClient.make((request) =>
+        Effect.sleep("2 seconds").pipe(
+          Effect.as(HttpClientResponse.fromWeb(request, new Response(null, { status: 204 }))),
+          Effect.tap(() => Deferred.succeed(answered, 204))
+        )
+      )
+      const outcome = yield* Deferred.make<number, unknown>()
+      const fiber = yield* Effect.fork(
+        Effect.uninterruptible(
+          Effect.flatMap(DaytonaClient, (client) => client.send(HttpClientRequest.del("/sandbox/sb-1"))).pipe(
+            Effect.provide(layerWith(slow, { requestTimeout: "5 seconds" })),
+            Effect.map((response) => response.status),
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.done(outcome, exit))
+          )
+        )
+      )
+      yield* TestClock.adjust("1 second")
+      const interruption = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Deferred.await(answered), 204)
+      assert.strictEqual(yield* Deferred.await(outcome), 204)
+      yield* Fiber.join(interruption)
     })
   )
 

@@ -5,6 +5,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
@@ -230,6 +231,17 @@ export const secretsOf = (config: DaytonaConfig.Service): ReadonlyArray<string> 
   Redacted.value(config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token)
 ]
 
+/**
+ * Lets a timed effect's timeout work where the caller cannot be interrupted (a scope's finaliser
+ * deleting its sandbox). There the timed effect runs interruptibly in a detached fiber: its own
+ * timeout can stop a stalled exchange, while an interruption sent to the caller still cannot reach it
+ * (a child fiber would receive it, and the finaliser's request would be cut short).
+ */
+const timeoutEvenWhereUninterruptible = <A, E, R>(timed: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.checkInterruptible((interruptible) =>
+    interruptible ? timed : Effect.flatMap(Effect.forkDaemon(Effect.interruptible(timed)), Fiber.join)
+  )
+
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
 
 /** A response whose body was read into memory, readable again by callers like any other response. */
@@ -305,6 +317,7 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
             duration: timeout,
             onTimeout: () => classify(new RequestTimeoutError({ method, path, timeout }), undefined, n)
           }),
+          timeoutEvenWhereUninterruptible,
           Effect.catchTag("RequestError", (error) =>
             Effect.fail(classify(transportError(error, method, path), undefined, n))
           ),
@@ -328,11 +341,12 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         if (response.status >= 200 && response.status < 300) return response
         // A replayed DELETE whose lost first attempt already removed the resource: gone is what was asked.
         if (response.status === 404 && method === "DELETE" && answerLost) {
-          yield* response.text.pipe(Effect.timeout(timeout), Effect.ignore)
+          yield* response.text.pipe(Effect.timeout(timeout), timeoutEvenWhereUninterruptible, Effect.ignore)
           return buffered(response, new ArrayBuffer(0))
         }
         const bodyText = yield* response.text.pipe(
           Effect.timeout(timeout),
+          timeoutEvenWhereUninterruptible,
           Effect.orElseSucceed(() => "")
         )
         const now = yield* Clock.currentTimeMillis
