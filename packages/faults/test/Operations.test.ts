@@ -201,8 +201,7 @@ const faultCases: ReadonlyArray<FaultCase> = [
         : op.name === "create"
           ? ["Success"] // the request timed out after the server handled it: adopted
           : op.name === "followSessionCommandLogs"
-            ? // A silent peer is not detected (no WebSocket heartbeat): only the caller's deadline ends it.
-              ["CallerTimeout"]
+            ? ["TransportError"] // the heartbeat notices the silent peer
             : successIfReplayable(op, ["RequestTimeoutError", "TransportError"])
   },
   {

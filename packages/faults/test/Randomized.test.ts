@@ -209,6 +209,7 @@ describe("randomized scoped workflows under faults and interruptions", () => {
           Effect.provide(
             harness.sdk({
               requestTimeout: "1 second",
+              socketHeartbeat: "500 millis",
               operationTimeout: "5 seconds",
               maxRetryAfter: "2 seconds",
               retryPolicy: RetryPolicy.exponential({ base: "10 millis", maxDelay: "100 millis", retries: 6 })

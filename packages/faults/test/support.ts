@@ -7,9 +7,13 @@ import * as RetryPolicy from "@effect-daytona/sdk/RetryPolicy"
 import type { SdkOptions } from "../src/Harness.js"
 import type { Recorder } from "../src/Recorder.js"
 
-/** Short budgets so that every case ends in seconds: 1 s per request, 4 s per operation. */
+/**
+ * Short budgets so that every case ends in seconds: 1 s per request, 4 s per operation, a silent log
+ * WebSocket noticed within 1 s.
+ */
 export const fastSdk: SdkOptions = {
   requestTimeout: "1 second",
+  socketHeartbeat: "500 millis",
   operationTimeout: "4 seconds",
   maxRetryAfter: "2 seconds",
   retryPolicy: RetryPolicy.exponential({ base: "20 millis", maxDelay: "200 millis", retries: 3 })

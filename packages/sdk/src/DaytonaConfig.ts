@@ -52,6 +52,11 @@ export interface Service {
   readonly retryPolicy: RetryPolicy.RetryPolicy
   /** The longest `Retry-After` the SDK honours; a longer one ends retrying with the error. */
   readonly maxRetryAfter: Duration.Duration
+  /**
+   * How often a toolbox WebSocket (a followed log) is pinged; a ping without a pong by the next one
+   * ends the connection with an error. `Duration.infinity` turns the heartbeat off.
+   */
+  readonly socketHeartbeat: Duration.Duration
 }
 
 /**
@@ -79,6 +84,11 @@ export interface Options {
   readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
   /** Default: 60 seconds. */
   readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /**
+   * Default: 15 seconds, so a silent connection is noticed within 30 s. Needs a connector whose
+   * sockets can ping (`ws`'s can; a browser's `WebSocket` cannot, and then there is no heartbeat).
+   */
+  readonly socketHeartbeat?: Duration.DurationInput | undefined
 }
 
 const nonEmpty = (value: string | undefined): value is string => value !== undefined && value.trim() !== ""
@@ -130,7 +140,8 @@ const resolve = (
       requestTimeout: yield* positiveDuration("requestTimeout", options.requestTimeout, Duration.seconds(60)),
       operationTimeout: yield* positiveDuration("operationTimeout", options.operationTimeout, Duration.seconds(60)),
       retryPolicy: options.retryPolicy ?? RetryPolicy.defaultPolicy,
-      maxRetryAfter: yield* positiveDuration("maxRetryAfter", options.maxRetryAfter, Duration.seconds(60))
+      maxRetryAfter: yield* positiveDuration("maxRetryAfter", options.maxRetryAfter, Duration.seconds(60)),
+      socketHeartbeat: yield* positiveDuration("socketHeartbeat", options.socketHeartbeat, Duration.seconds(15))
     }
   })
 

@@ -19,6 +19,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import { DaytonaConfig, type Service as ConfigService } from "./DaytonaConfig.js"
 import type { ApiError, StatusError } from "./DaytonaError.js"
+import * as SocketHeartbeat from "./internal/socketHeartbeat.js"
 import * as Transport from "./internal/transport.js"
 import { WebSocketConnector } from "./WebSocketConnector.js"
 
@@ -64,7 +65,9 @@ export interface Service {
   /**
    * A WebSocket to a path (query included) under the sandbox's toolbox base, `ws(s)://…`, opened
    * with the same headers as HTTP requests (`Authorization` included) through the
-   * {@link WebSocketConnector}. Each `run` of the socket opens a new connection.
+   * {@link WebSocketConnector}. Each `run` of the socket opens a new connection, pinged every
+   * `socketHeartbeat` when the connector's sockets can ping: a ping still unanswered at the next one
+   * ends the run with a `SocketGenericError` whose cause says so.
    */
   readonly socket: (
     target: Target,
@@ -115,6 +118,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
   const token = config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token
   const socket: Service["socket"] = (target, path, options) => {
     const url = `${baseUrl(target).replace(/^http/i, "ws")}${path.startsWith("/") ? path : `/${path}`}`
+    let lost: SocketHeartbeat.HeartbeatLost | undefined
     const acquire = Effect.acquireRelease(
       Effect.map(WebSocketConnector, (connect) =>
         connect(url, {
@@ -122,11 +126,33 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
         })
       ),
       (ws) => Effect.sync(() => ws.close(1000))
+    ).pipe(
+      Effect.tap((ws) => {
+        lost = undefined
+        return SocketHeartbeat.keepAlive(ws, config.socketHeartbeat, (reason) => {
+          lost = reason
+        })
+      })
     )
-    return Socket.fromWebSocket(acquire, {
-      closeCodeIsError: options?.closeCodeIsError ?? ((code) => code !== 1000),
-      openTimeout: options?.openTimeout ?? config.requestTimeout
-    })
+    // A connection the heartbeat tore down closes like any dropped one (1006): say why instead.
+    const explained = <A, E, R>(run: Effect.Effect<A, E, R>): Effect.Effect<A, E | Socket.SocketError, R> =>
+      Effect.catchIf(
+        run,
+        () => lost !== undefined,
+        () => Effect.fail(new Socket.SocketGenericError({ reason: "Read", cause: lost }))
+      )
+    return Effect.map(
+      Socket.fromWebSocket(acquire, {
+        closeCodeIsError: options?.closeCodeIsError ?? ((code) => code !== 1000),
+        openTimeout: options?.openTimeout ?? config.requestTimeout
+      }),
+      (socket) =>
+        Socket.Socket.of({
+          ...socket,
+          run: (handler, runOptions) => explained(socket.run(handler, runOptions)),
+          runRaw: (handler, runOptions) => explained(socket.runRaw(handler, runOptions))
+        })
+    )
   }
   return {
     config,
