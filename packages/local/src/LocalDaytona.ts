@@ -19,9 +19,10 @@ import type * as Scope from "effect/Scope"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as ControlPlane from "./internal/controlPlane.js"
-import { apiError, toolboxError } from "./internal/http.js"
+import * as ApiError from "./internal/apiError.js"
 import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
+import * as ToolboxError from "./internal/toolboxError.js"
 import * as Store from "./internal/store.js"
 import * as Toolbox from "./internal/toolbox.js"
 import * as LocalConfig from "./LocalConfig.js"
@@ -76,27 +77,31 @@ export const app: HttpApp.Default<
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
   if (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey))) {
     return yield* toolbox
-      ? toolboxError(401, "UNAUTHORIZED", "unauthorized: authentication failed: invalid or missing bearer token")
-      : apiError(401, "Invalid credentials")
+      ? ToolboxError.toolboxErrorResponse(
+          ToolboxError.unauthorized("authentication failed: invalid or missing bearer token")
+        )
+      : ApiError.apiErrorResponse(ApiError.unauthorized("Invalid credentials"))
   }
   return yield* router
 }).pipe(
   Effect.catchTag("RouteNotFound", (error) =>
     isToolbox(error.request.url)
-      ? toolboxError(
-          501,
-          "NOT_IMPLEMENTED",
-          `the local server does not implement ${error.request.method} ${error.request.url}`
+      ? ToolboxError.toolboxErrorResponse(
+          new ToolboxError.ToolboxError({
+            status: 501,
+            code: "NOT_IMPLEMENTED",
+            message: `the local server does not implement ${error.request.method} ${error.request.url}`
+          })
         )
-      : apiError(404, `Cannot ${error.request.method} ${error.request.url}`)
+      : ApiError.apiErrorResponse(ApiError.notFound(`Cannot ${error.request.method} ${error.request.url}`))
   ),
   Effect.catchAllDefect((defect) =>
     Effect.gen(function* () {
       yield* Effect.logError("unexpected failure", Cause.die(defect))
       const request = yield* HttpServerRequest.HttpServerRequest
       return yield* isToolbox(request.url)
-        ? toolboxError(500, "INTERNAL_SERVER_ERROR", String(defect))
-        : apiError(500, "An unexpected error occurred.")
+        ? ToolboxError.toolboxErrorResponse(ToolboxError.internal(String(defect)))
+        : ApiError.apiErrorResponse(new ApiError.ApiError({ status: 500, message: "An unexpected error occurred." }))
     })
   )
 )

@@ -1,10 +1,10 @@
 import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs/promises"
-import * as NodeModule from "node:module"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as NodeUrl from "node:url"
+import { resolveInstalled } from "./installedModule.js"
 import { signalGroup } from "./spawn.js"
 
 /** The home directory of a sandbox as its processes see it under `bwrap`. */
@@ -13,15 +13,6 @@ export const isolatedHome = "/home/daytona"
 const nodeModulesOf = (path: string | undefined) => {
   const at = path?.indexOf("/node_modules/") ?? -1
   return path === undefined || at === -1 ? undefined : path.slice(0, at + "/node_modules".length)
-}
-
-const resolveFrom = NodeModule.createRequire(import.meta.url)
-const resolved = (id: string) => {
-  try {
-    return resolveFrom.resolve(id)
-  } catch {
-    return undefined
-  }
 }
 
 /**
@@ -33,8 +24,8 @@ const hiddenInstallRoots: ReadonlyArray<string> = Array.from(
   new Set(
     [
       nodeModulesOf(NodeUrl.fileURLToPath(import.meta.url)),
-      nodeModulesOf(resolved("effect/package.json")),
-      nodeModulesOf(resolved("typescript-language-server/package.json")),
+      nodeModulesOf(resolveInstalled("effect/package.json")),
+      nodeModulesOf(resolveInstalled("typescript-language-server/package.json")),
       NodePath.dirname(NodePath.dirname(process.execPath))
     ].filter(
       (path): path is string =>

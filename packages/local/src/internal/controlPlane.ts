@@ -5,8 +5,8 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
-import { type ApiError, badRequest, forbidden } from "./errors.js"
-import { apiError, json, readBody } from "./http.js"
+import { type ApiError, apiErrorResponse, badRequest, forbidden } from "./apiError.js"
+import { json, readBody } from "./http.js"
 import type { Query } from "./listing.js"
 import { SandboxesService } from "./sandboxes.js"
 import * as Validation from "./validation.js"
@@ -133,7 +133,7 @@ export const router: HttpRouter.HttpRouter<never, SandboxesService> = (
         }
         const result = yield* handlers[name](ctx)
         return result === undefined ? HttpServerResponse.empty({ status: route.status }) : json(result, route.status)
-      }).pipe(Effect.catchTag("ApiError", (error) => apiError(error.status, error.message)))
+      }).pipe(Effect.catchTag("ApiError", apiErrorResponse))
       return HttpRouter.route(route.method)(routerPath(route.template), handler)(router)
     },
     HttpRouter.empty as HttpRouter.HttpRouter<never, SandboxesService>

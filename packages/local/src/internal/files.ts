@@ -7,40 +7,33 @@ import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { SandboxEngine } from "../SandboxEngine.js"
-import { toolboxBadRequest, toolboxForbidden, ToolboxError, toolboxNotFound } from "./errors.js"
 import type { SandboxRecord } from "./record.js"
-
-const queryPath = Effect.gen(function* () {
-  const query = yield* HttpServerRequest.ParsedSearchParams
-  const value = query["path"]
-  const path = typeof value === "string" ? value : value?.[0]
-  if (path === undefined || path === "") return yield* toolboxBadRequest("path is required")
-  return path
-})
+import { badRequest, forbidden, internal, notFound } from "./toolboxError.js"
+import { requiredQuery } from "./toolboxRoute.js"
 
 /** The host path for a sandbox path, answering like the daemon when the sandbox could not use it. */
 export const hostPath = (sandbox: SandboxRecord, path: string, access: "read" | "write") =>
   Effect.flatMap(SandboxEngine, (engine) => engine.resolvePath(sandbox.id, path, access)).pipe(
-    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(toolboxForbidden(error.message)))
+    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(forbidden(error.message)))
   )
 
 const ioError = (path: string) => (cause: unknown) => {
   const code = (cause as { code?: unknown } | null)?.code
-  if (code === "ENOENT") return toolboxNotFound(`${path}: no such file or directory`)
-  if (code === "EISDIR") return toolboxBadRequest(`${path} is a directory`)
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return toolboxForbidden(`${path}: permission denied`)
-  return new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: `${path}: ${String(cause)}` })
+  if (code === "ENOENT") return notFound(`${path}: no such file or directory`)
+  if (code === "EISDIR") return badRequest(`${path} is a directory`)
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return forbidden(`${path}: permission denied`)
+  return internal(`${path}: ${String(cause)}`)
 }
 
 /** `POST /files/upload?path=`: the multipart part `file` becomes the file at `path`, parents created. */
 export const upload = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
-    const path = yield* queryPath
+    const path = yield* requiredQuery("path")
     const target = yield* hostPath(sandbox, path, "write")
     const request = yield* HttpServerRequest.HttpServerRequest
     let written = false
     yield* request.multipartStream.pipe(
-      Stream.mapError(() => toolboxBadRequest("invalid multipart form")),
+      Stream.mapError(() => badRequest("invalid multipart form")),
       Stream.runForEach((part) => {
         if (!Multipart.isFile(part) || part.key !== "file" || written) return Effect.void
         written = true
@@ -54,24 +47,24 @@ export const upload = (sandbox: SandboxRecord) =>
           }),
           (handle) =>
             part.content.pipe(
-              Stream.mapError(() => toolboxBadRequest("invalid multipart form")),
+              Stream.mapError(() => badRequest("invalid multipart form")),
               Stream.runForEach((chunk) => Effect.tryPromise({ try: () => handle.write(chunk), catch: ioError(path) }))
             ),
           (handle) => Effect.promise(() => handle.close())
         )
       })
     )
-    if (!written) return yield* toolboxBadRequest("the form has no file part")
+    if (!written) return yield* badRequest("the form has no file part")
     return HttpServerResponse.empty({ status: 200 })
   })
 
 /** `GET /files/download?path=`: the file's bytes, streamed. */
 export const download = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
-    const path = yield* queryPath
+    const path = yield* requiredQuery("path")
     const source = yield* hostPath(sandbox, path, "read")
     const stat = yield* Effect.tryPromise({ try: () => NodeFs.stat(source), catch: ioError(path) })
-    if (stat.isDirectory()) return yield* toolboxBadRequest(`${path} is a directory`)
+    if (stat.isDirectory()) return yield* badRequest(`${path} is a directory`)
     const name = NodePath.basename(path)
     return HttpServerResponse.stream(Stream.fromAsyncIterable(NodeFsSync.createReadStream(source), ioError(path)), {
       contentType: "application/octet-stream",

@@ -2,37 +2,14 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { apiErrorBody, toolboxErrorBody } from "./errors.js"
 
 /** The request's path and query as the client sent them (before any router mount stripped a prefix). */
 export const originalPath = Effect.map(HttpServerRequest.HttpServerRequest, (request) => request.originalUrl)
 
-const isoNow = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
+/** The current time (the Effect `Clock`) as an ISO 8601 string, as error bodies carry it. */
+export const isoNow = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
 
-export const apiError = (status: number, message: string) =>
-  Effect.gen(function* () {
-    const path = yield* originalPath
-    const timestamp = yield* isoNow
-    return HttpServerResponse.unsafeJson(apiErrorBody(status, message, path, timestamp), { status })
-  })
-
-export const toolboxError = (status: number, code: string, message: string) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const timestamp = yield* isoNow
-    return HttpServerResponse.unsafeJson(
-      toolboxErrorBody(
-        status,
-        code,
-        message,
-        new URL(request.originalUrl, "http://local").pathname,
-        request.method,
-        timestamp
-      ),
-      { status }
-    )
-  })
-
+/** A request body that could not be read or parsed. */
 export type BodyError = { readonly _tag: "BodyError"; readonly message: string }
 
 /**
@@ -61,4 +38,5 @@ export const readBody: Effect.Effect<unknown, BodyError, HttpServerRequest.HttpS
   }
 )
 
+/** A JSON answer, 200 unless told otherwise. */
 export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })

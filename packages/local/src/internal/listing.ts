@@ -1,5 +1,5 @@
 import * as Effect from "effect/Effect"
-import { type ApiError, badRequest } from "./errors.js"
+import { type ApiError, badRequest } from "./apiError.js"
 import { reportedState, type SandboxRecord } from "./record.js"
 
 /** Query parameters; a repeated key (or `key[]`) gives an array. */

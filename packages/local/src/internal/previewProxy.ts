@@ -1,6 +1,7 @@
 import * as NodeHttp from "node:http"
 import * as NodeNet from "node:net"
 import type { Duplex } from "node:stream"
+import { badGateway, internal, type ToolboxError, toolboxErrorBody } from "./toolboxError.js"
 
 /** A preview host: `{port}-{sandboxId or signed token}.localhost[:serverPort]`. */
 export const parseHost = (host: string | undefined): { readonly port: number; readonly label: string } | undefined => {
@@ -15,10 +16,12 @@ export interface Credentials {
   readonly queryToken: string | undefined
 }
 
+/** Whether a preview request reaches the sandbox's port, or the toolbox error it is answered with. */
 export type Decision =
   | { readonly _tag: "Allow"; readonly port: number; readonly stripAuthorization: boolean }
-  | { readonly _tag: "Deny"; readonly status: number; readonly code: string; readonly message: string }
+  | { readonly _tag: "Deny"; readonly error: ToolboxError }
 
+/** Decides a preview request for `port` of the sandbox (or signed token) named by the host's `label`. */
 export type Authorize = (label: string, port: number, credentials: Credentials) => Promise<Decision>
 
 const authKey = "DAYTONA_SANDBOX_AUTH_KEY"
@@ -49,55 +52,40 @@ const forwardedHeaders = (request: NodeHttp.IncomingMessage, stripAuthorization:
   return out
 }
 
-const errorBody = (request: NodeHttp.IncomingMessage, status: number, code: string, message: string) =>
-  JSON.stringify({
-    statusCode: status,
-    message,
-    code,
-    timestamp: new Date().toISOString(),
-    path: new URL(request.url ?? "/", "http://preview").pathname,
-    method: request.method ?? "GET"
-  })
+const errorBody = (request: NodeHttp.IncomingMessage, error: ToolboxError) =>
+  JSON.stringify(
+    toolboxErrorBody(error, {
+      path: new URL(request.url ?? "/", "http://preview").pathname,
+      method: request.method ?? "GET",
+      timestamp: new Date().toISOString()
+    })
+  )
 
-const deny = (
-  request: NodeHttp.IncomingMessage,
-  response: NodeHttp.ServerResponse,
-  d: Extract<Decision, { _tag: "Deny" }>
-) => {
+const deny = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse, error: ToolboxError) => {
   if (response.headersSent) {
     response.destroy()
     return
   }
-  const body = errorBody(request, d.status, d.code, d.message)
-  response.writeHead(d.status, {
+  const body = errorBody(request, error)
+  response.writeHead(error.status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body)
   })
   response.end(body)
 }
 
-const denySocket = (request: NodeHttp.IncomingMessage, socket: Duplex, d: Extract<Decision, { _tag: "Deny" }>) => {
-  const body = errorBody(request, d.status, d.code, d.message)
+const denySocket = (request: NodeHttp.IncomingMessage, socket: Duplex, error: ToolboxError) => {
+  const body = errorBody(request, error)
   socket.end(
-    `HTTP/1.1 ${d.status} ${NodeHttp.STATUS_CODES[d.status] ?? "Error"}\r\n` +
+    `HTTP/1.1 ${error.status} ${NodeHttp.STATUS_CODES[error.status] ?? "Error"}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
       body
   )
 }
 
-const unreachable = (port: number): Extract<Decision, { _tag: "Deny" }> => ({
-  _tag: "Deny",
-  status: 502,
-  code: "BAD_GATEWAY",
-  message: `bad gateway: nothing answers on port ${port} in the sandbox`
-})
+const unreachable = (port: number) => badGateway(`nothing answers on port ${port} in the sandbox`)
 
-const failure = (error: unknown): Extract<Decision, { _tag: "Deny" }> => ({
-  _tag: "Deny",
-  status: 500,
-  code: "INTERNAL_SERVER_ERROR",
-  message: String(error)
-})
+const failure = (error: unknown) => internal(String(error))
 
 /** Forwards preview requests (plain HTTP and upgrades such as WebSockets) to the sandbox's port. */
 export interface Proxy {
@@ -112,7 +100,7 @@ export const make = (authorize: Authorize): Proxy => ({
     authorize(target.label, target.port, credentials).then(
       (decision) => {
         if (decision._tag === "Deny") {
-          deny(request, response, decision)
+          deny(request, response, decision.error)
           return
         }
         const upstream = NodeHttp.request(
@@ -142,7 +130,7 @@ export const make = (authorize: Authorize): Proxy => ({
     authorize(target.label, target.port, credentials).then(
       (decision) => {
         if (decision._tag === "Deny") {
-          denySocket(request, socket, decision)
+          denySocket(request, socket, decision.error)
           return
         }
         const upstream = NodeNet.connect(decision.port, "127.0.0.1")

@@ -14,21 +14,12 @@ import * as Schedule from "effect/Schedule"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
 import { SandboxEngine, securityNotice } from "../SandboxEngine.js"
-import {
-  type ApiError,
-  badRequest,
-  conflict,
-  notFound,
-  sandboxNotFound,
-  stateChangeInProgress,
-  type ToolboxError,
-  toolboxBadRequest,
-  toolboxNotFound
-} from "./errors.js"
+import { type ApiError, badRequest, conflict, notFound, sandboxNotFound, stateChangeInProgress } from "./apiError.js"
 import * as Listing from "./listing.js"
 import type * as Preview from "./previewProxy.js"
 import { daemonVersion, type SandboxRecord, toDto, toListItem } from "./record.js"
 import { SandboxStore } from "./store.js"
+import * as ToolboxError from "./toolboxError.js"
 import * as Validation from "./validation.js"
 
 /** The public base URL of the server, e.g. `http://127.0.0.1:3000`; known once the socket is bound. */
@@ -613,13 +604,12 @@ export const make = Effect.gen(function* () {
     )
 
   /** The sandbox a toolbox request addresses, which must be started (answers like the runner). */
-  const running = (id: string): Effect.Effect<SandboxRecord, ToolboxError> =>
+  const running = (id: string): Effect.Effect<SandboxRecord, ToolboxError.ToolboxError> =>
     Effect.gen(function* () {
       const r = yield* locked(load(id))
-      if (Option.isNone(r) || !visible(r.value)) return yield* toolboxNotFound("sandbox container not found")
+      if (Option.isNone(r) || !visible(r.value)) return yield* ToolboxError.notFound("sandbox container not found")
       const isRunning = yield* engine.isRunning(id)
-      if (r.value.state !== "started" || !isRunning)
-        return yield* toolboxBadRequest(`failed to resolve container IP for sandbox ${id}. Is the Sandbox started?`)
+      if (r.value.state !== "started" || !isRunning) return yield* ToolboxError.sandboxNotStarted(id)
       const now = yield* Clock.currentTimeMillis
       yield* recordActivity(id, now)
       return { ...r.value, lastActivityAt: now }
@@ -644,7 +634,7 @@ export const make = Effect.gen(function* () {
       const id = signedValid ? signed.value.sandboxId : label
       const found = yield* locked(load(id))
       if (Option.isNone(found) || !visible(found.value))
-        return { _tag: "Deny", status: 404, code: "NOT_FOUND", message: `not found: sandbox ${id} not found` } as const
+        return { _tag: "Deny", error: ToolboxError.notFound(`sandbox ${id} not found`) } as const
       const r = found.value
       const bearer = credentials.bearer !== undefined && sameSecret(credentials.bearer, Redacted.value(config.apiKey))
       const token = [credentials.previewToken, credentials.queryToken].some(
@@ -654,17 +644,10 @@ export const make = Effect.gen(function* () {
       if (!(signedValid || open || bearer || token))
         return {
           _tag: "Deny",
-          status: 401,
-          code: "UNAUTHORIZED",
-          message: "unauthorized: authentication failed: a preview token is required for a private sandbox"
+          error: ToolboxError.unauthorized("authentication failed: a preview token is required for a private sandbox")
         } as const
       if (r.state !== "started" || !(yield* engine.isRunning(r.id)))
-        return {
-          _tag: "Deny",
-          status: 400,
-          code: "BAD_REQUEST",
-          message: `bad request: failed to resolve container IP for sandbox ${r.id}. Is the Sandbox started?`
-        } as const
+        return { _tag: "Deny", error: ToolboxError.sandboxNotStarted(r.id) } as const
       yield* recordActivity(r.id, now)
       return { _tag: "Allow", port, stripAuthorization: bearer } as const
     })

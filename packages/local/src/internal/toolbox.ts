@@ -1,94 +1,65 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { SandboxEngine } from "../SandboxEngine.js"
-import { toolboxBadRequest, ToolboxError, toolboxTimeout } from "./errors.js"
 import * as Files from "./files.js"
-import { json, readBody, toolboxError } from "./http.js"
+import { json, readBody } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
-import { SandboxesService } from "./sandboxes.js"
+import { split } from "./shellWords.js"
+import { badRequest } from "./toolboxError.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
+import { route, runInSandbox } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
-import { split } from "./shellWords.js"
 import { isRecord } from "./validation.js"
-
-type Requirements =
-  | SandboxesService
-  | SandboxEngine
-  | HttpServerRequest.HttpServerRequest
-  | HttpServerRequest.ParsedSearchParams
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 const body = readBody.pipe(
-  Effect.mapError((error) => toolboxBadRequest(`invalid request body: ${error.message}`)),
-  Effect.filterOrFail(isRecord, () => toolboxBadRequest("invalid request body: expected a JSON object"))
+  Effect.mapError((error) => badRequest(`invalid request body: ${error.message}`)),
+  Effect.filterOrFail(isRecord, () => badRequest("invalid request body: expected a JSON object"))
 )
 
 const optionalString = (value: unknown, field: string) =>
   value === undefined || value === null || typeof value === "string"
     ? Effect.succeed(value ?? undefined)
-    : Effect.fail(toolboxBadRequest(`invalid request body: ${field} must be a string`))
+    : Effect.fail(badRequest(`invalid request body: ${field} must be a string`))
 
 const envs = (value: unknown) => {
   if (value === undefined || value === null) return Effect.succeed({})
   if (!isRecord(value) || Object.values(value).some((v) => typeof v !== "string"))
-    return Effect.fail(toolboxBadRequest("invalid request body: envs must map names to strings"))
+    return Effect.fail(badRequest("invalid request body: envs must map names to strings"))
   const bad = Object.keys(value).find((key) => !envKey.test(key))
   return bad === undefined
     ? Effect.succeed(value as Record<string, string>)
-    : Effect.fail(toolboxBadRequest(`invalid environment variable name: ${bad}`))
+    : Effect.fail(badRequest(`invalid environment variable name: ${bad}`))
 }
 
 const timeout = (value: unknown) => {
   if (value === undefined || value === null || value === 0) return Effect.succeed(undefined)
   return typeof value === "number" && Number.isInteger(value) && value > 0
     ? Effect.succeed(Duration.seconds(value))
-    : Effect.fail(toolboxBadRequest("invalid request body: timeout must be a non-negative integer"))
+    : Effect.fail(badRequest("invalid request body: timeout must be a non-negative integer"))
 }
 
-const run = (
-  sandbox: SandboxRecord,
-  argv: ReadonlyArray<string>,
-  options: { cwd?: string | undefined; env: Record<string, string>; timeout: Duration.Duration | undefined }
-) =>
-  Effect.flatMap(SandboxEngine, (engine) =>
-    engine.run(sandbox.id, {
-      argv,
-      cwd: options.cwd,
-      env: { ...sandbox.env, ...options.env },
-      timeout: options.timeout
-    })
-  ).pipe(
-    Effect.catchTags({
-      ProcessTimeout: () => Effect.fail(toolboxTimeout("command execution timeout")),
-      SandboxNotRunning: () =>
-        Effect.fail(
-          toolboxBadRequest(`failed to resolve container IP for sandbox ${sandbox.id}. Is the Sandbox started?`)
-        ),
-      EngineError: (error) =>
-        Effect.fail(new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: error.message }))
-    }),
-    Effect.map((result) => ({ exitCode: result.exitCode, result: result.output }))
-  )
+/** The daemon's `ExecuteResponse`: the exit code and the combined output. */
+const executed = (result: { readonly exitCode: number; readonly output: string }) =>
+  json({ exitCode: result.exitCode, result: result.output })
 
 const execute = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const request = yield* body
-    if (typeof request.command !== "string")
-      return yield* toolboxBadRequest("invalid request body: command is required")
+    if (typeof request.command !== "string") return yield* badRequest("invalid request body: command is required")
     const argv = split(request.command)
-    if (argv === undefined) return yield* toolboxBadRequest("invalid command: unterminated quote")
-    if (argv.length === 0) return yield* toolboxBadRequest("empty command")
-    return yield* run(sandbox, argv, {
+    if (argv === undefined) return yield* badRequest("invalid command: unterminated quote")
+    if (argv.length === 0) return yield* badRequest("empty command")
+    const result = yield* runInSandbox(sandbox, argv, {
       cwd: yield* optionalString(request.cwd, "cwd"),
       env: yield* envs(request.envs),
       timeout: yield* timeout(request.timeout)
     })
+    return executed(result)
   })
 
 /** Turns TypeScript into JavaScript with the `typescript` package, loaded only when needed. */
@@ -100,16 +71,16 @@ const transpile = (code: string) =>
         compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 }
       }).outputText
     },
-    catch: () => toolboxBadRequest("typescript code-run needs the typescript package, which could not be loaded")
+    catch: () => badRequest("typescript code-run needs the typescript package, which could not be loaded")
   })
 
 const codeRun = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const request = yield* body
-    if (typeof request.code !== "string") return yield* toolboxBadRequest("invalid request body: code is required")
+    if (typeof request.code !== "string") return yield* badRequest("invalid request body: code is required")
     const argvInput = request.argv ?? []
     if (!Array.isArray(argvInput) || argvInput.some((a) => typeof a !== "string"))
-      return yield* toolboxBadRequest("invalid request body: argv must be an array of strings")
+      return yield* badRequest("invalid request body: argv must be an array of strings")
     const extra = argvInput as Array<string>
     let argv: Array<string>
     switch (request.language) {
@@ -123,33 +94,21 @@ const codeRun = (sandbox: SandboxRecord) =>
         argv = ["node", "-e", yield* transpile(request.code), ...extra]
         break
       default:
-        return yield* toolboxBadRequest(`unsupported language: ${String(request.language)}`)
+        return yield* badRequest(`unsupported language: ${String(request.language)}`)
     }
-    return yield* run(sandbox, argv, { env: yield* envs(request.envs), timeout: yield* timeout(request.timeout) })
+    const result = yield* runInSandbox(sandbox, argv, {
+      env: yield* envs(request.envs),
+      timeout: yield* timeout(request.timeout)
+    })
+    return executed(result)
   })
 
 const home = (sandbox: SandboxRecord) =>
-  Effect.map(SandboxEngine, (engine) => ({ dir: engine.paths(sandbox.id).homeInSandbox }))
-
-const route = <A>(
-  method: "GET" | "POST",
-  path: `/${string}`,
-  f: (sandbox: SandboxRecord) => Effect.Effect<A, ToolboxError, Requirements>
-) =>
-  HttpRouter.route(method)(
-    `/:sandboxId${path}`,
-    Effect.gen(function* () {
-      const params = yield* HttpRouter.params
-      const service = yield* SandboxesService
-      const sandbox = yield* service.running(params.sandboxId ?? "")
-      const result = yield* f(sandbox)
-      return HttpServerResponse.isServerResponse(result) ? result : json(result)
-    }).pipe(Effect.catchTag("ToolboxError", (error) => toolboxError(error.status, error.code, error.message)))
-  )
+  Effect.map(SandboxEngine, (engine) => json({ dir: engine.paths(sandbox.id).homeInSandbox }))
 
 /** The toolbox daemon's endpoints, under `/toolbox/{sandboxId}`. */
 export const router = HttpRouter.empty.pipe(
-  route("GET", "/version", () => Effect.succeed({ version: daemonVersion })),
+  route("GET", "/version", () => Effect.succeed(json({ version: daemonVersion }))),
   route("GET", "/user-home-dir", home),
   route("GET", "/project-dir", home),
   route("GET", "/work-dir", home),

@@ -17,21 +17,10 @@ import * as NodePath from "node:path"
 import * as NodeReadline from "node:readline"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { compileGlob } from "./glob.js"
+import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
-import {
-  badRequest,
-  conflict,
-  decodeBody,
-  empty,
-  io,
-  ioError,
-  json,
-  query,
-  requiredQuery,
-  resolveSandboxPath,
-  route,
-  RouteError
-} from "./toolboxRoute.js"
+import { badRequest, conflict, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
+import { decodeBody, empty, io, ioError, query, requiredQuery, resolveSandboxPath, route } from "./toolboxRoute.js"
 
 const typeChar = (stat: NodeFsSync.Stats) =>
   stat.isDirectory()
@@ -420,7 +409,7 @@ const drain = async (source: PartIterator | undefined) => {
 }
 
 const errorText = (cause: unknown) => {
-  if (cause instanceof RouteError) return cause.message
+  if (cause instanceof ToolboxError) return cause.message
   const code = (cause as { code?: unknown } | null)?.code
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") return "permission denied"
   if (code === "ENOTDIR") return "not a directory"
@@ -568,15 +557,9 @@ const disposition = (name: string, filename: string) => {
 const partHead = (first: boolean, headers: ReadonlyArray<string>) =>
   encoder.encode(`${first ? "" : "\r\n"}--${boundary}\r\n${headers.join("\r\n")}\r\n\r\n`)
 
-const errorPart = (first: boolean, path: string, error: RouteError, timestamp: string) => {
-  const body = JSON.stringify({
-    statusCode: error.status,
-    message: error.message,
-    code: error.code,
-    timestamp,
-    path,
-    method: "POST"
-  })
+/** A file that could not be sent: a part named `error` holding the daemon's error body for it. */
+const errorPart = (first: boolean, path: string, error: ToolboxError, timestamp: string) => {
+  const body = JSON.stringify(toolboxErrorBody(error, { path, method: "POST", timestamp }))
   return Stream.make(
     partHead(first, [
       `Content-Disposition: ${disposition("error", path)}`,
@@ -586,12 +569,12 @@ const errorPart = (first: boolean, path: string, error: RouteError, timestamp: s
   )
 }
 
-const downloadError = (error: RouteError): RouteError =>
+const downloadError = (error: ToolboxError): ToolboxError =>
   error.code === "FILE_NOT_FOUND" || error.code === "FILE_ACCESS_DENIED"
     ? error
     : error.status === 400
-      ? new RouteError({ status: 400, code: "INVALID_FILE_PATH", message: error.message })
-      : new RouteError({ status: 500, code: "FILE_READ_FAILED", message: error.message })
+      ? new ToolboxError({ status: 400, code: "INVALID_FILE_PATH", message: error.message })
+      : new ToolboxError({ status: 500, code: "FILE_READ_FAILED", message: error.message })
 
 const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
   Stream.unwrap(

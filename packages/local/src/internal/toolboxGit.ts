@@ -12,20 +12,10 @@ import {
 } from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
 import * as NodeFs from "node:fs/promises"
+import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
-import {
-  badRequest,
-  conflict,
-  decodeBody,
-  empty,
-  fileNotFound,
-  json,
-  requiredQuery,
-  resolveSandboxPath,
-  route,
-  RouteError,
-  runInSandbox
-} from "./toolboxRoute.js"
+import { badRequest, conflict, fileNotFound, ToolboxError } from "./toolboxError.js"
+import { decodeBody, empty, requiredQuery, resolveSandboxPath, route, runInSandbox } from "./toolboxRoute.js"
 
 interface Credentials {
   readonly username?: string | undefined
@@ -270,7 +260,8 @@ const history = (sandbox: SandboxRecord) =>
     const path = yield* repository(sandbox, yield* requiredQuery("path"))
     const log = yield* git(sandbox, path, ["log", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"]).pipe(
       Effect.catchIf(
-        (error): error is RouteError => error instanceof RouteError && /does not have any commits/.test(error.message),
+        (error): error is ToolboxError =>
+          error instanceof ToolboxError && /does not have any commits/.test(error.message),
         () => Effect.succeed({ stdout: "", stderr: "" })
       )
     )

@@ -15,26 +15,15 @@ import * as NodeChildProcess from "node:child_process"
 import * as NodeCrypto from "node:crypto"
 import * as NodeFsCallback from "node:fs"
 import * as NodeFs from "node:fs/promises"
-import * as NodeModule from "node:module"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
 import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
+import { json } from "./http.js"
+import { resolveInstalled } from "./installedModule.js"
 import { type Connection, connect, type LspFailure } from "./lspClient.js"
 import type { SandboxRecord } from "./record.js"
-import {
-  badRequest,
-  decodeBody,
-  empty,
-  internal,
-  io,
-  json,
-  query,
-  resolveSandboxPath,
-  route,
-  RouteError,
-  runInSandbox,
-  sandboxTmp
-} from "./toolboxRoute.js"
+import { badRequest, internal, ToolboxError } from "./toolboxError.js"
+import { decodeBody, empty, io, query, resolveSandboxPath, route, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
 type Range = typeof LspRange.Type
 type Item = typeof CompletionItem.Type
@@ -50,19 +39,9 @@ interface Language {
   readonly bundled?: string | undefined
 }
 
-const require = NodeModule.createRequire(import.meta.url)
-
-const resolveModule = (id: string) => {
-  try {
-    return require.resolve(id)
-  } catch {
-    return undefined
-  }
-}
-
-const bundledTsServer = resolveModule("typescript/lib/tsserver.js")
+const bundledTsServer = resolveInstalled("typescript/lib/tsserver.js")
 const bundledTsLanguageServer = (() => {
-  const manifest = resolveModule("typescript-language-server/package.json")
+  const manifest = resolveInstalled("typescript-language-server/package.json")
   return manifest === undefined ? undefined : NodePath.join(NodePath.dirname(manifest), "lib", "cli.mjs")
 })()
 
@@ -122,20 +101,20 @@ const languageOf = (languageId: string) => {
 }
 
 const notInstalled = (language: Language) =>
-  new RouteError({
+  new ToolboxError({
     status: 400,
     code: "LSP_SERVER_NOT_INSTALLED",
     message: `${language.command} is not installed on the local server (install it with \`${language.install}\`)`
   })
 
-const routeError = (server: ServerState, failure: LspFailure): RouteError => {
+const lspError = (server: ServerState, failure: LspFailure): ToolboxError => {
   switch (failure._tag) {
     case "LspTimeout":
-      return new RouteError({ status: 408, code: "REQUEST_TIMEOUT", message: `${server.name}: ${failure.message}` })
+      return new ToolboxError({ status: 408, code: "REQUEST_TIMEOUT", message: `${server.name}: ${failure.message}` })
     case "LspClosed":
-      return new RouteError({ status: 500, code: "LSP_SERVER_EXITED", message: `${server.name}: ${failure.message}` })
+      return new ToolboxError({ status: 500, code: "LSP_SERVER_EXITED", message: `${server.name}: ${failure.message}` })
     case "LspResponseError":
-      return new RouteError({
+      return new ToolboxError({
         status: 500,
         code: "LSP_REQUEST_FAILED",
         message: `${server.name} failed ${failure.method} (${failure.code}): ${failure.message}`
@@ -163,7 +142,7 @@ const locate = (sandbox: SandboxRecord, language: Language) =>
   })
 
 const mkfifo = (...paths: ReadonlyArray<string>) =>
-  Effect.async<void, RouteError>((resume) => {
+  Effect.async<void, ToolboxError>((resume) => {
     NodeChildProcess.execFile("mkfifo", ["-m", "600", ...paths], (error) =>
       resume(
         error === null
@@ -175,7 +154,7 @@ const mkfifo = (...paths: ReadonlyArray<string>) =>
 
 /** Opens a pipe read-write and non-blocking, so opening never waits for the other side and it never sees its end early. */
 const openPipe = (path: string) =>
-  Effect.async<number, RouteError>((resume) => {
+  Effect.async<number, ToolboxError>((resume) => {
     NodeFsCallback.open(path, NodeFsCallback.constants.O_RDWR | NodeFsCallback.constants.O_NONBLOCK, (error, fd) =>
       resume(error === null ? Effect.succeed(fd) : Effect.fail(internal(`cannot open ${path}: ${error.message}`)))
     )
@@ -317,7 +296,7 @@ const start = (sandbox: SandboxRecord) =>
           .request("initialize", initializeParams(languageId, pathToProject), requestTimeout)
           .pipe(
             Effect.zipRight(server.connection.notify("initialized", {})),
-            Effect.mapError((failure) => routeError(server, failure)),
+            Effect.mapError((failure) => lspError(server, failure)),
             Effect.either
           )
         if (initialized._tag === "Left") {
@@ -356,14 +335,14 @@ const serverFor = (sandbox: SandboxRecord, languageId: string, pathToProject: st
     if (server === undefined) {
       const installed = yield* locate(sandbox, language).pipe(Effect.either)
       if (installed._tag === "Left") return yield* installed.left
-      return yield* new RouteError({
+      return yield* new ToolboxError({
         status: 400,
         code: "LSP_SERVER_NOT_STARTED",
         message: `the ${languageId} language server for ${pathToProject} is not started (call start first)`
       })
     }
     if (server.exited !== undefined)
-      return yield* new RouteError({
+      return yield* new ToolboxError({
         status: 500,
         code: "LSP_SERVER_EXITED",
         message: `${server.name}: ${server.exited} (start it again)`
@@ -374,10 +353,10 @@ const serverFor = (sandbox: SandboxRecord, languageId: string, pathToProject: st
 const call = (server: ServerState, method: string, params: unknown) =>
   server.connection
     .request(method, params, requestTimeout)
-    .pipe(Effect.mapError((failure) => routeError(server, failure)))
+    .pipe(Effect.mapError((failure) => lspError(server, failure)))
 
 const notify = (server: ServerState, method: string, params: unknown) =>
-  server.connection.notify(method, params).pipe(Effect.mapError((failure) => routeError(server, failure)))
+  server.connection.notify(method, params).pipe(Effect.mapError((failure) => lspError(server, failure)))
 
 const pathOfUri = (uri: string) => {
   if (!uri.startsWith("file://")) return Effect.fail(badRequest(`uri must start with file://, got ${uri}`))

@@ -2,35 +2,27 @@ import type * as HttpMethod from "@effect/platform/HttpMethod"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as NodePath from "node:path"
 import { SandboxEngine } from "../SandboxEngine.js"
-import type { ToolboxError } from "./errors.js"
-import { readBody, toolboxError } from "./http.js"
+import { readBody } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
+import {
+  badRequest,
+  conflict,
+  fileAccessDenied,
+  fileNotFound,
+  internal,
+  requestTimeout,
+  sandboxNotStarted,
+  type ToolboxError,
+  toolboxErrorResponse
+} from "./toolboxError.js"
 
-/** A toolbox failure with any daemon code (`FILE_NOT_FOUND`, `FILE_ACCESS_DENIED`, …). */
-export class RouteError extends Data.TaggedError("RouteError")<{
-  readonly status: number
-  readonly code: string
-  readonly message: string
-}> {}
-
-export const badRequest = (message: string) =>
-  new RouteError({ status: 400, code: "BAD_REQUEST", message: `bad request: ${message}` })
-export const notFound = (message: string) =>
-  new RouteError({ status: 404, code: "NOT_FOUND", message: `not found: ${message}` })
-export const conflict = (message: string) =>
-  new RouteError({ status: 409, code: "CONFLICT", message: `conflict: ${message}` })
-export const internal = (message: string) => new RouteError({ status: 500, code: "INTERNAL_SERVER_ERROR", message })
-export const fileNotFound = (message: string) => new RouteError({ status: 404, code: "FILE_NOT_FOUND", message })
-export const accessDenied = (message: string) => new RouteError({ status: 403, code: "FILE_ACCESS_DENIED", message })
-
+/** What a toolbox route handler may use. */
 export type RouteRequirements =
   | SandboxesService
   | SandboxEngine
@@ -38,9 +30,10 @@ export type RouteRequirements =
   | HttpServerRequest.ParsedSearchParams
   | HttpRouter.RouteContext
 
+/** A toolbox route handler: the answer for a request to a started sandbox. */
 export type Handler = (
   sandbox: SandboxRecord
-) => Effect.Effect<HttpServerResponse.HttpServerResponse, RouteError | ToolboxError, RouteRequirements>
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, ToolboxError, RouteRequirements>
 
 /** A toolbox route under `/{sandboxId}` for a started sandbox, answering failures with the daemon's body. */
 export const route = (method: HttpMethod.HttpMethod, path: `/${string}`, handler: Handler) =>
@@ -50,15 +43,10 @@ export const route = (method: HttpMethod.HttpMethod, path: `/${string}`, handler
       const params = yield* HttpRouter.params
       const sandbox = yield* Effect.flatMap(SandboxesService, (service) => service.running(params.sandboxId ?? ""))
       return yield* handler(sandbox)
-    }).pipe(
-      Effect.catchTags({
-        RouteError: (error) => toolboxError(error.status, error.code, error.message),
-        ToolboxError: (error) => toolboxError(error.status, error.code, error.message)
-      })
-    )
+    }).pipe(Effect.catchTag("ToolboxError", toolboxErrorResponse))
   )
 
-export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
+/** An answer with no body. */
 export const empty = (status: number) => HttpServerResponse.empty({ status })
 
 /** A query parameter (the first value), or `undefined`. */
@@ -93,7 +81,7 @@ export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
  */
 export const resolveSandboxPath = (sandbox: SandboxRecord, path: string, access: "read" | "write") =>
   Effect.flatMap(SandboxEngine, (engine) => engine.resolvePath(sandbox.id, path, access)).pipe(
-    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(accessDenied(error.message)))
+    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(fileAccessDenied(error.message)))
   )
 
 /** The sandbox's temporary directory, on the host and as its processes see it. */
@@ -106,7 +94,7 @@ export const sandboxTmp = (sandbox: SandboxRecord) =>
 /** Maps a Node file-system failure on `path` to the daemon's answer. */
 export const ioError =
   (path: string) =>
-  (cause: unknown): RouteError => {
+  (cause: unknown): ToolboxError => {
     const code = (cause as { code?: unknown } | null)?.code
     switch (code) {
       case "ENOENT":
@@ -114,7 +102,7 @@ export const ioError =
       case "EACCES":
       case "EPERM":
       case "EROFS":
-        return accessDenied(`${path}: permission denied`)
+        return fileAccessDenied(`${path}: permission denied`)
       case "ENOTDIR":
         return badRequest(`${path}: not a directory`)
       case "EISDIR":
@@ -133,10 +121,11 @@ export const ioError =
 /** Runs a Node file-system call, failing with the daemon's answer for `path`. */
 export const io = <A>(path: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: ioError(path) })
 
-/** Joins a sandbox path the way the daemon's `filepath.Join` does, keeping relative paths relative. */
-export const joinSandboxPath = (base: string, ...parts: ReadonlyArray<string>) => NodePath.posix.join(base, ...parts)
-
-/** Runs a process in the sandbox (isolation applies), with the sandbox's own environment. */
+/**
+ * Runs a process in the sandbox (isolation applies), with the sandbox's own environment plus
+ * `env`, failing with the daemon's answers: a timeout, a sandbox that is not started, an engine
+ * failure.
+ */
 export const runInSandbox = (
   sandbox: SandboxRecord,
   argv: ReadonlyArray<string>,
@@ -155,10 +144,8 @@ export const runInSandbox = (
     })
   ).pipe(
     Effect.catchTags({
-      ProcessTimeout: () =>
-        Effect.fail(new RouteError({ status: 408, code: "REQUEST_TIMEOUT", message: "request timeout: timed out" })),
-      SandboxNotRunning: () =>
-        Effect.fail(badRequest(`failed to resolve container IP for sandbox ${sandbox.id}. Is the Sandbox started?`)),
+      ProcessTimeout: () => Effect.fail(requestTimeout("command execution timeout")),
+      SandboxNotRunning: () => Effect.fail(sandboxNotStarted(sandbox.id)),
       EngineError: (error) => Effect.fail(internal(error.message))
     })
   )

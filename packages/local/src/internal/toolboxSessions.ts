@@ -16,21 +16,10 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
+import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
-import {
-  badRequest,
-  conflict,
-  decodeBody,
-  empty,
-  internal,
-  json,
-  notFound,
-  pause,
-  query,
-  route,
-  runInSandbox,
-  sandboxTmp
-} from "./toolboxRoute.js"
+import { badRequest, conflict, internal, notFound } from "./toolboxError.js"
+import { decodeBody, empty, pause, query, route, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
 interface CommandState {
   readonly id: string

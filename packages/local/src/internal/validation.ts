@@ -2,7 +2,7 @@ import { CreateSandbox } from "@effect-daytona/sdk/CreateSandbox"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { type ApiError, badRequest } from "./errors.js"
+import { type ApiError, badRequest } from "./apiError.js"
 
 type Kind = "string" | "number" | "boolean" | "object" | "array"
 
@@ -174,12 +174,16 @@ export const integerParam = (name: string, raw: string | undefined): Effect.Effe
 const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/
 const domain = /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$/
 
-/** Validates a comma-separated IPv4 CIDR allow list (at most 10 entries). */
-export const networkAllowList = (value: string): Effect.Effect<void, ApiError> => {
-  const entries = value
+/** The non-empty entries of a comma-separated list, trimmed. */
+const commaSeparated = (value: string) =>
+  value
     .split(",")
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "")
+
+/** Validates a comma-separated IPv4 CIDR allow list (at most 10 entries). */
+export const networkAllowList = (value: string): Effect.Effect<void, ApiError> => {
+  const entries = commaSeparated(value)
   if (entries.length > 10) return Effect.fail(badRequest("Network allow list cannot contain more than 10 networks"))
   for (const entry of entries) {
     const match = cidr.exec(entry)
@@ -194,10 +198,7 @@ export const networkAllowList = (value: string): Effect.Effect<void, ApiError> =
 
 /** Validates a comma-separated domain allow list (at most 10 entries). */
 export const domainAllowList = (value: string): Effect.Effect<void, ApiError> => {
-  const entries = value
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "")
+  const entries = commaSeparated(value)
   if (entries.length > 10) return Effect.fail(badRequest("Domain allow list cannot contain more than 10 domains"))
   const invalid = entries.find((entry) => !domain.test(entry))
   return invalid === undefined ? Effect.void : Effect.fail(badRequest(`Invalid domain format: "${invalid}"`))

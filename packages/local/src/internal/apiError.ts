@@ -1,0 +1,46 @@
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import { STATUS_CODES } from "node:http"
+import { isoNow, originalPath } from "./http.js"
+
+/** A control-plane failure, answered with NestJS's `AllExceptionsFilter` body. */
+export class ApiError extends Data.TaggedError("ApiError")<{
+  readonly status: number
+  readonly message: string
+}> {}
+
+/** 400 Bad Request. */
+export const badRequest = (message: string) => new ApiError({ status: 400, message })
+/** 401 Unauthorized. */
+export const unauthorized = (message = "Invalid credentials") => new ApiError({ status: 401, message })
+/** 403 Forbidden. */
+export const forbidden = (message: string) => new ApiError({ status: 403, message })
+/** 404 Not Found. */
+export const notFound = (message: string) => new ApiError({ status: 404, message })
+/** 409 Conflict. */
+export const conflict = (message: string) => new ApiError({ status: 409, message })
+/** 501 Not Implemented. */
+export const notImplemented = (message: string) => new ApiError({ status: 501, message })
+
+/** The API's answer for a sandbox id or name that matches no sandbox. */
+export const sandboxNotFound = (idOrName: string) => notFound(`Sandbox with ID or name ${idOrName} not found`)
+/** The API's answer while another state change of the sandbox is under way. */
+export const stateChangeInProgress = () => conflict("Sandbox state change in progress")
+
+/** NestJS's error body: `{statusCode, message, error, path, timestamp}`. */
+export const apiErrorBody = (error: ApiError, path: string, timestamp: string) => ({
+  statusCode: error.status,
+  message: error.message,
+  error: STATUS_CODES[error.status] ?? "Error",
+  path,
+  timestamp
+})
+
+/** The HTTP answer for a control-plane failure: its status, and the body naming the request's path. */
+export const apiErrorResponse = (error: ApiError) =>
+  Effect.gen(function* () {
+    const path = yield* originalPath
+    const timestamp = yield* isoNow
+    return HttpServerResponse.unsafeJson(apiErrorBody(error, path, timestamp), { status: error.status })
+  })
