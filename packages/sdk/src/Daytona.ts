@@ -30,6 +30,7 @@ import {
   type WaitTimeoutError
 } from "./DaytonaError.js"
 import { expectStatus } from "./internal/expect.js"
+import * as FailedToStart from "./internal/failedToStart.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, type SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
@@ -414,7 +415,21 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
                     : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
                 RequestTimeoutError: adopt
               }),
-              expectStatus("ConflictError", "ValidationError", "NotFoundError")
+              expectStatus("ConflictError", "ValidationError", "NotFoundError"),
+              Effect.catchIf(FailedToStart.isFailedToStart, (error) =>
+                findByCreateId(createId).pipe(
+                  Effect.orElseSucceed((): ReadonlyArray<string> => []),
+                  Effect.flatMap(
+                    (ids): Effect.Effect<never, ValidationError | SandboxFailedError> =>
+                      ids[0] === undefined
+                        ? Effect.fail(error)
+                        : Effect.zipRight(
+                            Ref.set(progress, { _tag: "Accepted", id: ids[0] }),
+                            FailedToStart.toSandboxFailed(ids[0], error, Sandbox.fetchDto(services, ids[0]))
+                          )
+                  )
+                )
+              )
             )
           yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id })
           yield* Effect.annotateCurrentSpan("daytona.sandbox.id", accepted.id)

@@ -22,6 +22,7 @@ import {
   type WaitTimeoutError
 } from "./DaytonaError.js"
 import { expectStatus } from "./internal/expect.js"
+import * as FailedToStart from "./internal/failedToStart.js"
 import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import { SandboxDto, SandboxLabels, type SandboxListItem } from "./SandboxDto.js"
 import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
@@ -351,7 +352,8 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         Wait.untilStarted,
         () =>
           post(Routes.routes.startSandbox, { sandboxIdOrName: id }).pipe(
-            expectStatus("NotFoundError", "ConflictError", "ValidationError")
+            expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+            Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
           ),
         fetch,
         options
@@ -412,7 +414,8 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         Wait.untilStarted,
         () =>
           post(Routes.routes.recoverSandbox, { sandboxIdOrName: id }).pipe(
-            expectStatus("NotFoundError", "ConflictError", "ValidationError")
+            expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+            Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
           ),
         fetch,
         options

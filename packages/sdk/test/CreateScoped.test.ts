@@ -308,27 +308,31 @@ describe("Daytona.createScoped", () => {
     })
   )
 
-  it.effect("a 400 'Sandbox failed to start' (the server made the sandbox) finds it by label and deletes it", () =>
-    Effect.gen(function* () {
-      const fake = yield* controlPlane({
-        post: () => ({ status: 400, body: errorBody(400, "Bad Request", "Sandbox failed to start: no capacity") }),
-        found: ["sb-errored"]
+  it.effect(
+    "a 400 'Sandbox failed to start' (the server made the sandbox) is its SandboxFailedError; it is deleted",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* controlPlane({
+          post: () => ({ status: 400, body: errorBody(400, "Bad Request", "Sandbox failed to start: no capacity") }),
+          found: ["sb-errored"]
+        })
+        const daytona = yield* daytonaOver(fake.client)
+        const fiber = yield* Effect.fork(Effect.scoped(daytona.createScoped()))
+        yield* settle(fiber)
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        assert.strictEqual(error._tag, "SandboxFailedError")
+        assert.strictEqual(error._tag === "SandboxFailedError" ? error.sandboxId : undefined, "sb-errored")
+        const requests = yield* fake.requests
+        assert.deepStrictEqual(lines(requests), [
+          "POST /api/sandbox",
+          "GET /api/sandbox",
+          "GET /api/sandbox/sb-errored",
+          "DELETE /api/sandbox/sb-errored"
+        ])
+        const createId = createIdOf(requests[0]!)
+        assert.isDefined(createId)
+        assert.deepStrictEqual(labelsFilter(requests[1]!), { "effect-daytona.create-id": createId ?? "" })
       })
-      const daytona = yield* daytonaOver(fake.client)
-      const fiber = yield* Effect.fork(Effect.scoped(daytona.createScoped()))
-      yield* settle(fiber)
-      const error = yield* Effect.flip(Fiber.join(fiber))
-      assert.strictEqual(error._tag, "ValidationError")
-      const requests = yield* fake.requests
-      assert.deepStrictEqual(lines(requests), [
-        "POST /api/sandbox",
-        "GET /api/sandbox",
-        "DELETE /api/sandbox/sb-errored"
-      ])
-      const createId = createIdOf(requests[0]!)
-      assert.isDefined(createId)
-      assert.deepStrictEqual(labelsFilter(requests[1]!), { "effect-daytona.create-id": createId ?? "" })
-    })
   )
 
   it.effect("a create that adopted its sandbox after a connection reset deletes that sandbox on close", () =>

@@ -275,16 +275,59 @@ describe("Daytona.create", () => {
     })
   )
 
-  it.effect("a 400 'Sandbox failed to start' from the server is a ValidationError", () =>
+  it.effect("a held create answered 400 'Sandbox failed to start' is the SandboxFailedError of the sandbox", () =>
     Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({
-        status: 400,
-        body: errorBody(400, "Bad Request", "Sandbox failed to start: image not found")
-      }))
+      const fake = yield* makeFake((request) => {
+        if (request.method === "POST") {
+          return { status: 400, body: errorBody(400, "Bad Request", "Sandbox failed to start: image not found") }
+        }
+        if (request.path === "/api/sandbox") {
+          const labels = labelsFilter(request) ?? {}
+          return {
+            status: 200,
+            body: { items: [sandboxListItem({ id: "sb-failed", labels, state: "error" })], nextCursor: null }
+          }
+        }
+        return {
+          status: 200,
+          body: sandboxDto({ id: "sb-failed", state: "error", errorReason: "image not found", recoverable: false })
+        }
+      })
+      const daytona = yield* daytonaOver(fake.client)
+      const error = yield* Effect.flip(daytona.create())
+      assert.strictEqual(error._tag, "SandboxFailedError")
+      if (error._tag !== "SandboxFailedError") return
+      assert.strictEqual(error.sandboxId, "sb-failed")
+      assert.strictEqual(error.state, "error")
+      assert.strictEqual(error.errorReason, "image not found")
+      assert.strictEqual(error.recoverable, false)
+    })
+  )
+
+  it.effect("'Sandbox failed to start' stays a ValidationError when no sandbox of this create can be found", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake((request) =>
+        request.method === "POST"
+          ? { status: 400, body: errorBody(400, "Bad Request", "Sandbox failed to start: image not found") }
+          : { status: 200, body: { items: [], nextCursor: null } }
+      )
       const daytona = yield* daytonaOver(fake.client)
       const error = yield* Effect.flip(daytona.create())
       assert.strictEqual(error._tag, "ValidationError")
       assert.include(error.message, "Sandbox failed to start: image not found")
+    })
+  )
+
+  it.effect("other 400s of create are not taken for a failed start", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake(() => ({
+        status: 400,
+        body: errorBody(400, "Bad Request", "Cannot specify Sandbox resources when using a snapshot")
+      }))
+      const daytona = yield* daytonaOver(fake.client)
+      const error = yield* Effect.flip(daytona.create())
+      assert.strictEqual(error._tag, "ValidationError")
+      assert.strictEqual((yield* fake.requests).length, 1, "no search for a sandbox")
     })
   )
 

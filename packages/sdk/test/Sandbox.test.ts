@@ -143,20 +143,6 @@ describe("Sandbox.start / recover", () => {
     })
   )
 
-  it.effect("a 400 'Sandbox failed to start' on start is a ValidationError", () =>
-    Effect.gen(function* () {
-      const fake = yield* makeFake(() => ({
-        status: 400,
-        body: errorBody(400, "Bad Request", "Sandbox failed to start: out of disk", "/api/sandbox/sb-1/start")
-      }))
-      const sandbox = yield* handleOver(fake.client, sandboxDto({ state: "stopped" }))
-      const error = yield* Effect.flip(sandbox.start())
-      assert.strictEqual(error._tag, "ValidationError")
-      assert.include(error.message, "Sandbox failed to start: out of disk")
-      assert.strictEqual((yield* fake.requests).length, 1)
-    })
-  )
-
   it.effect("start times out with WaitTimeoutError carrying the sandbox id and last state", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto({ state: "starting" }) }))
@@ -244,6 +230,41 @@ describe("Sandbox.stop", () => {
       assert.strictEqual(stopped.state, "destroyed")
       assert.strictEqual(stopped.id, "sb-1")
       assert.strictEqual((yield* fake.requests).length, 3)
+    })
+  )
+
+  it.effect("start and recover answered 400 'Sandbox failed to start' fail with SandboxFailedError", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake((request) =>
+        request.method === "POST"
+          ? { status: 400, body: errorBody(400, "Bad Request", "Sandbox failed to start: runner lost") }
+          : { status: 200, body: sandboxDto({ state: "error", errorReason: "runner lost", recoverable: true }) }
+      )
+      const sandbox = yield* handleOver(fake.client, sandboxDto({ state: "stopped" }))
+      for (const operation of [sandbox.start(), sandbox.recover()]) {
+        const error = yield* Effect.flip(operation)
+        assert.strictEqual(error._tag, "SandboxFailedError")
+        if (error._tag !== "SandboxFailedError") continue
+        assert.deepStrictEqual(
+          [error.sandboxId, error.state, error.errorReason, error.recoverable],
+          ["sb-1", "error", "runner lost", true]
+        )
+      }
+    })
+  )
+
+  it.effect("a failed start whose sandbox cannot be read keeps the reason from the answer", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake((request) =>
+        request.method === "POST"
+          ? { status: 400, body: errorBody(400, "Bad Request", "Sandbox failed to start: disk full") }
+          : { status: 503, body: errorBody(503, "Service Unavailable", "down") }
+      )
+      const sandbox = yield* handleOver(fake.client, sandboxDto({ state: "stopped" }))
+      const error = yield* Effect.flip(sandbox.start())
+      assert.strictEqual(error._tag, "SandboxFailedError")
+      if (error._tag !== "SandboxFailedError") return
+      assert.deepStrictEqual([error.state, error.errorReason], ["error", "disk full"])
     })
   )
 
