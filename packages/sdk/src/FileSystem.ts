@@ -40,6 +40,7 @@ import {
   ValidationError
 } from "./DaytonaError.js"
 import { expectStatus } from "./internal/expect.js"
+import { idleTimeout } from "./internal/idleTimeout.js"
 import * as Multipart from "./internal/multipart.js"
 import * as Transport from "./internal/transport.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
@@ -583,7 +584,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
                 cause: error.cause
               })
           ),
-          Stream.timeoutFail(() => new RequestTimeoutError({ method, path, timeout: idle }), idle)
+          (stream) => idleTimeout(stream, idle, () => new RequestTimeoutError({ method, path, timeout: idle }))
         )
         return parseDownload(body, paths, boundary, { method, path, status: response.status })
       })
@@ -667,47 +668,73 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
               current = undefined
               return Scope.close(scope, exit)
             })
+      // Reused for every batch: each write completes before the next batch is copied in.
+      let scratch = new Uint8Array(0)
+      const write = (chunks: ReadonlyArray<Uint8Array>) =>
+        Effect.suspend(() => {
+          if (current === undefined) return Effect.void
+          const destination = destinations.get(current.path) ?? current.path
+          let bytes = chunks[0]!
+          if (chunks.length > 1) {
+            const size = chunks.reduce((n, c) => n + c.length, 0)
+            if (scratch.length < size) scratch = new Uint8Array(Math.max(size, 2 * scratch.length))
+            let offset = 0
+            for (const chunk of chunks) {
+              scratch.set(chunk, offset)
+              offset += chunk.length
+            }
+            bytes = scratch.subarray(0, size)
+          }
+          return current.file.writeAll(bytes).pipe(
+            Effect.mapError((e) => writeError(destination, e)),
+            Effect.zipRight(
+              options?.progress === undefined
+                ? Effect.void
+                : SubscriptionRef.update(options.progress, (p) => ({ bytes: p.bytes + bytes.length, total: p.total }))
+            )
+          )
+        })
       const run = downloadFilesStream(
         files.map((file) => file.source),
         options
       ).pipe(
-        Stream.runForEach((event) =>
+        // The bytes of consecutive `Chunk` events go to disk in one write.
+        Stream.runForEachChunk((events) =>
           Effect.gen(function* () {
-            const destination = destinations.get(event.path) ?? event.path
-            switch (event._tag) {
-              case "FileStart": {
-                const scope = yield* Scope.make()
-                const file = yield* openLocal(fs, destination, scope).pipe(
-                  Effect.tapError(() => Scope.close(scope, Exit.void))
-                )
-                current = { scope, file, path: event.path }
-                if (options?.progress !== undefined) {
-                  yield* SubscriptionRef.update(options.progress, (p) => ({
-                    bytes: p.bytes,
-                    total: files.length === 1 ? event.size : undefined
-                  }))
-                }
-                return
+            let batch: Array<Uint8Array> = []
+            for (const event of events) {
+              if (event._tag === "Chunk") {
+                batch.push(event.bytes)
+                continue
               }
-              case "Chunk": {
-                if (current === undefined) return
-                yield* current.file.writeAll(event.bytes).pipe(Effect.mapError((e) => writeError(destination, e)))
-                if (options?.progress !== undefined) {
-                  yield* SubscriptionRef.update(options.progress, (p) => ({
-                    bytes: p.bytes + event.bytes.length,
-                    total: p.total
-                  }))
+              if (batch.length > 0) yield* write(batch)
+              batch = []
+              const destination = destinations.get(event.path) ?? event.path
+              switch (event._tag) {
+                case "FileStart": {
+                  const scope = yield* Scope.make()
+                  const file = yield* openLocal(fs, destination, scope).pipe(
+                    Effect.tapError(() => Scope.close(scope, Exit.void))
+                  )
+                  current = { scope, file, path: event.path }
+                  if (options?.progress !== undefined) {
+                    yield* SubscriptionRef.update(options.progress, (p) => ({
+                      bytes: p.bytes,
+                      total: files.length === 1 ? event.size : undefined
+                    }))
+                  }
+                  break
                 }
-                return
+                case "FileEnd":
+                  yield* closeCurrent(Exit.void)
+                  results.set(event.path, { source: event.path, destination })
+                  break
+                case "FileError":
+                  results.set(event.path, { source: event.path, destination, error: event.error })
+                  break
               }
-              case "FileEnd":
-                yield* closeCurrent(Exit.void)
-                results.set(event.path, { source: event.path, destination })
-                return
-              case "FileError":
-                results.set(event.path, { source: event.path, destination, error: event.error })
-                return
             }
+            if (batch.length > 0) yield* write(batch)
           })
         ),
         Effect.onExit((exit) =>
@@ -751,7 +778,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
                     total: p.total
                   }))
             case "FileEnd":
-              results.set(event.path, { source: event.path, content: concatAll(contents.get(event.path) ?? []) })
+              results.set(event.path, { source: event.path, content: owned(concatAll(contents.get(event.path) ?? [])) })
               contents.delete(event.path)
               return Effect.void
             case "FileError":
@@ -793,6 +820,10 @@ const concatAll = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   }
   return out
 }
+
+/** The bytes in an array of their own: a chunk may be a view into a larger read buffer. */
+const owned = (bytes: Uint8Array): Uint8Array =>
+  bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
 
 interface ResponseInfo {
   readonly method: string

@@ -10,12 +10,69 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as FileSystem from "../src/FileSystem.js"
-import { boundaryOf, filenameOf, formDataDisposition, makeParser, MultipartError } from "../src/internal/multipart.js"
+import {
+  boundaryOf,
+  filenameOf,
+  formDataDisposition,
+  makeParser,
+  makeSearch,
+  MultipartError
+} from "../src/internal/multipart.js"
 import { base, makeToolbox, multipartBody, random, randomCuts, splitAt, target } from "./support/FakeToolbox.js"
 
 const B = "DAYTONA-FILE-BOUNDARY"
 const multipartHeaders = { "content-type": `multipart/form-data; boundary=${B}` }
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+const encode = (value: string) => new TextEncoder().encode(value)
+
+const naiveIndexOf = (haystack: Uint8Array, needle: Uint8Array, from = 0) => {
+  outer: for (let i = from; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
+    return i
+  }
+  return -1
+}
+
+const concatBytes = (pieces: ReadonlyArray<Uint8Array>) => {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const piece of pieces) {
+    out.set(piece, offset)
+    offset += piece.length
+  }
+  return out
+}
+
+/** Bytes that look like the start of a delimiter, to end up on both sides of chunk splits. */
+const nearDelimiters = [
+  "\r",
+  "\r\n",
+  "\r\n-",
+  "\r\n--",
+  `\r\n--${B.slice(0, 1)}`,
+  `\r\n--${B.slice(0, 7)}`,
+  `\r\n--${B.slice(0, -1)}`,
+  `\r\r\n--${B.slice(0, 3)}`,
+  `--${B}`,
+  `\n--${B}`,
+  `\r\n-${B}`
+].map(encode)
+
+/** A random payload full of near-delimiters (and `-`), never holding the delimiter itself. */
+const trickyPayload = (next: () => number, maxPieces = 12): Uint8Array => {
+  for (;;) {
+    const pieces: Array<Uint8Array> = []
+    for (let i = Math.floor(next() * maxPieces); i > 0; i--) {
+      pieces.push(
+        next() < 0.5
+          ? nearDelimiters[Math.floor(next() * nearDelimiters.length)]!
+          : new Uint8Array(Math.floor(next() * 40)).map(() => (next() < 0.2 ? 45 : Math.floor(next() * 256)))
+      )
+    }
+    const bytes = concatBytes(pieces)
+    if (naiveIndexOf(bytes, encode(`\r\n--${B}`)) === -1) return bytes
+  }
+}
 
 const fileInfo = (name: string, overrides: Record<string, unknown> = {}) => ({
   name,
@@ -360,7 +417,9 @@ describe("FileSystem", () => {
         const next = random(7)
         for (let round = 0; round < 60; round++) {
           const payloads = Array.from({ length: 1 + Math.floor(next() * 3) }, () =>
-            new Uint8Array(Math.floor(next() * 200)).map(() => (next() < 0.2 ? 45 : Math.floor(next() * 256)))
+            next() < 0.5
+              ? new Uint8Array(Math.floor(next() * 200)).map(() => (next() < 0.2 ? 45 : Math.floor(next() * 256)))
+              : trickyPayload(next)
           ).map((bytes, i) => ({ path: `/f${i}`, bytes }))
           const body = multipartBody(
             B,
@@ -396,6 +455,37 @@ describe("FileSystem", () => {
         assert.isFalse(NodeFs.existsSync(NodePath.join(dir, "b.txt")))
         const platform = yield* PlatformFileSystem.FileSystem
         assert.isTrue(yield* platform.exists(NodePath.join(dir, "sub", "a.txt")))
+      }).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+
+    it.effect("downloadFilesTo writes files of many chunks, batched, byte for byte (property)", () =>
+      Effect.gen(function* () {
+        const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "fs-test-"))
+        const next = random(11)
+        for (let round = 0; round < 10; round++) {
+          const payloads = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, i) => ({
+            path: `/d${i}`,
+            bytes: trickyPayload(next, 400)
+          }))
+          const body = multipartBody(
+            B,
+            payloads.map((p) => ({ name: "file" as const, filename: p.path, body: p.bytes }))
+          )
+          const chunks = splitAt(body, randomCuts(next, body.length, Math.floor(next() * 200)))
+          const fake = yield* makeToolbox(() => ({ status: 200, chunks, headers: multipartHeaders }))
+          const progress = yield* SubscriptionRef.make<FileSystem.TransferProgress>({ bytes: 0, total: undefined })
+          const results = yield* FileSystem.make(target, fake.toolbox).downloadFilesTo(
+            payloads.map((p) => ({ source: p.path, destination: NodePath.join(dir, `${round}${p.path}`) })),
+            { progress }
+          )
+          assert.deepStrictEqual(
+            results.map((r) => [...NodeFs.readFileSync(r.destination!)]),
+            payloads.map((p) => [...p.bytes]),
+            `round ${round}`
+          )
+          const total = payloads.reduce((n, p) => n + p.bytes.length, 0)
+          assert.strictEqual((yield* SubscriptionRef.get(progress)).bytes, total)
+        }
       }).pipe(Effect.provide(NodeFileSystem.layer))
     )
 
@@ -442,6 +532,67 @@ describe("FileSystem", () => {
         "/a/ü.txt"
       )
       assert.strictEqual(filenameOf(`form-data; name="file"; filename="/a/b.txt"`), "/a/b.txt")
+    })
+
+    it("makeSearch finds the first occurrence a naive search finds (property)", () => {
+      const next = random(3)
+      for (let round = 0; round < 300; round++) {
+        const needle = encode(`\r\n--${B.slice(0, 1 + Math.floor(next() * B.length))}`)
+        const haystack = concatBytes(
+          Array.from({ length: Math.floor(next() * 8) }, () =>
+            next() < 0.4
+              ? needle.subarray(0, 1 + Math.floor(next() * needle.length))
+              : new Uint8Array(Math.floor(next() * 30)).map(() => (next() < 0.3 ? 45 : Math.floor(next() * 256)))
+          )
+        )
+        const from = Math.floor(next() * (haystack.length + 1))
+        assert.strictEqual(makeSearch(needle)(haystack, from), naiveIndexOf(haystack, needle, from), `round ${round}`)
+      }
+    })
+
+    it("the parser gives the same parts however near-delimiters fall across chunks (property)", () => {
+      const next = random(5)
+      for (let round = 0; round < 300; round++) {
+        const payloads = Array.from({ length: Math.floor(next() * 4) }, () => trickyPayload(next))
+        const body = multipartBody(
+          B,
+          payloads.map((bytes, i) => ({ name: "file" as const, filename: `/p${i}`, body: bytes }))
+        )
+        const chunks =
+          round % 10 === 0
+            ? splitAt(
+                body,
+                Array.from({ length: body.length }, (_, i) => i)
+              )
+            : splitAt(body, randomCuts(next, body.length, Math.floor(next() * 40)))
+        const parser = makeParser(B)
+        const parts: Array<Array<Uint8Array>> = []
+        let open = false
+        for (const chunk of chunks) {
+          // Buffers, like the bytes a Node socket gives
+          for (const event of parser.push(Buffer.from(chunk))) {
+            if (event._tag === "Headers") {
+              assert.isFalse(open)
+              open = true
+              parts.push([])
+            } else if (event._tag === "Data") {
+              assert.isTrue(open)
+              assert.isAbove(event.bytes.length, 0)
+              assert.strictEqual(Object.getPrototypeOf(event.bytes), Uint8Array.prototype)
+              parts[parts.length - 1]!.push(event.bytes)
+            } else {
+              assert.isTrue(open)
+              open = false
+            }
+          }
+        }
+        assert.isTrue(parser.complete(), `round ${round}`)
+        assert.deepStrictEqual(
+          parts.map((p) => [...concatBytes(p)]),
+          payloads.map((p) => [...p]),
+          `round ${round}`
+        )
+      }
     })
 
     it("the parser reports preamble-free parts, empty bodies and completion", () => {

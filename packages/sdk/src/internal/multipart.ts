@@ -117,22 +117,54 @@ export class MultipartError extends Error {}
 
 /** @internal */
 export interface Parser {
-  /** Feeds bytes; throws {@link MultipartError} on malformed input. */
+  /**
+   * Feeds bytes; throws {@link MultipartError} on malformed input. `Data` may be a view into
+   * `bytes`, which must therefore not be modified afterwards.
+   */
   readonly push: (bytes: Uint8Array) => ReadonlyArray<PartEvent>
   /** Whether the closing boundary has been seen. */
   readonly complete: () => boolean
 }
 
-const indexOf = (haystack: Uint8Array, needle: Uint8Array, from = 0): number => {
-  const first = needle[0]!
-  let i = haystack.indexOf(first, from)
-  while (i !== -1 && i + needle.length <= haystack.length) {
-    let j = 1
-    while (j < needle.length && haystack[i + j] === needle[j]) j++
-    if (j === needle.length) return i
-    i = haystack.indexOf(first, i + 1)
+const empty = new Uint8Array(0)
+
+/**
+ * The first index at or after `from` where `needle` occurs in `haystack`, or -1
+ * (Boyer-Moore-Horspool: on data unlike the needle it steps by the needle's length).
+ *
+ * @internal
+ */
+export const makeSearch = (needle: Uint8Array): ((haystack: Uint8Array, from?: number) => number) => {
+  const last = needle.length - 1
+  const lastByte = needle[last]!
+  const skip = new Uint32Array(256).fill(needle.length)
+  for (let i = 0; i < last; i++) skip[needle[i]!] = last - i
+  return (haystack, from = 0) => {
+    const end = haystack.length - last
+    let i = from
+    while (i < end) {
+      const byte = haystack[i + last]!
+      if (byte === lastByte) {
+        let j = last - 1
+        while (j >= 0 && haystack[i + j] === needle[j]) j--
+        if (j < 0) return i
+      }
+      i += skip[byte]!
+    }
+    return -1
   }
-  return -1
+}
+
+/** The length of the longest end of `bytes` that is a proper beginning of `needle`. */
+const partialSuffix = (bytes: Uint8Array, needle: Uint8Array): number => {
+  let at = bytes.indexOf(needle[0]!, Math.max(0, bytes.length - needle.length + 1))
+  while (at !== -1) {
+    let j = 1
+    while (at + j < bytes.length && bytes[at + j] === needle[j]) j++
+    if (at + j === bytes.length) return j
+    at = bytes.indexOf(needle[0]!, at + 1)
+  }
+  return 0
 }
 
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
@@ -142,6 +174,17 @@ const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
   out.set(b, a.length)
   return out
 }
+
+/** A plain `Uint8Array` copy (`slice` of a `Buffer` is a view). */
+const copy = (bytes: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(bytes.length)
+  out.set(bytes)
+  return out
+}
+
+/** A plain `Uint8Array` view (never a copy, nor a `Buffer`) of `bytes[start, end)`. */
+const view = (bytes: Uint8Array, start: number, end: number): Uint8Array =>
+  new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
 
 const parseHeaders = (block: Uint8Array): Record<string, string> => {
   const headers: Record<string, string> = {}
@@ -154,95 +197,126 @@ const parseHeaders = (block: Uint8Array): Record<string, string> => {
 }
 
 /**
- * An incremental `multipart/*` parser. Part bodies are reported as they arrive (only the bytes that
- * might begin a delimiter are held back), so memory stays bounded whatever the part sizes.
+ * An incremental `multipart/*` parser. Part bodies are reported as they arrive, as views into the
+ * pushed bytes: only an end that might begin a delimiter is held back (and copied), so memory stays
+ * bounded whatever the part sizes and body bytes are never copied.
  *
  * @internal
  */
 export const makeParser = (boundary: string): Parser => {
   const delimiter = encoder.encode(`\r\n--${boundary}`)
-  const headerEnd = encoder.encode("\r\n\r\n")
+  const findDelimiter = makeSearch(delimiter)
+  const findHeaderEnd = makeSearch(encoder.encode("\r\n\r\n"))
   type State = "Preamble" | "AfterDelimiter" | "Headers" | "Body" | "Done"
   let state: State = "Preamble"
-  // A virtual CRLF lets the first delimiter, which has none, match like the others.
+  // Outside a body: the bytes not yet consumed. In a body: the held-back end, a proper beginning of
+  // the delimiter. A virtual CRLF lets the first delimiter, which has none, match like the others.
   let pending: Uint8Array = CRLF
 
-  const push = (bytes: Uint8Array): ReadonlyArray<PartEvent> => {
-    const out: Array<PartEvent> = []
-    pending = concat(pending, bytes)
-    let progress = true
-    while (progress) {
-      progress = false
+  /** Consumes `pending` outside a body; returns what follows when a body begins, else undefined. */
+  const head = (out: Array<PartEvent>): Uint8Array | undefined => {
+    for (;;) {
       switch (state) {
         case "Preamble": {
-          const at = indexOf(pending, delimiter)
+          const at = findDelimiter(pending)
           if (at === -1) {
-            pending = pending.slice(Math.max(0, pending.length - delimiter.length + 1))
-          } else {
-            pending = pending.subarray(at + delimiter.length)
-            state = "AfterDelimiter"
-            progress = true
+            pending = copy(pending.subarray(Math.max(0, pending.length - delimiter.length + 1)))
+            return undefined
           }
+          pending = pending.subarray(at + delimiter.length)
+          state = "AfterDelimiter"
           break
         }
         case "AfterDelimiter": {
           let i = 0
           while (i < pending.length && (pending[i] === 0x20 || pending[i] === 0x09)) i++
-          if (pending.length - i < 2) break
+          if (pending.length - i < 2) return undefined
           if (pending[i] === 0x2d && pending[i + 1] === 0x2d) {
             state = "Done"
-            pending = new Uint8Array(0)
-          } else if (pending[i] === 0x0d && pending[i + 1] === 0x0a) {
-            pending = pending.subarray(i + 2)
-            state = "Headers"
-            progress = true
-          } else {
+            pending = empty
+            return undefined
+          }
+          if (pending[i] !== 0x0d || pending[i + 1] !== 0x0a) {
             throw new MultipartError("malformed multipart body: unexpected bytes after a boundary")
           }
+          pending = pending.subarray(i + 2)
+          state = "Headers"
           break
         }
         case "Headers": {
           if (pending.length >= 2 && pending[0] === 0x0d && pending[1] === 0x0a) {
             out.push({ _tag: "Headers", headers: {} })
-            pending = pending.subarray(2)
             state = "Body"
-            progress = true
-            break
+            const rest = pending.subarray(2)
+            pending = empty
+            return rest
           }
-          const at = indexOf(pending, headerEnd)
+          const at = findHeaderEnd(pending)
           if (at === -1) {
             if (pending.length > maxHeaderBytes) throw new MultipartError("multipart part headers are too large")
-            break
+            return undefined
           }
           out.push({ _tag: "Headers", headers: parseHeaders(pending.subarray(0, at)) })
-          pending = pending.subarray(at + headerEnd.length)
           state = "Body"
-          progress = true
-          break
+          const rest = pending.subarray(at + 4)
+          pending = empty
+          return rest
         }
-        case "Body": {
-          const at = indexOf(pending, delimiter)
-          if (at === -1) {
-            const safe = pending.length - delimiter.length + 1
-            if (safe > 0) {
-              out.push({ _tag: "Data", bytes: pending.slice(0, safe) })
-              pending = pending.slice(safe)
-            }
-          } else {
-            if (at > 0) out.push({ _tag: "Data", bytes: pending.slice(0, at) })
-            out.push({ _tag: "End" })
-            pending = pending.subarray(at + delimiter.length)
-            state = "AfterDelimiter"
-            progress = true
-          }
-          break
-        }
+        case "Body":
         case "Done":
-          pending = new Uint8Array(0)
-          break
+          pending = empty
+          return undefined
       }
     }
-    if (state !== "Body" && state !== "Preamble") pending = pending.slice()
+  }
+
+  /** Reports body bytes up to the delimiter; returns what follows it, or undefined when not found yet. */
+  const body = (input: Uint8Array, out: Array<PartEvent>): Uint8Array | undefined => {
+    let bytes = input
+    if (pending.length > 0) {
+      // A delimiter starting in the held-back end ends within its first `delimiter.length - 1` successors.
+      const held = pending
+      const window = concat(held, input.subarray(0, delimiter.length - 1))
+      const at = findDelimiter(window)
+      if (at !== -1 && at < held.length) {
+        if (at > 0) out.push({ _tag: "Data", bytes: window.subarray(0, at) })
+        out.push({ _tag: "End" })
+        state = "AfterDelimiter"
+        pending = empty
+        return input.subarray(at + delimiter.length - held.length)
+      }
+      pending = empty
+      if (window.length === held.length + input.length) {
+        bytes = window
+      } else {
+        out.push({ _tag: "Data", bytes: held })
+      }
+    }
+    const at = findDelimiter(bytes)
+    if (at !== -1) {
+      if (at > 0) out.push({ _tag: "Data", bytes: view(bytes, 0, at) })
+      out.push({ _tag: "End" })
+      state = "AfterDelimiter"
+      return bytes.subarray(at + delimiter.length)
+    }
+    const safe = bytes.length - partialSuffix(bytes, delimiter)
+    if (safe > 0) out.push({ _tag: "Data", bytes: view(bytes, 0, safe) })
+    pending = copy(bytes.subarray(safe))
+    return undefined
+  }
+
+  const push = (bytes: Uint8Array): ReadonlyArray<PartEvent> => {
+    const out: Array<PartEvent> = []
+    let input: Uint8Array | undefined = bytes
+    while (input !== undefined) {
+      if (state === "Body") {
+        input = body(input, out)
+      } else {
+        pending = concat(pending, input)
+        input = head(out)
+      }
+    }
+    if (state !== "Body" && state !== "Preamble") pending = copy(pending)
     return out
   }
 

@@ -1,7 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -28,6 +28,7 @@ import {
   ValidationError
 } from "../DaytonaError.js"
 import type { RetryableFailure } from "../RetryPolicy.js"
+import * as BufferedResponse from "./bufferedResponse.js"
 import { sdkVersion, targetProtocolVersion } from "./version.js"
 
 /** @internal */
@@ -246,13 +247,7 @@ const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
 
 /** A response whose body was read into memory, readable again by callers like any other response. */
 const buffered = (response: HttpClientResponse.HttpClientResponse, bytes: ArrayBuffer) =>
-  HttpClientResponse.fromWeb(
-    response.request,
-    new Response(nullBodyStatuses.has(response.status) ? null : bytes, {
-      status: response.status,
-      headers: response.headers
-    })
-  )
+  BufferedResponse.make(response, nullBodyStatuses.has(response.status) ? undefined : new Uint8Array(bytes))
 
 /** @internal */
 export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Service, side: Side): Transport => {

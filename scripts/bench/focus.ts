@@ -1,0 +1,172 @@
+/**
+ * `tsx scripts/bench/focus.ts [--size <MiB>] [--rounds <n>] [--no-download] [--upload] [--latency] [--base <dir>]`:
+ * the transfer and small-call rows of `pnpm bench` alone, repeated, for before/after comparisons.
+ *
+ * One local server, one sandbox and one remote file of random data (uploaded once with undici).
+ * Each round runs every client in its own child process (scripts/bench/client.ts, our SDK compiled
+ * into `.bench/focus/sdk`), in mirrored order across rounds; it prints per-round figures and the
+ * medians with their ratio to undici from the same run. `--base <dir>` adds a client `base`: our
+ * SDK compiled from another checkout's `packages/sdk` (e.g. `git archive HEAD packages/sdk
+ * tsconfig.base.json | tar -x -C <dir>`), so that before and after run side by side.
+ */
+import { spawn } from "node:child_process"
+import { randomFillSync } from "node:crypto"
+import { createWriteStream, existsSync } from "node:fs"
+import { mkdtemp, rm, stat, symlink } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { request } from "undici"
+import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { startServer } from "./server.js"
+import { buildOurSdk } from "./size.js"
+import { median } from "./stats.js"
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const MiB = 1024 * 1024
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? fallback : Number(process.argv[i + 1])
+}
+const sizeMiB = arg("--size", 256)
+const rounds = arg("--rounds", 3)
+const download = !process.argv.includes("--no-download")
+const upload = process.argv.includes("--upload")
+const latency = process.argv.includes("--latency")
+const baseIndex = process.argv.indexOf("--base")
+const baseRoot = baseIndex === -1 ? undefined : resolve(process.argv[baseIndex + 1]!)
+type Kind = ClientKind | "base"
+const kinds: ReadonlyArray<Kind> =
+  baseRoot === undefined ? ["ours", "official", "undici"] : ["base", "ours", "official", "undici"]
+const buildDir = join(root, ".bench/focus/sdk")
+const baseBuildDir = join(root, ".bench/focus/base-sdk")
+
+const runChild = (kind: Kind, task: Task): Promise<ChildReport> =>
+  new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(root, "scripts/bench/client.ts"), kind === "base" ? "ours" : kind, JSON.stringify(task)],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, [ourSdkDirVariable]: kind === "base" ? baseBuildDir : buildDir }
+      }
+    )
+    let stdout = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.on("exit", () => {
+      const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
+      done(
+        line === undefined
+          ? { ok: false, error: "no result", rssReady: 0, maxRss: 0 }
+          : (JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
+      )
+    })
+  })
+
+const generate = async (path: string, bytes: number) => {
+  const out = createWriteStream(path)
+  for (let written = 0; written < bytes; written += MiB) {
+    if (!out.write(randomFillSync(Buffer.allocUnsafe(Math.min(MiB, bytes - written))))) {
+      await new Promise<void>((r) => out.once("drain", () => r()))
+    }
+  }
+  await new Promise<void>((r, j) => out.end((error?: Error | null) => (error ? j(error) : r())))
+}
+
+const main = async () => {
+  await buildOurSdk(root, buildDir)
+  if (baseRoot !== undefined) {
+    // The other checkout compiles with this one's TypeScript and resolves its imports from here.
+    if (!existsSync(join(baseRoot, "node_modules")))
+      await symlink(join(root, "node_modules"), join(baseRoot, "node_modules"))
+    await buildOurSdk(baseRoot, baseBuildDir)
+  }
+  const work = await mkdtemp(join(tmpdir(), "effect-daytona-focus-"))
+  const server = await startServer({ root, transitionMs: 20 })
+  const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
+  try {
+    const created = await request(`${server.apiUrl}/sandbox`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ labels: { "code-toolbox-language": "python" } })
+    })
+    const sandbox = (await created.body.json()) as SandboxRef
+    const remotePath = "focus/source.bin"
+    const throughput: Record<string, Array<number>> = {}
+    const uploads: Record<string, Array<number>> = {}
+    const small: Record<string, Array<number>> = {}
+    const source = join(work, "source.bin")
+    if (download || upload) {
+      await generate(source, sizeMiB * MiB)
+      const up = await runChild("undici", { _tag: "upload", server: info, sandbox, localPath: source, remotePath })
+      if (!up.ok) throw new Error(`upload: ${up.error}`)
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
+        if (upload) {
+          const task: Task = {
+            _tag: "upload",
+            server: info,
+            sandbox,
+            localPath: source,
+            remotePath: `focus/up-${kind}.bin`
+          }
+          const report = await runChild(kind, task)
+          if (!report.ok || report.result?._tag !== "transfer") throw new Error(`${kind}: ${report.error}`)
+          const mibs = sizeMiB / (report.result.millis / 1000)
+          ;(uploads[kind] ??= []).push(mibs)
+          process.stderr.write(`round ${r} ${kind} upload ${mibs.toFixed(0)} MiB/s\n`)
+        }
+        if (download) {
+          const localPath = join(work, `copy-${kind}.bin`)
+          const report = await runChild(kind, { _tag: "download", server: info, sandbox, remotePath, localPath })
+          if (!report.ok || report.result?._tag !== "transfer") throw new Error(`${kind}: ${report.error}`)
+          if ((await stat(localPath)).size !== sizeMiB * MiB) throw new Error(`${kind}: wrong size`)
+          const mibs = sizeMiB / (report.result.millis / 1000)
+          ;(throughput[kind] ??= []).push(mibs)
+          process.stderr.write(`round ${r} ${kind} download ${mibs.toFixed(0)} MiB/s\n`)
+          await rm(localPath, { force: true })
+        }
+        if (latency) {
+          const report = await runChild(kind, {
+            _tag: "latency",
+            server: info,
+            sandbox,
+            warmup: 50,
+            calls: 200,
+            concurrency: [],
+            concurrencyRounds: 0,
+            createRounds: 0
+          })
+          if (!report.ok || report.result?._tag !== "latency") throw new Error(`${kind}: ${report.error}`)
+          const m = median(report.result.small)
+          ;(small[kind] ??= []).push(m)
+          process.stderr.write(`round ${r} ${kind} small call median ${m.toFixed(2)} ms\n`)
+        }
+      }
+    }
+    const line = (label: string, data: Record<string, Array<number>>, unit: string) => {
+      const base = median(data.undici ?? [])
+      for (const kind of kinds) {
+        const m = median(data[kind] ?? [])
+        const all = (data[kind] ?? []).map((x) => x.toFixed(unit === "ms" ? 2 : 0)).join(", ")
+        console.log(
+          `${label} ${kind.padEnd(8)} median ${m.toFixed(2)} ${unit} [${all}]  ÷ undici ${(m / base).toFixed(2)}`
+        )
+      }
+    }
+    if (upload) line(`${sizeMiB} MiB upload`, uploads, "MiB/s")
+    if (download) line(`${sizeMiB} MiB download`, throughput, "MiB/s")
+    if (latency) line("small call", small, "ms")
+  } finally {
+    await server.stop()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
