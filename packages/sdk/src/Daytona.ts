@@ -29,6 +29,7 @@ import {
   ValidationError,
   type WaitTimeoutError
 } from "./DaytonaError.js"
+import * as Image from "./Image.js"
 import { expectStatus } from "./internal/expect.js"
 import * as FailedToStart from "./internal/failedToStart.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, type SandboxVolume } from "./SandboxDto.js"
@@ -56,7 +57,10 @@ export type CodeLanguage = "python" | "typescript" | "javascript"
 
 /**
  * How to create a sandbox. Give `snapshot` (a snapshot's name or id; the server's default when
- * neither is given) or `image` (an image name, built as `FROM <image>`, or a Dockerfile), not both.
+ * neither is given) or `image`, not both. An `image` is an image name (built as `FROM <image>`), an
+ * `Image` from the declarative builder (sent as its Dockerfile; one with issues or a local build context
+ * fails with a `ValidationError` before any request), or a Dockerfile with the hashes of an already
+ * uploaded context.
  *
  * @since 0.1.0
  * @category models
@@ -64,7 +68,11 @@ export type CodeLanguage = "python" | "typescript" | "javascript"
 export interface CreateOptions {
   readonly name?: string | undefined
   readonly snapshot?: string | undefined
-  readonly image?: string | { readonly dockerfile: string; readonly contextHashes?: ReadonlyArray<string> } | undefined
+  readonly image?:
+    | string
+    | Image.Image
+    | { readonly dockerfile: string; readonly contextHashes?: ReadonlyArray<string> }
+    | undefined
   /** Stored as the `code-toolbox-language` label; default `python`. */
   readonly language?: CodeLanguage | undefined
   /** The OS user; the server's default is `daytona`. */
@@ -271,6 +279,17 @@ const createBody = (
       }
     }
     const image = options.image
+    const buildInfo =
+      image === undefined
+        ? undefined
+        : Image.isImage(image)
+          ? yield* Image.toBuildInfo(image)
+          : typeof image === "string"
+            ? { dockerfileContent: `FROM ${image}\n` }
+            : {
+                dockerfileContent: image.dockerfile,
+                ...(image.contextHashes === undefined ? {} : { contextHashes: image.contextHashes })
+              }
     const gpuType = resources?.gpuType
     const autoDeleteInterval = options.ephemeral === true ? 0 : options.autoDeleteInterval
     const body: CreateSandbox = {
@@ -293,17 +312,7 @@ const createBody = (
       ...(options.networkBlockAll === undefined ? {} : { networkBlockAll: options.networkBlockAll }),
       ...(options.networkAllowList === undefined ? {} : { networkAllowList: options.networkAllowList }),
       ...(options.domainAllowList === undefined ? {} : { domainAllowList: options.domainAllowList }),
-      ...(image === undefined
-        ? {}
-        : {
-            buildInfo:
-              typeof image === "string"
-                ? { dockerfileContent: `FROM ${image}\n` }
-                : {
-                    dockerfileContent: image.dockerfile,
-                    ...(image.contextHashes === undefined ? {} : { contextHashes: image.contextHashes })
-                  }
-          })
+      ...(buildInfo === undefined ? {} : { buildInfo })
     }
     return body
   })

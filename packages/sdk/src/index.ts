@@ -68,6 +68,13 @@ export * as FileSystem from "./FileSystem.js"
 export * as Git from "./Git.js"
 
 /**
+ * The declarative image builder: an immutable, pipeable Dockerfile value for `Daytona.create`.
+ *
+ * @since 0.1.0
+ */
+export * as Image from "./Image.js"
+
+/**
  * Language servers in a sandbox.
  *
  * @since 0.1.0

@@ -7,6 +7,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Daytona from "../src/Daytona.js"
+import * as Image from "../src/Image.js"
 import {
   advance,
   apiUrl,
@@ -117,6 +118,74 @@ describe("Daytona.create", () => {
         dockerfileContent: "FROM node:20\nRUN echo hi\n",
         contextHashes: ["h1"]
       })
+    })
+  )
+
+  it.effect("an Image is sent as buildInfo.dockerfileContent, without context hashes", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
+      const daytona = yield* daytonaOver(fake.client)
+      const image = Image.debianSlim("3.12").pipe(
+        Image.pipInstall(["pandas", "numpy"]),
+        Image.env({ MODE: "batch run" }),
+        Image.workdir("/home/daytona")
+      )
+      yield* daytona.create({ image, resources: { cpu: 2 } })
+      const [request] = yield* fake.requests
+      assertRequest(request, {
+        method: "POST",
+        path: "/api/sandbox",
+        body: {
+          env: {},
+          labels: { "code-toolbox-language": "python", "effect-daytona.create-id": createIdOf(request!) },
+          cpu: 2,
+          buildInfo: {
+            dockerfileContent:
+              "FROM python:3.12.10-slim-bookworm\n" +
+              "RUN apt-get update\n" +
+              "RUN apt-get install -y gcc gfortran build-essential\n" +
+              "RUN pip install --upgrade pip\n" +
+              "RUN echo 'debconf debconf/frontend select Noninteractive' | debconf-set-selections\n" +
+              "RUN python -m pip install numpy pandas\n" +
+              "ENV MODE='batch run'\n" +
+              "WORKDIR /home/daytona\n"
+          }
+        }
+      })
+    })
+  )
+
+  it.effect("an Image with a local build context fails with a ValidationError naming the paths, sending nothing", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
+      const daytona = yield* daytonaOver(fake.client)
+      const image = Image.base("python:3.12").pipe(
+        Image.addLocalFile("/work/app/main.py", "/app/"),
+        Image.pipInstallFromRequirements("/work/app/requirements.txt")
+      )
+      const error = yield* Effect.flip(daytona.create({ image }))
+      assert.strictEqual(error._tag, "ValidationError")
+      if (error._tag === "ValidationError") {
+        assert.strictEqual(error.field, "image")
+        assert.include(error.message, "uploading a local build context is not supported yet")
+        assert.include(error.message, "/work/app/main.py, /work/app/requirements.txt")
+      }
+      const scoped = yield* Effect.flip(Effect.scoped(daytona.createScoped({ image })))
+      assert.strictEqual(scoped._tag, "ValidationError")
+      assert.strictEqual((yield* fake.requests).length, 0)
+    })
+  )
+
+  it.effect("an Image with issues (an unsupported Python version) fails with a ValidationError, sending nothing", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
+      const daytona = yield* daytonaOver(fake.client)
+      const image = Image.debianSlim("2.7" as Image.PythonVersion)
+      const error = yield* Effect.flip(daytona.create({ image }))
+      assert.strictEqual(error._tag, "ValidationError")
+      assert.include(error.message, "unsupported Python version")
+      assert.strictEqual(error._tag === "ValidationError" ? error.field : undefined, "image")
+      assert.strictEqual((yield* fake.requests).length, 0)
     })
   )
 
