@@ -9,6 +9,15 @@ import type * as Schema from "effect/Schema"
 import { CreateSandbox, ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
 import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, SandboxLabels, ToolboxProxyUrl } from "./SandboxDto.js"
+import {
+  CreateSnapshot,
+  CreateVolume,
+  PaginatedSnapshots,
+  SnapshotDto,
+  Url,
+  VolumeDto,
+  VolumeList
+} from "./SnapshotDto.js"
 import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 
 /**
@@ -135,7 +144,8 @@ export const paginatedQuery = [
 ] as const
 
 /**
- * Every control-plane route the SDK calls.
+ * The sandbox routes the SDK calls; the local server serves each of them. Snapshot and volume
+ * routes are in {@link snapshotAndVolumeRoutes}, every route in {@link allRoutes}.
  *
  * @since 0.1.0
  * @category routes
@@ -235,6 +245,53 @@ export const routes = {
     response: ToolboxProxyUrl
   })
 } as const
+
+/**
+ * The snapshot and volume routes the SDK calls (`Snapshots`, `Volumes`). They are kept apart from
+ * {@link routes}, which the local server serves one by one: it does not serve these yet (they answer
+ * 404 there).
+ *
+ * @since 0.1.0
+ * @category routes
+ */
+export const snapshotAndVolumeRoutes = {
+  listSnapshots: route("GET", "/snapshots", "getAllSnapshots", {
+    query: ["page", "limit", "name", "sort", "order"],
+    response: PaginatedSnapshots
+  }),
+  createSnapshot: route("POST", "/snapshots", "createSnapshot", { request: CreateSnapshot, response: SnapshotDto }),
+  getSnapshot: route("GET", "/snapshots/{id}", "getSnapshot", { params: ["id"], response: SnapshotDto }),
+  removeSnapshot: route("DELETE", "/snapshots/{id}", "removeSnapshot", { params: ["id"] }),
+  activateSnapshot: route("POST", "/snapshots/{id}/activate", "activateSnapshot", {
+    params: ["id"],
+    response: SnapshotDto
+  }),
+  deactivateSnapshot: route("POST", "/snapshots/{id}/deactivate", "deactivateSnapshot", {
+    params: ["id"],
+    status: 204
+  }),
+  getSnapshotBuildLogsUrl: route("GET", "/snapshots/{id}/build-logs-url", "getSnapshotBuildLogsUrl", {
+    params: ["id"],
+    response: Url
+  }),
+  listVolumes: route("GET", "/volumes", "listVolumes", { query: ["includeDeleted"], response: VolumeList }),
+  createVolume: route("POST", "/volumes", "createVolume", { request: CreateVolume, response: VolumeDto }),
+  getVolume: route("GET", "/volumes/{volumeId}", "getVolume", { params: ["volumeId"], response: VolumeDto }),
+  getVolumeByName: route("GET", "/volumes/by-name/{name}", "getVolumeByName", {
+    params: ["name"],
+    response: VolumeDto
+  }),
+  deleteVolume: route("DELETE", "/volumes/{volumeId}", "deleteVolume", { params: ["volumeId"] })
+} as const
+
+/**
+ * Every control-plane route the SDK calls: {@link routes} and {@link snapshotAndVolumeRoutes}. The
+ * spec conformance test checks all of them.
+ *
+ * @since 0.1.0
+ * @category routes
+ */
+export const allRoutes = { ...routes, ...snapshotAndVolumeRoutes } as const
 
 /**
  * A place where the SDK deliberately follows Daytona's server rather than its spec.

@@ -35,7 +35,9 @@ import * as FailedToStart from "./internal/failedToStart.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, type SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
+import * as Snapshots from "./Snapshots.js"
 import * as ToolboxClient from "./ToolboxClient.js"
+import * as Volumes from "./Volumes.js"
 import * as Wait from "./Wait.js"
 
 /**
@@ -555,19 +557,24 @@ export const layerFromClients: Layer.Layer<Daytona, never, DaytonaClient.Daytona
   Layer.effect(Daytona, make)
 
 /**
- * The service, its clients and nothing else: needs `DaytonaConfig` and an `HttpClient`.
+ * The service, the `Snapshots` and `Volumes` services, their clients and nothing else: needs
+ * `DaytonaConfig` and an `HttpClient`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithoutConfig: Layer.Layer<
-  Daytona | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient,
+  Daytona | Snapshots.Snapshots | Volumes.Volumes | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient,
   never,
   HttpClient.HttpClient | DaytonaConfig.DaytonaConfig
-> = Layer.provideMerge(layerFromClients, Layer.merge(DaytonaClient.layer, ToolboxClient.layer))
+> = Layer.provideMerge(
+  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer),
+  Layer.merge(DaytonaClient.layer, ToolboxClient.layer)
+)
 
 /**
- * Everything from explicit options; needs an `HttpClient` (for example `NodeHttpClient.layerUndici`).
+ * Everything (`Daytona`, `Snapshots`, `Volumes` and their clients) from explicit options; needs an
+ * `HttpClient` (for example `NodeHttpClient.layerUndici`).
  *
  * @since 0.1.0
  * @category layers
@@ -575,7 +582,12 @@ export const layerWithoutConfig: Layer.Layer<
 export const layer = (
   options: DaytonaConfig.Options
 ): Layer.Layer<
-  Daytona | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient | DaytonaConfig.DaytonaConfig,
+  | Daytona
+  | Snapshots.Snapshots
+  | Volumes.Volumes
+  | DaytonaClient.DaytonaClient
+  | ToolboxClient.ToolboxClient
+  | DaytonaConfig.DaytonaConfig,
   MissingCredentialsError | ValidationError,
   HttpClient.HttpClient
 > => Layer.provideMerge(layerWithoutConfig, DaytonaConfig.layer(options))
@@ -590,7 +602,12 @@ export const layer = (
 export const layerConfig = (
   overrides: DaytonaConfig.Options = {}
 ): Layer.Layer<
-  Daytona | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient | DaytonaConfig.DaytonaConfig,
+  | Daytona
+  | Snapshots.Snapshots
+  | Volumes.Volumes
+  | DaytonaClient.DaytonaClient
+  | ToolboxClient.ToolboxClient
+  | DaytonaConfig.DaytonaConfig,
   ConfigError.ConfigError | MissingCredentialsError | ValidationError,
   HttpClient.HttpClient
 > => Layer.provideMerge(layerWithoutConfig, DaytonaConfig.layerConfig(overrides))

@@ -240,6 +240,51 @@ export class SandboxFailedError extends Schema.TaggedError<SandboxFailedError>(
 }
 
 /**
+ * The snapshot reached a failure state (`error`, `build_failed`, or `removing` while the SDK waited
+ * for `active`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SnapshotFailedError extends Schema.TaggedError<SnapshotFailedError>(
+  "@effect-daytona/sdk/SnapshotFailedError"
+)("SnapshotFailedError", {
+  snapshotId: Schema.String,
+  name: Schema.String,
+  state: Schema.String,
+  errorReason: Schema.optional(Schema.String)
+}) {
+  /** @since 0.1.0 */
+  get message(): string {
+    const reason = this.errorReason === undefined || this.errorReason === "" ? "no reason given" : this.errorReason
+    return `snapshot ${this.name} (${this.snapshotId}) is ${this.state}: ${reason}`
+  }
+}
+
+/**
+ * The volume reached a state from which it will not become `ready` (`error`, or one of the deletion
+ * states) while the SDK waited for it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class VolumeFailedError extends Schema.TaggedError<VolumeFailedError>("@effect-daytona/sdk/VolumeFailedError")(
+  "VolumeFailedError",
+  {
+    volumeId: Schema.String,
+    name: Schema.String,
+    state: Schema.String,
+    errorReason: Schema.optional(Schema.String)
+  }
+) {
+  /** @since 0.1.0 */
+  get message(): string {
+    const reason = this.errorReason === undefined || this.errorReason === "" ? "no reason given" : this.errorReason
+    return `volume ${this.name} (${this.volumeId}) is ${this.state}: ${reason}`
+  }
+}
+
+/**
  * Credentials are missing from the configuration. `variable` names the environment variable (or
  * option) to set.
  *
@@ -301,6 +346,8 @@ export type DaytonaError =
   | StatusError
   | WaitTimeoutError
   | SandboxFailedError
+  | SnapshotFailedError
+  | VolumeFailedError
   | MissingCredentialsError
   | UnsupportedError
 
@@ -317,6 +364,8 @@ const tags: ReadonlySet<string> = new Set([
   "UnexpectedResponseError",
   "WaitTimeoutError",
   "SandboxFailedError",
+  "SnapshotFailedError",
+  "VolumeFailedError",
   "MissingCredentialsError",
   "UnsupportedError"
 ])

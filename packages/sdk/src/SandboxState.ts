@@ -155,3 +155,64 @@ export const GpuType = tolerant("GpuType", knownGpuTypes)
  * @category predicates
  */
 export const isFailed = (state: SandboxState | undefined): boolean => state === "error" || state === "build_failed"
+
+/**
+ * Every state the v0.190 API reports for a snapshot.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const knownSnapshotStates = [
+  "building",
+  "pending",
+  "pulling",
+  "active",
+  "inactive",
+  "error",
+  "build_failed",
+  "removing"
+] as const
+
+/**
+ * The state of a snapshot.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SnapshotState = Tolerant<(typeof knownSnapshotStates)[number]>
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SnapshotState = tolerant("SnapshotState", knownSnapshotStates)
+
+/**
+ * Every state the v0.190 API reports for a volume.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const knownVolumeStates = [
+  "creating",
+  "ready",
+  "pending_create",
+  "pending_delete",
+  "deleting",
+  "deleted",
+  "error"
+] as const
+
+/**
+ * The state of a volume.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type VolumeState = Tolerant<(typeof knownVolumeStates)[number]>
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const VolumeState = tolerant("VolumeState", knownVolumeStates)

@@ -124,6 +124,20 @@ export * as SandboxDto from "./SandboxDto.js"
 export * as SandboxState from "./SandboxState.js"
 
 /**
+ * Snapshot and volume schemas as the control plane takes and returns them.
+ *
+ * @since 0.1.0
+ */
+export * as SnapshotDto from "./SnapshotDto.js"
+
+/**
+ * The service that lists, creates, deletes, activates and awaits snapshots and reads their build logs.
+ *
+ * @since 0.1.0
+ */
+export * as Snapshots from "./Snapshots.js"
+
+/**
  * SSH access schemas.
  *
  * @since 0.1.0
@@ -143,6 +157,13 @@ export * as ToolboxClient from "./ToolboxClient.js"
  * @since 0.1.0
  */
 export * as ToolboxDto from "./ToolboxDto.js"
+
+/**
+ * The service that lists, finds, creates, deletes and awaits volumes.
+ *
+ * @since 0.1.0
+ */
+export * as Volumes from "./Volumes.js"
 
 /**
  * Polling and deadline combinators.

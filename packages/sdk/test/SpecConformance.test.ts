@@ -370,13 +370,13 @@ const unexplained = (issues: ReadonlyArray<Issue>, deviations: ReadonlyArray<Rou
 const describeIssues = (issues: ReadonlyArray<Issue>) =>
   issues
     .map((issue) => {
-      const route = (Routes.routes as Readonly<Record<string, Routes.Route>>)[issue.route]
+      const route = (Routes.allRoutes as Readonly<Record<string, Routes.Route>>)[issue.route]
       const where = route === undefined ? issue.route : `routes.${issue.route} (${route.method} ${route.template})`
       return `${where} [${issue.operationId}] ${issue.subject}: ${issue.message}`
     })
     .join("\n")
 
-const allRoutes = Object.entries(Routes.routes) as ReadonlyArray<readonly [string, Routes.Route]>
+const allRoutes = Object.entries(Routes.allRoutes) as ReadonlyArray<readonly [string, Routes.Route]>
 
 // ---------------------------------------------------------------------------------------------
 // Tests
