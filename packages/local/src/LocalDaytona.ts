@@ -22,6 +22,8 @@ import * as ControlPlane from "./internal/controlPlane.js"
 import * as ApiError from "./internal/apiError.js"
 import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
+import * as Snapshots from "./internal/snapshots.js"
+import * as Volumes from "./internal/volumes.js"
 import * as ToolboxError from "./internal/toolboxError.js"
 import * as Store from "./internal/store.js"
 import * as Toolbox from "./internal/toolbox.js"
@@ -58,6 +60,19 @@ export class LocalDaytona extends Context.Tag("@effect-daytona/local/LocalDayton
  */
 export type StartError = SandboxEngine.EngineError | SqlError.SqlError | HttpServerError.ServeError
 
+/**
+ * What the HTTP application needs: the services `layerServices` builds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services =
+  | Sandboxes.SandboxesService
+  | Snapshots.SnapshotsService
+  | Volumes.VolumesService
+  | SandboxEngine.SandboxEngine
+  | LocalConfig.LocalConfig
+
 const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
 
 /**
@@ -67,10 +82,7 @@ const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbo
  * @since 0.1.0
  * @category constructors
  */
-export const app: HttpApp.Default<
-  never,
-  Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig
-> = Effect.gen(function* () {
+export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const config = yield* LocalConfig.LocalConfig
   const toolbox = isToolbox(request.url)
@@ -108,12 +120,13 @@ export const app: HttpApp.Default<
 
 const router = HttpRouter.empty.pipe(
   HttpRouter.mount("/api", ControlPlane.router),
-  HttpRouter.mount("/toolbox", Toolbox.router)
+  HttpRouter.mount("/toolbox", Toolbox.router),
+  HttpRouter.mount("/snapshots", ControlPlane.buildLogsRouter)
 )
 
 /**
  * Everything behind the routes, for a server whose public URL is `url`: configuration, SQLite
- * store, engine and the sandbox service with its background fibers.
+ * store, engine, snapshots, volumes and the sandbox service with its background fibers.
  *
  * @since 0.1.0
  * @category layers
@@ -125,12 +138,13 @@ export const layerServices = (
     /** The engine behind the routes; default `SandboxEngine.layer` (real directories and processes). */
     readonly engine?: Layer.Layer<SandboxEngine.SandboxEngine, StartError, LocalConfig.LocalConfig> | undefined
   } = {}
-): Layer.Layer<Sandboxes.SandboxesService | SandboxEngine.SandboxEngine | LocalConfig.LocalConfig, StartError> => {
+): Layer.Layer<Services, StartError> => {
   const base = Layer.mergeAll(Layer.succeed(LocalConfig.LocalConfig, config), Layer.succeed(Sandboxes.ServerUrl, url))
   const engineAndStore = Layer.mergeAll(options.engine ?? SandboxEngine.layer, Store.layer).pipe(
     Layer.provideMerge(base)
   )
-  return Sandboxes.layer.pipe(Layer.provideMerge(engineAndStore))
+  const resources = Layer.mergeAll(Snapshots.layer, Volumes.layer).pipe(Layer.provideMerge(engineAndStore))
+  return Sandboxes.layer.pipe(Layer.provideMerge(resources))
 }
 
 /**

@@ -247,9 +247,8 @@ export const routes = {
 } as const
 
 /**
- * The snapshot and volume routes the SDK calls (`Snapshots`, `Volumes`). They are kept apart from
- * {@link routes}, which the local server serves one by one: it does not serve these yet (they answer
- * 404 there).
+ * The snapshot and volume routes the SDK calls (`Snapshots`, `Volumes`), kept apart from the sandbox
+ * {@link routes} so that each service's table stays its own.
  *
  * @since 0.1.0
  * @category routes

@@ -1,5 +1,5 @@
 import { ResizeSandbox, UpdateSandboxNetworkSettings } from "@effect-daytona/sdk/CreateSandbox"
-import { routes } from "@effect-daytona/sdk/ControlPlaneRoutes"
+import { allRoutes, type Route } from "@effect-daytona/sdk/ControlPlaneRoutes"
 import { SandboxLabels } from "@effect-daytona/sdk/SandboxDto"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -9,7 +9,12 @@ import { type ApiError, apiErrorResponse, badRequest, forbidden } from "./apiErr
 import { json, readBody } from "./http.js"
 import type { Query } from "./listing.js"
 import { SandboxesService } from "./sandboxes.js"
+import { SnapshotsService } from "./snapshots.js"
 import * as Validation from "./validation.js"
+import { VolumesService } from "./volumes.js"
+
+/** What the control plane's handlers need. */
+export type Services = SandboxesService | SnapshotsService | VolumesService
 
 interface Context {
   readonly param: (name: string) => string
@@ -18,14 +23,18 @@ interface Context {
   readonly body: Effect.Effect<unknown, ApiError, HttpServerRequest.HttpServerRequest>
 }
 
-type Handler = (
-  ctx: Context
-) => Effect.Effect<unknown, ApiError, SandboxesService | HttpServerRequest.HttpServerRequest>
+type Handler = (ctx: Context) => Effect.Effect<unknown, ApiError, Services | HttpServerRequest.HttpServerRequest>
 
 const withService = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ApiError>) =>
   Effect.flatMap(SandboxesService, f)
 
-const handlers: { readonly [K in keyof typeof routes]: Handler } = {
+const withSnapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A, ApiError>) =>
+  Effect.flatMap(SnapshotsService, f)
+
+const withVolumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ApiError>) =>
+  Effect.flatMap(VolumesService, f)
+
+const handlers: { readonly [K in keyof typeof allRoutes]: Handler } = {
   listSandboxes: (ctx) => withService((s) => s.list(ctx.query)),
   listSandboxesPaginated: (ctx) => withService((s) => s.listPaginated(ctx.query)),
   createSandbox: (ctx) =>
@@ -105,7 +114,27 @@ const handlers: { readonly [K in keyof typeof routes]: Handler } = {
       : withService((s) => s.validateSshAccess(token))
   },
   getToolboxProxyUrl: (ctx) =>
-    withService((s) => s.get(ctx.param("sandboxId")).pipe(Effect.as({ url: s.toolboxProxyUrl })))
+    withService((s) => s.get(ctx.param("sandboxId")).pipe(Effect.as({ url: s.toolboxProxyUrl }))),
+  listSnapshots: (ctx) => withSnapshots((s) => s.list(ctx.query)),
+  createSnapshot: (ctx) =>
+    ctx.body.pipe(
+      Effect.flatMap(Validation.createSnapshot),
+      Effect.flatMap((body) => withSnapshots((s) => s.create(body)))
+    ),
+  getSnapshot: (ctx) => withSnapshots((s) => s.get(ctx.param("id"))),
+  removeSnapshot: (ctx) => withSnapshots((s) => s.remove(ctx.param("id"))),
+  activateSnapshot: (ctx) => withSnapshots((s) => s.activate(ctx.param("id"))),
+  deactivateSnapshot: (ctx) => withSnapshots((s) => s.deactivate(ctx.param("id"))),
+  getSnapshotBuildLogsUrl: (ctx) => withSnapshots((s) => s.buildLogsUrl(ctx.param("id"))),
+  listVolumes: (ctx) => withVolumes((s) => s.list(ctx.one("includeDeleted") === "true")),
+  createVolume: (ctx) =>
+    ctx.body.pipe(
+      Effect.flatMap(Validation.createVolume),
+      Effect.flatMap((body) => withVolumes((s) => s.create(body.name)))
+    ),
+  getVolume: (ctx) => withVolumes((s) => s.get(ctx.param("volumeId"))),
+  getVolumeByName: (ctx) => withVolumes((s) => s.getByName(ctx.param("name"))),
+  deleteVolume: (ctx) => withVolumes((s) => s.remove(ctx.param("volumeId")))
 }
 
 const routerPath = (template: string) => template.replace(/\{([^}]+)\}/g, ":$1") as HttpRouter.PathInput
@@ -113,12 +142,10 @@ const routerPath = (template: string) => template.replace(/\{([^}]+)\}/g, ":$1")
 const body = readBody.pipe(Effect.mapError((error) => badRequest(error.message)))
 
 /** The control plane: every route of the SDK's route table, under `/api`. */
-export const router: HttpRouter.HttpRouter<never, SandboxesService> = (
-  Object.keys(routes) as Array<keyof typeof routes>
-)
+export const router: HttpRouter.HttpRouter<never, Services> = (Object.keys(allRoutes) as Array<keyof typeof allRoutes>)
   .reduce(
     (router, name) => {
-      const route = routes[name]
+      const route: Route = allRoutes[name]
       const handler = Effect.gen(function* () {
         const params = yield* HttpRouter.params
         const query = yield* HttpServerRequest.ParsedSearchParams
@@ -136,7 +163,7 @@ export const router: HttpRouter.HttpRouter<never, SandboxesService> = (
       }).pipe(Effect.catchTag("ApiError", apiErrorResponse))
       return HttpRouter.route(route.method)(routerPath(route.template), handler)(router)
     },
-    HttpRouter.empty as HttpRouter.HttpRouter<never, SandboxesService>
+    HttpRouter.empty as HttpRouter.HttpRouter<never, Services>
   )
   .pipe(
     HttpRouter.get(
@@ -144,3 +171,19 @@ export const router: HttpRouter.HttpRouter<never, SandboxesService> = (
       Effect.map(SandboxesService, (s) => json(s.configuration))
     )
   )
+
+/**
+ * Build logs of snapshots, where `build-logs-url` points (Daytona serves them from its proxy):
+ * plain text, what has been written so far.
+ */
+export const buildLogsRouter: HttpRouter.HttpRouter<never, SnapshotsService> = HttpRouter.empty.pipe(
+  HttpRouter.get(
+    "/:id/build-logs",
+    Effect.gen(function* () {
+      const params = yield* HttpRouter.params
+      const snapshots = yield* SnapshotsService
+      const text = yield* snapshots.buildLogs(params["id"] ?? "")
+      return HttpServerResponse.text(text, { contentType: "text/plain; charset=utf-8" })
+    }).pipe(Effect.catchTag("ApiError", apiErrorResponse))
+  )
+)

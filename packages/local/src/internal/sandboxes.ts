@@ -18,22 +18,17 @@ import { type ApiError, badRequest, conflict, notFound, sandboxNotFound, stateCh
 import * as Listing from "./listing.js"
 import type * as Preview from "./previewProxy.js"
 import { daemonVersion, type SandboxRecord, toDto, toListItem } from "./record.js"
+import { ServerUrl } from "./serverUrl.js"
+import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
 import { SandboxStore } from "./store.js"
 import * as ToolboxError from "./toolboxError.js"
 import * as Validation from "./validation.js"
 
-/** The public base URL of the server, e.g. `http://127.0.0.1:3000`; known once the socket is bound. */
-export class ServerUrl extends Context.Tag("@effect-daytona/local/internal/ServerUrl")<ServerUrl, string>() {}
+export { ServerUrl } from "./serverUrl.js"
 
 export const maxAutoArchiveInterval = 43200
 
-/** Snapshots the local server knows, with their resources (Daytona's pre-built sizes). */
-export const snapshots: Readonly<Record<string, { cpu: number; memory: number; disk: number }>> = {
-  "daytona-small": { cpu: 1, memory: 1, disk: 3 },
-  "daytona-medium": { cpu: 2, memory: 4, disk: 8 },
-  "daytona-large": { cpu: 4, memory: 8, disk: 10 }
-}
-export const defaultSnapshot = "daytona-small"
+export { defaultSnapshot }
 const limits = { cpu: 4, memory: 8, disk: 10 }
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -59,6 +54,7 @@ export const make = Effect.gen(function* () {
   const store = yield* SandboxStore
   const engine = yield* SandboxEngine
   const serverUrl = yield* ServerUrl
+  const snapshotsService = yield* SnapshotsService
   const toolboxProxyUrl = `${serverUrl}/toolbox`
   const previewHost = (() => {
     const url = new URL(serverUrl)
@@ -233,11 +229,9 @@ export const make = Effect.gen(function* () {
       if (!fromBuild) {
         if (body.cpu || body.gpu || body.memory || body.disk || body.gpuType !== undefined)
           return yield* badRequest("Cannot specify Sandbox resources when using a snapshot")
-        snapshot = body.snapshot ?? defaultSnapshot
-        const known = snapshots[snapshot]
-        if (known === undefined)
-          return yield* badRequest(`Snapshot ${snapshot} not found. Did you add it through the Daytona Dashboard?`)
-        resources = { ...known, gpu: 0 }
+        const known = yield* snapshotsService.forSandbox(body.snapshot ?? defaultSnapshot)
+        snapshot = known.name
+        resources = { cpu: known.cpu, memory: known.memory, disk: known.disk, gpu: 0 }
       } else {
         resources = { cpu: body.cpu || 1, memory: body.memory || 1, disk: body.disk || 3, gpu: body.gpu ?? 0 }
         if (resources.gpu > 0) return yield* badRequest("GPU sandboxes are not supported by the local server")

@@ -18,6 +18,13 @@ export interface SshAccessRow {
   readonly createdAt: number
 }
 
+/** Rows of one kind (volumes, snapshots) stored as JSON documents keyed by id. */
+export interface JsonTable {
+  readonly all: Effect.Effect<ReadonlyArray<string>>
+  readonly put: (id: string, data: string) => Effect.Effect<void>
+  readonly remove: (id: string) => Effect.Effect<void>
+}
+
 /**
  * Durable state. Every write is committed before the call returns, so what a response
  * acknowledges survives a restart. Storage failures are defects: a caller cannot cause them.
@@ -27,6 +34,8 @@ export interface Store {
   readonly get: (id: string) => Effect.Effect<Option.Option<SandboxRecord>>
   readonly put: (record: SandboxRecord) => Effect.Effect<void>
   readonly remove: (id: string) => Effect.Effect<void>
+  readonly volumes: JsonTable
+  readonly snapshots: JsonTable
   readonly putSshAccess: (row: SshAccessRow) => Effect.Effect<void>
   readonly sshAccessByToken: (token: string) => Effect.Effect<Option.Option<SshAccessRow>>
   readonly revokeSshAccess: (sandboxId: string, token?: string) => Effect.Effect<void>
@@ -56,12 +65,25 @@ export const make = Effect.gen(function* () {
   yield* Effect.promise(() => NodeFs.mkdir(config.dataDir, { recursive: true }))
   const sql = yield* SqliteClient.make({ filename: NodePath.join(config.dataDir, "daytona.db") })
   yield* sql`CREATE TABLE IF NOT EXISTS sandboxes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
+  yield* sql`CREATE TABLE IF NOT EXISTS volumes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
+  yield* sql`CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS ssh_access (
     token TEXT PRIMARY KEY, id TEXT NOT NULL, sandbox_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS signed_preview (
     token TEXT NOT NULL, port INTEGER NOT NULL, sandbox_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (port, token))`
+
+  const table = (name: "volumes" | "snapshots"): JsonTable => ({
+    all: sql<{ data: string }>`SELECT data FROM ${sql(name)} ORDER BY rowid`.pipe(
+      Effect.map((rows) => rows.map((row) => row.data)),
+      Effect.orDie
+    ),
+    put: (id, data) =>
+      sql`INSERT INTO ${sql(name)} (id, data) VALUES (${id}, ${data})
+          ON CONFLICT (id) DO UPDATE SET data = excluded.data`.pipe(Effect.asVoid, Effect.orDie),
+    remove: (id) => sql`DELETE FROM ${sql(name)} WHERE id = ${id}`.pipe(Effect.asVoid, Effect.orDie)
+  })
 
   const store: Store = {
     all: sql<{ data: string }>`SELECT data FROM sandboxes`.pipe(
@@ -89,6 +111,8 @@ export const make = Effect.gen(function* () {
         sql`DELETE FROM ssh_access WHERE sandbox_id = ${id}`,
         sql`DELETE FROM signed_preview WHERE sandbox_id = ${id}`
       ]).pipe(Effect.asVoid, Effect.orDie),
+    volumes: table("volumes"),
+    snapshots: table("snapshots"),
     putSshAccess: (row) =>
       sql`INSERT INTO ssh_access (token, id, sandbox_id, expires_at, created_at)
           VALUES (${row.token}, ${row.id}, ${row.sandboxId}, ${row.expiresAt}, ${row.createdAt})`.pipe(

@@ -1,4 +1,5 @@
 import { CreateSandbox } from "@effect-daytona/sdk/CreateSandbox"
+import { CreateSnapshot, CreateVolume } from "@effect-daytona/sdk/SnapshotDto"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -161,6 +162,49 @@ export const createSandbox = (body: unknown): Effect.Effect<CreateSandbox, ApiEr
     ])
   }
   return checker.done(CreateSandbox)
+}
+
+/** Validates `POST /snapshots` with class-validator's messages, then decodes it with the SDK's schema. */
+export const createSnapshot = (body: unknown): Effect.Effect<CreateSnapshot, ApiError> => {
+  if (!isRecord(body)) return Effect.fail(badRequest("Request body must be a JSON object"))
+  const checker = new Checker(body)
+  if (body.name === undefined || body.name === null) checker.push("name must be a string")
+  checker
+    .field("name", "string", { safe: true })
+    .field("imageName", "string")
+    .field("entrypoint", "array")
+    .field("cpu", "number", { min: 0 })
+    .field("gpu", "number", { min: 0, max: 1 })
+    .field("gpuType", "array")
+    .field("memory", "number", { min: 0 })
+    .field("disk", "number", { min: 0 })
+    .field("buildInfo", "object")
+    .field("regionId", "string")
+    .field("sandboxClass", "string")
+  if (Array.isArray(body.entrypoint) && body.entrypoint.some((part) => typeof part !== "string"))
+    checker.push("each value in entrypoint must be a string")
+  if (Array.isArray(body.gpuType)) {
+    if (body.gpuType.length !== 1) checker.push("gpuType must contain exactly 1 element")
+    if (body.gpuType.some((t) => t !== "H100" && t !== "RTX-PRO-6000"))
+      checker.push("each value in gpuType must be one of the following values: H100, RTX-PRO-6000")
+  }
+  if (isRecord(body.buildInfo)) {
+    const dockerfile = body.buildInfo.dockerfileContent
+    if (dockerfile === undefined || dockerfile === "") checker.push("buildInfo.dockerfileContent should not be empty")
+    nested(checker, "buildInfo", body.buildInfo, [
+      ["dockerfileContent", "string"],
+      ["contextHashes", "array"]
+    ])
+  }
+  return checker.done(CreateSnapshot)
+}
+
+/** Validates `POST /volumes`: `name` is a string that is safe to display. */
+export const createVolume = (body: unknown): Effect.Effect<CreateVolume, ApiError> => {
+  if (!isRecord(body)) return Effect.fail(badRequest("Request body must be a JSON object"))
+  const checker = new Checker(body)
+  if (body.name === undefined || body.name === null) checker.push("name must be a string")
+  return checker.field("name", "string", { safe: true }).done(CreateVolume)
 }
 
 /** Node's `+value` coercion followed by an integer check, as NestJS path and query pipes do. */

@@ -1,0 +1,167 @@
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as NodeCrypto from "node:crypto"
+import { LocalConfig } from "../LocalConfig.js"
+import { type ApiError, badRequest, notFound } from "./apiError.js"
+import { SandboxStore } from "./store.js"
+import * as Transitions from "./transitions.js"
+
+/** What the server stores for a volume. Times are epoch milliseconds. */
+const VolumeRecord = Schema.Struct({
+  id: Schema.String,
+  organizationId: Schema.String,
+  name: Schema.String,
+  state: Schema.String,
+  /** When the current state's step ends. */
+  dueAt: Schema.NullOr(Schema.Number),
+  errorReason: Schema.NullOr(Schema.String),
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number,
+  lastUsedAt: Schema.NullOr(Schema.Number)
+})
+
+type VolumeRecord = typeof VolumeRecord.Type
+
+const VolumeRecordJson = Schema.parseJson(VolumeRecord)
+const decode = Schema.decodeUnknown(VolumeRecordJson)
+const encode = Schema.encode(VolumeRecordJson)
+
+/** The volume as `VolumeDto`, with the nullable fields sent as `null` as Daytona does. */
+const toDto = (r: VolumeRecord) => ({
+  id: r.id,
+  name: r.name,
+  organizationId: r.organizationId,
+  state: r.state,
+  createdAt: Transitions.iso(r.createdAt),
+  updatedAt: Transitions.iso(r.updatedAt),
+  lastUsedAt: Transitions.isoOrNull(r.lastUsedAt),
+  errorReason: r.errorReason
+})
+
+/** Volumes (`/volumes`): stored in SQLite, their states moving on at due times read from the Clock. */
+export const make = Effect.gen(function* () {
+  const config = yield* LocalConfig
+  const store = yield* SandboxStore
+  const locked = (yield* Effect.makeSemaphore(1)).withPermits(1)
+  const t = config.timings
+
+  const next = (r: VolumeRecord): Transitions.Step | undefined => {
+    switch (r.state) {
+      case "pending_create":
+        return { state: "creating", after: t.create }
+      case "creating":
+        return { state: "ready", after: null }
+      case "pending_delete":
+        return { state: "deleting", after: t.destroy }
+      case "deleting":
+        return { state: "deleted", after: null }
+      default:
+        return undefined
+    }
+  }
+
+  const put = (r: VolumeRecord) =>
+    encode(r).pipe(
+      Effect.orDie,
+      Effect.flatMap((data) => store.volumes.put(r.id, data))
+    )
+
+  /** Every volume with its due steps applied and stored; callers hold the lock. */
+  const settled = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const rows = yield* store.volumes.all
+    return yield* Effect.forEach(rows, (row) =>
+      Effect.gen(function* () {
+        const r = yield* Effect.orDie(decode(row))
+        const s = Transitions.settle(r, now, next)
+        if (s !== r) yield* put(s)
+        return s
+      })
+    )
+  })
+
+  const byId = (all: ReadonlyArray<VolumeRecord>, volumeId: string): Effect.Effect<VolumeRecord, ApiError> => {
+    const found = all.find((r) => r.id === volumeId)
+    return found === undefined ? Effect.fail(notFound(`Volume with ID ${volumeId} not found`)) : Effect.succeed(found)
+  }
+
+  const list = (includeDeleted: boolean) =>
+    locked(settled).pipe(
+      Effect.map((all) =>
+        all
+          .filter((r) => includeDeleted || r.state !== "deleted")
+          .sort(
+            (a, b) =>
+              (b.lastUsedAt ?? -Infinity) - (a.lastUsedAt ?? -Infinity) ||
+              b.createdAt - a.createdAt ||
+              all.indexOf(b) - all.indexOf(a)
+          )
+          .map(toDto)
+      )
+    )
+
+  const get = (volumeId: string) =>
+    locked(Effect.flatMap(settled, (all) => byId(all, volumeId))).pipe(Effect.map(toDto))
+
+  const getByName = (name: string) =>
+    locked(settled).pipe(
+      Effect.flatMap((all) => {
+        const found = all.find((r) => r.name === name && r.state !== "deleted")
+        return found === undefined
+          ? Effect.fail(notFound(`Volume with name ${name} not found`))
+          : Effect.succeed(toDto(found))
+      })
+    )
+
+  const create = (requested: string | undefined) =>
+    locked(
+      Effect.gen(function* () {
+        const all = yield* settled
+        const id = NodeCrypto.randomUUID()
+        const name = requested === undefined || requested === "" ? id : requested
+        if (all.some((r) => r.name === name && r.state !== "deleted"))
+          return yield* badRequest(`Volume with name ${name} already exists`)
+        const now = yield* Clock.currentTimeMillis
+        const record: VolumeRecord = {
+          id,
+          organizationId: config.organizationId,
+          name,
+          state: "pending_create",
+          dueAt: now + Duration.toMillis(t.create),
+          errorReason: null,
+          createdAt: now,
+          updatedAt: now,
+          lastUsedAt: null
+        }
+        yield* put(record)
+        return toDto(record)
+      })
+    )
+
+  /**
+   * Marks a volume for deletion. No sandbox can mount a volume on this server (sandbox creation
+   * rejects `volumes`), so Daytona's 409 for a volume in use never arises here.
+   */
+  const remove = (volumeId: string) =>
+    locked(
+      Effect.gen(function* () {
+        const r = yield* byId(yield* settled, volumeId)
+        if (r.state !== "ready" && r.state !== "error")
+          return yield* badRequest("Volume must be in 'ready' or 'error' state in order to be deleted")
+        const now = yield* Clock.currentTimeMillis
+        yield* put({ ...r, state: "pending_delete", dueAt: now + Duration.toMillis(t.destroy), updatedAt: now })
+      })
+    )
+
+  return { list, get, getByName, create, remove }
+})
+
+export interface Volumes extends Effect.Effect.Success<typeof make> {}
+
+export class VolumesService extends Context.Tag("@effect-daytona/local/internal/Volumes")<VolumesService, Volumes>() {}
+
+export const layer = Layer.effect(VolumesService, make)
