@@ -14,7 +14,9 @@ import * as Daytona from "@effect-daytona/sdk/Daytona"
 import type * as DaytonaClient from "@effect-daytona/sdk/DaytonaClient"
 import type * as DaytonaConfig from "@effect-daytona/sdk/DaytonaConfig"
 import type { MissingCredentialsError, ValidationError } from "@effect-daytona/sdk/DaytonaError"
+import type * as Snapshots from "@effect-daytona/sdk/Snapshots"
 import type * as ToolboxClient from "@effect-daytona/sdk/ToolboxClient"
+import type * as Volumes from "@effect-daytona/sdk/Volumes"
 import * as LocalConfig from "@effect-daytona/local/LocalConfig"
 import * as LocalDaytona from "@effect-daytona/local/LocalDaytona"
 import * as SandboxEngine from "@effect-daytona/local/SandboxEngine"
@@ -153,8 +155,8 @@ const tempDir = Effect.acquireRelease(
 )
 
 /**
- * The SDK's services over an in-memory local server, and the {@link DaytonaTest} service. Build
- * one per test (see the module's documentation).
+ * The SDK's services (`Daytona`, `Snapshots`, `Volumes` and their clients) over an in-memory local
+ * server, and the {@link DaytonaTest} service. Build one per test (see the module's documentation).
  *
  * @since 0.1.0
  * @category layers
@@ -164,6 +166,8 @@ export const layer = (
 ): Layer.Layer<
   | DaytonaTest
   | Daytona.Daytona
+  | Snapshots.Snapshots
+  | Volumes.Volumes
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,

@@ -69,7 +69,7 @@ export interface RecordedRequest {
   readonly url: string
   /** The URL's path, e.g. `/api/sandbox` or `/toolbox/<id>/process/execute`. */
   readonly path: string
-  /** The control-plane operation (`ControlPlaneRoutes.routes` name), when the path is one. */
+  /** The control-plane operation (`ControlPlaneRoutes.allRoutes` name), when the path is one. */
   readonly operation: RequestMatch.Operation | undefined
   readonly headers: Readonly<Record<string, string>>
   /** The body as text, when it was in memory (JSON, text); `undefined` for none, streams and forms. */

@@ -1,6 +1,6 @@
 /**
  * Which requests a fault applies to: by HTTP method, by path, or by the name of a control-plane
- * operation from the SDK's route table (`ControlPlaneRoutes.routes`), so that a test says
+ * operation from the SDK's route table (`ControlPlaneRoutes.allRoutes`), so that a test says
  * `{ operation: "getSandbox" }` instead of spelling a path with an id in it.
  *
  * @since 0.1.0
@@ -8,12 +8,12 @@
 import * as ControlPlaneRoutes from "@effect-daytona/sdk/ControlPlaneRoutes"
 
 /**
- * The name of a control-plane operation, as in `ControlPlaneRoutes.routes`.
+ * The name of a control-plane operation, as in `ControlPlaneRoutes.allRoutes`.
  *
  * @since 0.1.0
  * @category models
  */
-export type Operation = keyof typeof ControlPlaneRoutes.routes
+export type Operation = keyof typeof ControlPlaneRoutes.allRoutes
 
 /**
  * A request pattern; every given field must match, and an empty pattern matches every request.
@@ -43,7 +43,7 @@ export interface RequestInfo {
   readonly method: string
   /** The URL's path, e.g. `/api/sandbox/abc` or `/toolbox/abc/process/execute`. */
   readonly path: string
-  /** The control-plane operation, when the path is one of `ControlPlaneRoutes.routes`. */
+  /** The control-plane operation, when the path is one of `ControlPlaneRoutes.allRoutes`. */
   readonly operation: Operation | undefined
 }
 
@@ -58,7 +58,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** Literal routes first (`/sandbox/paginated` before `/sandbox/{id}`), so each path has one operation. */
 const compiled: ReadonlyArray<CompiledRoute> = (
-  Object.entries(ControlPlaneRoutes.routes) as ReadonlyArray<[Operation, ControlPlaneRoutes.Route]>
+  Object.entries(ControlPlaneRoutes.allRoutes) as ReadonlyArray<[Operation, ControlPlaneRoutes.Route]>
 )
   .map(([name, route]) => {
     const parts = route.template.split(/\{[^}]+\}/)

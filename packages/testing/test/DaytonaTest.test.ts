@@ -1,8 +1,11 @@
 import * as Daytona from "@effect-daytona/sdk/Daytona"
 import * as RetryPolicy from "@effect-daytona/sdk/RetryPolicy"
+import * as Snapshots from "@effect-daytona/sdk/Snapshots"
+import * as Volumes from "@effect-daytona/sdk/Volumes"
 import { assert, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -293,5 +296,26 @@ describe("a fresh state per test", () => {
       assert.strictEqual(yield* Clock.currentTimeMillis, 0)
       assert.strictEqual((yield* DaytonaTest.requests).length, 2)
     }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
+describe("snapshots and volumes", () => {
+  it.effect("are served in memory, named as operations, and take injected faults", () =>
+    Effect.gen(function* () {
+      const volumes = yield* Volumes.Volumes
+      yield* DaytonaTest.failNext({ operation: "createVolume" }, { status: 400 })
+      const refused = yield* Effect.either(volumes.create("data"))
+      assert.strictEqual(Either.isLeft(refused) ? refused.left._tag : "Success", "ValidationError")
+      const created = yield* volumes.create("data")
+      const fiber = yield* Effect.fork(volumes.waitUntilReady(created.id))
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual((yield* Fiber.join(fiber)).state, "ready")
+      const snapshots = yield* Snapshots.Snapshots
+      const names = (yield* Stream.runCollect(snapshots.list())).pipe((chunk) => [...chunk].map((s) => s.name))
+      assert.includeMembers(names, ["daytona-small", "daytona-medium", "daytona-large"])
+      const operations = (yield* DaytonaTest.requests).map((request) => `${request.operation} ${request.status}`)
+      assert.deepStrictEqual(operations.slice(0, 3), ["createVolume 400", "createVolume 200", "getVolume 200"])
+      assert.include(operations, "listSnapshots 200")
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { create: "1 second" } })))
   )
 })
