@@ -105,7 +105,8 @@ const operations: ReadonlyArray<Operation> = [
   },
   {
     name: "uploadFile",
-    replayable: false,
+    // The same bytes to the same path: replayed (ToolboxApi.uploadFiles is declared "safe").
+    replayable: true,
     match: (context) => ({ method: "POST", path: toolbox(context, "/files/bulk-upload") }),
     // An upload's request timeout is its own (30 min by default, for big bodies): give a short one.
     run: (context) => context.sandbox.fs.uploadFile("/tmp/faults-upload.txt", "uploaded", { timeout: "2 seconds" })

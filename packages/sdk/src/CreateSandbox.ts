@@ -1,35 +1,88 @@
 /**
- * Schemas of the request bodies that create and reshape sandboxes.
+ * Schemas of the request bodies that create and reshape sandboxes, with Daytona's validation rules:
+ * the SDK checks what it sends with them, and the local server rejects bad requests with them (and
+ * Daytona's messages).
  *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { StringMap } from "./SandboxDto.js"
-import { GpuType } from "./SandboxState.js"
+import { GpuTypeName } from "./GpuType.js"
+import * as WireSchema from "./WireSchema.js"
 
 /**
- * The image build a sandbox is created from: a Dockerfile and the hashes of its uploaded context.
+ * The image build a sandbox or snapshot is created from: a Dockerfile and the hashes of its uploaded
+ * context.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const CreateBuildInfo = Schema.Struct({
-  dockerfileContent: Schema.String,
-  contextHashes: Schema.optional(Schema.Array(Schema.String))
+export const CreateBuildInfo = WireSchema.struct({
+  dockerfileContent: WireSchema.string.pipe(WireSchema.nonEmpty),
+  contextHashes: WireSchema.optional(WireSchema.array(WireSchema.string))
 }).annotations({ identifier: "CreateBuildInfo" })
 
 /**
- * A volume to mount, as `POST /sandbox` takes it. `volumeId` accepts a volume's id or name. Unlike
- * the answer's `SandboxVolume`, `subpath` is never null on the way in (the spec's `SandboxVolume`).
+ * A volume to mount, as `POST /sandbox` takes it. `volumeId` accepts a volume's id or name.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const CreateSandboxVolume = Schema.Struct({
-  volumeId: Schema.String,
-  mountPath: Schema.String,
-  subpath: Schema.optional(Schema.String)
+export const CreateSandboxVolume = WireSchema.struct({
+  volumeId: WireSchema.string.pipe(WireSchema.nonEmpty),
+  mountPath: WireSchema.string,
+  subpath: WireSchema.optional(WireSchema.string)
 }).annotations({ identifier: "CreateSandboxVolume" })
+
+const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/
+const domain = /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$/
+
+const commaSeparated = (value: string) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+
+/**
+ * Why a comma-separated IPv4 CIDR allow list is invalid (at most 10 entries), in Daytona's words, or
+ * `undefined` when it is valid.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const networkAllowListProblem = (value: string): string | undefined => {
+  const entries = commaSeparated(value)
+  if (entries.length > 10) return "Network allow list cannot contain more than 10 networks"
+  for (const entry of entries) {
+    const match = cidr.exec(entry)
+    if (match === null) return `Invalid network format: "${entry}". Expected CIDR notation`
+    if (match.slice(1, 5).some((octet) => Number(octet) > 255)) return `Invalid IP address: "${entry}"`
+    if (Number(match[5]) > 32) return `Invalid CIDR prefix length: "${entry}"`
+  }
+  return undefined
+}
+
+/**
+ * Why a comma-separated domain allow list is invalid (at most 10 entries), or `undefined`.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const domainAllowListProblem = (value: string): string | undefined => {
+  const entries = commaSeparated(value)
+  if (entries.length > 10) return "Domain allow list cannot contain more than 10 domains"
+  const invalid = entries.find((entry) => !domain.test(entry))
+  return invalid === undefined ? undefined : `Invalid domain format: "${invalid}"`
+}
+
+const NetworkAllowList = WireSchema.string.pipe(Schema.filter((value) => networkAllowListProblem(value) ?? true))
+const DomainAllowList = WireSchema.string.pipe(Schema.filter((value) => domainAllowListProblem(value) ?? true))
+
+/** Daytona's `@Transform` accepts one GPU type where a list is expected. */
+const GpuTypes = Schema.transform(
+  Schema.Union(GpuTypeName, WireSchema.array(GpuTypeName)),
+  Schema.Array(Schema.typeSchema(GpuTypeName)),
+  { strict: true, decode: (value) => (typeof value === "string" ? [value] : value), encode: (value) => value }
+).pipe(Schema.filter((types) => types.length > 0, { message: () => "$property must contain at least 1 elements" }))
 
 /**
  * The body of `POST /sandbox`.
@@ -38,27 +91,27 @@ export const CreateSandboxVolume = Schema.Struct({
  * @category schemas
  */
 export const CreateSandbox = Schema.Struct({
-  name: Schema.optional(Schema.String),
-  snapshot: Schema.optional(Schema.String),
-  user: Schema.optional(Schema.String),
-  env: Schema.optional(StringMap),
-  labels: Schema.optional(StringMap),
-  public: Schema.optional(Schema.Boolean),
-  networkBlockAll: Schema.optional(Schema.Boolean),
-  networkAllowList: Schema.optional(Schema.String),
-  domainAllowList: Schema.optional(Schema.String),
-  target: Schema.optional(Schema.String),
-  cpu: Schema.optional(Schema.Number),
-  gpu: Schema.optional(Schema.Number),
-  gpuType: Schema.optional(Schema.Array(GpuType)),
-  memory: Schema.optional(Schema.Number),
-  disk: Schema.optional(Schema.Number),
-  autoStopInterval: Schema.optional(Schema.Number),
-  autoArchiveInterval: Schema.optional(Schema.Number),
-  autoDeleteInterval: Schema.optional(Schema.Number),
-  volumes: Schema.optional(Schema.Array(CreateSandboxVolume)),
-  buildInfo: Schema.optional(CreateBuildInfo),
-  linkedSandbox: Schema.optional(Schema.String)
+  name: WireSchema.optional(WireSchema.string.pipe(WireSchema.safeDisplay)),
+  snapshot: WireSchema.optional(WireSchema.string),
+  user: WireSchema.optional(WireSchema.string),
+  env: WireSchema.optional(WireSchema.StringMap),
+  labels: WireSchema.optional(WireSchema.StringMap),
+  public: WireSchema.optional(WireSchema.boolean),
+  networkBlockAll: WireSchema.optional(WireSchema.boolean),
+  networkAllowList: WireSchema.optional(NetworkAllowList),
+  domainAllowList: WireSchema.optional(DomainAllowList),
+  target: WireSchema.optional(WireSchema.string),
+  cpu: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0))),
+  gpu: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0), WireSchema.max(1))),
+  gpuType: WireSchema.optional(GpuTypes),
+  memory: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0))),
+  disk: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0))),
+  autoStopInterval: WireSchema.optional(WireSchema.number),
+  autoArchiveInterval: WireSchema.optional(WireSchema.number),
+  autoDeleteInterval: WireSchema.optional(WireSchema.number),
+  volumes: WireSchema.optional(WireSchema.array(CreateSandboxVolume)),
+  buildInfo: WireSchema.optional(CreateBuildInfo),
+  linkedSandbox: WireSchema.optional(WireSchema.string)
 }).annotations({ identifier: "CreateSandbox" })
 
 /**
@@ -72,21 +125,15 @@ export type CreateSandbox = typeof CreateSandbox.Type
  * created from a snapshot takes the snapshot's resources.
  *
  * @since 0.1.0
- * @category schemas
- */
-export const Resources = Schema.Struct({
-  cpu: Schema.optional(Schema.Number),
-  memory: Schema.optional(Schema.Number),
-  disk: Schema.optional(Schema.Number),
-  gpu: Schema.optional(Schema.Number),
-  gpuType: Schema.optional(Schema.Union(GpuType, Schema.Array(GpuType)))
-}).annotations({ identifier: "Resources" })
-
-/**
- * @since 0.1.0
  * @category models
  */
-export type Resources = typeof Resources.Type
+export interface Resources {
+  readonly cpu?: number | undefined
+  readonly memory?: number | undefined
+  readonly disk?: number | undefined
+  readonly gpu?: number | undefined
+  readonly gpuType?: string | ReadonlyArray<string> | undefined
+}
 
 /**
  * The body of `POST /sandbox/{id}/resize`.
@@ -95,9 +142,9 @@ export type Resources = typeof Resources.Type
  * @category schemas
  */
 export const ResizeSandbox = Schema.Struct({
-  cpu: Schema.optional(Schema.Number),
-  memory: Schema.optional(Schema.Number),
-  disk: Schema.optional(Schema.Number)
+  cpu: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(1))),
+  memory: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(1))),
+  disk: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(1)))
 }).annotations({ identifier: "ResizeSandbox" })
 
 /**
@@ -113,9 +160,9 @@ export type ResizeSandbox = typeof ResizeSandbox.Type
  * @category schemas
  */
 export const UpdateSandboxNetworkSettings = Schema.Struct({
-  networkBlockAll: Schema.optional(Schema.Boolean),
-  networkAllowList: Schema.optional(Schema.String),
-  domainAllowList: Schema.optional(Schema.String)
+  networkBlockAll: WireSchema.optional(WireSchema.boolean),
+  networkAllowList: WireSchema.optional(NetworkAllowList),
+  domainAllowList: WireSchema.optional(DomainAllowList)
 }).annotations({ identifier: "UpdateSandboxNetworkSettings" })
 
 /**

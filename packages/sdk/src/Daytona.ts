@@ -4,7 +4,6 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -16,7 +15,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as Routes from "./ControlPlaneRoutes.js"
+import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import type { CreateSandbox, Resources } from "./CreateSandbox.js"
 import * as DaytonaClient from "./DaytonaClient.js"
 import * as DaytonaConfig from "./DaytonaConfig.js"
@@ -30,9 +29,9 @@ import {
   type WaitTimeoutError
 } from "./DaytonaError.js"
 import * as Image from "./Image.js"
-import { expectStatus } from "./internal/expect.js"
 import * as FailedToStart from "./internal/failedToStart.js"
-import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, type SandboxVolume } from "./SandboxDto.js"
+import * as Transport from "./internal/transport.js"
+import type { SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
 import * as Snapshots from "./Snapshots.js"
@@ -319,41 +318,11 @@ const createBody = (
     return body
   })
 
-const appendQuery = (request: HttpClientRequest.HttpClientRequest, query: object) => {
-  let next = request
-  for (const [key, value] of Object.entries(query) as Array<[string, unknown]>) {
-    if (value === undefined) continue
-    if (key === "labels") {
-      next = HttpClientRequest.appendUrlParam(next, key, JSON.stringify(value))
-    } else if (Array.isArray(value)) {
-      for (const item of value) next = HttpClientRequest.appendUrlParam(next, key, String(item))
-    } else if (value instanceof Date) {
-      next = HttpClientRequest.appendUrlParam(next, key, value.toISOString())
-    } else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      next = HttpClientRequest.appendUrlParam(next, key, String(value))
-    }
+/** The list filters as the endpoint's query takes them: only the fields that are set. */
+const listQuery = <Q extends object>(query: Q): { readonly [K in keyof Q]: Exclude<Q[K], undefined> } =>
+  Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined)) as {
+    readonly [K in keyof Q]: Exclude<Q[K], undefined>
   }
-  return next
-}
-
-const checkListQuery = (query: Omit<ListQuery, "sort"> & { readonly page?: number | undefined }) =>
-  Effect.gen(function* () {
-    if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 1 && query.limit <= 200)) {
-      return yield* invalid("limit", `limit must be an integer from 1 to 200, got ${query.limit}`)
-    }
-    if (query.page !== undefined && !(Number.isInteger(query.page) && query.page >= 1)) {
-      return yield* invalid("page", `page must be a positive integer, got ${query.page}`)
-    }
-    if (query.states?.includes("destroyed") === true) {
-      return yield* invalid("states", "destroyed sandboxes are never listed; remove 'destroyed' from states")
-    }
-    for (const key of ["minCpu", "maxCpu", "minMemoryGiB", "maxMemoryGiB", "minDiskGiB", "maxDiskGiB"] as const) {
-      const value = query[key]
-      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-        return yield* invalid(key, `${key} must be a positive integer, got ${value}`)
-      }
-    }
-  })
 
 /**
  * Builds the service over the control-plane and toolbox clients.
@@ -369,15 +338,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
     const config = client.config
 
     const listPage: Service["listPage"] = (query = {}) =>
-      checkListQuery(query).pipe(
-        Effect.zipRight(
-          client
-            .json(
-              appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxes, {})), query),
-              ListSandboxesResponse
-            )
-            .pipe(expectStatus())
-        ),
+      client.call(ControlPlaneApi.listSandboxes, { query: listQuery(query) }).pipe(
         Effect.map((page) => ({
           items: page.items.map((item) => Sandbox.make(item, services)),
           nextCursor: page.nextCursor === "" ? null : page.nextCursor
@@ -390,8 +351,8 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
 
     const deleteById = (id: string) =>
       client
-        .discard(HttpClientRequest.del(Routes.path(Routes.routes.deleteSandbox, { sandboxIdOrName: id })))
-        .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError"))
+        .execute(ControlPlaneApi.deleteSandbox, { params: { sandboxIdOrName: id } })
+        .pipe(Effect.flatMap(Transport.discardBody))
 
     type Progress =
       | { readonly _tag: "NotSent" }
@@ -410,38 +371,28 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
           )
         const run = Effect.gen(function* () {
           yield* Ref.set(progress, { _tag: "InFlight" })
-          const accepted = yield* client
-            .json(
-              HttpClientRequest.post(Routes.path(Routes.routes.createSandbox, {})).pipe(
-                HttpClientRequest.bodyUnsafeJson(body)
-              ),
-              SandboxDto
-            )
-            .pipe(
-              Effect.catchTags({
-                // A request that provably never reached the server created nothing: no search on cleanup.
-                TransportError: (error) =>
-                  error.sent
-                    ? adopt(error)
-                    : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
-                RequestTimeoutError: adopt
-              }),
-              expectStatus("ConflictError", "ValidationError", "NotFoundError"),
-              Effect.catchIf(FailedToStart.isFailedToStart, (error) =>
-                findByCreateId(createId).pipe(
-                  Effect.orElseSucceed((): ReadonlyArray<string> => []),
-                  Effect.flatMap(
-                    (ids): Effect.Effect<never, ValidationError | SandboxFailedError> =>
-                      ids[0] === undefined
-                        ? Effect.fail(error)
-                        : Effect.zipRight(
-                            Ref.set(progress, { _tag: "Accepted", id: ids[0] }),
-                            FailedToStart.toSandboxFailed(ids[0], error, Sandbox.fetchDto(services, ids[0]))
-                          )
-                  )
+          const accepted = yield* client.call(ControlPlaneApi.createSandbox, { payload: body }).pipe(
+            Effect.catchTags({
+              // A request that provably never reached the server created nothing: no search on cleanup.
+              TransportError: (error) =>
+                error.sent ? adopt(error) : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
+              RequestTimeoutError: adopt
+            }),
+            Effect.catchIf(FailedToStart.isFailedToStart, (error) =>
+              findByCreateId(createId).pipe(
+                Effect.orElseSucceed((): ReadonlyArray<string> => []),
+                Effect.flatMap(
+                  (ids): Effect.Effect<never, ValidationError | SandboxFailedError> =>
+                    ids[0] === undefined
+                      ? Effect.fail(error)
+                      : Effect.zipRight(
+                          Ref.set(progress, { _tag: "Accepted", id: ids[0] }),
+                          FailedToStart.toSandboxFailed(ids[0], error, Sandbox.fetchDto(services, ids[0]))
+                        )
                 )
               )
             )
+          )
           yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id })
           yield* Effect.annotateCurrentSpan("daytona.sandbox.id", accepted.id)
           yield* tracker.observe(accepted)
@@ -527,15 +478,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         ),
       listPage,
       listPaginated: (query = {}) =>
-        checkListQuery(query).pipe(
-          Effect.zipRight(
-            client
-              .json(
-                appendQuery(HttpClientRequest.get(Routes.path(Routes.routes.listSandboxesPaginated, {})), query),
-                PaginatedSandboxes
-              )
-              .pipe(expectStatus())
-          ),
+        client.call(ControlPlaneApi.listSandboxesPaginated, { query: listQuery(query) }).pipe(
           Effect.map((page) => ({ ...page, items: page.items.map((item) => Sandbox.make(item, services)) })),
           Effect.withSpan("Daytona.listPaginated")
         ),

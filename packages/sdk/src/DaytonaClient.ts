@@ -16,6 +16,8 @@ import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 import { DaytonaConfig, type Service as ConfigService } from "./DaytonaConfig.js"
 import type { ApiError, StatusError } from "./DaytonaError.js"
+import type * as Endpoint from "./Endpoint.js"
+import * as EndpointCall from "./internal/endpointCall.js"
 import * as Transport from "./internal/transport.js"
 
 /**
@@ -27,11 +29,42 @@ import * as Transport from "./internal/transport.js"
 export type SendOptions = Transport.SendOptions
 
 /**
+ * Options of a call of a declared endpoint: its timeout, whether its answer is streamed, and the
+ * body of a multipart request. Whether it may be replayed comes from the declaration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CallOptions = EndpointCall.CallOptions
+
+/**
+ * What a call of a declared endpoint can fail with: the failures of every request, a
+ * `ValidationError` for input the declaration rejects before sending, and the errors of the statuses
+ * it declares.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CallError<T extends Endpoint.Any> = EndpointCall.CallError<T>
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Service {
   readonly config: ConfigService
+  /** Calls a declared control-plane endpoint and decodes its answer. */
+  readonly call: <T extends Endpoint.Any>(
+    endpoint: T,
+    input: Endpoint.Input<T>,
+    options?: CallOptions
+  ) => Effect.Effect<Endpoint.SuccessOf<T>, CallError<T>>
+  /** Calls a declared control-plane endpoint and hands back its response (for answers read as streams). */
+  readonly execute: <T extends Endpoint.Any>(
+    endpoint: T,
+    input: Endpoint.Input<T>,
+    options?: CallOptions
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, CallError<T>>
   /** Sends a request whose URL is relative to the API base URL; any non-2xx becomes a typed error. */
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
@@ -71,6 +104,8 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
     transport.send(HttpClientRequest.prependUrl(request, config.apiUrl), options)
   return {
     config,
+    call: (endpoint, input, options) => EndpointCall.call(transport, config.apiUrl, secrets, endpoint, input, options),
+    execute: (endpoint, input, options) => EndpointCall.execute(transport, config.apiUrl, endpoint, input, options),
     send,
     json: (request, schema, options) => Effect.flatMap(send(request, options), Transport.decodeJson(schema, secrets)),
     discard: (request, options) => Effect.flatMap(send(request, options), Transport.discardBody)

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import * as PlatformFileSystem from "@effect/platform/FileSystem"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpBody from "@effect/platform/HttpBody"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
@@ -39,19 +39,12 @@ import {
   UnexpectedResponseError,
   ValidationError
 } from "./DaytonaError.js"
-import { expectStatus } from "./internal/expect.js"
 import { idleTimeout } from "./internal/idleTimeout.js"
 import * as Multipart from "./internal/multipart.js"
 import * as Transport from "./internal/transport.js"
+import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
-import {
-  FileInfo,
-  Match,
-  ReplaceResult,
-  SearchFilesResponse,
-  type UploadedFile,
-  UploadFilesResponse
-} from "./ToolboxDto.js"
+import { FileInfo, Match, ReplaceResult, type UploadedFile, UploadFilesResponse } from "./ToolboxDto.js"
 
 /**
  * Errors of a file operation: the file is missing, or the daemon refused the path (a directory
@@ -323,86 +316,58 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
   const streamSpan = (name: string) =>
     Stream.withSpan(`FileSystem.${name}`, { attributes: { "daytona.sandbox.id": target.id } })
 
-  const discard = (request: HttpClientRequest.HttpClientRequest, options?: ToolboxClient.SendOptions) =>
-    Effect.flatMap(toolbox.send(target, request, options), Transport.discardBody)
-
   const listFiles: FileSystem["listFiles"] = (path) =>
-    toolbox
-      .json(target, HttpClientRequest.get("/files", { urlParams: { path } }), Schema.Array(FileInfo))
-      .pipe(expectStatus("NotFoundError", "ValidationError"), span("listFiles", { "daytona.path": path }))
+    toolbox.call(target, ToolboxApi.listFiles, { query: { path } }).pipe(span("listFiles", { "daytona.path": path }))
 
   const getFileDetails: FileSystem["getFileDetails"] = (path) =>
     toolbox
-      .json(target, HttpClientRequest.get("/files/info", { urlParams: { path } }), FileInfo)
-      .pipe(expectStatus("NotFoundError", "ValidationError"), span("getFileDetails", { "daytona.path": path }))
+      .call(target, ToolboxApi.getFileInfo, { query: { path } })
+      .pipe(span("getFileDetails", { "daytona.path": path }))
 
   const createFolder: FileSystem["createFolder"] = (path, mode) =>
-    discard(HttpClientRequest.post("/files/folder", { urlParams: { path, mode } }), { idempotent: true }).pipe(
-      expectStatus("NotFoundError", "ValidationError", "ConflictError"),
-      span("createFolder", { "daytona.path": path })
-    )
+    toolbox
+      .call(target, ToolboxApi.createFolder, { query: { path, mode } })
+      .pipe(span("createFolder", { "daytona.path": path }))
 
   const deleteFile: FileSystem["deleteFile"] = (path, options) =>
-    discard(
-      HttpClientRequest.del("/files", {
-        urlParams: { path, ...(options?.recursive === undefined ? {} : { recursive: String(options.recursive) }) }
+    toolbox
+      .call(target, ToolboxApi.deleteFile, {
+        query: { path, ...(options?.recursive === undefined ? {} : { recursive: options.recursive }) }
       })
-    ).pipe(expectStatus("NotFoundError", "ValidationError"), span("deleteFile", { "daytona.path": path }))
+      .pipe(span("deleteFile", { "daytona.path": path }))
 
   const moveFiles: FileSystem["moveFiles"] = (source, destination) =>
-    discard(HttpClientRequest.post("/files/move", { urlParams: { source, destination } })).pipe(
-      expectStatus("NotFoundError", "ValidationError", "ConflictError"),
-      span("moveFiles")
-    )
+    toolbox.call(target, ToolboxApi.moveFile, { query: { source, destination } }).pipe(span("moveFiles"))
 
   const findFiles: FileSystem["findFiles"] = (path, pattern) =>
-    toolbox
-      .json(
-        target,
-        HttpClientRequest.get("/files/find", { urlParams: { path, pattern } }),
-        Schema.NullOr(Schema.Array(Match))
-      )
-      .pipe(
-        Effect.map((matches) => matches ?? []),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("findFiles")
-      )
+    toolbox.call(target, ToolboxApi.findInFiles, { query: { path, pattern } }).pipe(
+      Effect.map((matches) => matches ?? []),
+      span("findFiles")
+    )
 
   const searchFiles: FileSystem["searchFiles"] = (path, pattern) =>
-    toolbox
-      .json(target, HttpClientRequest.get("/files/search", { urlParams: { path, pattern } }), SearchFilesResponse)
-      .pipe(
-        Effect.map((answer) => answer.files),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("searchFiles")
-      )
+    toolbox.call(target, ToolboxApi.searchFiles, { query: { path, pattern } }).pipe(
+      Effect.map((answer) => answer.files),
+      span("searchFiles")
+    )
 
   const replaceInFiles: FileSystem["replaceInFiles"] = (files, pattern, newValue) =>
-    toolbox
-      .json(
-        target,
-        HttpClientRequest.post("/files/replace").pipe(HttpClientRequest.bodyUnsafeJson({ files, pattern, newValue })),
-        Schema.NullOr(Schema.Array(ReplaceResult)),
-        { idempotent: true }
-      )
-      .pipe(
-        Effect.map((results) => results ?? []),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("replaceInFiles")
-      )
+    toolbox.call(target, ToolboxApi.replaceInFiles, { payload: { files, pattern, newValue } }).pipe(
+      Effect.map((results) => results ?? []),
+      span("replaceInFiles")
+    )
 
   const setFilePermissions: FileSystem["setFilePermissions"] = (path, permissions) =>
-    discard(
-      HttpClientRequest.post("/files/permissions", {
-        urlParams: {
+    toolbox
+      .call(target, ToolboxApi.setFilePermissions, {
+        query: {
           path,
           ...(permissions.owner === undefined ? {} : { owner: permissions.owner }),
           ...(permissions.group === undefined ? {} : { group: permissions.group }),
           ...(permissions.mode === undefined ? {} : { mode: permissions.mode })
         }
-      }),
-      { idempotent: true }
-    ).pipe(expectStatus("NotFoundError", "ValidationError"), span("setFilePermissions", { "daytona.path": path }))
+      })
+      .pipe(span("setFilePermissions", { "daytona.path": path }))
 
   // ------------------------------------------------------------------------------------------
   // upload
@@ -479,11 +444,17 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
           ? Stream.empty
           : Stream.drain(Stream.fromEffect(SubscriptionRef.set(progress, { bytes: 0, total })))
       const body = Stream.concat(reset, Multipart.uploadBody(counted, boundary))
-      const request = HttpClientRequest.post("/files/bulk-upload").pipe(
-        HttpClientRequest.bodyStream(body, { contentType: `multipart/form-data; boundary=${boundary}` })
-      )
       const response = yield* toolbox
-        .send(target, request, { retry: replayable, ...(timeout === undefined ? {} : { timeout }) })
+        .execute(
+          target,
+          ToolboxApi.uploadFiles,
+          {},
+          {
+            body: HttpBody.stream(body, `multipart/form-data; boundary=${boundary}`),
+            retry: replayable,
+            ...(timeout === undefined ? {} : { timeout })
+          }
+        )
         .pipe(
           Effect.catchAll((error) =>
             Effect.flatMap(Ref.get(sourceFailure), (failure) =>
@@ -550,13 +521,16 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
           return yield* new ValidationError({ field: "paths", message: "paths must not be empty" })
         }
         const timeout = yield* validateTimeout(options?.timeout, undefined)
-        const request = HttpClientRequest.post("/files/bulk-download").pipe(
-          HttpClientRequest.setHeader("accept", "multipart/form-data"),
-          HttpClientRequest.bodyUnsafeJson({ paths })
+        const response = yield* toolbox.execute(
+          target,
+          ToolboxApi.downloadFiles,
+          { payload: { paths } },
+          {
+            headers: { accept: "multipart/form-data" },
+            stream: true,
+            ...(timeout === undefined ? {} : { timeout })
+          }
         )
-        const response = yield* toolbox
-          .send(target, request, { idempotent: true, stream: true, ...(timeout === undefined ? {} : { timeout }) })
-          .pipe(expectStatus("ValidationError"))
         const method = "POST"
         const path = pathOf(response)
         const boundary = Multipart.boundaryOf(response.headers["content-type"])

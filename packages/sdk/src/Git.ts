@@ -4,22 +4,14 @@
  *
  * @since 0.1.0
  */
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import type { ApiError, ConflictError, NotFoundError, ValidationError } from "./DaytonaError.js"
-import { expectStatus } from "./internal/expect.js"
+import type * as Endpoint from "./Endpoint.js"
 import * as Transport from "./internal/transport.js"
+import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
-import {
-  GitCommitInfo,
-  GitCommitResponse,
-  GitStatus,
-  ListBranchResponse,
-  type GitCommitInfo as GitCommitInfoType,
-  type GitStatus as GitStatusType
-} from "./ToolboxDto.js"
+import type { GitCommitInfo as GitCommitInfoType, GitStatus as GitStatusType } from "./ToolboxDto.js"
 
 /**
  * Errors of a git operation: a missing repository or path (`NotFoundError`), a refused request or
@@ -140,77 +132,65 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             return new Ctor({ ...fields, ...clean })
           })
 
-  const post = (route: string, body: unknown, secrets: ReadonlyArray<string> = []) =>
-    toolbox
-      .send(target, HttpClientRequest.post(route).pipe(HttpClientRequest.bodyUnsafeJson(body)))
-      .pipe(
-        Effect.flatMap(Transport.discardBody),
-        expectStatus("NotFoundError", "ValidationError", "ConflictError"),
-        scrubbed(secrets)
-      )
-
-  const get = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>) =>
-    toolbox
-      .json(target, HttpClientRequest.get(route, { urlParams: { path } }), schema)
-      .pipe(expectStatus("NotFoundError", "ValidationError", "ConflictError"))
+  const call = <T extends Endpoint.Any>(endpoint: T, input: Endpoint.Input<T>, secrets: ReadonlyArray<string> = []) =>
+    toolbox.call(target, endpoint, input).pipe(scrubbed(secrets))
 
   return {
     clone: (url, path, options) =>
-      post(
-        "/git/clone",
+      call(
+        ToolboxApi.cloneRepository,
         {
-          url,
-          path,
-          ...(options?.branch === undefined ? {} : { branch: options.branch }),
-          ...(options?.commitId === undefined ? {} : { commit_id: options.commitId }),
-          ...credentialsBody(options),
-          ...(options?.insecureSkipTls === undefined ? {} : { insecure_skip_tls: options.insecureSkipTls })
+          payload: {
+            url,
+            path,
+            ...(options?.branch === undefined ? {} : { branch: options.branch }),
+            ...(options?.commitId === undefined ? {} : { commit_id: options.commitId }),
+            ...credentialsBody(options),
+            ...(options?.insecureSkipTls === undefined ? {} : { insecure_skip_tls: options.insecureSkipTls })
+          }
         },
         passwordOf(options)
       ).pipe(span("clone", path)),
-    status: (path) => get("/git/status", path, GitStatus).pipe(span("status", path)),
-    add: (path, files) => post("/git/add", { path, files }).pipe(span("add", path)),
+    status: (path) => call(ToolboxApi.getStatus, { query: { path } }).pipe(span("status", path)),
+    add: (path, files) => call(ToolboxApi.addFiles, { payload: { path, files } }).pipe(span("add", path)),
     commit: (path, message, author, email, options) =>
-      toolbox
-        .json(
-          target,
-          HttpClientRequest.post("/git/commit").pipe(
-            HttpClientRequest.bodyUnsafeJson({
-              path,
-              message,
-              author,
-              email,
-              ...(options?.allowEmpty === undefined ? {} : { allow_empty: options.allowEmpty })
-            })
-          ),
-          GitCommitResponse
-        )
-        .pipe(
-          expectStatus("NotFoundError", "ValidationError", "ConflictError"),
-          Effect.map((answer) => ({ sha: answer.hash })),
-          span("commit", path)
-        ),
+      call(ToolboxApi.commitChanges, {
+        payload: {
+          path,
+          message,
+          author,
+          email,
+          ...(options?.allowEmpty === undefined ? {} : { allow_empty: options.allowEmpty })
+        }
+      }).pipe(
+        Effect.map((answer) => ({ sha: answer.hash })),
+        span("commit", path)
+      ),
     branches: (path) =>
-      get("/git/branches", path, ListBranchResponse).pipe(
+      call(ToolboxApi.listBranches, { query: { path } }).pipe(
         Effect.map((answer) => answer.branches),
         span("branches", path)
       ),
-    createBranch: (path, name) => post("/git/branches", { path, name }).pipe(span("createBranch", path)),
+    createBranch: (path, name) =>
+      call(ToolboxApi.createBranch, { payload: { path, name } }).pipe(span("createBranch", path)),
     deleteBranch: (path, name) =>
-      toolbox
-        .send(target, HttpClientRequest.del("/git/branches").pipe(HttpClientRequest.bodyUnsafeJson({ path, name })))
-        .pipe(
-          Effect.flatMap(Transport.discardBody),
-          expectStatus("NotFoundError", "ValidationError", "ConflictError"),
-          span("deleteBranch", path)
-        ),
-    checkoutBranch: (path, branch) => post("/git/checkout", { path, branch }).pipe(span("checkoutBranch", path)),
+      call(ToolboxApi.deleteBranch, { payload: { path, name } }).pipe(span("deleteBranch", path)),
+    checkoutBranch: (path, branch) =>
+      call(ToolboxApi.checkoutBranch, { payload: { path, branch } }).pipe(span("checkoutBranch", path)),
     push: (path, credentials) =>
-      post("/git/push", { path, ...credentialsBody(credentials) }, passwordOf(credentials)).pipe(span("push", path)),
+      call(
+        ToolboxApi.pushChanges,
+        { payload: { path, ...credentialsBody(credentials) } },
+        passwordOf(credentials)
+      ).pipe(span("push", path)),
     pull: (path, credentials) =>
-      post("/git/pull", { path, ...credentialsBody(credentials) }, passwordOf(credentials)).pipe(span("pull", path)),
+      call(
+        ToolboxApi.pullChanges,
+        { payload: { path, ...credentialsBody(credentials) } },
+        passwordOf(credentials)
+      ).pipe(span("pull", path)),
     history: (path) =>
-      get("/git/history", path, Schema.NullOr(Schema.Array(GitCommitInfo))).pipe(
+      call(ToolboxApi.getCommitHistory, { query: { path } }).pipe(
         Effect.map((commits) => commits ?? []),
         span("history", path)
       )

@@ -6,14 +6,11 @@
  *
  * @since 0.1.0
  */
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import { type ApiError, type NotFoundError, ValidationError } from "./DaytonaError.js"
-import { expectStatus } from "./internal/expect.js"
-import * as Transport from "./internal/transport.js"
+import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
-import { CompletionList, LspSymbol, type LspPosition } from "./ToolboxDto.js"
+import type { CompletionList, LspPosition, LspSymbol } from "./ToolboxDto.js"
 
 /**
  * The languages the daemon runs a server for.
@@ -95,49 +92,28 @@ export const make = (
     Effect.withSpan(`LspServer.${name}`, {
       attributes: { "daytona.sandbox.id": target.id, "daytona.lsp.language": languageId }
     })
-  const post = (route: string, body: unknown) =>
-    toolbox
-      .send(target, HttpClientRequest.post(route).pipe(HttpClientRequest.bodyUnsafeJson(body)), { idempotent: true })
-      .pipe(Effect.flatMap(Transport.discardBody), expectStatus("NotFoundError", "ValidationError"))
-  const symbols = Schema.NullOr(Schema.Array(LspSymbol))
-
   return Effect.succeed({
     languageId,
     pathToProject,
-    start: post("/lsp/start", common).pipe(span("start")),
-    stop: post("/lsp/stop", common).pipe(span("stop")),
-    didOpen: (path) => post("/lsp/did-open", { ...common, uri: uri(path) }).pipe(span("didOpen")),
-    didClose: (path) => post("/lsp/did-close", { ...common, uri: uri(path) }).pipe(span("didClose")),
+    start: toolbox.call(target, ToolboxApi.lspStart, { payload: common }).pipe(span("start")),
+    stop: toolbox.call(target, ToolboxApi.lspStop, { payload: common }).pipe(span("stop")),
+    didOpen: (path) =>
+      toolbox.call(target, ToolboxApi.lspDidOpen, { payload: { ...common, uri: uri(path) } }).pipe(span("didOpen")),
+    didClose: (path) =>
+      toolbox.call(target, ToolboxApi.lspDidClose, { payload: { ...common, uri: uri(path) } }).pipe(span("didClose")),
     documentSymbols: (path) =>
-      toolbox
-        .json(
-          target,
-          HttpClientRequest.get("/lsp/document-symbols", { urlParams: { ...common, uri: uri(path) } }),
-          symbols
-        )
-        .pipe(
-          Effect.map((list) => list ?? []),
-          expectStatus("NotFoundError", "ValidationError"),
-          span("documentSymbols")
-        ),
+      toolbox.call(target, ToolboxApi.lspDocumentSymbols, { query: { ...common, uri: uri(path) } }).pipe(
+        Effect.map((list) => list ?? []),
+        span("documentSymbols")
+      ),
     sandboxSymbols: (query) =>
-      toolbox
-        .json(target, HttpClientRequest.get("/lsp/workspacesymbols", { urlParams: { query, ...common } }), symbols)
-        .pipe(
-          Effect.map((list) => list ?? []),
-          expectStatus("NotFoundError", "ValidationError"),
-          span("sandboxSymbols")
-        ),
+      toolbox.call(target, ToolboxApi.lspWorkspaceSymbols, { query: { ...common, query } }).pipe(
+        Effect.map((list) => list ?? []),
+        span("sandboxSymbols")
+      ),
     completions: (path, position) =>
       toolbox
-        .json(
-          target,
-          HttpClientRequest.post("/lsp/completions").pipe(
-            HttpClientRequest.bodyUnsafeJson({ ...common, uri: uri(path), position })
-          ),
-          CompletionList,
-          { idempotent: true }
-        )
-        .pipe(expectStatus("NotFoundError", "ValidationError"), span("completions"))
+        .call(target, ToolboxApi.lspCompletions, { payload: { ...common, uri: uri(path), position } })
+        .pipe(span("completions"))
   })
 }

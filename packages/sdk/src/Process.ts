@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Socket from "@effect/platform/Socket"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -31,19 +31,11 @@ import {
   TransportError,
   ValidationError
 } from "./DaytonaError.js"
-import { expectStatus } from "./internal/expect.js"
 import * as LogDemux from "./internal/logDemux.js"
 import * as Transport from "./internal/transport.js"
+import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
-import {
-  Chart,
-  CodeRunResponse,
-  Command,
-  ExecuteResponse,
-  Session,
-  SessionCommandLogsResponse,
-  SessionExecuteResponse
-} from "./ToolboxDto.js"
+import { Chart, type Command, type Session, SessionCommandLogsResponse } from "./ToolboxDto.js"
 import type { WebSocketConnector } from "./WebSocketConnector.js"
 
 /**
@@ -391,14 +383,12 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
         ...(options.env === undefined ? {} : { envs: options.env }),
         ...(seconds === undefined ? {} : { timeout: seconds })
       }
-      const answer = yield* toolbox
-        .json(
-          toolboxTarget,
-          HttpClientRequest.post("/process/execute").pipe(HttpClientRequest.bodyUnsafeJson(body)),
-          ExecuteResponse,
-          requestTimeout === undefined ? {} : { timeout: requestTimeout }
-        )
-        .pipe(expectStatus("NotFoundError", "ValidationError", "CommandTimeoutError"))
+      const answer = yield* toolbox.call(
+        toolboxTarget,
+        ToolboxApi.executeCommand,
+        { payload: body },
+        requestTimeout === undefined ? {} : { timeout: requestTimeout }
+      )
       return toResult(answer)
     }).pipe(span("executeCommand"))
 
@@ -422,42 +412,38 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
         ...(options.env === undefined ? {} : { envs: options.env }),
         ...(seconds === undefined ? {} : { timeout: seconds })
       }
-      const answer = yield* toolbox
-        .json(
-          toolboxTarget,
-          HttpClientRequest.post("/process/code-run").pipe(HttpClientRequest.bodyUnsafeJson(body)),
-          CodeRunResponse,
-          requestTimeout === undefined ? {} : { timeout: requestTimeout }
-        )
-        .pipe(expectStatus("NotFoundError", "ValidationError", "CommandTimeoutError"))
+      const answer = yield* toolbox.call(
+        toolboxTarget,
+        ToolboxApi.codeRun,
+        { payload: body },
+        requestTimeout === undefined ? {} : { timeout: requestTimeout }
+      )
       const base = toResult(answer)
       const charts = decodeCharts(answer.artifacts?.charts)
       return charts === undefined ? base : { ...base, artifacts: { ...base.artifacts, charts } }
     }).pipe(span("codeRun", { "daytona.language": language ?? "" }))
 
-  const discard = (request: HttpClientRequest.HttpClientRequest, options?: ToolboxClient.SendOptions) =>
-    Effect.flatMap(toolbox.send(toolboxTarget, request, options), Transport.discardBody)
-
   const getSession: Process["getSession"] = (sessionId) =>
     toolbox
-      .json(toolboxTarget, HttpClientRequest.get(`/process/session/${seg(sessionId)}`), Session)
-      .pipe(expectStatus("NotFoundError", "ValidationError"), span("getSession", { "daytona.session.id": sessionId }))
+      .call(toolboxTarget, ToolboxApi.getSession, { params: { sessionId } })
+      .pipe(span("getSession", { "daytona.session.id": sessionId }))
 
   const getSessionCommand: Process["getSessionCommand"] = (sessionId, commandId) =>
     toolbox
-      .json(
-        toolboxTarget,
-        HttpClientRequest.get(`/process/session/${seg(sessionId)}/command/${seg(commandId)}`),
-        Command
-      )
-      .pipe(expectStatus("NotFoundError", "ValidationError"), span("getSessionCommand"))
+      .call(toolboxTarget, ToolboxApi.getSessionCommand, { params: { sessionId, commandId } })
+      .pipe(span("getSessionCommand"))
 
-  const readLogs = (route: string) =>
+  const readLogs = (
+    response: Effect.Effect<
+      HttpClientResponse.HttpClientResponse,
+      ToolboxClient.CallError<typeof ToolboxApi.getSessionCommandLogs>
+    >
+  ) =>
     Effect.gen(function* () {
-      const response = yield* toolbox.send(toolboxTarget, HttpClientRequest.get(route))
-      const isJson = (response.headers["content-type"] ?? "").includes("json")
-      if (isJson) return yield* Transport.decodeJson(SessionCommandLogsResponse)(response)
-      const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
+      const answer = yield* response
+      const isJson = (answer.headers["content-type"] ?? "").includes("json")
+      if (isJson) return yield* Transport.decodeJson(SessionCommandLogsResponse)(answer)
+      const text = yield* answer.text.pipe(Effect.orElseSucceed(() => ""))
       const chunks = LogDemux.demuxAll([new TextEncoder().encode(text)])
       const hasMarkers = chunks.length > 0
       return {
@@ -473,7 +459,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
           .map((c) => c.text)
           .join("")
       }
-    }).pipe(expectStatus("NotFoundError", "ValidationError"))
+    })
 
   const follow = (route: string) =>
     Stream.unwrapScoped(
@@ -515,26 +501,21 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
     executeCommand,
     codeRun,
     createSession: (sessionId) =>
-      discard(HttpClientRequest.post("/process/session").pipe(HttpClientRequest.bodyUnsafeJson({ sessionId }))).pipe(
-        expectStatus("NotFoundError", "ValidationError", "ConflictError"),
-        span("createSession", { "daytona.session.id": sessionId })
-      ),
+      toolbox
+        .call(toolboxTarget, ToolboxApi.createSession, { payload: { sessionId } })
+        .pipe(span("createSession", { "daytona.session.id": sessionId })),
     getSession,
-    listSessions: toolbox
-      .json(toolboxTarget, HttpClientRequest.get("/process/session"), Schema.NullOr(Schema.Array(Session)))
-      .pipe(
-        Effect.map((sessions) => sessions ?? []),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("listSessions")
-      ),
+    listSessions: toolbox.call(toolboxTarget, ToolboxApi.listSessions, {}).pipe(
+      Effect.map((sessions) => sessions ?? []),
+      span("listSessions")
+    ),
     deleteSession: (sessionId) =>
-      discard(HttpClientRequest.del(`/process/session/${seg(sessionId)}`)).pipe(
-        expectStatus("NotFoundError", "ValidationError"),
-        span("deleteSession", { "daytona.session.id": sessionId })
-      ),
+      toolbox
+        .call(toolboxTarget, ToolboxApi.deleteSession, { params: { sessionId } })
+        .pipe(span("deleteSession", { "daytona.session.id": sessionId })),
     getEntrypointSession: toolbox
-      .json(toolboxTarget, HttpClientRequest.get("/process/session/entrypoint"), Session)
-      .pipe(expectStatus("NotFoundError", "ValidationError"), span("getEntrypointSession")),
+      .call(toolboxTarget, ToolboxApi.getEntrypointSession, {})
+      .pipe(span("getEntrypointSession")),
     executeSessionCommand: (sessionId, request, options = {}) =>
       Effect.gen(function* () {
         const requestTimeout = yield* decodeDuration("requestTimeout", options.requestTimeout)
@@ -543,16 +524,12 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
           ...(request.runAsync === undefined ? {} : { runAsync: request.runAsync }),
           ...(request.suppressInputEcho === undefined ? {} : { suppressInputEcho: request.suppressInputEcho })
         }
-        const answer = yield* toolbox
-          .json(
-            toolboxTarget,
-            HttpClientRequest.post(`/process/session/${seg(sessionId)}/exec`).pipe(
-              HttpClientRequest.bodyUnsafeJson(body)
-            ),
-            SessionExecuteResponse,
-            requestTimeout === undefined ? {} : { timeout: requestTimeout }
-          )
-          .pipe(expectStatus("NotFoundError", "ValidationError"))
+        const answer = yield* toolbox.call(
+          toolboxTarget,
+          ToolboxApi.sessionExecuteCommand,
+          { params: { sessionId }, payload: body },
+          requestTimeout === undefined ? {} : { timeout: requestTimeout }
+        )
         return {
           cmdId: answer.cmdId,
           stdout: answer.stdout ?? "",
@@ -563,13 +540,13 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       }).pipe(span("executeSessionCommand", { "daytona.session.id": sessionId })),
     getSessionCommand,
     sendSessionCommandInput: (sessionId, commandId, data) =>
-      discard(
-        HttpClientRequest.post(`/process/session/${seg(sessionId)}/command/${seg(commandId)}/input`).pipe(
-          HttpClientRequest.bodyUnsafeJson({ data })
-        )
-      ).pipe(expectStatus("NotFoundError", "ValidationError"), span("sendSessionCommandInput")),
+      toolbox
+        .call(toolboxTarget, ToolboxApi.sendInput, { params: { sessionId, commandId }, payload: { data } })
+        .pipe(span("sendSessionCommandInput")),
     getSessionCommandLogs: (sessionId, commandId) =>
-      readLogs(`/process/session/${seg(sessionId)}/command/${seg(commandId)}/logs`).pipe(span("getSessionCommandLogs")),
+      readLogs(
+        toolbox.execute(toolboxTarget, ToolboxApi.getSessionCommandLogs, { params: { sessionId, commandId } })
+      ).pipe(span("getSessionCommandLogs")),
     followSessionCommandLogs: (sessionId, commandId) =>
       follow(`/process/session/${seg(sessionId)}/command/${seg(commandId)}/logs?follow=true`).pipe(
         Stream.map((chunk): SessionLogEvent => chunk),
@@ -589,7 +566,9 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
           attributes: { "daytona.sandbox.id": target.id, "daytona.session.id": sessionId }
         })
       ),
-    getEntrypointLogs: readLogs("/process/session/entrypoint/logs").pipe(span("getEntrypointLogs")),
+    getEntrypointLogs: readLogs(toolbox.execute(toolboxTarget, ToolboxApi.getEntrypointLogs, {})).pipe(
+      span("getEntrypointLogs")
+    ),
     followEntrypointLogs: follow("/process/session/entrypoint/logs?follow=true").pipe(
       Stream.withSpan("Process.followEntrypointLogs", { attributes: { "daytona.sandbox.id": target.id } })
     )

@@ -5,12 +5,10 @@
  *
  * @since 0.1.0
  */
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
-import * as Routes from "./ControlPlaneRoutes.js"
+import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import type { ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
 import type * as DaytonaClient from "./DaytonaClient.js"
 import {
@@ -21,15 +19,17 @@ import {
   ValidationError,
   type WaitTimeoutError
 } from "./DaytonaError.js"
-import { expectStatus } from "./internal/expect.js"
+import { inputCannotFail } from "./internal/expect.js"
 import * as FailedToStart from "./internal/failedToStart.js"
-import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
-import { SandboxDto, SandboxLabels, type SandboxListItem } from "./SandboxDto.js"
-import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
+import * as Transport from "./internal/transport.js"
+import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
+import type { SandboxDto, SandboxListItem } from "./SandboxDto.js"
+import type { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 import * as FileSystem from "./FileSystem.js"
 import * as Git from "./Git.js"
 import * as LspServer from "./LspServer.js"
 import * as Process from "./Process.js"
+import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import * as Wait from "./Wait.js"
 
@@ -205,16 +205,6 @@ export interface Services {
   readonly toolbox: ToolboxClient.Service
 }
 
-const HomeDir = Schema.Struct({ dir: Schema.String })
-const LabelsAnswer = Schema.Union(SandboxDto, SandboxLabels)
-
-const integerIn = (field: string, value: number, min: number, max: number) =>
-  Number.isInteger(value) && value >= min && value <= max
-    ? Effect.void
-    : Effect.fail(
-        new ValidationError({ field, message: `${field} must be an integer from ${min} to ${max}, got ${value}` })
-      )
-
 const nonNegativeInteger = (field: string, value: number) =>
   Number.isInteger(value) && value >= 0
     ? Effect.void
@@ -227,9 +217,7 @@ const nonNegativeInteger = (field: string, value: number) =>
  * @category internals
  */
 export const fetchDto = (services: Services, idOrName: string): Effect.Effect<SandboxDto, ApiError | NotFoundError> =>
-  services.client
-    .json(HttpClientRequest.get(Routes.path(Routes.routes.getSandbox, { sandboxIdOrName: idOrName })), SandboxDto)
-    .pipe(expectStatus("NotFoundError"))
+  services.client.call(ControlPlaneApi.getSandbox, { params: { sandboxIdOrName: idOrName } }).pipe(inputCannotFail)
 
 /**
  * Builds a handle from a sandbox's fields.
@@ -246,16 +234,13 @@ export function make(dto: SandboxDto | SandboxListItem, services: Services): San
 const operations = (self: SandboxListItem, services: Services): Operations => {
   const { client, toolbox } = services
   const id = self.id
-  const routeOf = <P extends string>(route: Routes.Route<P>, params: Readonly<Record<P, string | number>>) =>
-    Routes.path(route, params)
+  const ref = { params: { sandboxIdOrName: id } } as const
   const wrap = (dto: SandboxDto): Sandbox => make(dto, services)
   const span = (name: string) => Effect.withSpan(`Sandbox.${name}`, { attributes: { "daytona.sandbox.id": id } })
   const deadline = (options: WaitOptions | undefined) =>
     Wait.deadlineFrom("timeout", options?.timeout, client.config.operationTimeout)
 
   const fetch = fetchDto(services, id)
-  const post = <P extends string>(route: Routes.Route<P>, params: Readonly<Record<P, string | number>>) =>
-    client.json(HttpClientRequest.post(routeOf(route, params)), SandboxDto)
 
   const waitFor = <E, E1, E2>(
     operation: string,
@@ -294,17 +279,15 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
 
   const setInterval = (
     name: string,
-    route: Routes.Route<"sandboxIdOrName" | "interval">,
+    endpoint:
+      | typeof ControlPlaneApi.setAutostopInterval
+      | typeof ControlPlaneApi.setAutoArchiveInterval
+      | typeof ControlPlaneApi.setAutoDeleteInterval,
     minutes: number,
     validate: (minutes: number) => Effect.Effect<void, ValidationError>
   ) =>
     validate(minutes).pipe(
-      Effect.zipRight(
-        client.json(HttpClientRequest.post(routeOf(route, { sandboxIdOrName: id, interval: minutes })), SandboxDto, {
-          idempotent: true
-        })
-      ),
-      expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+      Effect.zipRight(client.call(endpoint, { params: { sandboxIdOrName: id, interval: minutes } })),
       Effect.map(wrap),
       span(name)
     )
@@ -321,40 +304,33 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     createLspServer: (languageId, pathToProject) =>
       LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
     refreshData: fetch.pipe(Effect.map(wrap), span("refreshData")),
-    getUserHomeDir: toolbox.json(self, HttpClientRequest.get("/user-home-dir"), HomeDir).pipe(
-      expectStatus("NotFoundError"),
+    getUserHomeDir: toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
+      inputCannotFail,
       Effect.map((answer) => answer.dir),
       span("getUserHomeDir")
     ),
-    getWorkDir: toolbox.json(self, HttpClientRequest.get("/work-dir"), HomeDir).pipe(
-      expectStatus("NotFoundError"),
+    getWorkDir: toolbox.call(self, ToolboxApi.getWorkDir, {}).pipe(
+      inputCannotFail,
       Effect.map((answer) => answer.dir),
       span("getWorkDir")
     ),
     setLabels: (labels) =>
-      client
-        .json(
-          HttpClientRequest.put(routeOf(Routes.routes.replaceLabels, { sandboxIdOrName: id })).pipe(
-            HttpClientRequest.bodyUnsafeJson({ labels })
-          ),
-          LabelsAnswer
-        )
-        .pipe(
-          expectStatus("NotFoundError", "ConflictError", "ValidationError"),
-          Effect.flatMap((answer) => ("id" in answer ? Effect.succeed(answer) : fetch)),
-          Effect.map(wrap),
-          span("setLabels")
-        ),
+      client.call(ControlPlaneApi.replaceLabels, { ...ref, payload: { labels } }).pipe(
+        Effect.flatMap((answer) => ("id" in answer ? Effect.succeed(answer) : fetch)),
+        Effect.map(wrap),
+        span("setLabels")
+      ),
     start: (options) =>
       waitFor(
         "start",
         "started",
         Wait.untilStarted,
         () =>
-          post(Routes.routes.startSandbox, { sandboxIdOrName: id }).pipe(
-            expectStatus("NotFoundError", "ConflictError", "ValidationError"),
-            Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
-          ),
+          client
+            .call(ControlPlaneApi.startSandbox, ref)
+            .pipe(
+              Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
+            ),
         fetch,
         options
       ).pipe(span("start")),
@@ -363,15 +339,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "stop",
         "stopped",
         Wait.untilStopped,
-        () =>
-          client
-            .json(
-              HttpClientRequest.post(routeOf(Routes.routes.stopSandbox, { sandboxIdOrName: id })).pipe(
-                HttpClientRequest.setUrlParam("force", String(options?.force ?? false))
-              ),
-              SandboxDto
-            )
-            .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+        () => client.call(ControlPlaneApi.stopSandbox, { ...ref, query: { force: options?.force ?? false } }),
         fetchOrDestroyed,
         options
       ).pipe(span("stop")),
@@ -380,9 +348,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         const timeout = yield* deadline(options)
         const tracker = yield* Wait.tracker(id)
         const run = Effect.gen(function* () {
-          yield* client
-            .discard(HttpClientRequest.del(routeOf(Routes.routes.deleteSandbox, { sandboxIdOrName: id })))
-            .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError"))
+          yield* client.execute(ControlPlaneApi.deleteSandbox, ref).pipe(Effect.flatMap(Transport.discardBody))
           if (options?.wait !== true) return
           yield* Wait.poll(Effect.flatMap(fetchOrDestroyed, tracker.observe), {
             decide: Wait.untilState("destroyed"),
@@ -400,10 +366,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "archive",
         "archived",
         (dto) => (options?.wait === true ? Wait.untilState("archived")(dto) : Wait.done(dto)),
-        () =>
-          post(Routes.routes.archiveSandbox, { sandboxIdOrName: id }).pipe(
-            expectStatus("NotFoundError", "ConflictError", "ValidationError")
-          ),
+        () => client.call(ControlPlaneApi.archiveSandbox, ref),
         fetch,
         options
       ).pipe(span("archive")),
@@ -413,25 +376,26 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "started",
         Wait.untilStarted,
         () =>
-          post(Routes.routes.recoverSandbox, { sandboxIdOrName: id }).pipe(
-            expectStatus("NotFoundError", "ConflictError", "ValidationError"),
-            Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
-          ),
+          client
+            .call(ControlPlaneApi.recoverSandbox, ref)
+            .pipe(
+              Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
+            ),
         fetch,
         options
       ).pipe(span("recover")),
     waitUntilStarted,
     waitUntilStopped,
     setAutostopInterval: (minutes) =>
-      setInterval("setAutostopInterval", Routes.routes.setAutostopInterval, minutes, (m) =>
+      setInterval("setAutostopInterval", ControlPlaneApi.setAutostopInterval, minutes, (m) =>
         nonNegativeInteger("autoStopInterval", m)
       ),
     setAutoArchiveInterval: (minutes) =>
-      setInterval("setAutoArchiveInterval", Routes.routes.setAutoArchiveInterval, minutes, (m) =>
+      setInterval("setAutoArchiveInterval", ControlPlaneApi.setAutoArchiveInterval, minutes, (m) =>
         nonNegativeInteger("autoArchiveInterval", m)
       ),
     setAutoDeleteInterval: (minutes) =>
-      setInterval("setAutoDeleteInterval", Routes.routes.setAutoDeleteInterval, minutes, (m) =>
+      setInterval("setAutoDeleteInterval", ControlPlaneApi.setAutoDeleteInterval, minutes, (m) =>
         Number.isInteger(m)
           ? Effect.void
           : Effect.fail(
@@ -442,96 +406,42 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
             )
       ),
     getPreviewLink: (port) =>
-      integerIn("port", port, 1, 65535).pipe(
-        Effect.zipRight(
-          client.json(
-            HttpClientRequest.get(routeOf(Routes.routes.getPortPreviewUrl, { sandboxIdOrName: id, port })),
-            PortPreviewUrl
-          )
-        ),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("getPreviewLink")
-      ),
+      client
+        .call(ControlPlaneApi.getPortPreviewUrl, { params: { sandboxIdOrName: id, port } })
+        .pipe(span("getPreviewLink")),
     getSignedPreviewUrl: (port, options) =>
-      Effect.all([
-        integerIn("port", port, 1, 65535),
-        options?.expiresInSeconds === undefined
-          ? Effect.void
-          : integerIn("expiresInSeconds", options.expiresInSeconds, 1, 86400)
-      ]).pipe(
-        Effect.zipRight(
-          client.json(
-            HttpClientRequest.get(routeOf(Routes.routes.getSignedPortPreviewUrl, { sandboxIdOrName: id, port })).pipe(
-              options?.expiresInSeconds === undefined
-                ? (request) => request
-                : HttpClientRequest.setUrlParam("expiresInSeconds", String(options.expiresInSeconds))
-            ),
-            SignedPortPreviewUrl
-          )
-        ),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("getSignedPreviewUrl")
-      ),
+      client
+        .call(ControlPlaneApi.getSignedPortPreviewUrl, {
+          params: { sandboxIdOrName: id, port },
+          query: options?.expiresInSeconds === undefined ? {} : { expiresInSeconds: options.expiresInSeconds }
+        })
+        .pipe(span("getSignedPreviewUrl")),
     expireSignedPreviewUrl: (port, token) =>
-      integerIn("port", port, 1, 65535).pipe(
-        Effect.zipRight(
-          client.discard(
-            HttpClientRequest.post(
-              routeOf(Routes.routes.expireSignedPortPreviewUrl, { sandboxIdOrName: id, port, token })
-            ),
-            { idempotent: true }
-          )
-        ),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("expireSignedPreviewUrl")
-      ),
+      client
+        .call(ControlPlaneApi.expireSignedPortPreviewUrl, { params: { sandboxIdOrName: id, port, token } })
+        .pipe(span("expireSignedPreviewUrl")),
     createSshAccess: (options) =>
-      (options?.expiresInMinutes === undefined
-        ? Effect.void
-        : integerIn("expiresInMinutes", options.expiresInMinutes, 1, Number.MAX_SAFE_INTEGER)
-      ).pipe(
-        Effect.zipRight(
-          client.json(
-            HttpClientRequest.post(routeOf(Routes.routes.createSshAccess, { sandboxIdOrName: id })).pipe(
-              options?.expiresInMinutes === undefined
-                ? (request) => request
-                : HttpClientRequest.setUrlParam("expiresInMinutes", String(options.expiresInMinutes))
-            ),
-            SshAccessDto
-          )
-        ),
-        expectStatus("NotFoundError", "ValidationError"),
-        span("createSshAccess")
-      ),
+      client
+        .call(ControlPlaneApi.createSshAccess, {
+          ...ref,
+          query: options?.expiresInMinutes === undefined ? {} : { expiresInMinutes: options.expiresInMinutes }
+        })
+        .pipe(span("createSshAccess")),
     revokeSshAccess: (token) =>
       client
-        .discard(
-          HttpClientRequest.del(routeOf(Routes.routes.revokeSshAccess, { sandboxIdOrName: id })).pipe(
-            token === undefined ? (request) => request : HttpClientRequest.setUrlParam("token", token)
-          )
-        )
-        .pipe(expectStatus("NotFoundError", "ValidationError"), span("revokeSshAccess")),
+        .call(ControlPlaneApi.revokeSshAccess, { ...ref, query: token === undefined ? {} : { token } })
+        .pipe(Effect.asVoid, span("revokeSshAccess")),
     validateSshAccess: (token) =>
       (token === ""
         ? Effect.fail(new ValidationError({ field: "token", message: "token must not be empty" }))
         : Effect.void
       ).pipe(
-        Effect.zipRight(
-          client.json(
-            HttpClientRequest.get(Routes.path(Routes.routes.validateSshAccess, {})).pipe(
-              HttpClientRequest.setUrlParam("token", token)
-            ),
-            SshAccessValidationDto
-          )
-        ),
-        expectStatus("NotFoundError", "ValidationError"),
+        Effect.zipRight(client.call(ControlPlaneApi.validateSshAccess, { query: { token } })),
         span("validateSshAccess")
       ),
     refreshActivity: client
-      .discard(HttpClientRequest.post(routeOf(Routes.routes.updateLastActivity, { sandboxId: id })), {
-        idempotent: true
-      })
-      .pipe(expectStatus("NotFoundError"), span("refreshActivity")),
+      .call(ControlPlaneApi.updateLastActivity, { params: { sandboxId: id } })
+      .pipe(inputCannotFail, span("refreshActivity")),
     updateNetworkSettings: (settings) =>
       (settings.networkBlockAll === undefined &&
       settings.networkAllowList === undefined &&
@@ -544,16 +454,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
           )
         : Effect.void
       ).pipe(
-        Effect.zipRight(
-          client.json(
-            HttpClientRequest.post(routeOf(Routes.routes.updateNetworkSettings, { sandboxIdOrName: id })).pipe(
-              HttpClientRequest.bodyUnsafeJson(settings)
-            ),
-            SandboxDto,
-            { idempotent: true }
-          )
-        ),
-        expectStatus("NotFoundError", "ConflictError", "ValidationError"),
+        Effect.zipRight(client.call(ControlPlaneApi.updateNetworkSettings, { ...ref, payload: settings })),
         Effect.map(wrap),
         span("updateNetworkSettings")
       ),
@@ -566,22 +467,26 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
             message: "at least one of cpu, memory, disk is required"
           })
         }
-        for (const key of entries) yield* integerIn(key, resources[key] ?? 0, 1, Number.MAX_SAFE_INTEGER)
+        for (const key of entries) {
+          const value = resources[key] ?? 0
+          if (!(Number.isInteger(value) && value >= 1)) {
+            return yield* new ValidationError({
+              field: key,
+              message: `${key} must be a positive integer, got ${value}`
+            })
+          }
+        }
         const body = Object.fromEntries(entries.map((key) => [key, resources[key]]))
         return yield* waitFor(
           "resize",
           "resized",
           Wait.untilNotIn(["resizing"]),
           () =>
-            client
-              .json(
-                HttpClientRequest.post(routeOf(Routes.routes.resizeSandbox, { sandboxIdOrName: id })).pipe(
-                  HttpClientRequest.setHeader("x-daytona-organization-id", self.organizationId),
-                  HttpClientRequest.bodyUnsafeJson(body)
-                ),
-                SandboxDto
-              )
-              .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError")),
+            client.call(
+              ControlPlaneApi.resizeSandbox,
+              { ...ref, payload: body },
+              { headers: { "x-daytona-organization-id": self.organizationId } }
+            ),
           fetch,
           options
         )

@@ -5,17 +5,11 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { BackupState, GpuType, SandboxClass, SandboxDesiredState, SandboxState } from "./SandboxState.js"
+import { GpuType } from "./GpuType.js"
+import { BackupState, SandboxClass, SandboxDesiredState, SandboxState } from "./SandboxState.js"
+import * as WireSchema from "./WireSchema.js"
 
 const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
-
-/**
- * A string-to-string map, as used for labels and environment variables.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 
 /**
  * A volume mounted into a sandbox. `volumeId` accepts a volume's id or name on create.
@@ -61,7 +55,7 @@ const commonFields = {
   name: Schema.String,
   snapshot: optional(Schema.String),
   user: Schema.String,
-  labels: StringMap,
+  labels: WireSchema.StringMap,
   public: Schema.Boolean,
   target: Schema.String,
   cpu: Schema.Number,
@@ -94,7 +88,7 @@ const commonFields = {
  */
 export const SandboxDto = Schema.Struct({
   ...commonFields,
-  env: StringMap,
+  env: WireSchema.StringMap,
   networkBlockAll: Schema.Boolean,
   networkAllowList: optional(Schema.String),
   domainAllowList: optional(Schema.String),
@@ -167,7 +161,17 @@ export type PaginatedSandboxes = typeof PaginatedSandboxes.Type
  * @since 0.1.0
  * @category schemas
  */
-export const SandboxLabels = Schema.Struct({ labels: StringMap }).annotations({ identifier: "SandboxLabels" })
+export const SandboxLabels = Schema.Struct({
+  labels: Schema.propertySignature(WireSchema.StringMap).annotations({
+    missingMessage: () => "$property must be an object"
+  })
+}).annotations({ identifier: "SandboxLabels" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SandboxLabels = typeof SandboxLabels.Type
 
 /**
  * The answer of `GET /sandbox/{id}/toolbox-proxy-url`.

@@ -1,12 +1,46 @@
 /**
- * Schemas of the snapshot and volume objects the control plane takes and returns.
+ * Schemas of the snapshots the control plane takes and returns, and their states.
  *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 import { CreateBuildInfo } from "./CreateSandbox.js"
 import { BuildInfo } from "./SandboxDto.js"
-import { GpuType, SandboxClass, SnapshotState, VolumeState } from "./SandboxState.js"
+import { GpuType, GpuTypeName } from "./GpuType.js"
+import { SandboxClass } from "./SandboxState.js"
+import * as WireSchema from "./WireSchema.js"
+import { type Tolerant, tolerant } from "./WireSchema.js"
+
+/**
+ * Every state the v0.190 API reports for a snapshot.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const knownSnapshotStates = [
+  "building",
+  "pending",
+  "pulling",
+  "active",
+  "inactive",
+  "error",
+  "build_failed",
+  "removing"
+] as const
+
+/**
+ * The state of a snapshot.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SnapshotState = Tolerant<(typeof knownSnapshotStates)[number]>
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SnapshotState = tolerant("SnapshotState", knownSnapshotStates)
 
 const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 
@@ -76,17 +110,25 @@ export type PaginatedSnapshots = typeof PaginatedSnapshots.Type
  * @category schemas
  */
 export const CreateSnapshot = Schema.Struct({
-  name: Schema.String,
-  imageName: Schema.optional(Schema.String),
-  entrypoint: Schema.optional(Schema.Array(Schema.String)),
-  cpu: Schema.optional(Schema.Number),
-  gpu: Schema.optional(Schema.Number),
-  gpuType: Schema.optional(Schema.Array(GpuType)),
-  memory: Schema.optional(Schema.Number),
-  disk: Schema.optional(Schema.Number),
-  buildInfo: Schema.optional(CreateBuildInfo),
-  regionId: Schema.optional(Schema.String),
-  sandboxClass: Schema.optional(SandboxClass)
+  name: Schema.propertySignature(WireSchema.string.pipe(WireSchema.safeDisplay)).annotations({
+    missingMessage: () => "$property must be a string"
+  }),
+  imageName: WireSchema.optional(WireSchema.string),
+  entrypoint: WireSchema.optional(
+    WireSchema.array(WireSchema.string.annotations({ message: () => "each value in $container must be a string" }))
+  ),
+  cpu: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0))),
+  gpu: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0), WireSchema.max(1))),
+  gpuType: WireSchema.optional(
+    WireSchema.array(GpuTypeName).pipe(
+      Schema.filter((types) => types.length === 1, { message: () => "$property must contain exactly 1 element" })
+    )
+  ),
+  memory: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0))),
+  disk: WireSchema.optional(WireSchema.number.pipe(WireSchema.min(0))),
+  buildInfo: WireSchema.optional(CreateBuildInfo),
+  regionId: WireSchema.optional(WireSchema.string),
+  sandboxClass: WireSchema.optional(WireSchema.string)
 }).annotations({ identifier: "CreateSnapshot" })
 
 /**
@@ -102,49 +144,3 @@ export type CreateSnapshot = typeof CreateSnapshot.Type
  * @category schemas
  */
 export const Url = Schema.Struct({ url: Schema.String }).annotations({ identifier: "Url" })
-
-/**
- * A volume as the control plane returns it. `lastUsedAt` and `errorReason` (sent as `null` when
- * unset) are decoded as absent.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const VolumeDto = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  organizationId: Schema.String,
-  state: VolumeState,
-  createdAt: Schema.String,
-  updatedAt: Schema.String,
-  lastUsedAt: optional(Schema.String),
-  errorReason: optional(Schema.String)
-}).annotations({ identifier: "VolumeDto" })
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type VolumeDto = typeof VolumeDto.Type
-
-/**
- * The answer of `GET /volumes`: every volume, not paginated.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const VolumeList = Schema.Array(VolumeDto).annotations({ identifier: "VolumeList" })
-
-/**
- * The body of `POST /volumes`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const CreateVolume = Schema.Struct({ name: Schema.String }).annotations({ identifier: "CreateVolume" })
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type CreateVolume = typeof CreateVolume.Type

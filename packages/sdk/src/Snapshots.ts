@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import * as Routes from "./ControlPlaneRoutes.js"
+import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import * as DaytonaClient from "./DaytonaClient.js"
 import type * as DaytonaConfig from "./DaytonaConfig.js"
 import {
@@ -30,8 +30,9 @@ import {
 import * as Image from "./Image.js"
 import { expectStatus } from "./internal/expect.js"
 import * as Transport from "./internal/transport.js"
-import type { GpuType, SandboxClass, SnapshotState } from "./SandboxState.js"
-import { type CreateSnapshot, PaginatedSnapshots, SnapshotDto, Url } from "./SnapshotDto.js"
+import type { GpuType } from "./GpuType.js"
+import type { SandboxClass } from "./SandboxState.js"
+import type { CreateSnapshot, SnapshotDto, SnapshotState } from "./SnapshotDto.js"
 import * as Wait from "./Wait.js"
 
 /**
@@ -229,16 +230,6 @@ export const untilActive = (snapshot: Snapshot): Wait.Decision<Snapshot, Snapsho
         )
       : Wait.keepPolling
 
-const checkListQuery = (query: ListQuery & { readonly page?: number | undefined }) =>
-  Effect.gen(function* () {
-    if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 1 && query.limit <= 200)) {
-      return yield* invalid("limit", `limit must be an integer from 1 to 200, got ${query.limit}`)
-    }
-    if (query.page !== undefined && !(Number.isInteger(query.page) && query.page >= 1)) {
-      return yield* invalid("page", `page must be a positive integer, got ${query.page}`)
-    }
-  })
-
 /** Builds the body of `POST /snapshots`, validating before any request. */
 const createBody = (
   options: CreateOptions,
@@ -291,13 +282,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
     const proxy = Transport.make(yield* HttpClient.HttpClient, config, "control-plane")
     const secrets = Transport.secretsOf(config)
 
-    const fetch = (idOrName: string) =>
-      client
-        .json(
-          HttpClientRequest.get(Routes.path(Routes.snapshotAndVolumeRoutes.getSnapshot, { id: idOrName })),
-          SnapshotDto
-        )
-        .pipe(expectStatus("NotFoundError", "ValidationError"))
+    const fetch = (idOrName: string) => client.call(ControlPlaneApi.getSnapshot, { params: { id: idOrName } })
 
     /** The API takes only ids on most routes: a name is resolved with a `get`. */
     const resolveId = (snapshot: SnapshotRef): Effect.Effect<string, ApiError | NotFoundError | ValidationError> => {
@@ -307,27 +292,17 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
     }
 
     const listPage: Service["listPage"] = (query = {}) =>
-      checkListQuery(query).pipe(
-        Effect.zipRight(
-          client
-            .json(
-              HttpClientRequest.get(Routes.path(Routes.snapshotAndVolumeRoutes.listSnapshots, {})).pipe(
-                HttpClientRequest.setUrlParams(
-                  Object.entries({
-                    page: query.page,
-                    limit: query.limit,
-                    name: query.name,
-                    sort: query.sort,
-                    order: query.order
-                  }).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)] as const]))
-                )
-              ),
-              PaginatedSnapshots
-            )
-            .pipe(expectStatus("ValidationError"))
-        ),
-        Effect.withSpan("Snapshots.listPage")
-      )
+      client
+        .call(ControlPlaneApi.listSnapshots, {
+          query: {
+            ...(query.page === undefined ? {} : { page: query.page }),
+            ...(query.limit === undefined ? {} : { limit: query.limit }),
+            ...(query.name === undefined ? {} : { name: query.name }),
+            ...(query.sort === undefined ? {} : { sort: query.sort }),
+            ...(query.order === undefined ? {} : { order: query.order })
+          }
+        })
+        .pipe(Effect.withSpan("Snapshots.listPage"))
 
     /** Polls until `active`, starting from a snapshot already in hand when there is one. */
     const pollUntilActive = (
@@ -353,14 +328,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
         const body = yield* createBody(options, config.target)
         const tracker = yield* Wait.tracker()
         const run = Effect.gen(function* () {
-          const accepted = yield* client
-            .json(
-              HttpClientRequest.post(Routes.path(Routes.snapshotAndVolumeRoutes.createSnapshot, {})).pipe(
-                HttpClientRequest.bodyUnsafeJson(body)
-              ),
-              SnapshotDto
-            )
-            .pipe(expectStatus("ConflictError", "ValidationError", "NotFoundError"))
+          const accepted = yield* client.call(ControlPlaneApi.createSnapshot, { payload: body })
           yield* Effect.annotateCurrentSpan("daytona.snapshot.id", accepted.id)
           yield* tracker.observe(accepted)
           return options.wait === false ? accepted : yield* pollUntilActive(accepted, tracker, options.schedule)
@@ -396,32 +364,17 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
       create,
       delete: (snapshot) =>
         resolveId(snapshot).pipe(
-          Effect.flatMap((id) =>
-            client
-              .discard(HttpClientRequest.del(Routes.path(Routes.snapshotAndVolumeRoutes.removeSnapshot, { id })))
-              .pipe(expectStatus("NotFoundError", "ValidationError"))
-          ),
+          Effect.flatMap((id) => client.call(ControlPlaneApi.removeSnapshot, { params: { id } })),
           Effect.withSpan("Snapshots.delete", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
         ),
       activate: (snapshot) =>
         resolveId(snapshot).pipe(
-          Effect.flatMap((id) =>
-            client
-              .json(
-                HttpClientRequest.post(Routes.path(Routes.snapshotAndVolumeRoutes.activateSnapshot, { id })),
-                SnapshotDto
-              )
-              .pipe(expectStatus("NotFoundError", "ValidationError"))
-          ),
+          Effect.flatMap((id) => client.call(ControlPlaneApi.activateSnapshot, { params: { id } })),
           Effect.withSpan("Snapshots.activate", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
         ),
       deactivate: (snapshot) =>
         resolveId(snapshot).pipe(
-          Effect.flatMap((id) =>
-            client
-              .discard(HttpClientRequest.post(Routes.path(Routes.snapshotAndVolumeRoutes.deactivateSnapshot, { id })))
-              .pipe(expectStatus("NotFoundError", "ValidationError"))
-          ),
+          Effect.flatMap((id) => client.call(ControlPlaneApi.deactivateSnapshot, { params: { id } })),
           Effect.withSpan("Snapshots.deactivate", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
         ),
       waitUntilActive: (snapshot, options = {}) =>
@@ -466,14 +419,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
 
     function buildLogsUrl(snapshot: SnapshotRef) {
       return resolveId(snapshot).pipe(
-        Effect.flatMap((id) =>
-          client
-            .json(
-              HttpClientRequest.get(Routes.path(Routes.snapshotAndVolumeRoutes.getSnapshotBuildLogsUrl, { id })),
-              Url
-            )
-            .pipe(expectStatus("NotFoundError", "ValidationError"))
-        ),
+        Effect.flatMap((id) => client.call(ControlPlaneApi.getSnapshotBuildLogsUrl, { params: { id } })),
         Effect.map((answer) => answer.url),
         Effect.withSpan("Snapshots.buildLogsUrl", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
       )

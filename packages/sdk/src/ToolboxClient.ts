@@ -19,6 +19,8 @@ import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import { DaytonaConfig, type Service as ConfigService } from "./DaytonaConfig.js"
 import type { ApiError, StatusError } from "./DaytonaError.js"
+import type * as Endpoint from "./Endpoint.js"
+import * as EndpointCall from "./internal/endpointCall.js"
 import * as SocketHeartbeat from "./internal/socketHeartbeat.js"
 import * as Transport from "./internal/transport.js"
 import { WebSocketConnector } from "./WebSocketConnector.js"
@@ -43,12 +45,42 @@ export interface Target {
 export type SendOptions = Transport.SendOptions
 
 /**
+ * Options of a call of a declared toolbox endpoint (see `DaytonaClient.CallOptions`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CallOptions = EndpointCall.CallOptions
+
+/**
+ * What a call of a declared toolbox endpoint can fail with (see `DaytonaClient.CallError`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CallError<T extends Endpoint.Any> = EndpointCall.CallError<T>
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Service {
   /** The configuration the client runs with (timeouts, retry policy). */
   readonly config: ConfigService
+  /** Calls a declared toolbox endpoint of a sandbox and decodes its answer. */
+  readonly call: <T extends Endpoint.Any>(
+    target: Target,
+    endpoint: T,
+    input: Endpoint.Input<T>,
+    options?: CallOptions
+  ) => Effect.Effect<Endpoint.SuccessOf<T>, CallError<T>>
+  /** Calls a declared toolbox endpoint of a sandbox and hands back its response (answers read as streams). */
+  readonly execute: <T extends Endpoint.Any>(
+    target: Target,
+    endpoint: T,
+    input: Endpoint.Input<T>,
+    options?: CallOptions
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, CallError<T>>
   /** Sends a request whose URL is relative to the sandbox's toolbox base. */
   readonly send: (
     target: Target,
@@ -156,6 +188,10 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
   }
   return {
     config,
+    call: (target, endpoint, input, options) =>
+      EndpointCall.call(transport, baseUrl(target), secrets, endpoint, input, options),
+    execute: (target, endpoint, input, options) =>
+      EndpointCall.execute(transport, baseUrl(target), endpoint, input, options),
     send,
     json: (target, request, schema, options) =>
       Effect.flatMap(send(target, request, options), Transport.decodeJson(schema, secrets)),

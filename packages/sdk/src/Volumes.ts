@@ -5,13 +5,12 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
-import * as Routes from "./ControlPlaneRoutes.js"
+import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import * as DaytonaClient from "./DaytonaClient.js"
 import type * as DaytonaConfig from "./DaytonaConfig.js"
 import {
@@ -22,9 +21,8 @@ import {
   VolumeFailedError,
   type WaitTimeoutError
 } from "./DaytonaError.js"
-import { expectStatus } from "./internal/expect.js"
-import type { VolumeState } from "./SandboxState.js"
-import { CreateVolume, VolumeDto, VolumeList } from "./SnapshotDto.js"
+import type { VolumeState } from "./VolumeDto.js"
+import type { VolumeDto } from "./VolumeDto.js"
 import * as Wait from "./Wait.js"
 
 /**
@@ -143,37 +141,21 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
   const client = yield* DaytonaClient.DaytonaClient
   const config = client.config
 
-  const fetchById = (volumeId: string) =>
-    client
-      .json(HttpClientRequest.get(Routes.path(Routes.snapshotAndVolumeRoutes.getVolume, { volumeId })), VolumeDto)
-      .pipe(expectStatus("NotFoundError", "ValidationError"))
+  const fetchById = (volumeId: string) => client.call(ControlPlaneApi.getVolume, { params: { volumeId } })
 
   const create: Service["create"] = (name) =>
     required("name", name).pipe(
-      Effect.zipRight(
-        client.json(
-          HttpClientRequest.post(Routes.path(Routes.snapshotAndVolumeRoutes.createVolume, {})).pipe(
-            HttpClientRequest.bodyUnsafeJson(CreateVolume.make({ name }))
-          ),
-          VolumeDto
-        )
-      ),
-      expectStatus("ValidationError"),
+      Effect.zipRight(client.call(ControlPlaneApi.createVolume, { payload: { name } })),
       Effect.withSpan("Volumes.create", { attributes: { "daytona.volume.name": name } })
     )
 
   return {
     list: (options = {}) =>
       client
-        .json(
-          HttpClientRequest.get(Routes.path(Routes.snapshotAndVolumeRoutes.listVolumes, {})).pipe(
-            options.includeDeleted === undefined
-              ? (request) => request
-              : HttpClientRequest.setUrlParam("includeDeleted", String(options.includeDeleted))
-          ),
-          VolumeList
-        )
-        .pipe(expectStatus("ValidationError"), Effect.withSpan("Volumes.list")),
+        .call(ControlPlaneApi.listVolumes, {
+          query: options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted }
+        })
+        .pipe(Effect.withSpan("Volumes.list")),
     get: (volumeId) =>
       required("id", volumeId).pipe(
         Effect.zipRight(fetchById(volumeId)),
@@ -181,14 +163,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
       ),
     getByName: (name, options = {}) =>
       required("name", name).pipe(
-        Effect.zipRight(
-          client
-            .json(
-              HttpClientRequest.get(Routes.path(Routes.snapshotAndVolumeRoutes.getVolumeByName, { name })),
-              VolumeDto
-            )
-            .pipe(expectStatus("NotFoundError", "ValidationError"))
-        ),
+        Effect.zipRight(client.call(ControlPlaneApi.getVolumeByName, { params: { name } })),
         Effect.catchTag(
           "NotFoundError",
           (error): Effect.Effect<Volume, ApiError | NotFoundError | ValidationError> =>
@@ -199,11 +174,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
     create,
     delete: (volumeId) =>
       required("id", volumeId).pipe(
-        Effect.zipRight(
-          client
-            .discard(HttpClientRequest.del(Routes.path(Routes.snapshotAndVolumeRoutes.deleteVolume, { volumeId })))
-            .pipe(expectStatus("NotFoundError", "ConflictError", "ValidationError"))
-        ),
+        Effect.zipRight(client.call(ControlPlaneApi.deleteVolume, { params: { volumeId } })),
         Effect.withSpan("Volumes.delete", { attributes: { "daytona.volume.id": volumeId } })
       ),
     waitUntilReady: (volume, options = {}) =>

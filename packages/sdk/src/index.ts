@@ -5,176 +5,211 @@
  */
 
 /**
- * The paths and schemas of every control-plane call, and the deviations from Daytona's spec.
+ * The control plane's endpoints the SDK calls and the local server serves, each declared once (see `Endpoint`).
  *
  * @since 0.1.0
  */
-export * as ControlPlaneRoutes from "./ControlPlaneRoutes.js"
+export * as ControlPlaneApi from "./ControlPlaneApi.js"
 
 /**
- * Request bodies that create and reshape sandboxes.
+ * Schemas of the request bodies that create and reshape sandboxes, with Daytona's validation rules.
  *
  * @since 0.1.0
  */
 export * as CreateSandbox from "./CreateSandbox.js"
 
 /**
- * The service that creates, finds, lists and deletes sandboxes.
+ * The Daytona service.
  *
  * @since 0.1.0
  */
 export * as Daytona from "./Daytona.js"
 
 /**
- * The preconfigured control-plane client.
+ * The control-plane client.
  *
  * @since 0.1.0
  */
 export * as DaytonaClient from "./DaytonaClient.js"
 
 /**
- * Configuration: endpoint, credentials, budgets and retry policy.
+ * Where Daytona is, who the caller is, and the budgets every request runs under.
  *
  * @since 0.1.0
  */
 export * as DaytonaConfig from "./DaytonaConfig.js"
 
 /**
- * The typed error family.
+ * The typed error family of the SDK.
  *
  * @since 0.1.0
  */
 export * as DaytonaError from "./DaytonaError.js"
 
 /**
- * Daytona's error bodies.
+ * One declaration per endpoint of Daytona's wire contract.
+ *
+ * @since 0.1.0
+ */
+export * as Endpoint from "./Endpoint.js"
+
+/**
+ * Schemas of the error bodies Daytona's servers send.
  *
  * @since 0.1.0
  */
 export * as ErrorBody from "./ErrorBody.js"
 
 /**
- * Files in a sandbox: listing, search, permissions, streaming upload and download.
+ * Files inside a sandbox.
  *
  * @since 0.1.0
  */
 export * as FileSystem from "./FileSystem.js"
 
 /**
- * Git in a sandbox.
+ * Git repositories inside a sandbox, driven by the toolbox daemon.
  *
  * @since 0.1.0
  */
 export * as Git from "./Git.js"
 
 /**
- * The declarative image builder: an immutable, pipeable Dockerfile value for `Daytona.create`.
+ * The GPU models a sandbox or snapshot can ask for.
+ *
+ * @since 0.1.0
+ */
+export * as GpuType from "./GpuType.js"
+
+/**
+ * A declarative image builder.
  *
  * @since 0.1.0
  */
 export * as Image from "./Image.js"
 
 /**
- * Language servers in a sandbox.
+ * A language server inside a sandbox (Python via pylsp, TypeScript and JavaScript via typescript-language-server), driven through the toolbox daemon.
  *
  * @since 0.1.0
  */
 export * as LspServer from "./LspServer.js"
 
 /**
- * Preview link schemas.
+ * Schemas of preview links.
  *
  * @since 0.1.0
  */
 export * as PreviewUrl from "./PreviewUrl.js"
 
 /**
- * Commands, code runs and sessions in a sandbox, with followed logs as a Stream.
+ * Processes inside a sandbox.
  *
  * @since 0.1.0
  */
 export * as Process from "./Process.js"
 
 /**
- * Which failures are retried, and when.
+ * The retry policy.
  *
  * @since 0.1.0
  */
 export * as RetryPolicy from "./RetryPolicy.js"
 
 /**
- * The sandbox handle and its operations.
+ * The sandbox handle.
  *
  * @since 0.1.0
  */
 export * as Sandbox from "./Sandbox.js"
 
 /**
- * Sandbox schemas as the control plane returns them.
+ * Schemas of the sandbox objects the control plane returns.
  *
  * @since 0.1.0
  */
 export * as SandboxDto from "./SandboxDto.js"
 
 /**
- * Sandbox states and the other tolerant enumerations.
+ * The states of a sandbox, its backup and its class, decoded tolerantly.
  *
  * @since 0.1.0
  */
 export * as SandboxState from "./SandboxState.js"
 
 /**
- * Snapshot and volume schemas as the control plane takes and returns them.
+ * Schemas of the snapshots the control plane takes and returns, and their states.
  *
  * @since 0.1.0
  */
 export * as SnapshotDto from "./SnapshotDto.js"
 
 /**
- * The service that lists, creates, deletes, activates and awaits snapshots and reads their build logs.
+ * The Snapshots service.
  *
  * @since 0.1.0
  */
 export * as Snapshots from "./Snapshots.js"
 
 /**
- * SSH access schemas.
+ * Schemas of SSH access tokens.
  *
  * @since 0.1.0
  */
 export * as SshAccess from "./SshAccess.js"
 
 /**
- * The per-sandbox toolbox client.
+ * The toolbox daemon's endpoints the SDK calls and the local server serves, each declared once (see `Endpoint`).
+ *
+ * @since 0.1.0
+ */
+export * as ToolboxApi from "./ToolboxApi.js"
+
+/**
+ * The toolbox client.
  *
  * @since 0.1.0
  */
 export * as ToolboxClient from "./ToolboxClient.js"
 
 /**
- * Schemas of the toolbox daemon's requests and answers.
+ * Schemas of the toolbox daemon's JSON bodies (files, git, processes, sessions, LSP), defined once.
  *
  * @since 0.1.0
  */
 export * as ToolboxDto from "./ToolboxDto.js"
 
 /**
- * The service that lists, finds, creates, deletes and awaits volumes.
+ * Schemas of the volumes the control plane takes and returns, and their states.
+ *
+ * @since 0.1.0
+ */
+export * as VolumeDto from "./VolumeDto.js"
+
+/**
+ * The Volumes service.
  *
  * @since 0.1.0
  */
 export * as Volumes from "./Volumes.js"
 
 /**
- * Polling and deadline combinators.
+ * Waiting as composable combinators.
  *
  * @since 0.1.0
  */
 export * as Wait from "./Wait.js"
 
 /**
- * How the SDK opens WebSockets with headers (provide `ws`'s class on Node).
+ * How the SDK opens WebSockets to a sandbox's toolbox (followed session logs).
  *
  * @since 0.1.0
  */
 export * as WebSocketConnector from "./WebSocketConnector.js"
+
+/**
+ * Schemas of the values on Daytona's wire, each annotated with the message Daytona's servers answer when a request carries a wrong one (class-validator's wording, `$property` standing for the field's dotted path), and the one function that turns a failed decode into those messages.
+ *
+ * @since 0.1.0
+ */
+export * as WireSchema from "./WireSchema.js"

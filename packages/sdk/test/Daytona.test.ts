@@ -614,16 +614,16 @@ describe("Daytona.list / listPage / listPaginated", () => {
         method: "GET",
         path: "/api/sandbox",
         query: [
-          ["limit", "2"],
-          ["cursor", "c2"]
+          ["cursor", "c2"],
+          ["limit", "2"]
         ]
       })
       assertRequest(requests[2], {
         method: "GET",
         path: "/api/sandbox",
         query: [
-          ["limit", "2"],
-          ["cursor", "c3"]
+          ["cursor", "c3"],
+          ["limit", "2"]
         ]
       })
       assert.strictEqual(requests.length, 3)
@@ -686,6 +686,7 @@ describe("Daytona.list / listPage / listPaginated", () => {
           ["limit", "50"],
           ["name", "web"],
           ["labels", '{"team":"data","env":"prod"}'],
+          ["includeErroredDeleted", "true"],
           ["states", "started"],
           ["states", "stopped"],
           ["snapshots", "s1"],
@@ -693,7 +694,6 @@ describe("Daytona.list / listPage / listPaginated", () => {
           ["regionIds", "us"],
           ["regionIds", "eu"],
           ["sandboxClasses", "container"],
-          ["includeErroredDeleted", "true"],
           ["minCpu", "2"],
           ["maxMemoryGiB", "16"],
           ["isPublic", "false"],
@@ -732,7 +732,7 @@ describe("Daytona.list / listPage / listPaginated", () => {
     ["limit 0", { limit: 0 }, "limit"],
     ["limit 201", { limit: 201 }, "limit"],
     ["a fractional limit", { limit: 10.5 }, "limit"],
-    ["states with destroyed", { states: ["started", "destroyed"] }, "states"],
+    ["states with destroyed", { states: ["started", "destroyed"] }, "states.1"],
     ["minCpu 0", { minCpu: 0 }, "minCpu"]
   ]
   for (const [title, query, field] of badQueries) {
@@ -778,9 +778,9 @@ describe("Daytona.list / listPage / listPaginated", () => {
         query: [
           ["page", "2"],
           ["limit", "2"],
+          ["labels", '{"a":"b"}'],
           ["regions", "us"],
-          ["regions", "eu"],
-          ["labels", '{"a":"b"}']
+          ["regions", "eu"]
         ]
       })
       assert.strictEqual(page.total, 11)

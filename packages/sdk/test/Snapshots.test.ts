@@ -19,7 +19,7 @@ const snapshotDto = (overrides: Record<string, unknown> = {}) => ({
   id: snapshotId,
   organizationId: "org-1",
   general: false,
-  name: "py-data:1.0",
+  name: "py-box:1.0",
   imageName: "python:3.12-slim",
   state: "active",
   size: 0.42,
@@ -146,10 +146,10 @@ describe("Snapshots.get", () => {
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: snapshotDto() }))
       const snapshots = yield* snapshotsOver(fake.client)
-      const snapshot = yield* snapshots.get("py-data:1.0")
+      const snapshot = yield* snapshots.get("py-box:1.0")
       assertRequest((yield* fake.requests)[0], {
         method: "GET",
-        path: "/api/snapshots/py-data%3A1.0",
+        path: "/api/snapshots/py-box%3A1.0",
         headers: standardHeaders
       })
       assert.strictEqual(snapshot.id, snapshotId)
@@ -182,7 +182,7 @@ describe("Snapshots.create", () => {
       const fake = yield* makeFake(() => ({ status: 200, body: snapshotDto() }))
       const snapshots = yield* snapshotsOver(fake.client, { target: "eu" })
       const snapshot = yield* snapshots.create({
-        name: "py-data:1.0",
+        name: "py-box:1.0",
         image: "python:3.12-slim",
         resources: { cpu: 2, memory: 4, disk: 8, gpu: 1, gpuType: "H100" },
         entrypoint: ["sleep", "infinity"],
@@ -194,7 +194,7 @@ describe("Snapshots.create", () => {
         method: "POST",
         path: "/api/snapshots",
         body: {
-          name: "py-data:1.0",
+          name: "py-box:1.0",
           imageName: "python:3.12-slim",
           entrypoint: ["sleep", "infinity"],
           cpu: 2,
@@ -255,7 +255,7 @@ describe("Snapshots.create", () => {
           : { status: 200, body: snapshotDto({ state: index < 3 ? "building" : "active" }) }
       )
       const snapshots = yield* snapshotsOver(fake.client)
-      const fiber = yield* Effect.fork(snapshots.create({ name: "py-data:1.0", image: "python:3.12-slim" }))
+      const fiber = yield* Effect.fork(snapshots.create({ name: "py-box:1.0", image: "python:3.12-slim" }))
       yield* settle(fiber)
       const snapshot = yield* Fiber.join(fiber)
       assert.strictEqual(snapshot.state, "active")
@@ -271,7 +271,7 @@ describe("Snapshots.create", () => {
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: snapshotDto({ state: "pending" }) }))
       const snapshots = yield* snapshotsOver(fake.client)
-      const snapshot = yield* snapshots.create({ name: "py-data:1.0", image: "python:3.12-slim", wait: false })
+      const snapshot = yield* snapshots.create({ name: "py-box:1.0", image: "python:3.12-slim", wait: false })
       assert.strictEqual(snapshot.state, "pending")
       assert.strictEqual((yield* fake.requests).length, 1)
     })
@@ -287,13 +287,13 @@ describe("Snapshots.create", () => {
             : { status: 200, body: snapshotDto({ state: "build_failed", errorReason: "RUN exited with 1" }) }
       )
       const snapshots = yield* snapshotsOver(fake.client)
-      const fiber = yield* Effect.fork(snapshots.create({ name: "py-data:1.0", image: "python:3.12-slim" }))
+      const fiber = yield* Effect.fork(snapshots.create({ name: "py-box:1.0", image: "python:3.12-slim" }))
       yield* settle(fiber)
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "SnapshotFailedError")
       if (error._tag !== "SnapshotFailedError") return
       assert.strictEqual(error.snapshotId, snapshotId)
-      assert.strictEqual(error.name, "py-data:1.0")
+      assert.strictEqual(error.name, "py-box:1.0")
       assert.strictEqual(error.state, "build_failed")
       assert.strictEqual(error.errorReason, "RUN exited with 1")
       assert.strictEqual((yield* fake.requests).length, 3)
@@ -310,7 +310,7 @@ describe("Snapshots.create", () => {
       const snapshots = yield* snapshotsOver(fake.client)
       const fiber = yield* Effect.fork(
         snapshots
-          .create({ name: "py-data:1.0", image: "python:3.12-slim", timeout: "5 seconds" })
+          .create({ name: "py-box:1.0", image: "python:3.12-slim", timeout: "5 seconds" })
           .pipe(Effect.flip, Effect.zip(Clock.currentTimeMillis))
       )
       yield* advance("4900 millis")
@@ -353,11 +353,11 @@ describe("Snapshots.delete, activate, deactivate", () => {
       )
       const snapshots = yield* snapshotsOver(fake.client)
       yield* snapshots.delete(snapshotId)
-      yield* snapshots.delete("py-data:1.0")
+      yield* snapshots.delete("py-box:1.0")
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 3)
       assertRequest(requests[0], { method: "DELETE", path: `/api/snapshots/${snapshotId}`, body: undefined })
-      assertRequest(requests[1], { method: "GET", path: "/api/snapshots/py-data%3A1.0" })
+      assertRequest(requests[1], { method: "GET", path: "/api/snapshots/py-box%3A1.0" })
       assertRequest(requests[2], { method: "DELETE", path: `/api/snapshots/${snapshotId}` })
     })
   )
@@ -415,13 +415,13 @@ describe("Snapshots.waitUntilActive", () => {
         body: snapshotDto({ state: index < 2 ? "pulling" : "active" })
       }))
       const snapshots = yield* snapshotsOver(fake.client)
-      const fiber = yield* Effect.fork(snapshots.waitUntilActive("py-data:1.0", { timeout: "1 minute" }))
+      const fiber = yield* Effect.fork(snapshots.waitUntilActive("py-box:1.0", { timeout: "1 minute" }))
       yield* settle(fiber)
       const snapshot = yield* Fiber.join(fiber)
       assert.strictEqual(snapshot.state, "active")
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 3)
-      for (const request of requests) assertRequest(request, { method: "GET", path: "/api/snapshots/py-data%3A1.0" })
+      for (const request of requests) assertRequest(request, { method: "GET", path: "/api/snapshots/py-box%3A1.0" })
     })
   )
 

@@ -5,7 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Schema from "effect/Schema"
-import { VolumeDto } from "../src/SnapshotDto.js"
+import { VolumeDto } from "../src/VolumeDto.js"
 import * as Volumes from "../src/Volumes.js"
 import { advance, assertRequest, errorBody, layerWith, makeFake, settle, standardHeaders } from "./support/FakeHttp.js"
 

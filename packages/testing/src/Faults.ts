@@ -69,7 +69,7 @@ export interface RecordedRequest {
   readonly url: string
   /** The URL's path, e.g. `/api/sandbox` or `/toolbox/<id>/process/execute`. */
   readonly path: string
-  /** The control-plane operation (`ControlPlaneRoutes.allRoutes` name), when the path is one. */
+  /** The declared endpoint (`ControlPlaneApi` or `ToolboxApi` name), when the request calls one. */
   readonly operation: RequestMatch.Operation | undefined
   readonly headers: Readonly<Record<string, string>>
   /** The body as text, when it was in memory (JSON, text); `undefined` for none, streams and forms. */
@@ -179,10 +179,13 @@ export const make = (apiPath: string): Effect.Effect<Faults> =>
     const intercept: Faults["intercept"] = ({ forward, request, url }) =>
       Effect.gen(function* () {
         const path = url.pathname
+        const toolboxPath = /^\/toolbox\/[^/]+(\/.*)$/.exec(path)?.[1]
         const operation =
           path === apiPath || path.startsWith(`${apiPath}/`)
             ? RequestMatch.operationOf(request.method, path.slice(apiPath.length))
-            : undefined
+            : toolboxPath === undefined
+              ? undefined
+              : RequestMatch.toolboxOperationOf(request.method, toolboxPath)
         const info: RequestMatch.RequestInfo = { method: request.method, path, operation }
         const delay = take(delays, info)
         const failure = take(failures, info)

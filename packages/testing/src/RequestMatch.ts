@@ -1,19 +1,22 @@
 /**
- * Which requests a fault applies to: by HTTP method, by path, or by the name of a control-plane
- * operation from the SDK's route table (`ControlPlaneRoutes.allRoutes`), so that a test says
- * `{ operation: "getSandbox" }` instead of spelling a path with an id in it.
+ * Which requests a fault applies to: by HTTP method, by path, or by the name of a declared endpoint
+ * (`ControlPlaneApi.endpoints`, `ToolboxApi.endpoints`), so that a test says
+ * `{ operation: "getSandbox" }` or `{ operation: "executeCommand" }` instead of spelling a path with
+ * an id in it.
  *
  * @since 0.1.0
  */
-import * as ControlPlaneRoutes from "@effect-daytona/sdk/ControlPlaneRoutes"
+import * as ControlPlaneApi from "@effect-daytona/sdk/ControlPlaneApi"
+import type * as Endpoint from "@effect-daytona/sdk/Endpoint"
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 
 /**
- * The name of a control-plane operation, as in `ControlPlaneRoutes.allRoutes`.
+ * The name of a declared endpoint: a key of `ControlPlaneApi.endpoints` or `ToolboxApi.endpoints`.
  *
  * @since 0.1.0
  * @category models
  */
-export type Operation = keyof typeof ControlPlaneRoutes.allRoutes
+export type Operation = keyof typeof ControlPlaneApi.endpoints | keyof typeof ToolboxApi.endpoints
 
 /**
  * A request pattern; every given field must match, and an empty pattern matches every request.
@@ -22,7 +25,7 @@ export type Operation = keyof typeof ControlPlaneRoutes.allRoutes
  * - `path`: a string matches a URL path that equals it or ends with it (`"/process/execute"` matches
  *   `/toolbox/<id>/process/execute`); a `RegExp` is tested against the path. Query strings are not
  *   part of the path.
- * - `operation`: a control-plane operation (`"createSandbox"`, `"getSandbox"`, …).
+ * - `operation`: a declared endpoint (`"createSandbox"`, `"getSandbox"`, `"executeCommand"`, …).
  *
  * @since 0.1.0
  * @category models
@@ -43,7 +46,7 @@ export interface RequestInfo {
   readonly method: string
   /** The URL's path, e.g. `/api/sandbox/abc` or `/toolbox/abc/process/execute`. */
   readonly path: string
-  /** The control-plane operation, when the path is one of `ControlPlaneRoutes.allRoutes`. */
+  /** The declared endpoint the request calls, when it is one. */
   readonly operation: Operation | undefined
 }
 
@@ -57,30 +60,44 @@ interface CompiledRoute {
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** Literal routes first (`/sandbox/paginated` before `/sandbox/{id}`), so each path has one operation. */
-const compiled: ReadonlyArray<CompiledRoute> = (
-  Object.entries(ControlPlaneRoutes.allRoutes) as ReadonlyArray<[Operation, ControlPlaneRoutes.Route]>
-)
-  .map(([name, route]) => {
-    const parts = route.template.split(/\{[^}]+\}/)
-    return {
-      name,
-      method: route.method,
-      pattern: new RegExp(`^${parts.map(escape).join("[^/]+")}$`),
-      params: parts.length - 1
-    }
-  })
-  .sort((a, b) => a.params - b.params)
+const compile = (endpoints: Readonly<Record<string, Endpoint.Any>>): ReadonlyArray<CompiledRoute> =>
+  Object.entries(endpoints)
+    .map(([name, endpoint]) => {
+      const parts = endpoint.path.split(/\{[^}]+\}/)
+      return {
+        name: name as Operation,
+        method: endpoint.method,
+        pattern: new RegExp(`^${parts.map(escape).join("[^/]+")}$`),
+        params: parts.length - 1
+      }
+    })
+    .sort((a, b) => a.params - b.params)
+
+const controlPlane = compile(ControlPlaneApi.endpoints)
+const toolbox = compile(ToolboxApi.endpoints)
 
 /**
- * The control-plane operation a request calls, given its method and the path under the API base
- * URL (`/api` removed).
+ * The control-plane endpoint a request calls, given its method and the path under the API base URL
+ * (`/api` removed).
  *
  * @since 0.1.0
  * @category utils
  */
 export const operationOf = (method: string, apiPath: string): Operation | undefined => {
   const upper = method.toUpperCase()
-  return compiled.find((route) => route.method === upper && route.pattern.test(apiPath))?.name
+  return controlPlane.find((route) => route.method === upper && route.pattern.test(apiPath))?.name
+}
+
+/**
+ * The toolbox endpoint a request calls, given its method and the path under the sandbox's toolbox
+ * (`/toolbox/{sandboxId}` removed).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const toolboxOperationOf = (method: string, toolboxPath: string): Operation | undefined => {
+  const upper = method.toUpperCase()
+  return toolbox.find((route) => route.method === upper && route.pattern.test(toolboxPath))?.name
 }
 
 /**

@@ -32,18 +32,18 @@ it.effect("a sandbox that takes 30 s to start", () =>
 it.effect("a 429 is retried after Retry-After; a 503 on a command is not replayed", () =>
   Effect.gen(function* () {
     yield* DaytonaTest.failNext({ operation: "createSandbox" }, { status: 429, headers: { "retry-after": "2" } })
-    yield* DaytonaTest.failNext({ path: "/process/execute" }, { status: 503 })
+    yield* DaytonaTest.failNext({ operation: "executeCommand" }, { status: 503 })
     const fiber = yield* Effect.fork(Effect.flip(answer))
     yield* TestClock.adjust("2 seconds")
     const error = yield* Fiber.join(fiber)
     assert.strictEqual(error._tag, "UnexpectedResponseError") // the command may have run: no replay
     const sent = yield* DaytonaTest.requests
     assert.deepStrictEqual(
-      sent.map((request) => [request.operation ?? request.path.split("/").slice(3).join("/"), request.status]),
+      sent.map((request) => [request.operation, request.status]),
       [
         ["createSandbox", 429],
         ["createSandbox", 200],
-        ["process/execute", 503]
+        ["executeCommand", 503]
       ]
     )
   }).pipe(Effect.provide(DaytonaTest.layer()))

@@ -1,176 +1,101 @@
-import { ResizeSandbox, UpdateSandboxNetworkSettings } from "@effect-daytona/sdk/CreateSandbox"
-import { allRoutes, type Route } from "@effect-daytona/sdk/ControlPlaneRoutes"
-import { SandboxLabels } from "@effect-daytona/sdk/SandboxDto"
+import * as ControlPlaneApi from "@effect-daytona/sdk/ControlPlaneApi"
+import type * as Endpoint from "@effect-daytona/sdk/Endpoint"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
-import { type ApiError, apiErrorResponse, badRequest, forbidden } from "./apiError.js"
-import { json, readBody } from "./http.js"
-import type { Query } from "./listing.js"
+import { type ApiError, apiErrorResponse, badRequest } from "./apiError.js"
+import * as EndpointRoute from "./endpointRoute.js"
 import { SandboxesService } from "./sandboxes.js"
 import { SnapshotsService } from "./snapshots.js"
-import * as Validation from "./validation.js"
 import { VolumesService } from "./volumes.js"
 
 /** What the control plane's handlers need. */
 export type Services = SandboxesService | SnapshotsService | VolumesService
 
-interface Context {
-  readonly param: (name: string) => string
-  readonly query: Query
-  readonly one: (name: string) => string | undefined
-  readonly body: Effect.Effect<unknown, ApiError, HttpServerRequest.HttpServerRequest>
-}
+type Endpoints = typeof ControlPlaneApi.endpoints
 
-type Handler = (ctx: Context) => Effect.Effect<unknown, ApiError, Services | HttpServerRequest.HttpServerRequest>
+/** The handler of one declared endpoint: its decoded input in, its declared answer out. */
+type Handler<T extends Endpoint.Any> = (
+  input: EndpointRoute.Input<T>
+) => Effect.Effect<Endpoint.EncodedSuccessOf<T> | HttpServerResponse.HttpServerResponse, ApiError, Services>
 
-const withService = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ApiError>) =>
+const sandboxes = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ApiError>) =>
   Effect.flatMap(SandboxesService, f)
 
-const withSnapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A, ApiError>) =>
+const snapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A, ApiError>) =>
   Effect.flatMap(SnapshotsService, f)
 
-const withVolumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ApiError>) =>
+const volumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ApiError>) =>
   Effect.flatMap(VolumesService, f)
 
-const handlers: { readonly [K in keyof typeof allRoutes]: Handler } = {
-  listSandboxes: (ctx) => withService((s) => s.list(ctx.query)),
-  listSandboxesPaginated: (ctx) => withService((s) => s.listPaginated(ctx.query)),
-  createSandbox: (ctx) =>
-    ctx.body.pipe(
-      Effect.flatMap(Validation.createSandbox),
-      Effect.flatMap((body) => withService((s) => s.create(body)))
-    ),
-  getSandbox: (ctx) => withService((s) => s.get(ctx.param("sandboxIdOrName"))),
-  deleteSandbox: (ctx) => withService((s) => s.remove(ctx.param("sandboxIdOrName"))),
-  startSandbox: (ctx) => withService((s) => s.start(ctx.param("sandboxIdOrName"))),
-  stopSandbox: (ctx) => withService((s) => s.stop(ctx.param("sandboxIdOrName"), ctx.one("force") === "true")),
-  archiveSandbox: (ctx) => withService((s) => s.archive(ctx.param("sandboxIdOrName"))),
-  recoverSandbox: (ctx) => withService((s) => s.recover(ctx.param("sandboxIdOrName"))),
-  resizeSandbox: (ctx) =>
-    ctx.body.pipe(
-      Effect.flatMap((body) =>
-        Validation.isRecord(body)
-          ? new Validation.Checker(body)
-              .field("cpu", "number", { min: 1 })
-              .field("memory", "number", { min: 1 })
-              .field("disk", "number", { min: 1 })
-              .done(ResizeSandbox)
-          : Effect.fail(badRequest("Request body must be a JSON object"))
-      ),
-      Effect.flatMap((body) => withService((s) => s.resize(ctx.param("sandboxIdOrName"), body)))
-    ),
-  replaceLabels: (ctx) =>
-    ctx.body.pipe(
-      Effect.flatMap((body) => {
-        if (!Validation.isRecord(body)) return Effect.fail(badRequest("Request body must be a JSON object"))
-        const checker = new Validation.Checker(body)
-        if (body.labels === undefined || body.labels === null) checker.push("labels must be an object")
-        return checker.stringMap("labels").done(SandboxLabels)
-      }),
-      Effect.flatMap((body) => withService((s) => s.replaceLabels(ctx.param("sandboxIdOrName"), body.labels)))
-    ),
-  setAutostopInterval: (ctx) =>
-    Validation.integerParam("interval", ctx.param("interval")).pipe(
-      Effect.flatMap((interval) => withService((s) => s.setAutostop(ctx.param("sandboxIdOrName"), interval)))
-    ),
-  setAutoArchiveInterval: (ctx) =>
-    Validation.integerParam("interval", ctx.param("interval")).pipe(
-      Effect.flatMap((interval) => withService((s) => s.setAutoArchive(ctx.param("sandboxIdOrName"), interval)))
-    ),
-  setAutoDeleteInterval: (ctx) =>
-    Validation.integerParam("interval", ctx.param("interval")).pipe(
-      Effect.flatMap((interval) => withService((s) => s.setAutoDelete(ctx.param("sandboxIdOrName"), interval)))
-    ),
-  updateNetworkSettings: (ctx) =>
-    ctx.body.pipe(
-      Effect.flatMap((body) =>
-        Validation.isRecord(body)
-          ? new Validation.Checker(body)
-              .field("networkBlockAll", "boolean")
-              .field("networkAllowList", "string")
-              .field("domainAllowList", "string")
-              .done(UpdateSandboxNetworkSettings)
-          : Effect.fail(badRequest("Request body must be a JSON object"))
-      ),
-      Effect.flatMap((body) => withService((s) => s.networkSettings(ctx.param("sandboxIdOrName"), body)))
-    ),
-  updateLastActivity: (ctx) => withService((s) => s.touch(ctx.param("sandboxId"))),
-  getPortPreviewUrl: (ctx) => withService((s) => s.previewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"))),
-  getSignedPortPreviewUrl: (ctx) =>
-    withService((s) =>
-      s.signedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.one("expiresInSeconds"))
-    ),
-  expireSignedPortPreviewUrl: (ctx) =>
-    withService((s) => s.expireSignedPreviewUrl(ctx.param("sandboxIdOrName"), ctx.param("port"), ctx.param("token"))),
-  createSshAccess: (ctx) =>
-    withService((s) => s.createSshAccess(ctx.param("sandboxIdOrName"), ctx.one("expiresInMinutes"))),
-  revokeSshAccess: (ctx) => withService((s) => s.revokeSshAccess(ctx.param("sandboxIdOrName"), ctx.one("token"))),
-  validateSshAccess: (ctx) => {
-    const token = ctx.one("token")
-    return token === undefined
-      ? Effect.fail(forbidden("Invalid authentication context"))
-      : withService((s) => s.validateSshAccess(token))
-  },
-  getToolboxProxyUrl: (ctx) =>
-    withService((s) => s.get(ctx.param("sandboxId")).pipe(Effect.as({ url: s.toolboxProxyUrl }))),
-  listSnapshots: (ctx) => withSnapshots((s) => s.list(ctx.query)),
-  createSnapshot: (ctx) =>
-    ctx.body.pipe(
-      Effect.flatMap(Validation.createSnapshot),
-      Effect.flatMap((body) => withSnapshots((s) => s.create(body)))
-    ),
-  getSnapshot: (ctx) => withSnapshots((s) => s.get(ctx.param("id"))),
-  removeSnapshot: (ctx) => withSnapshots((s) => s.remove(ctx.param("id"))),
-  activateSnapshot: (ctx) => withSnapshots((s) => s.activate(ctx.param("id"))),
-  deactivateSnapshot: (ctx) => withSnapshots((s) => s.deactivate(ctx.param("id"))),
-  getSnapshotBuildLogsUrl: (ctx) => withSnapshots((s) => s.buildLogsUrl(ctx.param("id"))),
-  listVolumes: (ctx) => withVolumes((s) => s.list(ctx.one("includeDeleted") === "true")),
-  createVolume: (ctx) =>
-    ctx.body.pipe(
-      Effect.flatMap(Validation.createVolume),
-      Effect.flatMap((body) => withVolumes((s) => s.create(body.name)))
-    ),
-  getVolume: (ctx) => withVolumes((s) => s.get(ctx.param("volumeId"))),
-  getVolumeByName: (ctx) => withVolumes((s) => s.getByName(ctx.param("name"))),
-  deleteVolume: (ctx) => withVolumes((s) => s.remove(ctx.param("volumeId")))
+/** One handler per declared control-plane endpoint: the compiler refuses a declaration without one. */
+const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
+  listSandboxes: ({ query }) => sandboxes((s) => s.list(query)),
+  listSandboxesPaginated: ({ query }) => sandboxes((s) => s.listPaginated(query)),
+  createSandbox: ({ payload }) => sandboxes((s) => s.create(payload)),
+  getSandbox: ({ params }) => sandboxes((s) => s.get(params.sandboxIdOrName)),
+  deleteSandbox: ({ params }) => sandboxes((s) => s.remove(params.sandboxIdOrName)),
+  startSandbox: ({ params }) => sandboxes((s) => s.start(params.sandboxIdOrName)),
+  stopSandbox: ({ params, query }) => sandboxes((s) => s.stop(params.sandboxIdOrName, query.force ?? false)),
+  archiveSandbox: ({ params }) => sandboxes((s) => s.archive(params.sandboxIdOrName)),
+  recoverSandbox: ({ params }) => sandboxes((s) => s.recover(params.sandboxIdOrName)),
+  resizeSandbox: ({ params, payload }) => sandboxes((s) => s.resize(params.sandboxIdOrName, payload)),
+  replaceLabels: ({ params, payload }) => sandboxes((s) => s.replaceLabels(params.sandboxIdOrName, payload.labels)),
+  setAutostopInterval: ({ params }) => sandboxes((s) => s.setAutostop(params.sandboxIdOrName, params.interval)),
+  setAutoArchiveInterval: ({ params }) => sandboxes((s) => s.setAutoArchive(params.sandboxIdOrName, params.interval)),
+  setAutoDeleteInterval: ({ params }) => sandboxes((s) => s.setAutoDelete(params.sandboxIdOrName, params.interval)),
+  updateNetworkSettings: ({ params, payload }) => sandboxes((s) => s.networkSettings(params.sandboxIdOrName, payload)),
+  updateLastActivity: ({ params }) => sandboxes((s) => s.touch(params.sandboxId)),
+  getPortPreviewUrl: ({ params }) => sandboxes((s) => s.previewUrl(params.sandboxIdOrName, params.port)),
+  getSignedPortPreviewUrl: ({ params, query }) =>
+    sandboxes((s) => s.signedPreviewUrl(params.sandboxIdOrName, params.port, query.expiresInSeconds)),
+  expireSignedPortPreviewUrl: ({ params }) =>
+    sandboxes((s) => s.expireSignedPreviewUrl(params.sandboxIdOrName, params.port, params.token)),
+  createSshAccess: ({ params, query }) =>
+    sandboxes((s) => s.createSshAccess(params.sandboxIdOrName, query.expiresInMinutes)),
+  revokeSshAccess: ({ params, query }) => sandboxes((s) => s.revokeSshAccess(params.sandboxIdOrName, query.token)),
+  validateSshAccess: ({ query }) => sandboxes((s) => s.validateSshAccess(query.token)),
+  getToolboxProxyUrl: ({ params }) =>
+    sandboxes((s) => s.get(params.sandboxId).pipe(Effect.as({ url: s.toolboxProxyUrl }))),
+  listSnapshots: ({ query }) => snapshots((s) => s.list(query)),
+  createSnapshot: ({ payload }) => snapshots((s) => s.create(payload)),
+  getSnapshot: ({ params }) => snapshots((s) => s.get(params.id)),
+  removeSnapshot: ({ params }) => snapshots((s) => s.remove(params.id)),
+  activateSnapshot: ({ params }) => snapshots((s) => s.activate(params.id)),
+  deactivateSnapshot: ({ params }) => snapshots((s) => s.deactivate(params.id)),
+  getSnapshotBuildLogsUrl: ({ params }) => snapshots((s) => s.buildLogsUrl(params.id)),
+  listVolumes: ({ query }) => volumes((s) => s.list(query.includeDeleted ?? false)),
+  createVolume: ({ payload }) => volumes((s) => s.create(payload.name)),
+  getVolume: ({ params }) => volumes((s) => s.get(params.volumeId)),
+  getVolumeByName: ({ params }) => volumes((s) => s.getByName(params.name)),
+  deleteVolume: ({ params }) => volumes((s) => s.remove(params.volumeId)),
+  getConfig: () => sandboxes((s) => Effect.succeed(s.configuration))
 }
 
-const routerPath = (template: string) => template.replace(/\{([^}]+)\}/g, ":$1") as HttpRouter.PathInput
+/** A bad request as NestJS answers it: every message of the validation pipe, joined. */
+const rejection = (rejection: EndpointRoute.Rejection) =>
+  badRequest(rejection.malformed ?? rejection.messages.join(", "))
 
-const body = readBody.pipe(Effect.mapError((error) => badRequest(error.message)))
-
-/** The control plane: every route of the SDK's route table, under `/api`. */
-export const router: HttpRouter.HttpRouter<never, Services> = (Object.keys(allRoutes) as Array<keyof typeof allRoutes>)
-  .reduce(
-    (router, name) => {
-      const route: Route = allRoutes[name]
-      const handler = Effect.gen(function* () {
-        const params = yield* HttpRouter.params
-        const query = yield* HttpServerRequest.ParsedSearchParams
-        const ctx: Context = {
-          param: (key) => params[key] ?? "",
-          query,
-          one: (key) => {
-            const value = query[key]
-            return typeof value === "string" ? value : value?.[0]
-          },
-          body
-        }
-        const result = yield* handlers[name](ctx)
-        return result === undefined ? HttpServerResponse.empty({ status: route.status }) : json(result, route.status)
-      }).pipe(Effect.catchTag("ApiError", apiErrorResponse))
-      return HttpRouter.route(route.method)(routerPath(route.template), handler)(router)
-    },
-    HttpRouter.empty as HttpRouter.HttpRouter<never, Services>
-  )
-  .pipe(
-    HttpRouter.get(
-      "/config",
-      Effect.map(SandboxesService, (s) => json(s.configuration))
+const serve = <T extends Endpoint.Any>(endpoint: T, handler: Handler<T>) =>
+  HttpRouter.route(endpoint.method)(
+    EndpointRoute.routerPath(endpoint),
+    EndpointRoute.decodeInput(endpoint).pipe(
+      Effect.mapError(rejection),
+      Effect.flatMap(handler),
+      Effect.map((result) => EndpointRoute.respond(endpoint, result)),
+      Effect.catchTag("ApiError", apiErrorResponse)
     )
   )
+
+/** The control plane: every declared endpoint of `ControlPlaneApi`, under `/api`. */
+export const router: HttpRouter.HttpRouter<never, Services | HttpServerRequest.HttpServerRequest> = (
+  Object.keys(ControlPlaneApi.endpoints) as Array<keyof Endpoints>
+).reduce(
+  (router, name) =>
+    serve(ControlPlaneApi.endpoints[name] as Endpoint.Any, handlers[name] as Handler<Endpoint.Any>)(router),
+  HttpRouter.empty as HttpRouter.HttpRouter<never, Services>
+)
 
 /**
  * Build logs of snapshots, where `build-logs-url` points (Daytona serves them from its proxy):

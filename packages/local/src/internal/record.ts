@@ -1,6 +1,7 @@
 import * as Schema from "effect/Schema"
 import type { SandboxDto, SandboxListItem } from "@effect-daytona/sdk/SandboxDto"
-import { SandboxVolume, StringMap } from "@effect-daytona/sdk/SandboxDto"
+import { SandboxVolume } from "@effect-daytona/sdk/SandboxDto"
+import { StringMap } from "@effect-daytona/sdk/WireSchema"
 
 /** What the server stores for a sandbox. Times are epoch milliseconds. */
 export const SandboxRecord = Schema.Struct({

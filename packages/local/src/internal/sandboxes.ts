@@ -1,3 +1,4 @@
+import type { ListSandboxesPaginatedQuery, ListSandboxesQuery } from "@effect-daytona/sdk/ControlPlaneApi"
 import type { CreateSandbox, ResizeSandbox, UpdateSandboxNetworkSettings } from "@effect-daytona/sdk/CreateSandbox"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "@effect-daytona/sdk/PreviewUrl"
 import type { ListSandboxesResponse, PaginatedSandboxes, SandboxDto } from "@effect-daytona/sdk/SandboxDto"
@@ -22,7 +23,6 @@ import { ServerUrl } from "./serverUrl.js"
 import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
 import { SandboxStore } from "./store.js"
 import * as ToolboxError from "./toolboxError.js"
-import * as Validation from "./validation.js"
 
 export { ServerUrl } from "./serverUrl.js"
 
@@ -250,8 +250,6 @@ export const make = Effect.gen(function* () {
         return yield* badRequest("Linked sandboxes are not supported by the local server")
       const volume = body.volumes?.[0]
       if (volume !== undefined) return yield* badRequest(`Volume ${volume.volumeId} not found`)
-      if (body.networkAllowList !== undefined) yield* Validation.networkAllowList(body.networkAllowList)
-      if (body.domainAllowList !== undefined) yield* Validation.domainAllowList(body.domainAllowList)
       const autoStopInterval = body.autoStopInterval ?? 15
       if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
       const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
@@ -421,8 +419,6 @@ export const make = Effect.gen(function* () {
         body.domainAllowList === undefined
       )
         return yield* badRequest("At least one network setting must be provided")
-      if (body.networkAllowList !== undefined) yield* Validation.networkAllowList(body.networkAllowList)
-      if (body.domainAllowList !== undefined) yield* Validation.domainAllowList(body.domainAllowList)
       return yield* set(idOrName, (r) => {
         const networkAllowList =
           body.networkAllowList === undefined
@@ -472,16 +468,8 @@ export const make = Effect.gen(function* () {
       return Effect.succeed({ ...begin(r, now, r.state, t.resize, "resizing"), cpu, memory, disk })
     }).pipe(Effect.map(dto))
 
-  const port = (raw: string) => {
-    const value = Number(raw)
-    return Number.isInteger(value) && value >= 1 && value <= 65535
-      ? Effect.succeed(value)
-      : Effect.fail(badRequest("Invalid port"))
-  }
-
-  const previewUrl = (idOrName: string, rawPort: string): Effect.Effect<PortPreviewUrl, ApiError> =>
+  const previewUrl = (idOrName: string, p: number): Effect.Effect<PortPreviewUrl, ApiError> =>
     Effect.gen(function* () {
-      const p = yield* port(rawPort)
       const r = yield* findLocked(idOrName)
       return {
         sandboxId: r.id,
@@ -492,14 +480,11 @@ export const make = Effect.gen(function* () {
 
   const signedPreviewUrl = (
     idOrName: string,
-    rawPort: string,
-    rawExpires: string | undefined
+    p: number,
+    expiresInSeconds: number | undefined
   ): Effect.Effect<SignedPortPreviewUrl, ApiError> =>
     Effect.gen(function* () {
-      const p = yield* port(rawPort)
-      const expires = rawExpires === undefined ? 60 : Number(rawExpires)
-      if (!Number.isInteger(expires) || expires < 1 || expires > 86400)
-        return yield* badRequest("expiresInSeconds must be between 1 and 86400 seconds")
+      const expires = expiresInSeconds ?? 60
       const r = yield* findLocked(idOrName)
       const token = randomToken(16)
       const now = yield* Clock.currentTimeMillis
@@ -512,18 +497,19 @@ export const make = Effect.gen(function* () {
       }
     })
 
-  const expireSignedPreviewUrl = (idOrName: string, rawPort: string, token: string) =>
+  const expireSignedPreviewUrl = (idOrName: string, p: number, token: string) =>
     Effect.gen(function* () {
-      const p = yield* port(rawPort)
       const r = yield* findLocked(idOrName)
       yield* store.expireSignedPreview(r.id, p, token)
     })
 
   const sshHost = new URL(serverUrl).hostname
-  const createSshAccess = (idOrName: string, rawMinutes: string | undefined): Effect.Effect<SshAccessDto, ApiError> =>
+  const createSshAccess = (
+    idOrName: string,
+    expiresInMinutes: number | undefined
+  ): Effect.Effect<SshAccessDto, ApiError> =>
     Effect.gen(function* () {
-      const minutes = rawMinutes === undefined ? 60 : Number(rawMinutes)
-      if (!Number.isFinite(minutes)) return yield* badRequest("expiresInMinutes must be a number")
+      const minutes = expiresInMinutes ?? 60
       const r = yield* findLocked(idOrName)
       const now = yield* Clock.currentTimeMillis
       yield* store.revokeSshAccess(r.id)
@@ -568,17 +554,17 @@ export const make = Effect.gen(function* () {
   /** Every sandbox, settled; read under the lock so that settling never writes back a stale copy. */
   const settledAll = locked(Effect.flatMap(store.all, (all) => Effect.forEach(all, settle)))
 
-  const list = (query: Listing.Query): Effect.Effect<ListSandboxesResponse, ApiError> =>
+  const list = (query: typeof ListSandboxesQuery.Type): Effect.Effect<ListSandboxesResponse, ApiError> =>
     Effect.gen(function* () {
       const all = yield* settledAll
       const page = yield* Listing.cursorPage(all, query)
       return { items: page.items.map((r) => toListItem(r, toolboxProxyUrl)), nextCursor: page.nextCursor }
     })
 
-  const listPaginated = (query: Listing.Query): Effect.Effect<PaginatedSandboxes, ApiError> =>
+  const listPaginated = (query: typeof ListSandboxesPaginatedQuery.Type): Effect.Effect<PaginatedSandboxes, ApiError> =>
     Effect.gen(function* () {
       const all = yield* settledAll
-      const page = yield* Listing.numberedPage(all, query)
+      const page = Listing.numberedPage(all, query)
       return { ...page, items: page.items.map(dto) }
     })
 

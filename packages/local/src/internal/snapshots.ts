@@ -1,3 +1,4 @@
+import type { ListSnapshotsQuery } from "@effect-daytona/sdk/ControlPlaneApi"
 import type { CreateSnapshot } from "@effect-daytona/sdk/SnapshotDto"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -8,7 +9,6 @@ import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
 import { type ApiError, badRequest, conflict, forbidden, notFound } from "./apiError.js"
-import type { Query } from "./listing.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
@@ -237,33 +237,14 @@ export const make = Effect.gen(function* () {
   )
   yield* seed
 
-  const list = (query: Query) =>
+  const list = (query: typeof ListSnapshotsQuery.Type) =>
     Effect.gen(function* () {
-      const one = (key: string) => {
-        const value = query[key]
-        return typeof value === "string" ? value : value?.[0]
-      }
-      const messages: Array<string> = []
-      const integer = (key: string, fallback: number, max?: number) => {
-        const raw = one(key)
-        if (raw === undefined) return fallback
-        const value = Number(raw)
-        if (!Number.isInteger(value)) messages.push(`${key} must be an integer number`)
-        else if (value < 1) messages.push(`${key} must not be less than 1`)
-        else if (max !== undefined && value > max) messages.push(`${key} must not be greater than ${max}`)
-        return value
-      }
-      const page = integer("page", 1)
-      const limit = integer("limit", 100, 200)
-      const sort = one("sort") ?? "lastUsedAt"
-      if (!(sortFields as ReadonlyArray<string>).includes(sort))
-        messages.push(`sort must be one of the following values: ${sortFields.join(", ")}`)
-      const order = one("order") ?? "desc"
-      if (order !== "asc" && order !== "desc") messages.push("order must be one of the following values: asc, desc")
-      if (messages.length > 0) return yield* badRequest(messages.join(", "))
-      const name = one("name")?.toLowerCase()
+      const page = query.page ?? 1
+      const limit = query.limit ?? 100
+      const order = query.order ?? "desc"
+      const name = query.name?.toLowerCase()
       const all = yield* locked(settled)
-      const field = sort as SortField
+      const field: SortField = query.sort ?? "lastUsedAt"
       const direction = order === "asc" ? 1 : -1
       const value = (r: SnapshotRecord): string | number | null =>
         field === "name" ? r.name : field === "state" ? r.state : field === "createdAt" ? r.createdAt : r.lastUsedAt

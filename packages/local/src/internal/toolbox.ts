@@ -1,3 +1,4 @@
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -10,11 +11,13 @@ import { badRequest } from "./toolboxError.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
-import { route, runInSandbox } from "./toolboxRoute.js"
+import { serve, runInSandbox } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
-import { isRecord } from "./validation.js"
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const body = readBody.pipe(
   Effect.mapError((error) => badRequest(`invalid request body: ${error.message}`)),
@@ -108,14 +111,13 @@ const home = (sandbox: SandboxRecord) =>
 
 /** The toolbox daemon's endpoints, under `/toolbox/{sandboxId}`. */
 export const router = HttpRouter.empty.pipe(
-  route("GET", "/version", () => Effect.succeed(json({ version: daemonVersion }))),
-  route("GET", "/user-home-dir", home),
-  route("GET", "/project-dir", home),
-  route("GET", "/work-dir", home),
-  route("POST", "/process/execute", execute),
-  route("POST", "/process/code-run", codeRun),
-  route("POST", "/files/upload", Files.upload),
-  route("GET", "/files/download", Files.download),
+  serve(ToolboxApi.getVersion, () => Effect.succeed(json({ version: daemonVersion }))),
+  serve(ToolboxApi.getUserHomeDir, home),
+  serve(ToolboxApi.getWorkDir, home),
+  serve(ToolboxApi.executeCommand, execute),
+  serve(ToolboxApi.codeRun, codeRun),
+  serve(ToolboxApi.uploadFileLegacy, Files.upload),
+  serve(ToolboxApi.downloadFile, Files.download),
   HttpRouter.concat(ToolboxFiles.router),
   HttpRouter.concat(ToolboxSessions.router),
   HttpRouter.concat(ToolboxGit.router),

@@ -1,3 +1,4 @@
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -20,7 +21,7 @@ import { compileGlob } from "./glob.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import { badRequest, conflict, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
-import { decodeBody, empty, io, ioError, query, requiredQuery, resolveSandboxPath, route } from "./toolboxRoute.js"
+import { decodeBody, empty, io, ioError, query, requiredQuery, resolveSandboxPath, serve } from "./toolboxRoute.js"
 
 const typeChar = (stat: NodeFsSync.Stats) =>
   stat.isDirectory()
@@ -620,15 +621,15 @@ const bulkDownload = (sandbox: SandboxRecord) =>
 
 /** The daemon's file routes. */
 export const router = HttpRouter.empty.pipe(
-  route("GET", "/files", listFiles),
-  route("DELETE", "/files", deleteFile),
-  route("GET", "/files/info", getFileInfo),
-  route("POST", "/files/folder", createFolder),
-  route("POST", "/files/move", moveFile),
-  route("GET", "/files/find", findInFiles),
-  route("GET", "/files/search", searchFiles),
-  route("POST", "/files/replace", replaceInFiles),
-  route("POST", "/files/permissions", setFilePermissions),
-  route("POST", "/files/bulk-upload", bulkUpload),
-  route("POST", "/files/bulk-download", bulkDownload)
+  serve(ToolboxApi.listFiles, listFiles),
+  serve(ToolboxApi.deleteFile, deleteFile),
+  serve(ToolboxApi.getFileInfo, getFileInfo),
+  serve(ToolboxApi.createFolder, createFolder),
+  serve(ToolboxApi.moveFile, moveFile),
+  serve(ToolboxApi.findInFiles, findInFiles),
+  serve(ToolboxApi.searchFiles, searchFiles),
+  serve(ToolboxApi.replaceInFiles, replaceInFiles),
+  serve(ToolboxApi.setFilePermissions, setFilePermissions),
+  serve(ToolboxApi.uploadFiles, bulkUpload),
+  serve(ToolboxApi.downloadFiles, bulkDownload)
 )

@@ -1,3 +1,4 @@
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import {
   type FileStatus,
@@ -15,7 +16,7 @@ import * as NodeFs from "node:fs/promises"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import { badRequest, conflict, fileNotFound, ToolboxError } from "./toolboxError.js"
-import { decodeBody, empty, requiredQuery, resolveSandboxPath, route, runInSandbox } from "./toolboxRoute.js"
+import { decodeBody, empty, requiredQuery, resolveSandboxPath, serve, runInSandbox } from "./toolboxRoute.js"
 
 interface Credentials {
   readonly username?: string | undefined
@@ -278,15 +279,15 @@ const history = (sandbox: SandboxRecord) =>
 
 /** The daemon's git routes, run with the `git` command line inside the sandbox. */
 export const router = HttpRouter.empty.pipe(
-  route("POST", "/git/clone", clone),
-  route("GET", "/git/status", status),
-  route("POST", "/git/add", add),
-  route("POST", "/git/commit", commit),
-  route("GET", "/git/branches", branches),
-  route("POST", "/git/branches", createBranch),
-  route("DELETE", "/git/branches", deleteBranch),
-  route("POST", "/git/checkout", checkout),
-  route("POST", "/git/push", remote("push")),
-  route("POST", "/git/pull", remote("pull")),
-  route("GET", "/git/history", history)
+  serve(ToolboxApi.cloneRepository, clone),
+  serve(ToolboxApi.getStatus, status),
+  serve(ToolboxApi.addFiles, add),
+  serve(ToolboxApi.commitChanges, commit),
+  serve(ToolboxApi.listBranches, branches),
+  serve(ToolboxApi.createBranch, createBranch),
+  serve(ToolboxApi.deleteBranch, deleteBranch),
+  serve(ToolboxApi.checkoutBranch, checkout),
+  serve(ToolboxApi.pushChanges, remote("push")),
+  serve(ToolboxApi.pullChanges, remote("pull")),
+  serve(ToolboxApi.getCommitHistory, history)
 )

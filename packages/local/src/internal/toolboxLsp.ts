@@ -1,3 +1,4 @@
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import {
   CompletionItem,
@@ -23,7 +24,7 @@ import { resolveInstalled } from "./installedModule.js"
 import { type Connection, connect, type LspFailure } from "./lspClient.js"
 import type { SandboxRecord } from "./record.js"
 import { badRequest, internal, ToolboxError } from "./toolboxError.js"
-import { decodeBody, empty, io, query, resolveSandboxPath, route, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
+import { decodeBody, empty, io, query, resolveSandboxPath, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
 type Range = typeof LspRange.Type
 type Item = typeof CompletionItem.Type
@@ -510,11 +511,11 @@ const completions = (sandbox: SandboxRecord) =>
  * is a 400 `LSP_SERVER_NOT_INSTALLED` naming it.
  */
 export const router = HttpRouter.empty.pipe(
-  route("POST", "/lsp/start", start),
-  route("POST", "/lsp/stop", stop),
-  route("POST", "/lsp/did-open", didOpen),
-  route("POST", "/lsp/did-close", didClose),
-  route("POST", "/lsp/completions", completions),
-  route("GET", "/lsp/document-symbols", documentSymbols),
-  route("GET", "/lsp/workspacesymbols", workspaceSymbols)
+  serve(ToolboxApi.lspStart, start),
+  serve(ToolboxApi.lspStop, stop),
+  serve(ToolboxApi.lspDidOpen, didOpen),
+  serve(ToolboxApi.lspDidClose, didClose),
+  serve(ToolboxApi.lspCompletions, completions),
+  serve(ToolboxApi.lspDocumentSymbols, documentSymbols),
+  serve(ToolboxApi.lspWorkspaceSymbols, workspaceSymbols)
 )

@@ -1,4 +1,4 @@
-import type * as HttpMethod from "@effect/platform/HttpMethod"
+import type * as Endpoint from "@effect-daytona/sdk/Endpoint"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { SandboxEngine } from "../SandboxEngine.js"
+import * as EndpointRoute from "./endpointRoute.js"
 import { readBody } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
@@ -30,19 +31,38 @@ export type RouteRequirements =
   | HttpServerRequest.ParsedSearchParams
   | HttpRouter.RouteContext
 
-/** A toolbox route handler: the answer for a request to a started sandbox. */
-export type Handler = (
-  sandbox: SandboxRecord
-) => Effect.Effect<HttpServerResponse.HttpServerResponse, ToolboxError, RouteRequirements>
+/**
+ * The handler of a declared toolbox endpoint: the started sandbox the request addresses and the
+ * request's parts decoded by the declaration in; a response, or the declared answer, out.
+ */
+export type EndpointHandler<T extends Endpoint.Any> = (
+  sandbox: SandboxRecord,
+  input: EndpointRoute.Input<T>
+) => Effect.Effect<
+  HttpServerResponse.HttpServerResponse | Endpoint.EncodedSuccessOf<T>,
+  ToolboxError,
+  RouteRequirements
+>
 
-/** A toolbox route under `/{sandboxId}` for a started sandbox, answering failures with the daemon's body. */
-export const route = (method: HttpMethod.HttpMethod, path: `/${string}`, handler: Handler) =>
-  HttpRouter.route(method)(
-    `/:sandboxId${path}`,
+/** A request that does not fit its declaration, in the daemon's words. */
+const rejected = (rejection: EndpointRoute.Rejection) =>
+  badRequest(
+    rejection.malformed !== undefined ? `invalid request body: ${rejection.malformed}` : rejection.messages.join(", ")
+  )
+
+/**
+ * Serves a declared toolbox endpoint under `/{sandboxId}`: the sandbox must be started (answered as
+ * the runner does otherwise), then the request must fit the declaration, then the handler answers;
+ * failures get the daemon's error body.
+ */
+export const serve = <T extends Endpoint.Any>(endpoint: T, handler: EndpointHandler<T>) =>
+  HttpRouter.route(endpoint.method)(
+    `/:sandboxId${EndpointRoute.routerPath(endpoint)}` as HttpRouter.PathInput,
     Effect.gen(function* () {
       const params = yield* HttpRouter.params
       const sandbox = yield* Effect.flatMap(SandboxesService, (service) => service.running(params.sandboxId ?? ""))
-      return yield* handler(sandbox)
+      const input = yield* EndpointRoute.decodeInput(endpoint).pipe(Effect.mapError(rejected))
+      return EndpointRoute.respond(endpoint, yield* handler(sandbox, input))
     }).pipe(Effect.catchTag("ToolboxError", toolboxErrorResponse))
   )
 

@@ -1,3 +1,4 @@
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -19,7 +20,7 @@ import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import { badRequest, conflict, internal, notFound } from "./toolboxError.js"
-import { decodeBody, empty, pause, query, route, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
+import { decodeBody, empty, pause, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
 interface CommandState {
   readonly id: string
@@ -365,29 +366,29 @@ const deleteSession = (sandbox: SandboxRecord) =>
 
 /** The daemon's session routes (persistent shells, their commands and logs). */
 export const router = HttpRouter.empty.pipe(
-  route("POST", "/process/session", createSession),
-  route("GET", "/process/session", (sandbox) =>
+  serve(ToolboxApi.createSession, createSession),
+  serve(ToolboxApi.listSessions, (sandbox) =>
     Effect.flatMap(sessionsOf(sandbox), (sessions) => Effect.forEach(sessions.values(), sessionDto)).pipe(
       Effect.map((list) => json(list))
     )
   ),
-  route("GET", "/process/session/entrypoint", () => Effect.succeed(json({ sessionId: entrypoint, commands: [] }))),
-  route("GET", "/process/session/entrypoint/logs", entrypointLogs),
-  route("GET", "/process/session/:sessionId", (sandbox) =>
+  serve(ToolboxApi.getEntrypointSession, () => Effect.succeed(json({ sessionId: entrypoint, commands: [] }))),
+  serve(ToolboxApi.getEntrypointLogs, entrypointLogs),
+  serve(ToolboxApi.getSession, (sandbox) =>
     Effect.flatMap(param("sessionId"), (id) => sessionOf(sandbox, id)).pipe(
       Effect.flatMap(sessionDto),
       Effect.map((dto) => json(dto))
     )
   ),
-  route("DELETE", "/process/session/:sessionId", deleteSession),
-  route("POST", "/process/session/:sessionId/exec", execute),
-  route("GET", "/process/session/:sessionId/command/:commandId", (sandbox) =>
+  serve(ToolboxApi.deleteSession, deleteSession),
+  serve(ToolboxApi.sessionExecuteCommand, execute),
+  serve(ToolboxApi.getSessionCommand, (sandbox) =>
     Effect.gen(function* () {
       const session = yield* sessionOf(sandbox, yield* param("sessionId"))
       const command = yield* commandOf(session, yield* param("commandId"))
       return json(yield* commandDto(command))
     })
   ),
-  route("GET", "/process/session/:sessionId/command/:commandId/logs", commandLogs),
-  route("POST", "/process/session/:sessionId/command/:commandId/input", sendInput)
+  serve(ToolboxApi.getSessionCommandLogs, commandLogs),
+  serve(ToolboxApi.sendInput, sendInput)
 )

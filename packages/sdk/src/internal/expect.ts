@@ -50,3 +50,19 @@ export const expectStatus =
       Exclude<E, StatusError> | Extract<E, { readonly _tag: Tags[number] }> | UnexpectedResponseError,
       R
     >
+
+/**
+ * For calls of endpoints that declare no 400 and whose input is plain strings, which no declaration can
+ * reject: a `ValidationError` there could only come from a bug of the SDK, so it is a defect rather
+ * than part of the error type (a server's 400 is already an `UnexpectedResponseError` for them).
+ *
+ * @internal
+ */
+export const inputCannotFail = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, { readonly _tag: "ValidationError" }>, R> =>
+  Effect.catchIf(
+    self,
+    (error: E) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "ValidationError",
+    (error) => Effect.die(error)
+  ) as Effect.Effect<A, Exclude<E, { readonly _tag: "ValidationError" }>, R>

@@ -379,18 +379,7 @@ export const decodeJson =
   (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, UnexpectedResponseError | TransportError> => {
     const method = response.request.method
     const path = pathOf(response.request.url)
-    return response.text.pipe(
-      Effect.mapError(
-        (error) =>
-          new TransportError({
-            reason: "Body",
-            method,
-            path,
-            sent: true,
-            description: error.description ?? "could not read the response body",
-            cause: error.cause
-          })
-      ),
+    return readText(response).pipe(
       Effect.flatMap((text) =>
         Effect.try(() => JSON.parse(text) as unknown).pipe(
           Effect.flatMap(Schema.decodeUnknown(schema)),
@@ -415,6 +404,22 @@ export const decodeJson =
       )
     )
   }
+
+/** Reads a text body; a body that cannot be read becomes `TransportError`. @internal */
+export const readText = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, TransportError> =>
+  response.text.pipe(
+    Effect.mapError(
+      (error) =>
+        new TransportError({
+          reason: "Body",
+          method: response.request.method,
+          path: pathOf(response.request.url),
+          sent: true,
+          description: error.description ?? "could not read the response body",
+          cause: error.cause
+        })
+    )
+  )
 
 /** Drains a response whose body the caller does not need. @internal */
 export const discardBody = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
