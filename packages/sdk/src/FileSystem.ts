@@ -39,6 +39,7 @@ import {
   UnexpectedResponseError,
   ValidationError
 } from "./DaytonaError.js"
+import * as ErrorBody from "./ErrorBody.js"
 import { idleTimeout } from "./internal/idleTimeout.js"
 import * as Multipart from "./internal/multipart.js"
 import * as Transport from "./internal/transport.js"
@@ -904,14 +905,8 @@ export const parseDownload = <E>(
 
 const errorPart = (chunks: ReadonlyArray<Uint8Array>, info: ResponseInfo): DownloadFileError => {
   const text = new TextDecoder().decode(concatAll(chunks))
-  let status = 500
-  try {
-    const json: unknown = JSON.parse(text)
-    if (Predicate.hasProperty(json, "statusCode") && typeof json.statusCode === "number") status = json.statusCode
-    else if (Predicate.hasProperty(json, "code") && typeof json.code === "string") status = statusOfCode(json.code)
-  } catch {
-    // an unparsable error part is a read failure
-  }
+  const summary = ErrorBody.summarize(text)
+  const status = summary.statusCode ?? (summary.errorCode === undefined ? 500 : statusOfCode(summary.errorCode))
   const error = Transport.errorFromResponse({
     side: "toolbox",
     status,

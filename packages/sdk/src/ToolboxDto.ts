@@ -151,27 +151,6 @@ export const UploadFilesResponse = Schema.Struct({
  */
 export type UploadFilesResponse = typeof UploadFilesResponse.Type
 
-/**
- * The toolbox's error body (`ErrorResponse`), also the body of an `error` part of a bulk download.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ToolboxErrorResponse = Schema.Struct({
-  statusCode: Schema.Number,
-  message: Schema.String,
-  code: optional(Schema.String),
-  timestamp: optional(Schema.String),
-  path: optional(Schema.String),
-  method: optional(Schema.String)
-}).annotations({ identifier: "ErrorResponse" })
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type ToolboxErrorResponse = typeof ToolboxErrorResponse.Type
-
 // ---------------------------------------------------------------------------------------------
 // git
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type * as ErrorBody from "@effect-daytona/sdk/ErrorBody"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -29,7 +30,7 @@ export const sandboxNotFound = (idOrName: string) => notFound(`Sandbox with ID o
 export const stateChangeInProgress = () => conflict("Sandbox state change in progress")
 
 /** NestJS's error body: `{statusCode, message, error, path, timestamp}`. */
-export const apiErrorBody = (error: ApiError, path: string, timestamp: string) => ({
+export const apiErrorBody = (error: ApiError, path: string, timestamp: string): ErrorBody.ApiErrorBody => ({
   statusCode: error.status,
   message: error.message,
   error: STATUS_CODES[error.status] ?? "Error",

@@ -1,22 +1,39 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Str from "effect/String"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { LocalConfig } from "../LocalConfig.js"
 import { type SandboxRecord, SandboxRecordJson } from "./record.js"
 
-export interface SshAccessRow {
-  readonly id: string
-  readonly token: string
-  readonly sandboxId: string
-  readonly expiresAt: number
-  readonly createdAt: number
-}
+const SandboxRow = Schema.Struct({ data: SandboxRecordJson })
+const JsonRow = Schema.Struct({ data: Schema.String })
+const ById = Schema.Struct({ id: Schema.String })
+
+/** An SSH access row; the client maps its snake_case columns to these names and back. */
+const SshAccess = Schema.Struct({
+  id: Schema.String,
+  token: Schema.String,
+  sandboxId: Schema.String,
+  expiresAt: Schema.Number,
+  createdAt: Schema.Number
+})
+
+const SignedPreview = Schema.Struct({
+  token: Schema.String,
+  port: Schema.Number,
+  sandboxId: Schema.String,
+  expiresAt: Schema.Number
+})
+
+/** An SSH access token of a sandbox. Times are epoch milliseconds. */
+export type SshAccessRow = typeof SshAccess.Type
 
 /** Rows of one kind (volumes, snapshots) stored as JSON documents keyed by id. */
 export interface JsonTable {
@@ -27,7 +44,9 @@ export interface JsonTable {
 
 /**
  * Durable state. Every write is committed before the call returns, so what a response
- * acknowledges survives a restart. Storage failures are defects: a caller cannot cause them.
+ * acknowledges survives a restart; a sandbox and everything that refers to it go in one
+ * transaction. Rows are read and written through schemas (`SqlSchema`), never mapped by hand.
+ * Storage failures are defects: a caller cannot cause them.
  */
 export interface Store {
   readonly all: Effect.Effect<ReadonlyArray<SandboxRecord>>
@@ -49,21 +68,17 @@ export interface Store {
 
 export class SandboxStore extends Context.Tag("@effect-daytona/local/internal/SandboxStore")<SandboxStore, Store>() {}
 
-const decode = Schema.decodeUnknown(SandboxRecordJson)
-const encode = Schema.encode(SandboxRecordJson)
-
-const SshRow = Schema.Struct({
-  id: Schema.String,
-  token: Schema.String,
-  sandbox_id: Schema.String,
-  expires_at: Schema.Number,
-  created_at: Schema.Number
-})
+/** A storage failure is a defect: no request can cause one, and none can be answered sensibly. */
+const orDie = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
 
 export const make = Effect.gen(function* () {
   const config = yield* LocalConfig
   yield* Effect.promise(() => NodeFs.mkdir(config.dataDir, { recursive: true }))
-  const sql = yield* SqliteClient.make({ filename: NodePath.join(config.dataDir, "daytona.db") })
+  const sql = yield* SqliteClient.make({
+    filename: NodePath.join(config.dataDir, "daytona.db"),
+    transformQueryNames: Str.camelToSnake,
+    transformResultNames: Str.snakeToCamel
+  })
   yield* sql`CREATE TABLE IF NOT EXISTS sandboxes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS volumes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
@@ -74,89 +89,96 @@ export const make = Effect.gen(function* () {
     token TEXT NOT NULL, port INTEGER NOT NULL, sandbox_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (port, token))`
 
-  const table = (name: "volumes" | "snapshots"): JsonTable => ({
-    all: sql<{ data: string }>`SELECT data FROM ${sql(name)} ORDER BY rowid`.pipe(
-      Effect.map((rows) => rows.map((row) => row.data)),
-      Effect.orDie
-    ),
-    put: (id, data) =>
-      sql`INSERT INTO ${sql(name)} (id, data) VALUES (${id}, ${data})
-          ON CONFLICT (id) DO UPDATE SET data = excluded.data`.pipe(Effect.asVoid, Effect.orDie),
-    remove: (id) => sql`DELETE FROM ${sql(name)} WHERE id = ${id}`.pipe(Effect.asVoid, Effect.orDie)
+  const table = (name: "volumes" | "snapshots"): JsonTable => {
+    const all = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: JsonRow,
+      execute: () => sql`SELECT data FROM ${sql(name)} ORDER BY rowid`
+    })
+    return {
+      all: all(undefined).pipe(
+        Effect.map((rows) => rows.map((row) => row.data)),
+        orDie
+      ),
+      put: (id, data) =>
+        sql`INSERT INTO ${sql(name)} ${sql.insert({ id, data })}
+            ON CONFLICT (id) DO UPDATE SET data = excluded.data`.pipe(Effect.asVoid, orDie),
+      remove: (id) => sql`DELETE FROM ${sql(name)} WHERE id = ${id}`.pipe(Effect.asVoid, orDie)
+    }
+  }
+
+  const allSandboxes = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: SandboxRow,
+    execute: () => sql`SELECT data FROM sandboxes`
+  })
+  const sandboxById = SqlSchema.findOne({
+    Request: ById,
+    Result: SandboxRow,
+    execute: ({ id }) => sql`SELECT data FROM sandboxes WHERE id = ${id}`
+  })
+  const putSandbox = SqlSchema.void({
+    Request: Schema.Struct({ id: Schema.String, data: SandboxRecordJson }),
+    execute: (row) => sql`INSERT INTO sandboxes ${sql.insert(row)} ON CONFLICT (id) DO UPDATE SET data = excluded.data`
+  })
+  const sshByToken = SqlSchema.findOne({
+    Request: Schema.Struct({ token: Schema.String }),
+    Result: SshAccess,
+    execute: ({ token }) =>
+      sql`SELECT id, token, sandbox_id, expires_at, created_at FROM ssh_access WHERE token = ${token}`
+  })
+  const putSsh = SqlSchema.void({
+    Request: SshAccess,
+    execute: (row) => sql`INSERT INTO ssh_access ${sql.insert(row)}`
+  })
+  const signedPreviewOf = SqlSchema.findOne({
+    Request: Schema.Struct({ token: Schema.String, port: Schema.Number }),
+    Result: SignedPreview,
+    execute: ({ port, token }) =>
+      sql`SELECT token, port, sandbox_id, expires_at FROM signed_preview WHERE token = ${token} AND port = ${port}`
+  })
+  const putSignedPreview = SqlSchema.void({
+    Request: SignedPreview,
+    execute: (row) => sql`INSERT INTO signed_preview ${sql.insert(row)}`
   })
 
   const store: Store = {
-    all: sql<{ data: string }>`SELECT data FROM sandboxes`.pipe(
-      Effect.flatMap((rows) => Effect.forEach(rows, (row) => decode(row.data))),
-      Effect.orDie
+    all: allSandboxes(undefined).pipe(
+      Effect.map((rows) => rows.map((row) => row.data)),
+      orDie
     ),
-    get: (id) =>
-      sql<{ data: string }>`SELECT data FROM sandboxes WHERE id = ${id}`.pipe(
-        Effect.flatMap((rows) => (rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode(rows[0]!.data)))),
-        Effect.orDie
-      ),
-    put: (record) =>
-      encode(record).pipe(
-        Effect.flatMap(
-          (data) =>
-            sql`INSERT INTO sandboxes (id, data) VALUES (${record.id}, ${data})
-                ON CONFLICT (id) DO UPDATE SET data = excluded.data`
-        ),
-        Effect.asVoid,
-        Effect.orDie
-      ),
+    get: (id) => sandboxById({ id }).pipe(Effect.map(Option.map((row) => row.data)), orDie),
+    put: (record) => putSandbox({ id: record.id, data: record }).pipe(orDie),
     remove: (id) =>
-      Effect.all([
-        sql`DELETE FROM sandboxes WHERE id = ${id}`,
-        sql`DELETE FROM ssh_access WHERE sandbox_id = ${id}`,
-        sql`DELETE FROM signed_preview WHERE sandbox_id = ${id}`
-      ]).pipe(Effect.asVoid, Effect.orDie),
+      sql
+        .withTransaction(
+          Effect.all([
+            sql`DELETE FROM sandboxes WHERE id = ${id}`,
+            sql`DELETE FROM ssh_access WHERE sandbox_id = ${id}`,
+            sql`DELETE FROM signed_preview WHERE sandbox_id = ${id}`
+          ])
+        )
+        .pipe(Effect.asVoid, orDie),
     volumes: table("volumes"),
     snapshots: table("snapshots"),
-    putSshAccess: (row) =>
-      sql`INSERT INTO ssh_access (token, id, sandbox_id, expires_at, created_at)
-          VALUES (${row.token}, ${row.id}, ${row.sandboxId}, ${row.expiresAt}, ${row.createdAt})`.pipe(
-        Effect.asVoid,
-        Effect.orDie
-      ),
-    sshAccessByToken: (token) =>
-      sql`SELECT id, token, sandbox_id, expires_at, created_at FROM ssh_access WHERE token = ${token}`.pipe(
-        Effect.flatMap((rows) =>
-          rows.length === 0 ? Effect.succeedNone : Effect.asSome(Schema.decodeUnknown(SshRow)(rows[0]))
-        ),
-        Effect.map(
-          Option.map((row) => ({
-            id: row.id,
-            token: row.token,
-            sandboxId: row.sandbox_id,
-            expiresAt: row.expires_at,
-            createdAt: row.created_at
-          }))
-        ),
-        Effect.orDie
-      ),
+    putSshAccess: (row) => putSsh(row).pipe(orDie),
+    sshAccessByToken: (token) => sshByToken({ token }).pipe(orDie),
     revokeSshAccess: (sandboxId, token) =>
       (token === undefined
         ? sql`DELETE FROM ssh_access WHERE sandbox_id = ${sandboxId}`
         : sql`DELETE FROM ssh_access WHERE sandbox_id = ${sandboxId} AND token = ${token}`
-      ).pipe(Effect.asVoid, Effect.orDie),
+      ).pipe(Effect.asVoid, orDie),
     putSignedPreview: (token, port, sandboxId, expiresAt) =>
-      sql`INSERT INTO signed_preview (token, port, sandbox_id, expires_at)
-          VALUES (${token}, ${port}, ${sandboxId}, ${expiresAt})`.pipe(Effect.asVoid, Effect.orDie),
+      putSignedPreview({ token, port, sandboxId, expiresAt }).pipe(orDie),
     signedPreview: (token, port) =>
-      sql<{ sandbox_id: string; expires_at: number }>`SELECT sandbox_id, expires_at FROM signed_preview
-          WHERE token = ${token} AND port = ${port}`.pipe(
-        Effect.map((rows) =>
-          rows.length === 0
-            ? Option.none()
-            : Option.some({ sandboxId: rows[0]!.sandbox_id, expiresAt: Number(rows[0]!.expires_at) })
-        ),
-        Effect.orDie
+      signedPreviewOf({ token, port }).pipe(
+        Effect.map(Option.map((row) => ({ sandboxId: row.sandboxId, expiresAt: row.expiresAt }))),
+        orDie
       ),
     expireSignedPreview: (sandboxId, port, token) =>
       sql`DELETE FROM signed_preview WHERE sandbox_id = ${sandboxId} AND port = ${port} AND token = ${token}`.pipe(
         Effect.asVoid,
-        Effect.orDie
+        orDie
       )
   }
   return store

@@ -1,3 +1,4 @@
+import type * as ErrorBody from "@effect-daytona/sdk/ErrorBody"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Data from "effect/Data"
@@ -65,7 +66,7 @@ export interface ErrorLocation {
 }
 
 /** The daemon's `ErrorResponse` body: `{statusCode, message, code, timestamp, path, method}`. */
-export const toolboxErrorBody = (error: ToolboxError, location: ErrorLocation) => ({
+export const toolboxErrorBody = (error: ToolboxError, location: ErrorLocation): ErrorBody.ToolboxErrorBody => ({
   statusCode: error.status,
   message: error.message,
   code: error.code,

@@ -28,6 +28,7 @@ import {
   ValidationError
 } from "../DaytonaError.js"
 import type { RetryableFailure } from "../RetryPolicy.js"
+import * as ErrorBody from "../ErrorBody.js"
 import * as BufferedResponse from "./bufferedResponse.js"
 import { sdkVersion, targetProtocolVersion } from "./version.js"
 
@@ -126,32 +127,6 @@ export const retryAfterOf = (headers: Readonly<Record<string, string>>, now: num
   return longest
 }
 
-interface ParsedBody {
-  readonly message: string | undefined
-  readonly errorCode: string | undefined
-}
-
-const parseErrorBody = (text: string): ParsedBody => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return { message: undefined, errorCode: undefined }
-  }
-  if (!Predicate.isRecord(json)) return { message: undefined, errorCode: undefined }
-  const raw = json.message
-  const message =
-    typeof raw === "string"
-      ? raw
-      : Array.isArray(raw)
-        ? raw.filter(Predicate.isString).join(", ")
-        : typeof json.error === "string"
-          ? json.error
-          : undefined
-  const errorCode = [json.code, json.error_code, json.error].find(Predicate.isString)
-  return { message, errorCode }
-}
-
 /** Maps a non-2xx response into the typed family. @internal */
 export const errorFromResponse = (options: {
   readonly side: Side
@@ -164,7 +139,7 @@ export const errorFromResponse = (options: {
   readonly secrets: ReadonlyArray<string>
 }): SendError => {
   const text = scrub(options.bodyText, options.secrets)
-  const parsed = parseErrorBody(text)
+  const parsed = ErrorBody.summarize(text)
   const requestId = options.headers["x-request-id"]
   const message = `${options.method} ${options.path} → ${options.status}: ${parsed.message ?? (text.trim() === "" ? "no error message" : text.slice(0, 200))}`
   const fields = {
