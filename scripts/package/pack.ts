@@ -13,6 +13,7 @@ import { basename, join, resolve } from "node:path"
 import { promisify } from "node:util"
 import { publishedPackages, type PublishedPackage, root, sourceDir, stageDir, tarballDir } from "./layout.js"
 import { inventory, type Manifest, type PackedContents, problemsOf } from "./manifest.js"
+import { outsideEnv } from "./process.js"
 import { publishedVersions, readManifest, stage } from "./stage.js"
 
 const run = promisify(execFile)
@@ -64,6 +65,50 @@ const extraProblems = (pkg: PublishedPackage, packed: PackedContents): Array<str
     : [`${file} sends version ${sent ?? "(none found)"} in User-Agent, the package is ${packed.manifest.version}`]
 }
 
+/**
+ * Stages, packs and checks one published package into `outDir`; returns the tarball and the
+ * problems found in it (none when it is right).
+ */
+export const packOne = async (
+  pkg: PublishedPackage,
+  versions: ReadonlyMap<string, string>,
+  outDir: string
+): Promise<{ readonly tarball: Tarball; readonly problems: ReadonlyArray<string> }> => {
+  await stage(pkg, versions)
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", outDir], {
+    cwd: stageDir(pkg),
+    env: outsideEnv(),
+    maxBuffer: 16 << 20
+  })
+  const [report] = JSON.parse(stdout) as ReadonlyArray<{
+    readonly name: string
+    readonly version: string
+    readonly filename: string
+    readonly unpackedSize: number
+    readonly entryCount: number
+  }>
+  if (report === undefined) throw new Error(`npm pack reported nothing for packages/${pkg.folder}`)
+  const path = join(outDir, basename(report.filename))
+  const modules = await inventory(pkg, sourceDir(pkg))
+  const source = await readManifest(pkg)
+  const problems = await openTarball(path, async (packed) => [
+    ...problemsOf(packed, modules, source),
+    ...extraProblems(pkg, packed)
+  ])
+  return {
+    tarball: {
+      pkg,
+      name: report.name,
+      version: report.version,
+      path,
+      bytes: (await stat(path)).size,
+      unpackedBytes: report.unpackedSize,
+      files: report.entryCount
+    },
+    problems: problems.map((problem) => `${report.name}: ${problem}`)
+  }
+}
+
 /** Stages, packs and checks every published package; throws with every problem found. */
 export const packAll = async (outDir: string = tarballDir): Promise<ReadonlyArray<Tarball>> => {
   await rm(outDir, { recursive: true, force: true })
@@ -72,36 +117,9 @@ export const packAll = async (outDir: string = tarballDir): Promise<ReadonlyArra
   const tarballs: Array<Tarball> = []
   const problems: Array<string> = []
   for (const pkg of publishedPackages) {
-    await stage(pkg, versions)
-    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", outDir], {
-      cwd: stageDir(pkg),
-      maxBuffer: 16 << 20
-    })
-    const [report] = JSON.parse(stdout) as ReadonlyArray<{
-      readonly name: string
-      readonly version: string
-      readonly filename: string
-      readonly unpackedSize: number
-      readonly entryCount: number
-    }>
-    if (report === undefined) throw new Error(`npm pack reported nothing for packages/${pkg.folder}`)
-    const path = join(outDir, basename(report.filename))
-    const modules = await inventory(pkg, sourceDir(pkg))
-    const source = await readManifest(pkg)
-    const found = await openTarball(path, async (packed) => [
-      ...problemsOf(packed, modules, source),
-      ...extraProblems(pkg, packed)
-    ])
-    problems.push(...found.map((problem) => `${report.name}: ${problem}`))
-    tarballs.push({
-      pkg,
-      name: report.name,
-      version: report.version,
-      path,
-      bytes: (await stat(path)).size,
-      unpackedBytes: report.unpackedSize,
-      files: report.entryCount
-    })
+    const packed = await packOne(pkg, versions, outDir)
+    tarballs.push(packed.tarball)
+    problems.push(...packed.problems)
   }
   if (problems.length > 0) throw new Error(`packed tarballs have problems:\n  ${problems.join("\n  ")}`)
   return tarballs

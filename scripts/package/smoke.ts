@@ -5,15 +5,16 @@
  * 1. a fresh project installs the three tarballs plus `effect`, `@effect/platform` and
  *    `@effect/platform-node` from the npm registry, at the workspace's exact versions (no workspace
  *    link: the folder is outside the repository);
- * 2. type-checks `consumer/src` and `consumer/test` under `strict`, with `moduleResolution`
- *    `NodeNext` and again `Bundler`, library declarations included (`skipLibCheck: false`);
+ * 2. type-checks `consumer/src`, `consumer/test` and the SDK README's example under `strict`, with
+ *    `moduleResolution` `NodeNext` and again `Bundler`, library declarations included
+ *    (`skipLibCheck: false`);
  * 3. starts `npx @effect-daytona/local serve` on a free port (the compiled bin, no tsx);
  * 4. runs the compiled program against it (create, a command, an upload and download, delete);
  * 5. runs one `@effect/vitest` test that uses `@effect-daytona/testing`'s layer.
  *
  * Needs only this repository, Node, pnpm and the npm registry. `--keep` leaves the folder in place.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
@@ -22,6 +23,7 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { root } from "./layout.js"
 import { describeTarballs, packAll, type Tarball } from "./pack.js"
+import { exec, mustSucceed, outsideEnv } from "./process.js"
 
 const templateDir = join(dirname(fileURLToPath(import.meta.url)), "consumer")
 const started = performance.now()
@@ -54,40 +56,41 @@ const pinned = (): Record<string, string> => {
 }
 
 /**
- * The environment of the consumer's commands: this process's, without what a parent `pnpm run`
- * exported about the workspace (`npm_*`, `PNPM_*` settings), so that the consumer's pnpm reads
- * only its own project and the user's configuration.
+ * The README's install commands, as the smoke test runs them (with each tarball's path in place of
+ * its package name), then the project's own TypeScript.
  */
-const consumerEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(npm_|pnpm_)/i.test(key)) env[key] = value
+const installCommands = (versions: Record<string, string>): ReadonlyArray<ReadonlyArray<string>> => {
+  const at = (name: string) => `${name}@${versions[name]}`
+  return [
+    ["pnpm", "add", "@effect-daytona/sdk", at("effect"), at("@effect/platform"), at("@effect/platform-node")],
+    [
+      "pnpm",
+      "add",
+      "-D",
+      "--allow-build=better-sqlite3",
+      "@effect-daytona/local",
+      "@effect-daytona/testing",
+      at("vitest"),
+      at("@effect/vitest")
+    ],
+    ["pnpm", "add", "-D", at("typescript"), at("@types/node")]
+  ]
+}
+
+/** Fails when the README's install section no longer shows the commands this test runs. */
+const checkReadme = async (versions: Record<string, string>): Promise<void> => {
+  const readme = await readFile(join(root, "README.md"), "utf8")
+  const shown = installCommands(versions)
+    .slice(0, 2)
+    .map((command) => command.join(" "))
+  const missing = [...shown, "npx @effect-daytona/local serve"].filter((command) => !readme.includes(command))
+  if (missing.length > 0) {
+    throw new Error(`README.md's install section does not show what the smoke test runs:\n  ${missing.join("\n  ")}`)
   }
-  return { ...env, ...extra }
 }
 
-interface Output {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const exec = (command: string, args: ReadonlyArray<string>, cwd: string, env = consumerEnv()): Promise<Output> =>
-  new Promise((resolvePromise) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-      resolvePromise({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })
-    )
-  })
-
-const mustSucceed = async (what: string, output: Promise<Output>): Promise<Output> => {
-  const result = await output
-  if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout}${result.stderr}`)
-  return result
-}
-
-/** Writes the consumer project: its manifest (tarballs named by path) and the template's files. */
+/** Writes the consumer project: its manifest and the template's files. */
 const writeProject = async (dir: string, tarballs: ReadonlyArray<Tarball>): Promise<void> => {
-  const byName = new Map(tarballs.map((t) => [t.name, `file:${t.path}`]))
   await writeFile(
     join(dir, "package.json"),
     `${JSON.stringify(
@@ -95,19 +98,21 @@ const writeProject = async (dir: string, tarballs: ReadonlyArray<Tarball>): Prom
         name: "effect-daytona-consumer",
         private: true,
         type: "module",
-        pnpm: {
-          // The tarballs are not on the registry: their dependencies on each other resolve to them.
-          overrides: Object.fromEntries(byName),
-          // pnpm 10 runs no dependency's install script unless allowed; better-sqlite3 builds the
-          // local server's SQLite binding.
-          onlyBuiltDependencies: ["better-sqlite3"]
-        }
+        // The tarballs are not on the registry: their dependencies on each other resolve to them.
+        pnpm: { overrides: Object.fromEntries(tarballs.map((t) => [t.name, `file:${t.path}`])) }
       },
       null,
       2
     )}\n`
   )
   await cp(templateDir, dir, { recursive: true })
+  const readme = await readFile(join(root, "packages/sdk/README.md"), "utf8")
+  const examples = Array.from(readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm), (match) => match[1]!)
+  if (examples.length === 0) throw new Error("packages/sdk/README.md has no ts example")
+  await writeFile(
+    join(dir, "src/sdk-readme.ts"),
+    `// packages/sdk/README.md's example, type-checked only\n${examples.join("\n")}`
+  )
 }
 
 /**
@@ -161,7 +166,7 @@ const startServer = (dir: string): Promise<Server> =>
     const child: ChildProcess = spawn(
       "npx",
       ["@effect-daytona/local", "serve", "--port", "0", "--data-dir", join(dir, "server-data"), "--api-key", apiKey],
-      { cwd: dir, env: consumerEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] }
+      { cwd: dir, env: outsideEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] }
     )
     let output = ""
     let exited: string | undefined
@@ -231,6 +236,7 @@ const runTests = async (dir: string): Promise<string> => {
 
 const main = async () => {
   const keep = process.argv.includes("--keep")
+  await checkReadme(pinned())
   log("packing")
   const tarballs = await packAll()
   console.log(describeTarballs(tarballs))
@@ -241,21 +247,12 @@ const main = async () => {
   try {
     log(`consumer project in ${dir}`)
     await writeProject(dir, tarballs)
-    const versions = pinned()
-    const at = (name: string) => `${name}@${versions[name]}`
     let step = performance.now()
-    await mustSucceed(
-      "pnpm add (tarballs and peers)",
-      exec(
-        "pnpm",
-        ["add", ...tarballs.map((t) => t.path), at("effect"), at("@effect/platform"), at("@effect/platform-node")],
-        dir
-      )
-    )
-    await mustSucceed(
-      "pnpm add -D (tools)",
-      exec("pnpm", ["add", "-D", at("typescript"), at("@types/node"), at("vitest"), at("@effect/vitest")], dir)
-    )
+    for (const command of installCommands(pinned())) {
+      const args = command.map((arg) => tarballs.find((t) => t.name === arg)?.path ?? arg)
+      await mustSucceed(command.join(" "), exec(args[0]!, args.slice(1), dir))
+      log(`  ${command.join(" ")}`)
+    }
     log(`installed from the tarballs and the registry (${seconds(step)})`)
 
     for (const config of ["tsconfig.nodenext.json", "tsconfig.bundler.json"]) {
@@ -272,7 +269,7 @@ const main = async () => {
       process.execPath,
       [join(dir, "out/src/program.js")],
       dir,
-      consumerEnv({ DAYTONA_API_URL: server.apiUrl, DAYTONA_API_KEY: server.apiKey })
+      outsideEnv({ DAYTONA_API_URL: server.apiUrl, DAYTONA_API_KEY: server.apiKey })
     )
     if (program.code !== 0 || !program.stdout.includes("consumer smoke program: ok")) {
       throw new Error(`the program failed (exit ${program.code}):\n${program.stdout}${program.stderr}`)
