@@ -43,6 +43,8 @@ const labels: Record<ClientKind, string> = {
 const MiB = 1024 * 1024
 /** Our SDK compiled from the current sources (see size.ts); the client children import it from here. */
 const ourSdkBuildDir = join(outDir, "build/sdk")
+/** A project outside the workspace with the packed SDK installed (see size.ts). */
+const installedSdkDir = join(tmpdir(), "effect-daytona-bench-installed-sdk")
 const mainTransitionMs = 20
 const waitsTransitionMs = 500
 
@@ -385,8 +387,8 @@ const importPhase = async (): Promise<{
   const buildDir = ourSdkBuildDir
   log("imports: compiling packages/sdk/src (tsconfig.build.json) into .bench/build/sdk for the client children")
   await buildOurSdk(root, buildDir)
-  log("imports: packing packages/sdk and installing the tarball with its peers in .bench/installed-sdk")
-  const installed = await installPackedSdk(root, join(outDir, "installed-sdk"))
+  log(`imports: packing packages/sdk and installing the tarball with its peers in ${installedSdkDir}`)
+  const installed = await installPackedSdk(root, installedSdkDir)
   const imports: Array<ImportTiming> = []
   const plan: ReadonlyArray<[string, ReadonlyArray<string>, "esm" | "cjs", string]> = [
     ["node baseline (no import)", [], "esm", root],
@@ -557,7 +559,7 @@ const render = (results: Results): string => {
       "|---|---:|---:|",
       ...results.imports.map((i) => `| ${i.label} | ${ms(i.medianImportMs)} | ${ms(i.medianWallMs)} |`)
     ].join("\n") +
-      `\n\nOur SDK is imported by its package names from its packed tarball installed in .bench/installed-sdk (the compiled JavaScript a user gets, not through tsx); the client children of every phase import the same JavaScript compiled from the current sources with its tsconfig.build.json.\n`
+      `\n\nOur SDK is imported by its package names from its packed tarball installed in a project of its own (in the system's temporary directory) (the compiled JavaScript a user gets, not through tsx); the client children of every phase import the same JavaScript compiled from the current sources with its tsconfig.build.json.\n`
   )
   out.push(
     [
@@ -571,7 +573,7 @@ const render = (results: Results): string => {
             .join(", ")} |`
       )
     ].join("\n") +
-      `\n\nMethod: walk \`dependencies\`, installed \`optionalDependencies\` and non-optional \`peerDependencies\` from each root through pnpm's layout (Node's lookup from each package's real directory), count each package once, and sum the apparent size of its files (like \`du --apparent-size\`) and their allocated blocks (like plain \`du\`, the method behind official-sdk-wire.md §1's 101 MB for 0.218 via npm). Ours is the packed tarball of packages/sdk (\`pnpm pack:all\`: JS, .d.ts, maps and the sources they point at) installed with pnpm in .bench/installed-sdk with its peers at the workspace's versions; the others are this workspace's installs. An npm install may dedupe or pick versions differently.\n`
+      `\n\nMethod: walk \`dependencies\`, installed \`optionalDependencies\` and non-optional \`peerDependencies\` from each root through pnpm's layout (Node's lookup from each package's real directory), count each package once, and sum the apparent size of its files (like \`du --apparent-size\`) and their allocated blocks (like plain \`du\`, the method behind official-sdk-wire.md §1's 101 MB for 0.218 via npm). Ours is the packed tarball of packages/sdk (\`pnpm pack:all\`: JS, .d.ts, maps and the sources they point at) installed with pnpm in a project of its own outside the workspace with its peers at the workspace's versions; the others are this workspace's installs. An npm install may dedupe or pick versions differently.\n`
   )
   const failures: Array<string> = []
   for (const kind of kinds) if (!l[kind].ok) failures.push(`latency, ${labels[kind]}: ${l[kind].error}`)

@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process"
 import { existsSync, realpathSync } from "node:fs"
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises"
-import { dirname, join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { promisify } from "node:util"
 import { publishedPackages } from "../package/layout.js"
 import { packOne } from "../package/pack.js"
@@ -59,9 +59,11 @@ export interface InstalledSdk {
  * Packs `packages/sdk` (stage, `npm pack`, the tarball checks of `pnpm pack:all`) and installs the
  * tarball with pnpm in a fresh project at `project`, with `effect`, `@effect/platform` and
  * `@effect/platform-node` at the workspace's exact versions from the registry, as the README's
- * install command does.
+ * install command does. `project` must be outside the workspace: inside, pnpm would make it one of
+ * the workspace's projects (and write it into the lockfile).
  */
 export const installPackedSdk = async (root: string, project: string): Promise<InstalledSdk> => {
+  if (!relative(root, project).startsWith("..")) throw new Error(`${project} is inside the workspace`)
   await rm(project, { recursive: true, force: true })
   await mkdir(project, { recursive: true })
   const sdk = publishedPackages.find((pkg) => pkg.folder === "sdk")!
