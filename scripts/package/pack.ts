@@ -66,15 +66,16 @@ const extraProblems = (pkg: PublishedPackage, packed: PackedContents): Array<str
 }
 
 /**
- * Stages, packs and checks one published package into `outDir`; returns the tarball and the
- * problems found in it (none when it is right).
+ * Stages (unless `staged`), packs and checks one published package into `outDir`; returns the
+ * tarball and the problems found in it (none when it is right).
  */
 export const packOne = async (
   pkg: PublishedPackage,
   versions: ReadonlyMap<string, string>,
-  outDir: string
+  outDir: string,
+  staged = false
 ): Promise<{ readonly tarball: Tarball; readonly problems: ReadonlyArray<string> }> => {
-  await stage(pkg, versions)
+  if (!staged) await stage(pkg, versions)
   const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", outDir], {
     cwd: stageDir(pkg),
     env: outsideEnv(),
@@ -116,8 +117,10 @@ export const packAll = async (outDir: string = tarballDir): Promise<ReadonlyArra
   const versions = await publishedVersions()
   const tarballs: Array<Tarball> = []
   const problems: Array<string> = []
+  // Each package compiles from the workspace's sources, not from another's stage: tsc runs side by side.
+  await Promise.all(publishedPackages.map((pkg) => stage(pkg, versions)))
   for (const pkg of publishedPackages) {
-    const packed = await packOne(pkg, versions, outDir)
+    const packed = await packOne(pkg, versions, outDir, true)
     tarballs.push(packed.tarball)
     problems.push(...packed.problems)
   }

@@ -255,10 +255,11 @@ const main = async () => {
     }
     log(`installed from the tarballs and the registry (${seconds(step)})`)
 
-    for (const config of ["tsconfig.nodenext.json", "tsconfig.bundler.json"]) {
-      step = performance.now()
-      log(`type check, ${config}: ${await typecheck(dir, config)} (${seconds(step)})`)
-    }
+    step = performance.now()
+    const configs = ["tsconfig.nodenext.json", "tsconfig.bundler.json"]
+    const checked = await Promise.all(configs.map((config) => typecheck(dir, config)))
+    configs.forEach((config, i) => log(`type check, ${config}: ${checked[i]}`))
+    log(`type checks done (${seconds(step)})`)
 
     step = performance.now()
     server = await startServer(dir)
