@@ -559,7 +559,7 @@ const render = (results: Results): string => {
       "|---|---:|---:|",
       ...results.imports.map((i) => `| ${i.label} | ${ms(i.medianImportMs)} | ${ms(i.medianWallMs)} |`)
     ].join("\n") +
-      `\n\nOur SDK is imported by its package names from its packed tarball installed in a project of its own (in the system's temporary directory) (the compiled JavaScript a user gets, not through tsx); the client children of every phase import the same JavaScript compiled from the current sources with its tsconfig.build.json.\n`
+      `\n\nOur SDK is imported by its package names from its packed tarball installed in a project of its own in the system's temporary directory (the compiled JavaScript a user gets, not through tsx); the client children of every phase import the same JavaScript compiled from the current sources with its tsconfig.build.json.\n`
   )
   out.push(
     [

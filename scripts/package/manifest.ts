@@ -43,12 +43,18 @@ export interface ModuleInventory {
   readonly bins: Readonly<Record<string, string>>
 }
 
-/** Reads `src/*.ts` (not `internal/`, which is never public). */
+/** Reads `src/*.ts` (not `internal/`, which is never public; any other folder is refused). */
 export const inventory = async (pkg: PublishedPackage, sources: string): Promise<ModuleInventory> => {
   const entries = await readdir(sources, { withFileTypes: true })
   const modules = entries
     .filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
     .map((entry) => entry.name.slice(0, -".ts".length))
+  const folders = entries.filter((entry) => entry.isDirectory() && entry.name !== "internal")
+  if (folders.length > 0) {
+    throw new Error(
+      `${pkg.folder}: src/${folders[0]!.name}/ is neither internal/ nor a module of src/: the exports map names src/*.ts only`
+    )
+  }
   const binModules = new Set(Object.values(pkg.bins))
   for (const module of binModules) {
     if (!modules.includes(module)) throw new Error(`${pkg.folder}: bin module src/${module}.ts does not exist`)
