@@ -21,7 +21,14 @@ import type { ChildReport, ClientKind, LatencyResult, SandboxRef, Task, WaitsRes
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startProxy } from "./proxy.js"
 import { type LocalServer, startServer } from "./server.js"
-import { buildOurSdk, coldImport, type ImportTiming, type InstalledSize, installedSize } from "./size.js"
+import {
+  buildOurSdk,
+  coldImport,
+  type ImportTiming,
+  type InstalledSize,
+  installedSize,
+  installPackedSdk
+} from "./size.js"
 import { summarize, type Summary } from "./stats.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
@@ -36,6 +43,8 @@ const labels: Record<ClientKind, string> = {
 const MiB = 1024 * 1024
 /** Our SDK compiled from the current sources (see size.ts); the client children import it from here. */
 const ourSdkBuildDir = join(outDir, "build/sdk")
+/** A project outside the workspace with the packed SDK installed (see size.ts). */
+const installedSdkDir = join(tmpdir(), "effect-daytona-bench-installed-sdk")
 const mainTransitionMs = 20
 const waitsTransitionMs = 500
 
@@ -376,38 +385,48 @@ const importPhase = async (): Promise<{
   readonly buildDir: string
 }> => {
   const buildDir = ourSdkBuildDir
-  log("imports: compiling packages/sdk/src (tsconfig.build.json) into .bench/build/sdk")
+  log("imports: compiling packages/sdk/src (tsconfig.build.json) into .bench/build/sdk for the client children")
   await buildOurSdk(root, buildDir)
+  log(`imports: packing packages/sdk and installing the tarball with its peers in ${installedSdkDir}`)
+  const installed = await installPackedSdk(root, installedSdkDir)
   const imports: Array<ImportTiming> = []
-  const plan: ReadonlyArray<[string, ReadonlyArray<string>, "esm" | "cjs"]> = [
-    ["node baseline (no import)", [], "esm"],
-    ["@effect-daytona/sdk barrel (index.js)", [join(buildDir, "index.js")], "esm"],
-    ["@effect-daytona/sdk deep: Daytona.js", [join(buildDir, "Daytona.js")], "esm"],
+  const plan: ReadonlyArray<[string, ReadonlyArray<string>, "esm" | "cjs", string]> = [
+    ["node baseline (no import)", [], "esm", root],
+    ["@effect-daytona/sdk barrel (installed tarball)", ["@effect-daytona/sdk"], "esm", installed.project],
     [
-      "@effect-daytona/sdk user program: effect/Effect + Daytona.js + FileSystem.js + @effect/platform-node/NodeHttpClient",
+      "@effect-daytona/sdk deep: @effect-daytona/sdk/Daytona",
+      ["@effect-daytona/sdk/Daytona"],
+      "esm",
+      installed.project
+    ],
+    [
+      "@effect-daytona/sdk user program: effect/Effect + sdk/Daytona + sdk/FileSystem + @effect/platform-node/NodeHttpClient",
       [
         "effect/Effect",
-        join(buildDir, "Daytona.js"),
-        join(buildDir, "FileSystem.js"),
+        "@effect-daytona/sdk/Daytona",
+        "@effect-daytona/sdk/FileSystem",
         "@effect/platform-node/NodeHttpClient"
       ],
-      "esm"
+      "esm",
+      installed.project
     ],
-    ["@daytona/sdk (ESM import)", ["@daytona/sdk"], "esm"],
-    ["@daytona/sdk (CJS require)", ["@daytona/sdk"], "cjs"],
-    ["undici (ESM import)", ["undici"], "esm"]
+    ["@daytona/sdk (ESM import)", ["@daytona/sdk"], "esm", root],
+    ["@daytona/sdk (CJS require)", ["@daytona/sdk"], "cjs", root],
+    ["undici (ESM import)", ["undici"], "esm", root]
   ]
-  for (const [label, specifiers, mode] of plan) {
+  for (const [label, specifiers, mode, cwd] of plan) {
     log(`imports: ${label}`)
-    imports.push(await coldImport(label, specifiers, mode, root))
+    imports.push(await coldImport(label, specifiers, mode, cwd))
   }
   log("sizes: walking dependency closures")
   const nm = (name: string) => ({ dir: join(root, "node_modules", name) })
   const sizes = [
-    await installedSize("@effect-daytona/sdk (built package) + peers effect, @effect/platform", [{ dir: buildDir }]),
+    await installedSize("@effect-daytona/sdk (packed tarball, installed) + peers effect, @effect/platform", [
+      { dir: installed.sdkDir }
+    ]),
     await installedSize("@effect-daytona/sdk + peers + @effect/platform-node (NodeHttpClient) and its peers", [
-      { dir: buildDir },
-      nm("@effect/platform-node")
+      { dir: installed.sdkDir },
+      { dir: join(installed.project, "node_modules/@effect/platform-node") }
     ]),
     await installedSize("@daytona/sdk 0.216.0 + dependencies", [nm("@daytona/sdk")]),
     await installedSize("undici", [nm("undici")])
@@ -540,7 +559,7 @@ const render = (results: Results): string => {
       "|---|---:|---:|",
       ...results.imports.map((i) => `| ${i.label} | ${ms(i.medianImportMs)} | ${ms(i.medianWallMs)} |`)
     ].join("\n") +
-      `\n\nOur SDK is imported from JavaScript compiled from the current sources with its own tsconfig.build.json (what its publish directory holds), not through tsx; the client children of every phase import that same build.\n`
+      `\n\nOur SDK is imported by its package names from its packed tarball installed in a project of its own in the system's temporary directory (the compiled JavaScript a user gets, not through tsx); the client children of every phase import the same JavaScript compiled from the current sources with its tsconfig.build.json.\n`
   )
   out.push(
     [
@@ -554,7 +573,7 @@ const render = (results: Results): string => {
             .join(", ")} |`
       )
     ].join("\n") +
-      `\n\nMethod: walk \`dependencies\`, installed \`optionalDependencies\` and non-optional \`peerDependencies\` from each root through this workspace's pnpm layout (Node's lookup from each package's real directory), count each package once, and sum the apparent size of its files (like \`du --apparent-size\`) and their allocated blocks (like plain \`du\`, the method behind official-sdk-wire.md §1's 101 MB for 0.218 via npm). Our package is the tsc build of packages/sdk (JS + .d.ts + maps). An npm install may dedupe or pick versions differently.\n`
+      `\n\nMethod: walk \`dependencies\`, installed \`optionalDependencies\` and non-optional \`peerDependencies\` from each root through pnpm's layout (Node's lookup from each package's real directory), count each package once, and sum the apparent size of its files (like \`du --apparent-size\`) and their allocated blocks (like plain \`du\`, the method behind official-sdk-wire.md §1's 101 MB for 0.218 via npm). Ours is the packed tarball of packages/sdk (\`pnpm pack:all\`: JS, .d.ts, maps and the sources they point at) installed with pnpm in a project of its own outside the workspace with its peers at the workspace's versions; the others are this workspace's installs. An npm install may dedupe or pick versions differently.\n`
   )
   const failures: Array<string> = []
   for (const kind of kinds) if (!l[kind].ok) failures.push(`latency, ${labels[kind]}: ${l[kind].error}`)

@@ -1,12 +1,17 @@
 /**
  * Cold import time (fresh node processes) and installed size (the package plus its production
- * dependency closure) of both SDKs.
+ * dependency closure) of both SDKs. Ours is measured as a user gets it: the packed tarball
+ * (`pnpm pack:all`'s, checked the same way) installed with its peers in a project of its own.
  */
 import { execFile } from "node:child_process"
 import { existsSync, realpathSync } from "node:fs"
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises"
-import { dirname, join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { promisify } from "node:util"
+import { publishedPackages } from "../package/layout.js"
+import { packOne } from "../package/pack.js"
+import { exec, mustSucceed } from "../package/process.js"
+import { publishedVersions } from "../package/stage.js"
 import { median } from "./stats.js"
 
 const run = promisify(execFile)
@@ -39,6 +44,41 @@ export const buildOurSdk = async (root: string, outDir: string): Promise<void> =
       peerDependencies: source.peerDependencies ?? {}
     })
   )
+}
+
+/** A project with the packed SDK installed from its tarball. */
+export interface InstalledSdk {
+  /** The project: bare specifiers (`@effect-daytona/sdk/Daytona`, `effect/Effect`) resolve from here. */
+  readonly project: string
+  /** The installed package's directory (`node_modules/@effect-daytona/sdk`). */
+  readonly sdkDir: string
+  readonly tarballBytes: number
+}
+
+/**
+ * Packs `packages/sdk` (stage, `npm pack`, the tarball checks of `pnpm pack:all`) and installs the
+ * tarball with pnpm in a fresh project at `project`, with `effect`, `@effect/platform` and
+ * `@effect/platform-node` at the workspace's exact versions from the registry, as the README's
+ * install command does. `project` must be outside the workspace: inside, pnpm would make it one of
+ * the workspace's projects (and write it into the lockfile).
+ */
+export const installPackedSdk = async (root: string, project: string): Promise<InstalledSdk> => {
+  if (!relative(root, project).startsWith("..")) throw new Error(`${project} is inside the workspace`)
+  await rm(project, { recursive: true, force: true })
+  await mkdir(project, { recursive: true })
+  const sdk = publishedPackages.find((pkg) => pkg.folder === "sdk")!
+  const { tarball, problems } = await packOne(sdk, await publishedVersions(), project)
+  if (problems.length > 0) throw new Error(`the packed SDK has problems:\n  ${problems.join("\n  ")}`)
+  const pins = (
+    JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { devDependencies: Record<string, string> }
+  ).devDependencies
+  await writeFile(
+    join(project, "package.json"),
+    JSON.stringify({ name: "bench-installed-sdk", private: true, type: "module" })
+  )
+  const peers = ["effect", "@effect/platform", "@effect/platform-node"].map((name) => `${name}@${pins[name]}`)
+  await mustSucceed("pnpm add (packed SDK)", exec("pnpm", ["add", tarball.path, ...peers], project))
+  return { project, sdkDir: join(project, "node_modules/@effect-daytona/sdk"), tarballBytes: tarball.bytes }
 }
 
 export interface ImportTiming {
