@@ -730,7 +730,44 @@ export const getConfig = endpoint({
  * @since 0.1.0
  * @category endpoints
  */
-export const endpoints = {
+export const endpoints: {
+  readonly listSandboxes: typeof listSandboxes
+  readonly listSandboxesPaginated: typeof listSandboxesPaginated
+  readonly createSandbox: typeof createSandbox
+  readonly getSandbox: typeof getSandbox
+  readonly deleteSandbox: typeof deleteSandbox
+  readonly startSandbox: typeof startSandbox
+  readonly stopSandbox: typeof stopSandbox
+  readonly archiveSandbox: typeof archiveSandbox
+  readonly recoverSandbox: typeof recoverSandbox
+  readonly resizeSandbox: typeof resizeSandbox
+  readonly replaceLabels: typeof replaceLabels
+  readonly setAutostopInterval: typeof setAutostopInterval
+  readonly setAutoArchiveInterval: typeof setAutoArchiveInterval
+  readonly setAutoDeleteInterval: typeof setAutoDeleteInterval
+  readonly updateNetworkSettings: typeof updateNetworkSettings
+  readonly updateLastActivity: typeof updateLastActivity
+  readonly getPortPreviewUrl: typeof getPortPreviewUrl
+  readonly getSignedPortPreviewUrl: typeof getSignedPortPreviewUrl
+  readonly expireSignedPortPreviewUrl: typeof expireSignedPortPreviewUrl
+  readonly createSshAccess: typeof createSshAccess
+  readonly revokeSshAccess: typeof revokeSshAccess
+  readonly validateSshAccess: typeof validateSshAccess
+  readonly getToolboxProxyUrl: typeof getToolboxProxyUrl
+  readonly listSnapshots: typeof listSnapshots
+  readonly createSnapshot: typeof createSnapshot
+  readonly getSnapshot: typeof getSnapshot
+  readonly removeSnapshot: typeof removeSnapshot
+  readonly activateSnapshot: typeof activateSnapshot
+  readonly deactivateSnapshot: typeof deactivateSnapshot
+  readonly getSnapshotBuildLogsUrl: typeof getSnapshotBuildLogsUrl
+  readonly listVolumes: typeof listVolumes
+  readonly createVolume: typeof createVolume
+  readonly getVolume: typeof getVolume
+  readonly getVolumeByName: typeof getVolumeByName
+  readonly deleteVolume: typeof deleteVolume
+  readonly getConfig: typeof getConfig
+} = {
   listSandboxes,
   listSandboxesPaginated,
   createSandbox,
@@ -767,4 +804,4 @@ export const endpoints = {
   getVolumeByName,
   deleteVolume,
   getConfig
-} as const
+}

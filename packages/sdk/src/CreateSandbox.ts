@@ -84,13 +84,7 @@ const GpuTypes = Schema.transform(
   { strict: true, decode: (value) => (typeof value === "string" ? [value] : value), encode: (value) => value }
 ).pipe(Schema.filter((types) => types.length > 0, { message: () => "$property must contain at least 1 elements" }))
 
-/**
- * The body of `POST /sandbox`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const CreateSandbox = Schema.Struct({
+const CreateSandboxSchema = Schema.Struct({
   name: WireSchema.optional(WireSchema.string.pipe(WireSchema.safeDisplay)),
   snapshot: WireSchema.optional(WireSchema.string),
   user: WireSchema.optional(WireSchema.string),
@@ -118,7 +112,23 @@ export const CreateSandbox = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export type CreateSandbox = typeof CreateSandbox.Type
+export interface CreateSandbox extends Schema.Schema.Type<typeof CreateSandboxSchema> {}
+
+/**
+ * The body of `POST /sandbox` as it is on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateSandboxEncoded extends Schema.Schema.Encoded<typeof CreateSandboxSchema> {}
+
+/**
+ * The body of `POST /sandbox`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CreateSandbox: Schema.Schema<CreateSandbox, CreateSandboxEncoded> = CreateSandboxSchema
 
 /**
  * Resources of a sandbox built from an image: cores, GiB of memory, GiB of disk, GPUs. A sandbox

@@ -80,13 +80,7 @@ const commonFields = {
   toolboxProxyUrl: Schema.String
 }
 
-/**
- * A sandbox as `GET /sandbox/{id}` and the lifecycle calls return it.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const SandboxDto = Schema.Struct({
+const SandboxDtoSchema = Schema.Struct({
   ...commonFields,
   env: WireSchema.StringMap,
   networkBlockAll: Schema.Boolean,
@@ -102,7 +96,39 @@ export const SandboxDto = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export type SandboxDto = typeof SandboxDto.Type
+export interface SandboxDto extends Schema.Schema.Type<typeof SandboxDtoSchema> {}
+
+/**
+ * A sandbox as it is on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxDtoEncoded extends Schema.Schema.Encoded<typeof SandboxDtoSchema> {}
+
+/**
+ * A sandbox as `GET /sandbox/{id}` and the lifecycle calls return it.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SandboxDto: Schema.Schema<SandboxDto, SandboxDtoEncoded> = SandboxDtoSchema
+
+const SandboxListItemSchema = Schema.Struct(commonFields).annotations({ identifier: "SandboxListItem" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxListItem extends Schema.Schema.Type<typeof SandboxListItemSchema> {}
+
+/**
+ * A list item as it is on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxListItemEncoded extends Schema.Schema.Encoded<typeof SandboxListItemSchema> {}
 
 /**
  * A sandbox as the cursor-paginated list returns it: no `env`, network settings, volumes or build
@@ -111,13 +137,7 @@ export type SandboxDto = typeof SandboxDto.Type
  * @since 0.1.0
  * @category schemas
  */
-export const SandboxListItem = Schema.Struct(commonFields).annotations({ identifier: "SandboxListItem" })
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type SandboxListItem = typeof SandboxListItem.Type
+export const SandboxListItem: Schema.Schema<SandboxListItem, SandboxListItemEncoded> = SandboxListItemSchema
 
 /**
  * One page of `GET /sandbox`. `nextCursor` is `null` on the last page.

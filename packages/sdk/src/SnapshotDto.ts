@@ -44,15 +44,7 @@ export const SnapshotState = tolerant("SnapshotState", knownSnapshotStates)
 
 const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
 
-/**
- * A snapshot as `GET /snapshots/{id}` returns it. `mem` is the memory in GiB (the API's name). The
- * fields the API sends as `null` (`size`, `entrypoint`, `errorReason`, `lastUsedAt`) are decoded as
- * absent.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const SnapshotDto = Schema.Struct({
+const SnapshotDtoSchema = Schema.Struct({
   id: Schema.String,
   organizationId: optional(Schema.String),
   general: Schema.Boolean,
@@ -81,7 +73,25 @@ export const SnapshotDto = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export type SnapshotDto = typeof SnapshotDto.Type
+export interface SnapshotDto extends Schema.Schema.Type<typeof SnapshotDtoSchema> {}
+
+/**
+ * A snapshot as it is on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SnapshotDtoEncoded extends Schema.Schema.Encoded<typeof SnapshotDtoSchema> {}
+
+/**
+ * A snapshot as `GET /snapshots/{id}` returns it. `mem` is the memory in GiB (the API's name). The
+ * fields the API sends as `null` (`size`, `entrypoint`, `errorReason`, `lastUsedAt`) are decoded as
+ * absent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SnapshotDto: Schema.Schema<SnapshotDto, SnapshotDtoEncoded> = SnapshotDtoSchema
 
 /**
  * One page of `GET /snapshots` (page-based).
@@ -102,14 +112,7 @@ export const PaginatedSnapshots = Schema.Struct({
  */
 export type PaginatedSnapshots = typeof PaginatedSnapshots.Type
 
-/**
- * The body of `POST /snapshots`: an image name (`imageName`) or a Dockerfile (`buildInfo`), with
- * the resources of the sandboxes created from it.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const CreateSnapshot = Schema.Struct({
+const CreateSnapshotSchema = Schema.Struct({
   name: Schema.propertySignature(WireSchema.string.pipe(WireSchema.safeDisplay)).annotations({
     missingMessage: () => "$property must be a string"
   }),
@@ -135,7 +138,24 @@ export const CreateSnapshot = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export type CreateSnapshot = typeof CreateSnapshot.Type
+export interface CreateSnapshot extends Schema.Schema.Type<typeof CreateSnapshotSchema> {}
+
+/**
+ * The body of `POST /snapshots` as it is on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateSnapshotEncoded extends Schema.Schema.Encoded<typeof CreateSnapshotSchema> {}
+
+/**
+ * The body of `POST /snapshots`: an image name (`imageName`) or a Dockerfile (`buildInfo`), with
+ * the resources of the sandboxes created from it.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CreateSnapshot: Schema.Schema<CreateSnapshot, CreateSnapshotEncoded> = CreateSnapshotSchema
 
 /**
  * The answer of `GET /snapshots/{id}/build-logs-url`.

@@ -795,7 +795,54 @@ export const lspWorkspaceSymbols = endpoint({
  * @since 0.1.0
  * @category endpoints
  */
-export const endpoints = {
+export const endpoints: {
+  readonly getVersion: typeof getVersion
+  readonly getUserHomeDir: typeof getUserHomeDir
+  readonly getWorkDir: typeof getWorkDir
+  readonly listFiles: typeof listFiles
+  readonly getFileInfo: typeof getFileInfo
+  readonly createFolder: typeof createFolder
+  readonly deleteFile: typeof deleteFile
+  readonly moveFile: typeof moveFile
+  readonly findInFiles: typeof findInFiles
+  readonly searchFiles: typeof searchFiles
+  readonly replaceInFiles: typeof replaceInFiles
+  readonly setFilePermissions: typeof setFilePermissions
+  readonly uploadFiles: typeof uploadFiles
+  readonly uploadFileLegacy: typeof uploadFileLegacy
+  readonly downloadFile: typeof downloadFile
+  readonly downloadFiles: typeof downloadFiles
+  readonly cloneRepository: typeof cloneRepository
+  readonly getStatus: typeof getStatus
+  readonly addFiles: typeof addFiles
+  readonly commitChanges: typeof commitChanges
+  readonly listBranches: typeof listBranches
+  readonly createBranch: typeof createBranch
+  readonly deleteBranch: typeof deleteBranch
+  readonly checkoutBranch: typeof checkoutBranch
+  readonly pushChanges: typeof pushChanges
+  readonly pullChanges: typeof pullChanges
+  readonly getCommitHistory: typeof getCommitHistory
+  readonly executeCommand: typeof executeCommand
+  readonly codeRun: typeof codeRun
+  readonly createSession: typeof createSession
+  readonly listSessions: typeof listSessions
+  readonly getEntrypointSession: typeof getEntrypointSession
+  readonly getEntrypointLogs: typeof getEntrypointLogs
+  readonly getSession: typeof getSession
+  readonly deleteSession: typeof deleteSession
+  readonly sessionExecuteCommand: typeof sessionExecuteCommand
+  readonly getSessionCommand: typeof getSessionCommand
+  readonly getSessionCommandLogs: typeof getSessionCommandLogs
+  readonly sendInput: typeof sendInput
+  readonly lspStart: typeof lspStart
+  readonly lspStop: typeof lspStop
+  readonly lspDidOpen: typeof lspDidOpen
+  readonly lspDidClose: typeof lspDidClose
+  readonly lspCompletions: typeof lspCompletions
+  readonly lspDocumentSymbols: typeof lspDocumentSymbols
+  readonly lspWorkspaceSymbols: typeof lspWorkspaceSymbols
+} = {
   getVersion,
   getUserHomeDir,
   getWorkDir,
@@ -842,4 +889,4 @@ export const endpoints = {
   lspCompletions,
   lspDocumentSymbols,
   lspWorkspaceSymbols
-} as const
+}

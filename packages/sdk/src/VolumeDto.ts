@@ -39,14 +39,7 @@ export type VolumeState = Tolerant<(typeof knownVolumeStates)[number]>
  */
 export const VolumeState = tolerant("VolumeState", knownVolumeStates)
 
-/**
- * A volume as the control plane returns it. `lastUsedAt` and `errorReason` (sent as `null` when
- * unset) are decoded as absent.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const VolumeDto = Schema.Struct({
+const VolumeDtoSchema = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
   organizationId: Schema.String,
@@ -61,7 +54,24 @@ export const VolumeDto = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export type VolumeDto = typeof VolumeDto.Type
+export interface VolumeDto extends Schema.Schema.Type<typeof VolumeDtoSchema> {}
+
+/**
+ * A volume as it is on the wire.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface VolumeDtoEncoded extends Schema.Schema.Encoded<typeof VolumeDtoSchema> {}
+
+/**
+ * A volume as the control plane returns it. `lastUsedAt` and `errorReason` (sent as `null` when
+ * unset) are decoded as absent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const VolumeDto: Schema.Schema<VolumeDto, VolumeDtoEncoded> = VolumeDtoSchema
 
 /**
  * The answer of `GET /volumes`: every volume, not paginated.
