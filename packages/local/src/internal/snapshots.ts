@@ -112,7 +112,7 @@ export const make = Effect.gen(function* () {
   const t = config.timings
 
   /** Removed snapshots pass through `removed`, which is never shown and whose row is dropped. */
-  const next = (r: SnapshotRecord): Transitions.Step | undefined => {
+  const next = (r: SnapshotRecord): Transitions.Next | undefined => {
     switch (r.state) {
       case "pending":
         return r.buildInfo === null ? { state: "pulling", after: t.create } : { state: "building", after: t.build }
@@ -125,6 +125,8 @@ export const make = Effect.gen(function* () {
         return undefined
     }
   }
+
+  const step = Transitions.tableStep(next)
 
   const put = (r: SnapshotRecord) =>
     encode(r).pipe(
@@ -139,9 +141,8 @@ export const make = Effect.gen(function* () {
     const all = yield* Effect.forEach(rows, (row) =>
       Effect.gen(function* () {
         const r = yield* Effect.orDie(decode(row))
-        const s = Transitions.settle(r, now, next)
+        const s = yield* Transitions.settle(r, now, step, put)
         if (s.state === "removed") yield* store.snapshots.remove(s.id)
-        else if (s !== r) yield* put(s)
         return s
       })
     )

@@ -49,7 +49,7 @@ export const make = Effect.gen(function* () {
   const locked = (yield* Effect.makeSemaphore(1)).withPermits(1)
   const t = config.timings
 
-  const next = (r: VolumeRecord): Transitions.Step | undefined => {
+  const next = (r: VolumeRecord): Transitions.Next | undefined => {
     switch (r.state) {
       case "pending_create":
         return { state: "creating", after: t.create }
@@ -64,6 +64,8 @@ export const make = Effect.gen(function* () {
     }
   }
 
+  const step = Transitions.tableStep(next)
+
   const put = (r: VolumeRecord) =>
     encode(r).pipe(
       Effect.orDie,
@@ -77,9 +79,7 @@ export const make = Effect.gen(function* () {
     return yield* Effect.forEach(rows, (row) =>
       Effect.gen(function* () {
         const r = yield* Effect.orDie(decode(row))
-        const s = Transitions.settle(r, now, next)
-        if (s !== r) yield* put(s)
-        return s
+        return yield* Transitions.settle(r, now, step, put)
       })
     )
   })

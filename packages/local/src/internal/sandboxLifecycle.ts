@@ -1,0 +1,318 @@
+import type { ListSandboxesPaginatedQuery, ListSandboxesQuery } from "@effect-daytona/sdk/ControlPlaneApi"
+import type { CreateSandbox, ResizeSandbox, UpdateSandboxNetworkSettings } from "@effect-daytona/sdk/CreateSandbox"
+import type { ListSandboxesResponse, PaginatedSandboxes, SandboxDto } from "@effect-daytona/sdk/SandboxDto"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as NodeCrypto from "node:crypto"
+import { type ApiError, badRequest, conflict, stateChangeInProgress } from "./apiError.js"
+import * as Listing from "./listing.js"
+import { type SandboxRecord, toListItem } from "./record.js"
+import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCore.js"
+import { randomToken } from "./secrets.js"
+import { defaultSnapshot, type SnapshotsService } from "./snapshots.js"
+
+/** The longest auto-archive interval, in minutes (30 days). */
+export const maxAutoArchiveInterval = 43200
+
+/** The most a sandbox built from an image may ask for (Daytona's default per-sandbox quota). */
+const limits = { cpu: 4, memory: 8, disk: 10 }
+
+/**
+ * The lifecycle of sandboxes: create, start, stop, archive, delete, recover, resize, and their
+ * settings (labels, intervals, network), each a change of the state machine under its lock.
+ */
+export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type"]) => {
+  const { config, store, engine, locked, dto, findLocked, update, schedule, begin, softDelete, awaitStarted } = core
+  const { settledAll, toolboxProxyUrl } = core
+  const { forceStop, timings: t } = core
+  const ms = (d: Duration.Duration) => Duration.toMillis(d)
+
+  const failedToStart = (r: SandboxRecord) =>
+    errored(r)
+      ? Effect.fail(badRequest(`Sandbox failed to start: ${r.errorReason ?? "unknown error"}`))
+      : Effect.succeed(r)
+
+  const create = (body: CreateSandbox): Effect.Effect<SandboxDto, ApiError> =>
+    Effect.gen(function* () {
+      const fromBuild = body.buildInfo !== undefined
+      if (fromBuild && body.snapshot !== undefined)
+        return yield* badRequest("Cannot specify both snapshot and buildInfo")
+      let resources: { cpu: number; memory: number; disk: number; gpu: number }
+      let snapshot: string | null = null
+      if (!fromBuild) {
+        if (body.cpu || body.gpu || body.memory || body.disk || body.gpuType !== undefined)
+          return yield* badRequest("Cannot specify Sandbox resources when using a snapshot")
+        const known = yield* snapshotsService.forSandbox(body.snapshot ?? defaultSnapshot)
+        snapshot = known.name
+        resources = { cpu: known.cpu, memory: known.memory, disk: known.disk, gpu: 0 }
+      } else {
+        resources = { cpu: body.cpu || 1, memory: body.memory || 1, disk: body.disk || 3, gpu: body.gpu ?? 0 }
+        if (resources.gpu > 0) return yield* badRequest("GPU sandboxes are not supported by the local server")
+        if (resources.cpu > limits.cpu)
+          return yield* badRequest(`CPU request ${resources.cpu} exceeds maximum allowed per sandbox (${limits.cpu})`)
+        if (resources.memory > limits.memory)
+          return yield* badRequest(
+            `Memory request ${resources.memory}GB exceeds maximum allowed per sandbox (${limits.memory}GB)`
+          )
+        if (resources.disk > limits.disk)
+          return yield* badRequest(
+            `Disk request ${resources.disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`
+          )
+      }
+      if (body.linkedSandbox !== undefined)
+        return yield* badRequest("Linked sandboxes are not supported by the local server")
+      const volume = body.volumes?.[0]
+      if (volume !== undefined) return yield* badRequest(`Volume ${volume.volumeId} not found`)
+      const autoStopInterval = body.autoStopInterval ?? 15
+      if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
+      const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
+
+      const id = NodeCrypto.randomUUID()
+      const name = body.name ?? id
+      const record = yield* locked(
+        Effect.gen(function* () {
+          const all = yield* store.all
+          if (all.some((r) => r.name === name && r.state !== "destroyed"))
+            return yield* conflict(`Sandbox with name ${name} already exists`)
+          yield* engine.provision(id).pipe(Effect.orDie)
+          const now = yield* Clock.currentTimeMillis
+          const allowList =
+            body.networkAllowList === undefined || body.networkAllowList === "" ? null : body.networkAllowList
+          const record: SandboxRecord = {
+            id,
+            organizationId: config.organizationId,
+            name,
+            snapshot,
+            user: body.user ?? "daytona",
+            env: body.env ?? {},
+            labels: body.labels ?? {},
+            public: body.public ?? false,
+            target: body.target ?? config.region,
+            ...resources,
+            state: fromBuild ? "pending_build" : "unknown",
+            desiredState: "started",
+            pending: true,
+            dueAt: now + ms(fromBuild ? t.build : t.create),
+            errorReason: null,
+            recoverable: false,
+            backupState: "None",
+            autoStopInterval,
+            autoArchiveInterval,
+            autoDeleteInterval: body.autoDeleteInterval ?? -1,
+            networkBlockAll: allowList === null ? (body.networkBlockAll ?? false) : false,
+            networkAllowList: allowList,
+            domainAllowList:
+              body.domainAllowList === undefined || body.domainAllowList === "" ? null : body.domainAllowList,
+            volumes: [],
+            buildInfo:
+              body.buildInfo === undefined
+                ? null
+                : {
+                    dockerfileContent: body.buildInfo.dockerfileContent,
+                    contextHashes: body.buildInfo.contextHashes ?? [],
+                    snapshotRef: `local/build:${NodeCrypto.createHash("sha256").update(body.buildInfo.dockerfileContent).digest("hex").slice(0, 16)}`,
+                    createdAt: now
+                  },
+            authToken: randomToken(32),
+            createdAt: now,
+            updatedAt: now,
+            lastActivityAt: now,
+            destroyedAt: null
+          }
+          yield* store.put(record)
+          return record
+        })
+      )
+      yield* schedule(id)
+      const result = fromBuild ? record : yield* awaitStarted(id).pipe(Effect.flatMap(failedToStart))
+      return dto(result)
+    })
+
+  const resolveAutoArchive = (interval: number): Effect.Effect<number, ApiError> =>
+    interval < 0
+      ? Effect.fail(badRequest("Auto-archive interval must be non-negative"))
+      : Effect.succeed(interval === 0 ? maxAutoArchiveInterval : Math.min(interval, maxAutoArchiveInterval))
+
+  const start = (idOrName: string) =>
+    Effect.gen(function* () {
+      const r = yield* update(idOrName, (r, now) => {
+        if (r.state === "started" && r.desiredState === "started") return Effect.succeed(r)
+        if (errored(r)) return Effect.fail(badRequest("Sandbox is in an errored state"))
+        const archivingOrStopped = r.desiredState === "archived" && (r.state === "stopped" || r.state === "archiving")
+        if (r.state !== r.desiredState && !archivingOrStopped) return Effect.fail(stateChangeInProgress())
+        if (!["stopped", "archived", "archiving"].includes(r.state))
+          return Effect.fail(badRequest("Sandbox is not in valid state"))
+        if (r.pending && !archivingOrStopped) return Effect.fail(stateChangeInProgress())
+        const after = r.state === "archived" ? Duration.zero : t.start
+        return Effect.succeed({ ...begin(r, now, "started", after), authToken: randomToken(32) })
+      })
+      const result = r.state === "archived" ? r : yield* awaitStarted(r.id).pipe(Effect.flatMap(failedToStart))
+      return dto(result)
+    })
+
+  const stop = (idOrName: string, force: boolean) =>
+    update(idOrName, (r, now) => {
+      if (errored(r)) return Effect.fail(badRequest("Sandbox is in an errored state"))
+      if (r.state !== r.desiredState) return Effect.fail(stateChangeInProgress())
+      if (r.state !== "started") return Effect.fail(badRequest("Sandbox is not in a stoppable state"))
+      if (r.pending) return Effect.fail(stateChangeInProgress())
+      if (force) forceStop.add(r.id)
+      return Effect.succeed(ephemeral(r) ? softDelete(r, now) : begin(r, now, "stopped", t.stop))
+    }).pipe(Effect.map(dto))
+
+  const archive = (idOrName: string) =>
+    update(idOrName, (r, now) => {
+      if (errored(r)) return Effect.fail(badRequest("Sandbox is in an errored state"))
+      if (r.state !== r.desiredState) return Effect.fail(stateChangeInProgress())
+      if (r.state !== "stopped") return Effect.fail(badRequest("Sandbox is not stopped"))
+      if (r.pending) return Effect.fail(stateChangeInProgress())
+      if (ephemeral(r)) return Effect.fail(badRequest("Ephemeral sandboxes cannot be archived"))
+      return Effect.succeed(begin(r, now, "archived", t.archive, "archiving"))
+    }).pipe(Effect.map(dto))
+
+  const remove = (idOrName: string) =>
+    update(idOrName, (r, now) => {
+      if (inTransition(r) && r.state !== "pending_build") return Effect.fail(stateChangeInProgress())
+      return Effect.succeed(softDelete(r, now))
+    }).pipe(Effect.map(dto))
+
+  /** In-place recovery (Daytona's case b): the errored sandbox becomes stopped and is started again. */
+  const recover = (idOrName: string) =>
+    Effect.gen(function* () {
+      const r = yield* update(idOrName, (r, now) => {
+        if (!r.recoverable) return Effect.fail(badRequest("Sandbox is not recoverable"))
+        if (r.state !== "error") return Effect.fail(badRequest("Sandbox is not in an errored state"))
+        const stopped = { ...r, state: "stopped", errorReason: null, recoverable: false }
+        return Effect.succeed(begin(stopped, now, "started", t.start))
+      })
+      return dto(yield* awaitStarted(r.id).pipe(Effect.flatMap(failedToStart)))
+    })
+
+  /** Test support: the sandbox fails as if its runner had reported it; its transition ends. */
+  const forceState = (
+    idOrName: string,
+    state: "error" | "build_failed",
+    options: { readonly errorReason?: string | undefined; readonly recoverable?: boolean | undefined }
+  ) =>
+    update(idOrName, (r) =>
+      Effect.as(engine.stop(r.id, { force: true }), {
+        ...r,
+        state,
+        pending: false,
+        dueAt: null,
+        errorReason: options.errorReason ?? null,
+        recoverable: options.recoverable ?? false
+      })
+    ).pipe(Effect.map(dto))
+
+  const set = (idOrName: string, f: (r: SandboxRecord) => Partial<SandboxRecord>) =>
+    update(idOrName, (r) => Effect.succeed({ ...r, ...f(r) })).pipe(Effect.map(dto))
+
+  const setAutostop = (idOrName: string, interval: number) =>
+    interval < 0
+      ? Effect.fail(badRequest("Auto-stop interval must be non-negative"))
+      : set(idOrName, () => ({ autoStopInterval: interval }))
+
+  const setAutoArchive = (idOrName: string, interval: number) =>
+    resolveAutoArchive(interval).pipe(Effect.flatMap((value) => set(idOrName, () => ({ autoArchiveInterval: value }))))
+
+  const setAutoDelete = (idOrName: string, interval: number) => set(idOrName, () => ({ autoDeleteInterval: interval }))
+
+  const touch = (idOrName: string) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      yield* update(idOrName, (r) => Effect.succeed({ ...r, lastActivityAt: now }))
+    })
+
+  const networkSettings = (idOrName: string, body: UpdateSandboxNetworkSettings) =>
+    Effect.gen(function* () {
+      if (
+        body.networkBlockAll === undefined &&
+        body.networkAllowList === undefined &&
+        body.domainAllowList === undefined
+      )
+        return yield* badRequest("At least one network setting must be provided")
+      return yield* set(idOrName, (r) => {
+        const networkAllowList =
+          body.networkAllowList === undefined
+            ? r.networkAllowList
+            : body.networkAllowList === ""
+              ? null
+              : body.networkAllowList
+        return {
+          networkAllowList,
+          domainAllowList:
+            body.domainAllowList === undefined
+              ? r.domainAllowList
+              : body.domainAllowList === ""
+                ? null
+                : body.domainAllowList,
+          networkBlockAll:
+            body.networkAllowList !== undefined && networkAllowList !== null
+              ? false
+              : (body.networkBlockAll ?? r.networkBlockAll)
+        }
+      })
+    })
+
+  const resize = (idOrName: string, body: ResizeSandbox) =>
+    update(idOrName, (r, now) => {
+      if (r.state !== "started" && r.state !== "stopped")
+        return Effect.fail(badRequest("Sandbox must be started or stopped to be resized"))
+      if (r.pending) return Effect.fail(stateChangeInProgress())
+      const cpu = body.cpu ?? r.cpu
+      const memory = body.memory ?? r.memory
+      const disk = body.disk ?? r.disk
+      if (cpu === r.cpu && memory === r.memory && disk === r.disk)
+        return Effect.fail(badRequest("No resource changes specified"))
+      if (disk < r.disk) return Effect.fail(badRequest("Disk size cannot be decreased"))
+      if (r.state === "started" && disk !== r.disk)
+        return Effect.fail(badRequest("Disk can only be resized while the sandbox is stopped"))
+      if (r.state === "started" && (cpu < r.cpu || memory < r.memory))
+        return Effect.fail(badRequest("CPU and memory can only be decreased while the sandbox is stopped"))
+      if (cpu > limits.cpu)
+        return Effect.fail(badRequest(`CPU request ${cpu} exceeds maximum allowed per sandbox (${limits.cpu})`))
+      if (memory > limits.memory)
+        return Effect.fail(
+          badRequest(`Memory request ${memory}GB exceeds maximum allowed per sandbox (${limits.memory}GB)`)
+        )
+      if (disk > limits.disk)
+        return Effect.fail(badRequest(`Disk request ${disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`))
+      return Effect.succeed({ ...begin(r, now, r.state, t.resize, "resizing"), cpu, memory, disk })
+    }).pipe(Effect.map(dto))
+
+  const list = (query: typeof ListSandboxesQuery.Type): Effect.Effect<ListSandboxesResponse, ApiError> =>
+    Effect.gen(function* () {
+      const all = yield* settledAll
+      const page = yield* Listing.cursorPage(all, query)
+      return { items: page.items.map((r) => toListItem(r, toolboxProxyUrl)), nextCursor: page.nextCursor }
+    })
+
+  const listPaginated = (query: typeof ListSandboxesPaginatedQuery.Type): Effect.Effect<PaginatedSandboxes, ApiError> =>
+    Effect.gen(function* () {
+      const all = yield* settledAll
+      const page = Listing.numberedPage(all, query)
+      return { ...page, items: page.items.map(dto) }
+    })
+
+  return {
+    create,
+    get: (idOrName: string) => findLocked(idOrName).pipe(Effect.map(dto)),
+    list,
+    listPaginated,
+    remove,
+    start,
+    stop,
+    archive,
+    recover,
+    replaceLabels: (idOrName: string, labels: Readonly<Record<string, string>>) => set(idOrName, () => ({ labels })),
+    setAutostop,
+    setAutoArchive,
+    setAutoDelete,
+    touch,
+    networkSettings,
+    resize,
+    forceState
+  }
+}
