@@ -88,12 +88,24 @@ export const make = Effect.gen(function* () {
         updatedAt: at,
         lastActivityAt: at
       })
-      if (r.state === "resizing") return done(r.desiredState)
+      if (r.state === "resizing") {
+        yield* engine.resize(r.id, { cpu: r.cpu, memory: r.memory, disk: r.disk })
+        return done(r.desiredState)
+      }
       switch (r.desiredState) {
         case "started": {
           if (r.state === "pending_build") return next("building_snapshot", t.build)
           if (r.state === "archived") return next("restoring", t.restore)
-          const started = yield* Effect.either(engine.start(r.id))
+          const started = yield* Effect.either(
+            engine.start(r.id, {
+              resources: { cpu: r.cpu, memory: r.memory, disk: r.disk },
+              network: {
+                blockAll: r.networkBlockAll,
+                allowList: r.networkAllowList,
+                domainAllowList: r.domainAllowList
+              }
+            })
+          )
           if (started._tag === "Left")
             return { ...done("error"), pending: false, errorReason: started.left.message, recoverable: true }
           return done("started")
@@ -252,6 +264,13 @@ export const make = Effect.gen(function* () {
       if (volume !== undefined) return yield* badRequest(`Volume ${volume.volumeId} not found`)
       if (body.networkAllowList !== undefined) yield* Validation.networkAllowList(body.networkAllowList)
       if (body.domainAllowList !== undefined) yield* Validation.domainAllowList(body.domainAllowList)
+      yield* engine
+        .checkNetwork(undefined, {
+          blockAll: body.networkBlockAll ?? false,
+          allowList: body.networkAllowList,
+          domainAllowList: body.domainAllowList
+        })
+        .pipe(Effect.mapError((error) => badRequest(error.message)))
       const autoStopInterval = body.autoStopInterval ?? 15
       if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
       const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
@@ -423,6 +442,17 @@ export const make = Effect.gen(function* () {
         return yield* badRequest("At least one network setting must be provided")
       if (body.networkAllowList !== undefined) yield* Validation.networkAllowList(body.networkAllowList)
       if (body.domainAllowList !== undefined) yield* Validation.domainAllowList(body.domainAllowList)
+      const current = yield* findLocked(idOrName)
+      yield* engine
+        .checkNetwork(current.id, {
+          blockAll:
+            body.networkAllowList !== undefined && body.networkAllowList !== ""
+              ? false
+              : (body.networkBlockAll ?? current.networkBlockAll),
+          allowList: body.networkAllowList === undefined ? current.networkAllowList : body.networkAllowList,
+          domainAllowList: body.domainAllowList === undefined ? current.domainAllowList : body.domainAllowList
+        })
+        .pipe(Effect.mapError((error) => badRequest(error.message)))
       return yield* set(idOrName, (r) => {
         const networkAllowList =
           body.networkAllowList === undefined
@@ -524,6 +554,7 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const minutes = rawMinutes === undefined ? 60 : Number(rawMinutes)
       if (!Number.isFinite(minutes)) return yield* badRequest("expiresInMinutes must be a number")
+      if (Math.abs(minutes) > 52_560_000) return yield* badRequest("expiresInMinutes is out of range")
       const r = yield* findLocked(idOrName)
       const now = yield* Clock.currentTimeMillis
       yield* store.revokeSshAccess(r.id)
@@ -643,7 +674,7 @@ export const make = Effect.gen(function* () {
       if (r.state !== "started" || !(yield* engine.isRunning(r.id)))
         return { _tag: "Deny", error: ToolboxError.sandboxNotStarted(r.id) } as const
       yield* recordActivity(r.id, now)
-      return { _tag: "Allow", port, stripAuthorization: bearer } as const
+      return { _tag: "Allow", sandboxId: r.id, port, stripAuthorization: bearer } as const
     })
 
   /** Enforces auto-stop, auto-archive and auto-delete, and purges long-destroyed rows. */
@@ -722,7 +753,8 @@ export const make = Effect.gen(function* () {
     oidc: { issuer: "", clientId: "", audience: "" },
     sshGatewayCommand: `ssh -p 2222 {{TOKEN}}@${new URL(serverUrl).hostname}`,
     isolation: engine.isolation,
-    ...securityNotice(engine.isolation)
+    ...securityNotice(engine.isolation),
+    resourceLimits: engine.limits
   }
 
   return {
