@@ -350,7 +350,25 @@ const limitsOf = (resources: Resources): Cgroups.Limits => ({
 export const sandboxUid = (sandboxId: string): number =>
   0x60000000 + (NodeCrypto.createHash("sha256").update(sandboxId).digest().readUInt32BE(0) & 0xffffff)
 
-const stopGrace = Duration.seconds(3)
+/** How long stopping waits for processes to end after SIGTERM (real time). */
+const stopGrace = 3000
+
+/** Waits (real time, at most `millis`) until every group has exited. */
+const exitsWithin = (groups: ReadonlyArray<Group>, millis: number) =>
+  Effect.promise(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    return Promise.race([
+      Promise.all(groups.map((group) => group.exited)),
+      new Promise((resolve) => (timer = setTimeout(resolve, millis)))
+    ]).finally(() => clearTimeout(timer))
+  })
+
+/** A real-time pause (not the Effect `Clock`): waiting for processes of the machine to die. */
+const pause = (millis: number) =>
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), millis)
+    return Effect.sync(() => clearTimeout(timer))
+  })
 
 const blockAllRefused =
   'networkBlockAll is not enforced with isolation "none": the local server cuts a sandbox off the network only under bubblewrap isolation'
@@ -578,13 +596,10 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
           const left = yield* processesOf(sandboxId, r)
           if (left.length === 0) break
           Processes.killPids(left)
-          yield* Effect.sleep("20 millis")
+          yield* pause(20)
         }
       for (const group of r.spawned) signalGroup(group.child, "SIGKILL")
-      yield* Effect.promise(() => Promise.all(Array.from(r.spawned, (group) => group.exited))).pipe(
-        Effect.timeout(stopGrace),
-        Effect.ignore
-      )
+      yield* exitsWithin(Array.from(r.spawned), stopGrace)
       r.relay?.close()
       if (r.group !== undefined) yield* Effect.promise(() => r.group!.remove())
     })
@@ -600,10 +615,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
           ? Effect.void
           : Effect.suspend(() => {
               for (const group of live) signalGroup(group.child, "SIGTERM")
-              return Effect.promise(() => Promise.all(live.map((group) => group.exited))).pipe(
-                Effect.timeout(stopGrace),
-                Effect.ignore
-              )
+              return exitsWithin(live, stopGrace)
             })
       return graceful.pipe(Effect.zipRight(killAll(sandboxId, r)), Effect.uninterruptible)
     })
@@ -703,7 +715,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         const targets = marked.filter((pid) => pid !== 0)
         if (targets.length === 0) return
         Processes.killPids(targets)
-        yield* Effect.sleep("20 millis")
+        yield* pause(20)
       }
     })
 

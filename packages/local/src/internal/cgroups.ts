@@ -128,7 +128,8 @@ const ownGroups = async (): Promise<Map<string, string>> => {
   return groups
 }
 
-const baseName = (pid: number) => `daytona-local-${pid}`
+/** The server's own group: its pid and a random part, since one process may run several servers. */
+const baseName = (pid: number) => `daytona-local-${pid}-${Math.random().toString(36).slice(2, 10)}`
 
 const isAlive = (pid: number) => {
   try {
@@ -143,7 +144,7 @@ const isAlive = (pid: number) => {
 const sweep = async (parent: string) => {
   const names = await NodeFs.readdir(parent).catch(() => [] as Array<string>)
   for (const name of names) {
-    const match = /^daytona-local-(\d+)$/.exec(name)
+    const match = /^daytona-local-(\d+)(?:-[a-z0-9]+)?$/.exec(name)
     if (match === null || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue
     const base = NodePath.join(parent, name)
     for (const child of await NodeFs.readdir(base, { withFileTypes: true }).catch(() => [])) {
@@ -211,7 +212,11 @@ export const v2Group = (dir: string, controllers: Controllers): SandboxGroup => 
   }
 }
 
-const detectV2 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string>): Promise<Support | string> => {
+const detectV2 = async (
+  mountList: ReadonlyArray<Mount>,
+  own: Map<string, string>,
+  name: string
+): Promise<Support | string> => {
   const mount = mountList.find((m) => m.type === "cgroup2")
   const path = own.get("")
   if (mount === undefined || path === undefined) return "no cgroup v2 hierarchy"
@@ -221,7 +226,7 @@ const detectV2 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string
   while (dir.startsWith(mount.point)) {
     const enabled = await listOf(NodePath.join(dir, "cgroup.subtree_control"))
     if (enabled.includes("memory") && enabled.includes("pids")) {
-      const base = NodePath.join(dir, baseName(process.pid))
+      const base = NodePath.join(dir, name)
       const made = await NodeFs.mkdir(base).then(
         () => true,
         (cause) => (cause as { code?: unknown }).code === "EEXIST"
@@ -246,8 +251,8 @@ const detectV2 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string
           return {
             version: "v2",
             controllers,
-            create: async (name, limits) => {
-              const group = NodePath.join(base, name)
+            create: async (sandbox, limits) => {
+              const group = NodePath.join(base, sandbox)
               await NodeFs.mkdir(group).catch((cause) => {
                 if ((cause as { code?: unknown }).code !== "EEXIST") throw cause
               })
@@ -329,7 +334,11 @@ const v1Group = (dirs: V1Dirs): SandboxGroup => {
   }
 }
 
-const detectV1 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string>): Promise<Support | string> => {
+const detectV1 = async (
+  mountList: ReadonlyArray<Mount>,
+  own: Map<string, string>,
+  name: string
+): Promise<Support | string> => {
   const bases: Record<string, string> = {}
   const parents: Array<string> = []
   for (const controller of ["memory", "pids", "cpu", "freezer"]) {
@@ -337,7 +346,7 @@ const detectV1 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string
     const path = own.get(controller)
     if (mount === undefined || path === undefined) continue
     const parent = NodePath.join(mount.point, path)
-    const base = NodePath.join(parent, baseName(process.pid))
+    const base = NodePath.join(parent, name)
     const made = await NodeFs.mkdir(base).then(
       () => true,
       (cause) => (cause as { code?: unknown }).code === "EEXIST"
@@ -366,10 +375,10 @@ const detectV1 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string
   return {
     version: "v1",
     controllers,
-    create: async (name, limits) => {
+    create: async (sandbox, limits) => {
       const dirs: Record<string, string> = {}
       for (const [controller, base] of Object.entries(bases)) {
-        const dir = NodePath.join(base, name)
+        const dir = NodePath.join(base, sandbox)
         await NodeFs.mkdir(dir).catch((cause) => {
           if ((cause as { code?: unknown }).code !== "EEXIST") throw cause
         })
@@ -393,9 +402,10 @@ const detectV1 = async (mountList: ReadonlyArray<Mount>, own: Map<string, string
 export const detect = async (): Promise<Support | string> => {
   if (process.platform !== "linux") return "control groups are Linux-only"
   const [mountList, own] = await Promise.all([mounts(), ownGroups()])
-  const v2 = await detectV2(mountList, own)
+  const name = baseName(process.pid)
+  const v2 = await detectV2(mountList, own, name)
   if (typeof v2 !== "string") return v2
-  const v1 = await detectV1(mountList, own)
+  const v1 = await detectV1(mountList, own, name)
   if (typeof v1 !== "string") return v1
   return `${v2}; ${v1}`
 }

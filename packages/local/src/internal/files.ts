@@ -4,9 +4,10 @@ import * as Multipart from "@effect/platform/Multipart"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as NodePath from "node:path"
+import { drain, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
-import { badRequest } from "./toolboxError.js"
+import { badRequest, type ToolboxError } from "./toolboxError.js"
 import { inSandbox, transferError } from "./toolboxFs.js"
 import { requiredQuery } from "./toolboxRoute.js"
 
@@ -21,17 +22,30 @@ export const upload = (sandbox: SandboxRecord) =>
     if (!/^multipart\/form-data\s*;/i.test(request.headers["content-type"] ?? ""))
       return yield* badRequest("invalid multipart form: the content type must be multipart/form-data with a boundary")
     let written = false
+    let failure: ToolboxError | undefined
     yield* request.multipartStream.pipe(
       Stream.mapError(() => badRequest("invalid multipart form")),
       Stream.runForEach((part) => {
         if (!Multipart.isFile(part) || part.key !== "file" || written) return Effect.void
         written = true
-        return Effect.flatMap(
-          Stream.toAsyncIterableEffect(part.content.pipe(Stream.mapError(() => badRequest("invalid multipart form")))),
-          (chunks) => inSandbox(sandbox, path, (view) => SandboxFs.writeFile(view, path, chunks), transferError)
-        )
+        return Effect.gen(function* () {
+          const content = part.content.pipe(Stream.mapError(() => badRequest("invalid multipart form")))
+          const source = partSource((yield* Stream.toAsyncIterableEffect(content))[Symbol.asyncIterator]())
+          const outcome = yield* inSandbox(
+            sandbox,
+            path,
+            (view, signal) => SandboxFs.writeFile(view, path, source, signal),
+            transferError
+          ).pipe(Effect.either)
+          // A refused file is read to its end, so that the connection stays usable for the next request.
+          if (outcome._tag === "Left") {
+            failure = outcome.left
+            yield* Effect.promise(() => drain(source))
+          }
+        })
       })
     )
+    if (failure !== undefined) return yield* failure
     if (!written) return yield* badRequest("the form has no file part")
     return HttpServerResponse.empty({ status: 200 })
   })

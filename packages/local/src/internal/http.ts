@@ -5,6 +5,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 
 /** The request's path and query as the client sent them (before any router mount stripped a prefix). */
 export const originalPath = Effect.map(HttpServerRequest.HttpServerRequest, (request) => request.originalUrl)
@@ -27,10 +28,13 @@ export type BodyCheck = { readonly _tag: "TooLarge"; readonly limit: number } | 
 /** A body the server already read (the router gives handlers a request object of their own, which cannot read it again). */
 const bodyRead = FiberRef.unsafeMake<Option.Option<string>>(Option.none())
 
+/** How far past its limit a refused body is still read (and dropped), so the connection stays usable. */
+const drainAllowance = 64 * 1024 * 1024
+
 /**
  * Reads a request's whole body, refusing one larger than `limit` bytes: by its `Content-Length`
- * before reading anything, otherwise as soon as the bytes read pass the limit. `handle` runs
- * with the body at hand for `readBody`.
+ * before reading anything, otherwise once the bytes read pass the limit (the rest is read and
+ * dropped, up to a bound). `handle` runs with the body at hand for `readBody`.
  */
 export const withBody =
   (limit: number) =>
@@ -40,15 +44,26 @@ export const withBody =
       const declared = request.headers["content-length"]
       if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit)
         return yield* Effect.fail<BodyCheck>({ _tag: "TooLarge", limit })
-      const text = yield* HttpIncomingMessage.withMaxBodySize(request.text, Option.some(limit)).pipe(
-        Effect.mapError((error): BodyCheck => {
-          const cause = (error as { cause?: unknown }).cause
-          return cause instanceof Error && cause.message.includes("maxBytes")
-            ? { _tag: "TooLarge", limit }
-            : { _tag: "Unreadable" }
-        })
+      const chunks: Array<Uint8Array> = []
+      let size = 0
+      yield* request.stream.pipe(
+        Stream.runForEachWhile((chunk) =>
+          Effect.sync(() => {
+            size += chunk.length
+            if (size <= limit) chunks.push(chunk)
+            return size <= limit + drainAllowance
+          })
+        ),
+        Effect.mapError((): BodyCheck => ({ _tag: "Unreadable" }))
       )
-      return yield* Effect.locally(handle, bodyRead, Option.some(text))
+      if (size > limit) return yield* Effect.fail<BodyCheck>({ _tag: "TooLarge", limit })
+      const bytes = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.length
+      }
+      return yield* Effect.locally(handle, bodyRead, Option.some(new TextDecoder().decode(bytes)))
     })
 
 /**

@@ -319,7 +319,8 @@ const createParents = (view: View, mode = 0o755) => ({ mode, created: claimDir(v
 export const writeFile = (
   view: View,
   path: string,
-  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  signal?: AbortSignal
 ): Promise<number> =>
   withResolved(view, path, { follow: true, write: true, createParents: createParents(view) }, async (located) => {
     const target = writable(located, path)
@@ -329,10 +330,20 @@ export const writeFile = (
     const temp = `.daytona-upload-${NodeCrypto.randomUUID()}`
     const mode = target.status?.isFile() ? target.status.mode & 0o777 : 0o644
     const handle = await openIn(target.parent, temp, O_WRONLY | O_CREAT | O_EXCL, mode)
+    const iterator = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]()
+    const aborted = new Promise<never>((_, reject) => {
+      const abort = () => reject(new Error("the upload was abandoned"))
+      if (signal?.aborted === true) abort()
+      else signal?.addEventListener("abort", abort, { once: true })
+    })
+    aborted.catch(() => undefined)
     let bytes = 0
     try {
       await claimFile(view, handle)
-      for await (const chunk of chunks) {
+      while (true) {
+        const next = await Promise.race([iterator.next(), aborted])
+        if (next.done === true) break
+        const chunk = next.value
         check(bytes + chunk.length)
         let offset = 0
         while (offset < chunk.length) {

@@ -15,6 +15,7 @@ import * as NodePath from "node:path"
 import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
 import { compileGlob } from "./glob.js"
 import { json } from "./http.js"
+import { drain, type PartSource, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { failureOf, isFileSystemError, PathFailure, type Status } from "./sandboxPath.js"
@@ -323,7 +324,7 @@ const partIndex = (name: string, suffix: string) =>
 const smallFile = 256 * 1024
 const uploadConcurrency = 16
 
-type PartIterator = AsyncIterator<Uint8Array>
+type PartIterator = PartSource
 
 /** Reads a part until it ends or exceeds `smallFile` bytes; `rest` is set when more is to come. */
 const readHead = async (source: PartIterator) => {
@@ -343,13 +344,6 @@ async function* partChunks(head: ReadonlyArray<Uint8Array>, rest: PartIterator |
   yield* head
   if (rest === undefined) return
   for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value
-}
-
-const drain = async (source: PartIterator | undefined) => {
-  if (source === undefined) return
-  while ((await source.next()).done !== true) {
-    // discarded
-  }
 }
 
 const errorText = (cause: unknown) =>
@@ -384,7 +378,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
     const store = (destination: string, head: ReadonlyArray<Uint8Array>, rest: PartIterator | undefined) => {
       const position = order++
       return Effect.tryPromise({
-        try: () => SandboxFs.writeFile(view, destination, partChunks(head, rest)),
+        try: (signal) => SandboxFs.writeFile(view, destination, partChunks(head, rest), signal),
         catch: (cause) => cause
       }).pipe(
         Effect.matchEffect({
@@ -414,7 +408,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
             else destinations.set(index, destination)
             return
           }
-          const source: PartIterator = (yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]()
+          const source = partSource((yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]())
           const index = partIndex(part.key, ".file")
           const destination = index === undefined ? undefined : destinations.get(index)
           if (destination === undefined) {

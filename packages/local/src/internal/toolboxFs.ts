@@ -57,12 +57,12 @@ export const viewOf = (sandbox: SandboxRecord): Effect.Effect<SandboxView, never
 export const inSandbox = <A>(
   sandbox: SandboxRecord,
   path: string,
-  operation: (view: SandboxView) => Promise<A>,
+  operation: (view: SandboxView, signal: AbortSignal) => Promise<A>,
   toError: (failure: PathFailure) => ToolboxError = fileRouteError
 ): Effect.Effect<A, ToolboxError, SandboxEngine> =>
   Effect.flatMap(viewOf(sandbox), (view) =>
     Effect.tryPromise({
-      try: () => operation(view),
+      try: (signal) => operation(view, signal),
       catch: (cause) => (cause instanceof ToolboxError ? cause : toError(failureOf(path, cause)))
     })
   )
