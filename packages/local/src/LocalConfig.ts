@@ -12,16 +12,28 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 
 /**
- * How sandbox processes are confined. `bwrap` gives each started sandbox a bubblewrap namespace
- * with Daytona's layout (`/home/daytona` and `/tmp` its own, the rest of the machine read-only,
- * its own PID namespace, the host's network) that every command enters with `nsenter`; `none`
- * runs them as plain processes of this machine whose home is the sandbox's directory, which is
- * not a security boundary; `auto` (the default) picks `bwrap` when it works here, else `none`.
+ * How sandbox processes are confined. `bwrap` gives each started sandbox bubblewrap namespaces
+ * (user, mount, PID, IPC, UTS; network too when it is cut off) with Daytona's layout:
+ * `/home/daytona` and `/tmp` its own, only the machine's system directories and language runtimes
+ * visible (read-only), root inside mapped to an unprivileged id outside, no capabilities; every
+ * command enters them with `nsenter`. `none` runs sandboxes as plain processes of this machine
+ * whose home is the sandbox's directory, which is not a security boundary; `auto` (the default)
+ * picks `bwrap` when it works here, else `none`.
  *
  * @since 0.1.0
  * @category models
  */
 export type Isolation = "auto" | "none" | "bwrap"
+
+/**
+ * How resource limits are enforced: `auto` uses control groups when this machine lets the server
+ * create them (cgroup v2 delegated, else writable v1), else rlimits; `rlimits` never touches
+ * control groups.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResourceLimits = "auto" | "rlimits"
 
 /**
  * How long each lifecycle transition takes. Measured with Effect's `Clock`, so `TestClock`
@@ -57,6 +69,7 @@ export interface Options {
   /** Port to bind; 0 picks a free one. Default 0 for the layer, 3000 for the CLI. */
   readonly port?: number | undefined
   readonly isolation?: Isolation | undefined
+  readonly resourceLimits?: ResourceLimits | undefined
   readonly timings?: Partial<Record<keyof Timings, Duration.DurationInput>> | undefined
   /** How long create and start wait for `started` before answering (Daytona waits 30 s). */
   readonly startWait?: Duration.DurationInput | undefined
@@ -79,6 +92,7 @@ export interface LocalConfigShape {
   readonly host: string
   readonly port: number
   readonly isolation: Isolation
+  readonly resourceLimits: ResourceLimits
   readonly timings: Timings
   readonly startWait: Duration.Duration
   readonly lifecycleInterval: Duration.Duration
@@ -147,6 +161,7 @@ export const make = (options: Options = {}): LocalConfigShape => {
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     isolation: options.isolation ?? "auto",
+    resourceLimits: options.resourceLimits ?? "auto",
     timings,
     startWait: Duration.decode(options.startWait ?? Duration.seconds(30)),
     lifecycleInterval: Duration.decode(options.lifecycleInterval ?? Duration.seconds(10)),

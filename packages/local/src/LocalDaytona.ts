@@ -20,6 +20,7 @@ import type * as SqlError from "@effect/sql/SqlError"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as ControlPlane from "./internal/controlPlane.js"
 import * as ApiError from "./internal/apiError.js"
+import * as Http from "./internal/http.js"
 import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
 import * as Snapshots from "./internal/snapshots.js"
@@ -44,6 +45,8 @@ export interface Service {
   readonly apiKey: Redacted.Redacted<string>
   readonly dataDir: string
   readonly isolation: SandboxEngine.ResolvedIsolation
+  /** Which resource limits hold on this machine. */
+  readonly limits: SandboxEngine.LimitsReport
 }
 
 /**
@@ -75,6 +78,24 @@ export type Services =
 
 const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
 
+/** Routes whose bodies are streamed to disk (bounded by the sandbox's disk), not read whole. */
+const isStreamedUpload = (url: string) => /^\/toolbox\/[^/?]+\/files\/(?:bulk-)?upload(?:[?#]|$)/.test(url)
+
+/** What a body above the route's limit (or an unreadable one) is answered with: 413 as Daytona's API answers, or 400. */
+const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
+  const tooLarge = check._tag === "TooLarge"
+  const message = tooLarge
+    ? `request entity too large: the body exceeds ${check.limit} bytes`
+    : "The request body could not be read"
+  return toolbox
+    ? ToolboxError.toolboxErrorResponse(
+        tooLarge
+          ? new ToolboxError.ToolboxError({ status: 413, code: "REQUEST_ENTITY_TOO_LARGE", message })
+          : ToolboxError.badRequest(message)
+      )
+    : ApiError.apiErrorResponse(new ApiError.ApiError({ status: tooLarge ? 413 : 400, message }))
+}
+
 /**
  * The whole HTTP application, without a socket. It needs the server's services (see
  * `layerServices`).
@@ -94,7 +115,18 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
         )
       : ApiError.apiErrorResponse(ApiError.unauthorized("Invalid credentials"))
   }
-  return yield* router
+  if (request.headers["upgrade"] !== undefined || isStreamedUpload(request.url)) return yield* router
+  return yield* router.pipe(
+    Http.withBody(toolbox ? Http.maxToolboxBody : Http.maxApiBody),
+    Effect.catchIf(
+      (error): error is Http.BodyCheck =>
+        typeof error === "object" &&
+        error !== null &&
+        "_tag" in error &&
+        (error._tag === "TooLarge" || error._tag === "Unreadable"),
+      bodyRefused(toolbox)
+    )
+  )
 }).pipe(
   Effect.catchTag("RouteNotFound", (error) =>
     isToolbox(error.request.url)
@@ -172,15 +204,37 @@ const start = (config: LocalConfig.LocalConfigShape): Effect.Effect<Service, Sta
         ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
         : `http://localhost`
     const services = yield* Layer.build(layerServices(config, url))
-    yield* server.serve(app).pipe(Effect.provide(services))
     const runtime = yield* Effect.runtime<never>()
     const sandboxes = Context.get(services, Sandboxes.SandboxesService)
-    front.proxy = PreviewProxy.make((label, port, credentials) =>
-      Runtime.runPromise(runtime)(sandboxes.previewAccess(label, port, credentials))
+    const engine = Context.get(services, SandboxEngine.SandboxEngine)
+    front.proxy = PreviewProxy.make(
+      (label, port, credentials) => Runtime.runPromise(runtime)(sandboxes.previewAccess(label, port, credentials)),
+      (sandboxId, port) =>
+        Runtime.runPromise(runtime)(
+          engine.connect(sandboxId, port).pipe(
+            Effect.match({
+              onFailure: (error): PreviewProxy.Connection => ({
+                _tag: "Refused",
+                error:
+                  error.status === 400
+                    ? ToolboxError.sandboxNotStarted(sandboxId)
+                    : ToolboxError.badGateway(error.message)
+              }),
+              onSuccess: (socket): PreviewProxy.Connection => ({ _tag: "Connected", socket })
+            })
+          )
+        )
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => (front.proxy = undefined)))
-    const engine = Context.get(services, SandboxEngine.SandboxEngine)
-    return { url, apiUrl: `${url}/api`, apiKey: config.apiKey, dataDir: config.dataDir, isolation: engine.isolation }
+    yield* server.serve(app).pipe(Effect.provide(services))
+    return {
+      url,
+      apiUrl: `${url}/api`,
+      apiKey: config.apiKey,
+      dataDir: config.dataDir,
+      isolation: engine.isolation,
+      limits: engine.limits
+    }
   })
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The machinery behind the routes: each sandbox is a directory on this machine and the set of
- * processes started in it. Stopping a sandbox kills every one of its processes; deleting it removes
- * its directory.
+ * processes started in it, held in a control group (when the machine allows) with the sandbox's
+ * limits. Under bubblewrap each sandbox also has its own user, mount, PID, IPC and UTS namespaces
+ * (and network namespace when it is cut off), with root inside mapped to an unprivileged id
+ * outside. Stopping a sandbox kills every one of its processes; deleting it removes its directory.
  *
  * @since 0.1.0
  */
@@ -11,11 +13,17 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as NodeChildProcess from "node:child_process"
+import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs/promises"
+import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
 import * as Bwrap from "./internal/bwrap.js"
-import * as SandboxPath from "./internal/sandboxPath.js"
-import { collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
+import * as Cgroups from "./internal/cgroups.js"
+import * as Processes from "./internal/processes.js"
+import * as SandboxFs from "./internal/sandboxFs.js"
+import { PathFailure } from "./internal/sandboxPath.js"
+import { collect, type Group, signalGroup } from "./internal/spawn.js"
 import { LocalConfig } from "./LocalConfig.js"
 
 /**
@@ -41,6 +49,39 @@ export interface SandboxPaths {
 }
 
 /**
+ * A host directory a sandbox sees at `inside`: its own (writable) or the machine's (read-only).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxMount {
+  readonly inside: string
+  readonly host: string
+  readonly writable: boolean
+}
+
+/**
+ * How a sandbox sees the file system, for the toolbox's file operations: they resolve every path
+ * inside this view, component by component, so links the sandbox plants never lead the server
+ * outside it. `hidden` prefixes are private to the sandbox's processes (its `/proc`); `identity`
+ * is the host uid and gid of the sandbox's root, which files created for it get; with
+ * `checkPermissions` the server (running as root) applies the sandbox's own permissions on
+ * read-only mounts; `diskQuota` bounds what toolbox writes may add to `quotaRoots`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxView {
+  readonly home: string
+  readonly mounts: ReadonlyArray<SandboxMount>
+  readonly hidden: ReadonlyArray<string>
+  readonly identity?: { readonly uid: number; readonly gid: number } | undefined
+  readonly checkPermissions: boolean
+  readonly diskQuota?: number | undefined
+  readonly quotaRoots?: ReadonlyArray<SandboxMount> | undefined
+}
+
+/**
  * A process to run in a sandbox. `cwd` is a path as the sandbox sees it (relative paths start at
  * its home); `env` is added to the sandbox's base environment.
  *
@@ -56,7 +97,8 @@ export interface RunOptions {
 }
 
 /**
- * What a finished process left: its exit code and its stdout and stderr, interleaved as written.
+ * What a finished process left: its exit code and its stdout and stderr, interleaved as written
+ * (the last 10 MiB, after a line saying how much was cut when it printed more).
  *
  * @since 0.1.0
  * @category models
@@ -64,6 +106,71 @@ export interface RunOptions {
 export interface RunResult {
   readonly exitCode: number
   readonly output: string
+}
+
+/**
+ * What a sandbox may use, as Daytona counts it: CPUs, memory and disk in GiB.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resources {
+  readonly cpu: number
+  readonly memory: number
+  readonly disk: number
+}
+
+/**
+ * A sandbox's network settings, as stored.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NetworkSettings {
+  readonly blockAll: boolean
+  readonly allowList?: string | null | undefined
+  readonly domainAllowList?: string | null | undefined
+}
+
+/**
+ * How a sandbox starts: its resources and network settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StartOptions {
+  readonly resources?: Resources | undefined
+  readonly network?: NetworkSettings | undefined
+}
+
+/**
+ * Whether one kind of limit holds on this machine, and how.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimitReport {
+  readonly enforced: boolean
+  readonly how: string
+}
+
+/**
+ * Which limits the engine enforces on this machine (reported by `GET /api/config` and at start).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimitsReport {
+  readonly mechanism: "cgroup-v2" | "cgroup-v1" | "rlimits"
+  readonly memory: LimitReport
+  readonly processes: LimitReport
+  readonly cpu: LimitReport
+  readonly fileSize: LimitReport
+  readonly disk: LimitReport
+  readonly networkBlockAll: LimitReport
+  readonly networkAllowList: LimitReport
+  /** Why control groups are not used, when they are not. */
+  readonly cgroupsUnavailable?: string | undefined
 }
 
 /**
@@ -78,7 +185,7 @@ export class EngineError extends Data.TaggedError("EngineError")<{
 }> {}
 
 /**
- * A process outlived its timeout and was killed.
+ * A process outlived its timeout and was killed (with every process it started).
  *
  * @since 0.1.0
  * @category errors
@@ -112,16 +219,40 @@ export class PathNotAccessible extends Data.TaggedError("PathNotAccessible")<{
 }> {}
 
 /**
+ * Network settings this engine cannot enforce: refused rather than stored and ignored.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NetworkNotEnforced extends Data.TaggedError("NetworkNotEnforced")<{
+  readonly message: string
+}> {}
+
+/**
+ * A preview connection that cannot reach the sandbox's port: nothing of the sandbox listens there
+ * (502) or the sandbox is not running (400).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PortNotReachable extends Data.TaggedError("PortNotReachable")<{
+  readonly status: 400 | 502
+  readonly message: string
+}> {}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Service {
   readonly isolation: ResolvedIsolation
+  /** Which limits hold on this machine. */
+  readonly limits: LimitsReport
   readonly paths: (sandboxId: string) => SandboxPaths
   /** Creates the sandbox's directories (idempotent). */
   readonly provision: (sandboxId: string) => Effect.Effect<SandboxPaths, EngineError>
-  readonly start: (sandboxId: string) => Effect.Effect<void, EngineError>
-  /** Kills every process of the sandbox: SIGTERM then, after a grace period, SIGKILL. */
+  readonly start: (sandboxId: string, options?: StartOptions) => Effect.Effect<void, EngineError>
+  /** Kills every process of the sandbox: SIGTERM to the commands then, after a grace period (or at once with `force`), SIGKILL to all. */
   readonly stop: (sandboxId: string, options?: { readonly force?: boolean | undefined }) => Effect.Effect<void>
   /** Stops the sandbox and removes its directory. */
   readonly destroy: (sandboxId: string) => Effect.Effect<void, EngineError>
@@ -133,13 +264,27 @@ export interface Service {
   /**
    * The host path behind a path as the sandbox's processes see it (relative paths start at its
    * home, symbolic links are followed inside the sandbox's view). Under isolation, writes are
-   * allowed only in its home and `/tmp`.
+   * allowed only in its home and `/tmp`. For checks only: file operations go through `view`.
    */
   readonly resolvePath: (
     sandboxId: string,
     path: string,
     access: "read" | "write"
   ) => Effect.Effect<string, PathNotAccessible>
+  /** How the sandbox sees the file system (see `SandboxView`). */
+  readonly view: (sandboxId: string) => SandboxView
+  /** Applies new resources to a running sandbox (and to its next start). */
+  readonly resize: (sandboxId: string, resources: Resources) => Effect.Effect<void>
+  /**
+   * Fails when these network settings cannot be enforced for the sandbox (a running one keeps the
+   * network it started with); `sandboxId` is undefined for a sandbox being created.
+   */
+  readonly checkNetwork: (
+    sandboxId: string | undefined,
+    settings: NetworkSettings
+  ) => Effect.Effect<void, NetworkNotEnforced>
+  /** A connection to a port the sandbox listens on (for the preview proxy); never to anything else. */
+  readonly connect: (sandboxId: string, port: number) => Effect.Effect<NodeNet.Socket, PortNotReachable>
 }
 
 /**
@@ -162,7 +307,7 @@ export const isolatedHome = Bwrap.isolatedHome
  * @since 0.1.0
  * @category utils
  */
-export const bwrapAvailable: Effect.Effect<boolean> = Effect.map(Bwrap.probe, (enter) => enter !== undefined)
+export const bwrapAvailable: Effect.Effect<boolean> = Effect.map(Bwrap.probe, (reason) => reason === undefined)
 
 /**
  * Whether the sandboxes of an engine with this isolation are a security boundary, and the
@@ -182,7 +327,125 @@ export const securityNotice = (
       }
     : { securityBoundary: true }
 
-const stopGrace = Duration.seconds(3)
+/**
+ * The resources of a sandbox started without any (Daytona's `daytona-small`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultResources: Resources = { cpu: 1, memory: 1, disk: 3 }
+
+const GiB = 1024 * 1024 * 1024
+
+/** Tasks (processes and threads) a sandbox may have per CPU. */
+export const tasksPerCpu = 128
+
+const limitsOf = (resources: Resources): Cgroups.Limits => ({
+  memoryBytes: Math.round(resources.memory * GiB),
+  tasks: Math.max(tasksPerCpu, Math.round(resources.cpu * tasksPerCpu)),
+  cpus: resources.cpu
+})
+
+/** The host uid (and gid) of a sandbox's root when the server runs as root: one of its own, from its id. */
+export const sandboxUid = (sandboxId: string): number =>
+  0x60000000 + (NodeCrypto.createHash("sha256").update(sandboxId).digest().readUInt32BE(0) & 0xffffff)
+
+/** How long stopping waits for processes to end after SIGTERM (real time). */
+const stopGrace = 3000
+
+/** Waits (real time, at most `millis`) until every group has exited. */
+const exitsWithin = (groups: ReadonlyArray<Group>, millis: number) =>
+  Effect.promise(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    return Promise.race([
+      Promise.all(groups.map((group) => group.exited)),
+      new Promise((resolve) => (timer = setTimeout(resolve, millis)))
+    ]).finally(() => clearTimeout(timer))
+  })
+
+/** A real-time pause (not the Effect `Clock`): waiting for processes of the machine to die. */
+const pause = (millis: number) =>
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), millis)
+    return Effect.sync(() => clearTimeout(timer))
+  })
+
+const blockAllRefused =
+  'networkBlockAll is not enforced with isolation "none": the local server cuts a sandbox off the network only under bubblewrap isolation'
+const allowListRefused =
+  "network allow lists are not enforced by the local server: it can only cut a sandbox off the network entirely (networkBlockAll, under bubblewrap isolation)"
+const restartNeeded =
+  "the network of a started sandbox cannot change on the local server: stop the sandbox, change its network settings, then start it"
+
+/** The program that, in a sandbox's network namespace, opens connections for the preview proxy and hands them over. */
+const relayProgram = `process.on("message",(m)=>{const s=require("net").connect(m.port,"127.0.0.1");s.once("connect",()=>{s.pause();process.send({id:m.id,ok:true},s)});s.once("error",(e)=>process.send({id:m.id,ok:false,error:String(e.code)}))});process.on("disconnect",()=>process.exit(0))`
+
+/** Opens connections inside one sandbox's network namespace. */
+interface Relay {
+  readonly connect: (port: number) => Promise<NodeNet.Socket>
+  readonly close: () => void
+}
+
+const startRelay = (argv: ReadonlyArray<string>): Relay => {
+  const child = NodeChildProcess.spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "ignore", "ipc"] })
+  const pending = new Map<number, { resolve: (socket: NodeNet.Socket) => void; reject: (error: Error) => void }>()
+  let next = 0
+  const failAll = (reason: string) => {
+    for (const entry of pending.values()) entry.reject(new Error(reason))
+    pending.clear()
+  }
+  child.on("message", (message: { id?: unknown; ok?: unknown; error?: unknown }, handle: unknown) => {
+    const entry = typeof message.id === "number" ? pending.get(message.id) : undefined
+    if (entry === undefined) {
+      if (handle instanceof NodeNet.Socket) handle.destroy()
+      return
+    }
+    pending.delete(message.id as number)
+    if (message.ok === true && handle instanceof NodeNet.Socket) entry.resolve(handle)
+    else entry.reject(new Error(String(message.error ?? "refused")))
+  })
+  child.on("error", () => failAll("the network relay could not start"))
+  child.on("exit", () => failAll("the network relay ended"))
+  return {
+    connect: (port) =>
+      new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error("the network relay ended"))
+        const id = next++
+        pending.set(id, { resolve, reject })
+        child.send({ id, port }, (error) => {
+          if (error !== null && error !== undefined) {
+            pending.delete(id)
+            reject(error)
+          }
+        })
+      }),
+    close: () => {
+      failAll("the sandbox stopped")
+      if (child.exitCode === null) child.kill("SIGKILL")
+    }
+  }
+}
+
+/** Everything the engine holds for a started sandbox. */
+interface Running {
+  readonly holder: Bwrap.Holder | undefined
+  readonly group: Cgroups.SandboxGroup | undefined
+  resources: Resources
+  readonly network: "host" | "none"
+  readonly spawned: Set<Group>
+  relay: Relay | undefined
+  readonly listeners: Map<number, number>
+}
+
+const connectTcp = (port: number) =>
+  new Promise<NodeNet.Socket>((resolve, reject) => {
+    const socket = NodeNet.connect(port, "127.0.0.1")
+    socket.once("connect", () => {
+      socket.off("error", reject)
+      resolve(socket)
+    })
+    socket.once("error", reject)
+  })
 
 /**
  * Builds an engine that keeps sandboxes under `<dataDir>/sandboxes/<id>`.
@@ -192,14 +455,35 @@ const stopGrace = Duration.seconds(3)
  */
 export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope> = Effect.gen(function* () {
   const config = yield* LocalConfig
-  const enter = config.isolation === "none" ? undefined : yield* Bwrap.probe
-  if (config.isolation === "bwrap" && enter === undefined)
-    return yield* new EngineError({ message: 'isolation "bwrap" was asked for, but bwrap is not usable here' })
-  const isolation: ResolvedIsolation = enter === undefined ? "none" : "bwrap"
+  const unusable = config.isolation === "none" ? "not asked for" : yield* Bwrap.probe
+  if (config.isolation === "bwrap" && unusable !== undefined)
+    return yield* new EngineError({
+      message: `isolation "bwrap" was asked for, but bwrap is not usable here: ${unusable}`
+    })
+  const isolation: ResolvedIsolation = unusable === undefined ? "bwrap" : "none"
+  const asRoot = process.geteuid?.() === 0
+  const cgroups =
+    config.resourceLimits === "rlimits"
+      ? "disabled by configuration (--limits rlimits)"
+      : yield* Effect.promise(Cgroups.detect)
+  const support = typeof cgroups === "string" ? undefined : cgroups
   const sandboxesDir = NodePath.join(config.dataDir, "sandboxes")
-  const running = new Map<string, Bwrap.Holder | null>()
-  const groups = new Map<string, Set<Group>>()
-  const pgids = new Map<string, Set<number>>()
+  const running = new Map<string, Running>()
+  const known = new Map<string, Resources>()
+  const startLock = yield* Effect.makeSemaphore(1)
+
+  /** Hidden from sandboxes: the data directory, when one of the system paths they see holds it. */
+  const hide = Bwrap.systemEntries.some((e) => config.dataDir === e.path || config.dataDir.startsWith(`${e.path}/`))
+    ? [config.dataDir]
+    : []
+
+  const identityOf = (sandboxId: string) =>
+    isolation === "none"
+      ? undefined
+      : asRoot
+        ? { uid: sandboxUid(sandboxId), gid: sandboxUid(sandboxId) }
+        : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+  const rootIdentity = (sandboxId: string) => (asRoot && isolation === "bwrap" ? identityOf(sandboxId) : undefined)
 
   const paths = (sandboxId: string): SandboxPaths => {
     const root = NodePath.join(sandboxesDir, sandboxId)
@@ -207,88 +491,187 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     return { root, home, tmp: NodePath.join(root, "tmp"), homeInSandbox: isolation === "bwrap" ? isolatedHome : home }
   }
 
-  const view = (p: SandboxPaths): SandboxPath.View =>
-    isolation === "bwrap"
-      ? {
-          home: isolatedHome,
-          mounts: [
-            { inside: isolatedHome, host: p.home },
-            { inside: "/tmp", host: p.tmp }
-          ],
-          hidden: ["/home", "/proc", "/dev"]
-        }
-      : { home: p.home, mounts: [{ inside: "/", host: "/" }], hidden: [] }
+  const limits: LimitsReport = (() => {
+    const controllers = support?.controllers
+    const group = support === undefined ? "" : `cgroup ${support.version}`
+    const perUid = asRoot && isolation === "bwrap"
+    return {
+      mechanism: support === undefined ? "rlimits" : support.version === "v2" ? "cgroup-v2" : "cgroup-v1",
+      memory: controllers?.memory
+        ? { enforced: true, how: `${group}: the requested memory, no swap, for all of a sandbox's processes together` }
+        : { enforced: true, how: "rlimit: each process's address space is limited to the requested memory" },
+      processes: controllers?.pids
+        ? { enforced: true, how: `${group}: ${tasksPerCpu} tasks (processes and threads) per requested CPU` }
+        : perUid
+          ? { enforced: true, how: `rlimit on the sandbox's own uid: ${tasksPerCpu} tasks per requested CPU` }
+          : { enforced: false, how: "not enforced: no pids control group here, and sandboxes share a uid" },
+      cpu: controllers?.cpu
+        ? { enforced: true, how: `${group}: CPU time quota of the requested CPUs` }
+        : { enforced: false, how: "not enforced: no cpu control group here" },
+      fileSize: { enforced: true, how: "rlimit: no process can write a file larger than the requested disk" },
+      disk: {
+        enforced: true,
+        how: "toolbox writes (uploads, replace) are refused when the sandbox's files would exceed the requested disk; processes are held by the file-size limit only"
+      },
+      networkBlockAll:
+        isolation === "bwrap"
+          ? { enforced: true, how: "its own network namespace with only a loopback interface" }
+          : { enforced: false, how: `refused with 400: ${blockAllRefused}` },
+      networkAllowList: { enforced: false, how: `refused with 400: ${allowListRefused}` },
+      ...(typeof cgroups === "string" ? { cgroupsUnavailable: cgroups } : {})
+    }
+  })()
 
   const fs = <A>(what: string, f: () => Promise<A>) =>
     Effect.tryPromise({ try: f, catch: (cause) => new EngineError({ message: `${what}: ${String(cause)}`, cause }) })
 
+  /** Gives a tree to the sandbox's uid (once: when it was created by another kind of server). */
+  const chownTree = async (path: string, uid: number, gid: number): Promise<void> => {
+    const status = await NodeFs.lstat(path)
+    await NodeFs.lchown(path, uid, gid)
+    if (!status.isDirectory()) return
+    for (const name of await NodeFs.readdir(path)) await chownTree(NodePath.join(path, name), uid, gid)
+  }
+
   const provision = (sandboxId: string) => {
     const p = paths(sandboxId)
+    const owner = rootIdentity(sandboxId)
     return fs("cannot create the sandbox's directories", async () => {
+      await NodeFs.mkdir(p.root, { recursive: true, mode: 0o700 })
       await NodeFs.mkdir(p.home, { recursive: true })
       await NodeFs.mkdir(p.tmp, { recursive: true })
+      if (owner !== undefined)
+        for (const dir of [p.home, p.tmp])
+          if ((await NodeFs.stat(dir)).uid !== owner.uid) await chownTree(dir, owner.uid, owner.gid)
     }).pipe(Effect.as(p))
   }
 
-  const killAll = (sandboxId: string, force: boolean) =>
-    Effect.suspend(() => {
-      const live = Array.from(groups.get(sandboxId) ?? [])
-      if (live.length === 0) return Effect.void
-      for (const group of live) signalGroup(group.child, force ? "SIGKILL" : "SIGTERM")
-      const exited = Effect.promise(() => Promise.all(live.map((group) => group.exited)))
-      return exited.pipe(
-        Effect.timeout(stopGrace),
-        Effect.catchAll(() => {
-          for (const group of live) signalGroup(group.child, "SIGKILL")
-          return exited
-        }),
-        Effect.asVoid
-      )
+  /**
+   * How every process of a sandbox starts on the machine: a shell that puts itself in the
+   * sandbox's control group and sets the file-size limit (plus the address-space and process
+   * limits where no control group holds them), then becomes the command.
+   */
+  const launcher =
+    (group: Cgroups.SandboxGroup | undefined, resources: Resources, sandboxId: string): Bwrap.Launch =>
+    (argv) => {
+      const limits = limitsOf(resources)
+      const files = group?.procsFiles ?? []
+      const rlimits = [
+        ...(support?.controllers.memory ? [] : [`--as=${limits.memoryBytes}`]),
+        ...(support?.controllers.pids || rootIdentity(sandboxId) === undefined ? [] : [`--nproc=${limits.tasks}`])
+      ]
+      const script =
+        'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; n=$((n-1)); shift; done; ulimit -f "$1" || exit 125; shift; exec "$@"'
+      return {
+        file: "/bin/sh",
+        args: [
+          "-c",
+          script,
+          "sh",
+          String(files.length),
+          ...files,
+          String(Math.floor((resources.disk * GiB) / 512)),
+          ...(rlimits.length === 0 ? [] : ["prlimit", ...rlimits, "--"]),
+          ...argv
+        ]
+      }
+    }
+
+  const marker = (sandboxId: string) => `DAYTONA_SANDBOX_ID=${sandboxId}`
+
+  /** Every process of a sandbox on the machine, by the best means this machine offers. */
+  const processesOf = (sandboxId: string, r: Running) =>
+    Effect.promise(async () => {
+      if (r.group !== undefined) return r.group.pids()
+      if (r.holder !== undefined) return Processes.pidsInNamespace(r.holder.pidNamespace)
+      return Processes.pidsWithEnv(marker(sandboxId))
     })
 
-  /** Without isolation, background processes outlive their group's leader: end every group ever started. */
-  const killLeftovers = (sandboxId: string) =>
-    Effect.sync(() => {
-      for (const pgid of pgids.get(sandboxId) ?? []) {
-        try {
-          process.kill(-pgid, "SIGKILL")
-        } catch {
-          // the group is gone
+  const killAll = (sandboxId: string, r: Running) =>
+    Effect.gen(function* () {
+      if (r.holder !== undefined) yield* Bwrap.stopHolder(r.holder)
+      if (r.group !== undefined) yield* Effect.promise(() => r.group!.kill())
+      else
+        for (let round = 0; round < 5; round++) {
+          const left = yield* processesOf(sandboxId, r)
+          if (left.length === 0) break
+          Processes.killPids(left)
+          yield* pause(20)
         }
-      }
-      pgids.delete(sandboxId)
+      for (const group of r.spawned) signalGroup(group.child, "SIGKILL")
+      yield* exitsWithin(Array.from(r.spawned), stopGrace)
+      r.relay?.close()
+      if (r.group !== undefined) yield* Effect.promise(() => r.group!.remove())
     })
 
   const stop = (sandboxId: string, options?: { readonly force?: boolean | undefined }) =>
     Effect.suspend(() => {
-      const holder = running.get(sandboxId)
+      const r = running.get(sandboxId)
+      if (r === undefined) return Effect.void
       running.delete(sandboxId)
-      return killAll(sandboxId, options?.force === true).pipe(
-        Effect.zipRight(holder === undefined || holder === null ? killLeftovers(sandboxId) : Bwrap.stopHolder(holder))
-      )
+      const live = Array.from(r.spawned)
+      const graceful =
+        options?.force === true || live.length === 0
+          ? Effect.void
+          : Effect.suspend(() => {
+              for (const group of live) signalGroup(group.child, "SIGTERM")
+              return exitsWithin(live, stopGrace)
+            })
+      return graceful.pipe(Effect.zipRight(killAll(sandboxId, r)), Effect.uninterruptible)
     })
 
-  const startLock = yield* Effect.makeSemaphore(1)
-  const start = (sandboxId: string) =>
+  const refuseNetwork = (settings: NetworkSettings | undefined): string | undefined => {
+    if (settings === undefined) return undefined
+    if ((settings.allowList ?? "") !== "" || (settings.domainAllowList ?? "") !== "") return allowListRefused
+    if (settings.blockAll && isolation === "none") return blockAllRefused
+    return undefined
+  }
+
+  const start = (sandboxId: string, options: StartOptions = {}) =>
     Effect.gen(function* () {
       if (running.has(sandboxId)) return
+      const resources = options.resources ?? known.get(sandboxId) ?? defaultResources
+      known.set(sandboxId, resources)
+      const refused = refuseNetwork(options.network)
+      if (refused !== undefined) return yield* new EngineError({ message: refused })
       const p = yield* provision(sandboxId)
+      const group =
+        support === undefined
+          ? undefined
+          : yield* fs("cannot create the sandbox's control group", () => support.create(sandboxId, limitsOf(resources)))
+      const network = options.network?.blockAll === true ? "none" : "host"
+      const entry: Running = {
+        holder: undefined,
+        group,
+        resources,
+        network,
+        spawned: new Set(),
+        relay: undefined,
+        listeners: new Map()
+      }
       if (isolation === "none") {
-        running.set(sandboxId, null)
+        running.set(sandboxId, entry)
         return
       }
-      const holder = yield* Bwrap.startHolder(p.home, p.tmp).pipe(
+      const layout: Bwrap.Layout = { home: p.home, tmp: p.tmp, network, hostname: sandboxId.slice(0, 63), hide }
+      const holder = yield* Bwrap.startHolder(
+        layout,
+        rootIdentity(sandboxId),
+        launcher(group, resources, sandboxId)
+      ).pipe(
+        Effect.tapError(() => (group === undefined ? Effect.void : Effect.promise(() => group.remove()))),
         Effect.mapError((reason) => new EngineError({ message: `cannot isolate sandbox ${sandboxId}: ${reason}` }))
       )
-      running.set(sandboxId, holder)
+      const started: Running = { ...entry, holder }
+      running.set(sandboxId, started)
       void holder.exited.then(() => {
-        if (running.get(sandboxId) === holder) running.delete(sandboxId)
+        if (running.get(sandboxId) === started) Effect.runFork(stop(sandboxId, { force: true }))
       })
     }).pipe(startLock.withPermits(1))
 
   const baseEnv = (p: SandboxPaths): Record<string, string> => {
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
       HOME: p.homeInSandbox,
       USER: "daytona",
       TMPDIR: isolation === "bwrap" ? "/tmp" : p.tmp
@@ -300,22 +683,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     return env
   }
 
-  const track = (sandboxId: string) => (group: Group) => {
-    let set = groups.get(sandboxId)
-    if (set === undefined) groups.set(sandboxId, (set = new Set()))
-    set.add(group)
-    if (isolation === "none" && group.child.pid !== undefined) {
-      let ids = pgids.get(sandboxId)
-      if (ids === undefined) pgids.set(sandboxId, (ids = new Set()))
-      ids.add(group.child.pid)
-    }
+  const track = (r: Running) => (group: Group) => {
+    r.spawned.add(group)
     return () => {
-      set.delete(group)
+      r.spawned.delete(group)
     }
   }
 
-  // `exec "$@" 2>&1` merges stderr into stdout at the descriptor, so their order is kept.
-  const merged = ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh"]
   const mergedIn = [
     "/bin/sh",
     "-c",
@@ -330,55 +704,171 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       )
     )
 
+  /** Kills a timed-out command with everything it started, `setsid` or not (they carry its marker). */
+  const killCommand = (sandboxId: string, r: Running, commandMarker: string) =>
+    Effect.gen(function* () {
+      for (let round = 0; round < 3; round++) {
+        const pids = yield* processesOf(sandboxId, r)
+        const marked = yield* Effect.promise(() =>
+          Promise.all(pids.map(async (pid) => ((await Processes.environHas(pid, commandMarker)) ? pid : 0)))
+        )
+        const targets = marked.filter((pid) => pid !== 0)
+        if (targets.length === 0) return
+        Processes.killPids(targets)
+        yield* pause(20)
+      }
+    })
+
   const run = (sandboxId: string, options: RunOptions) =>
     Effect.gen(function* () {
-      const holder = running.get(sandboxId)
-      if (holder === undefined) return yield* new SandboxNotRunning({ sandboxId })
+      const r = running.get(sandboxId)
+      if (r === undefined) return yield* new SandboxNotRunning({ sandboxId })
       const p = paths(sandboxId)
-      const env = { ...baseEnv(p), ...options.env }
+      const commandMarker = `DAYTONA_LOCAL_COMMAND=${NodeCrypto.randomUUID()}`
+      const env = {
+        ...baseEnv(p),
+        ...options.env,
+        DAYTONA_SANDBOX_ID: sandboxId,
+        DAYTONA_LOCAL_COMMAND: commandMarker.slice("DAYTONA_LOCAL_COMMAND=".length)
+      }
       const cwd = options.cwd === undefined || options.cwd === "" ? p.homeInSandbox : options.cwd
-      let spec: SpawnSpec
-      if (holder === null) {
+      let argv: Array<string>
+      let hostCwd: string
+      if (r.holder === undefined) {
         const dir = NodePath.resolve(p.home, cwd)
         if (!(yield* isDirectory(dir))) return { exitCode: -1, output: `chdir ${dir}: no such file or directory` }
-        spec = { file: merged[0]!, args: [...merged.slice(1), ...options.argv], cwd: dir, env, stdin: options.stdin }
+        argv = [...mergedIn, dir, ...options.argv]
+        hostCwd = dir
       } else {
-        spec = {
-          file: "nsenter",
-          args: [
-            ...Bwrap.enterArgs(holder, enter!),
-            ...mergedIn,
-            NodePath.posix.resolve(isolatedHome, cwd),
-            ...options.argv
-          ],
-          cwd: p.home,
-          env,
-          stdin: options.stdin
-        }
+        argv = [
+          ...Bwrap.enterCommand(r.holder, rootIdentity(sandboxId)),
+          ...mergedIn,
+          NodePath.posix.resolve(isolatedHome, cwd),
+          ...options.argv
+        ]
+        hostCwd = "/"
       }
-      const spawned = collect(spec, track(sandboxId))
+      const command = launcher(r.group, r.resources, sandboxId)(argv)
+      const spawned = collect(
+        { file: command.file, args: command.args, cwd: hostCwd, env, stdin: options.stdin },
+        track(r)
+      )
       const timeout = options.timeout
       return yield* timeout === undefined
         ? spawned
-        : spawned.pipe(Effect.timeoutFail({ duration: timeout, onTimeout: () => new ProcessTimeout({ timeout }) }))
+        : spawned.pipe(
+            Effect.timeoutFail({ duration: timeout, onTimeout: () => new ProcessTimeout({ timeout }) }),
+            Effect.tapErrorTag("ProcessTimeout", () => killCommand(sandboxId, r, commandMarker))
+          )
     })
 
-  const resolvePath = (sandboxId: string, path: string, access: SandboxPath.Access) =>
+  const view = (sandboxId: string): SandboxView => {
+    const p = paths(sandboxId)
+    const resources = running.get(sandboxId)?.resources ?? known.get(sandboxId) ?? defaultResources
+    const diskQuota = Math.round(resources.disk * GiB)
+    if (isolation === "none")
+      return {
+        home: p.home,
+        mounts: [{ inside: "/", host: "/", writable: true }],
+        hidden: [],
+        checkPermissions: false,
+        diskQuota,
+        quotaRoots: [
+          { inside: p.home, host: p.home, writable: true },
+          { inside: p.tmp, host: p.tmp, writable: true }
+        ]
+      }
+    const own = [
+      { inside: isolatedHome, host: p.home, writable: true },
+      { inside: "/tmp", host: p.tmp, writable: true }
+    ]
+    return {
+      home: isolatedHome,
+      mounts: [...own, ...Bwrap.systemMounts],
+      hidden: ["/proc", "/dev", ...hide],
+      identity: identityOf(sandboxId),
+      checkPermissions: asRoot,
+      diskQuota,
+      quotaRoots: own
+    }
+  }
+
+  const resolvePath = (sandboxId: string, path: string, access: "read" | "write") =>
+    Effect.tryPromise({
+      try: () => SandboxFs.resolveHostPath(view(sandboxId), path, access),
+      catch: (cause) =>
+        new PathNotAccessible({
+          sandboxId,
+          path,
+          access,
+          message: cause instanceof PathFailure ? cause.message : `${path}: cannot be resolved`
+        })
+    })
+
+  const resize = (sandboxId: string, resources: Resources) =>
     Effect.gen(function* () {
-      const resolution = yield* Effect.promise(() => SandboxPath.resolve(view(paths(sandboxId)), path, access))
-      if (resolution._tag === "Rejected")
-        return yield* new PathNotAccessible({ sandboxId, path, access, message: resolution.reason })
-      return resolution.hostPath
+      known.set(sandboxId, resources)
+      const r = running.get(sandboxId)
+      if (r === undefined) return
+      r.resources = resources
+      if (r.group !== undefined)
+        yield* Effect.promise(() => r.group!.setLimits(limitsOf(resources)).catch(() => undefined))
+    })
+
+  const checkNetwork = (sandboxId: string | undefined, settings: NetworkSettings) =>
+    Effect.gen(function* () {
+      const refused = refuseNetwork(settings)
+      if (refused !== undefined) return yield* new NetworkNotEnforced({ message: refused })
+      const r = sandboxId === undefined ? undefined : running.get(sandboxId)
+      if (r !== undefined && isolation === "bwrap" && (r.network === "none") !== settings.blockAll)
+        return yield* new NetworkNotEnforced({ message: restartNeeded })
+    })
+
+  const listenerCacheMillis = 2000
+
+  const connect = (sandboxId: string, port: number) =>
+    Effect.gen(function* () {
+      const r = running.get(sandboxId)
+      if (r === undefined)
+        return yield* new PortNotReachable({ status: 400, message: `sandbox ${sandboxId} is not started` })
+      const unreachable = new PortNotReachable({
+        status: 502,
+        message: `nothing in the sandbox listens on port ${port}`
+      })
+      if (r.holder?.ownNetwork === true) {
+        const holder = r.holder
+        const relay = (r.relay ??= startRelay([
+          ...Bwrap.networkCommand(holder, asRoot),
+          process.execPath,
+          "-e",
+          relayProgram
+        ]))
+        return yield* Effect.tryPromise({ try: () => relay.connect(port), catch: () => unreachable })
+      }
+      const checkedAt = r.listeners.get(port)
+      if (checkedAt === undefined || Date.now() - checkedAt > listenerCacheMillis) {
+        const pids = yield* processesOf(sandboxId, r)
+        const owned = yield* Effect.promise(async () =>
+          Processes.holdsSocket(pids, await Processes.listeningInodes(port))
+        )
+        if (!owned) {
+          r.listeners.delete(port)
+          return yield* unreachable
+        }
+        r.listeners.set(port, Date.now())
+      }
+      return yield* Effect.tryPromise({ try: () => connectTcp(port), catch: () => unreachable })
     })
 
   yield* Effect.addFinalizer(() =>
-    Effect.forEach(Array.from(new Set([...groups.keys(), ...running.keys()])), (id) => stop(id, { force: true }), {
-      discard: true
-    })
+    Effect.forEach(Array.from(running.keys()), (id) => stop(id, { force: true }), { discard: true }).pipe(
+      Effect.zipRight(support === undefined ? Effect.void : Effect.promise(() => support.cleanup()))
+    )
   )
 
   return SandboxEngine.of({
     isolation,
+    limits,
     paths,
     provision,
     start,
@@ -390,11 +880,20 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
             NodeFs.rm(paths(sandboxId).root, { recursive: true, force: true })
           )
         ),
-        Effect.tap(() => Effect.sync(() => groups.delete(sandboxId)))
+        Effect.tap(() =>
+          Effect.sync(() => {
+            SandboxFs.forgetUsage(view(sandboxId))
+            known.delete(sandboxId)
+          })
+        )
       ),
     isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
     run,
-    resolvePath
+    resolvePath,
+    view,
+    resize,
+    checkNetwork,
+    connect
   })
 })
 

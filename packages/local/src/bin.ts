@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--transition-ms N]`
+ * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--limits auto|rlimits] [--transition-ms N]`
  *
- * `--transition-ms` sets how long every lifecycle transition takes (create, start, stop, …).
+ * `--transition-ms` sets how long every lifecycle transition takes (create, start, stop, …);
+ * `--limits rlimits` keeps the server from creating control groups.
  *
  * @since 0.1.0
  */
@@ -15,7 +16,7 @@ import * as LocalConfig from "./LocalConfig.js"
 import * as LocalDaytona from "./LocalDaytona.js"
 import * as SandboxEngine from "./SandboxEngine.js"
 
-const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--transition-ms N]`
+const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--limits auto|rlimits] [--transition-ms N]`
 
 const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
   if (args[0] !== "serve") return usage
@@ -26,13 +27,15 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     if (flag === undefined || !flag.startsWith("--") || value === undefined) return usage
     flags.set(flag.slice(2), value)
   }
-  const known = new Set(["port", "host", "data-dir", "api-key", "isolation", "transition-ms"])
+  const known = new Set(["port", "host", "data-dir", "api-key", "isolation", "limits", "transition-ms"])
   const unknown = [...flags.keys()].find((flag) => !known.has(flag))
   if (unknown !== undefined) return `unknown option --${unknown}\n${usage}`
   const port = Number(flags.get("port") ?? "3000")
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `invalid --port\n${usage}`
   const isolation = flags.get("isolation") ?? "auto"
   if (isolation !== "auto" && isolation !== "none" && isolation !== "bwrap") return `invalid --isolation\n${usage}`
+  const resourceLimits = flags.get("limits") ?? "auto"
+  if (resourceLimits !== "auto" && resourceLimits !== "rlimits") return `invalid --limits\n${usage}`
   const transition = flags.get("transition-ms")
   const millis = transition === undefined ? undefined : Number(transition)
   if (millis !== undefined && !(Number.isInteger(millis) && millis >= 0)) return `invalid --transition-ms\n${usage}`
@@ -46,7 +49,8 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     host: flags.get("host"),
     dataDir: flags.get("data-dir"),
     apiKey: flags.get("api-key") ?? process.env.DAYTONA_LOCAL_API_KEY,
-    isolation
+    isolation,
+    resourceLimits
   }
 }
 
@@ -65,6 +69,20 @@ const program =
         const notice = SandboxEngine.securityNotice(server.isolation)
         yield* Console.log(`  isolation: ${server.isolation}`)
         if (notice.warning !== undefined) yield* Console.log(`  WARNING: ${notice.warning}`)
+        const limits = server.limits
+        yield* Console.log(`  limits (${limits.mechanism}):`)
+        for (const [name, limit] of [
+          ["memory", limits.memory],
+          ["processes", limits.processes],
+          ["cpu", limits.cpu],
+          ["file size", limits.fileSize],
+          ["disk", limits.disk],
+          ["networkBlockAll", limits.networkBlockAll],
+          ["network allow lists", limits.networkAllowList]
+        ] as const)
+          yield* Console.log(`    ${name}: ${limit.how}`)
+        if (limits.cgroupsUnavailable !== undefined)
+          yield* Console.log(`    (no control groups: ${limits.cgroupsUnavailable})`)
         return yield* Effect.never
       }).pipe(Effect.scoped)
 

@@ -3,14 +3,17 @@ import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeHttp from "node:http"
 import * as NodeModule from "node:module"
+import * as NodeFs from "node:fs/promises"
 import * as NodeNet from "node:net"
+import * as NodePath from "node:path"
 import WebSocket from "ws"
 import { advance, asExecute, call, type Client, clientLayer, createStarted, serve, tempDir } from "./utils.js"
 
 const hasBwrap =
   NodeChildProcess.spawnSync("bwrap", ["--ro-bind", "/", "/", "--unshare-pid", "true"], { timeout: 5000 }).status === 0
 
-const wsModule = NodeModule.createRequire(import.meta.url).resolve("ws")
+/** The `ws` package's directory: copied into the sandbox, which sees nothing of the server's own files. */
+const wsPackage = NodePath.dirname(NodeModule.createRequire(import.meta.url).resolve("ws/package.json"))
 
 const freePort = Effect.promise(
   () =>
@@ -84,7 +87,7 @@ const exec = (client: Client, id: string, command: string) =>
 
 const echoServer = (port: number) =>
   [
-    `const { WebSocketServer } = require(${JSON.stringify(wsModule)});`,
+    `const { WebSocketServer } = require("./ws");`,
     `new WebSocketServer({ port: ${port}, host: "127.0.0.1" })`,
     `.on("connection", (ws) => ws.on("message", (data) => ws.send(String(data))));`
   ].join("")
@@ -94,7 +97,8 @@ describe("preview", () => {
     `a preview host reaches the sandbox's port with the token, HTTP and WebSocket (isolation ${hasBwrap ? "bwrap" : "none"})`,
     () =>
       Effect.gen(function* () {
-        const { client, server } = yield* serve(yield* tempDir, { isolation: hasBwrap ? "bwrap" : "none" })
+        const dir = yield* tempDir
+        const { client, server } = yield* serve(dir, { isolation: hasBwrap ? "bwrap" : "none" })
         const serverPort = Number(new URL(server.url).port)
         const sandbox = yield* createStarted(client)
         const [httpPort, wsPort] = [yield* freePort, yield* freePort]
@@ -135,6 +139,8 @@ describe("preview", () => {
         yield* advance("61 seconds")
         assert.notStrictEqual((yield* get(serverPort, signedHost, "/hello.txt")).status, 200)
 
+        const home = NodePath.join(dir, "sandboxes", sandbox.id, "home")
+        yield* Effect.promise(() => NodeFs.cp(wsPackage, NodePath.join(home, "ws"), { recursive: true }))
         yield* exec(client, sandbox.id, `sh -c 'nohup node -e ${JSON.stringify(echoServer(wsPort))} >/dev/null 2>&1 &'`)
         const wsHost = `${wsPort}-${sandbox.id}.localhost:${serverPort}`
         const notYet = (answer: string) => answer.startsWith("error") || answer === "status:502"

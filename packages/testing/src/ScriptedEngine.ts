@@ -208,9 +208,26 @@ export const make = (
           )
         : Effect.succeed(NodePath.join(paths(sandboxId).root, "fs", inside))
     }
+    const view = (sandboxId: string): SandboxEngine.SandboxView => ({
+      home,
+      mounts: [{ inside: "/", host: NodePath.join(paths(sandboxId).root, "fs"), writable: true }],
+      hidden: ["/proc"],
+      checkPermissions: false
+    })
+    const notEnforced = { enforced: false, how: "a scripted engine runs no processes" }
     return SandboxEngine.SandboxEngine.of({
       // The layout is Daytona's (home at /home/daytona, /tmp its own), as under bwrap; no process runs.
       isolation: "bwrap",
+      limits: {
+        mechanism: "rlimits",
+        memory: notEnforced,
+        processes: notEnforced,
+        cpu: notEnforced,
+        fileSize: notEnforced,
+        disk: notEnforced,
+        networkBlockAll: notEnforced,
+        networkAllowList: notEnforced
+      },
       paths,
       provision,
       start: (sandboxId) => Effect.map(provision(sandboxId), () => void running.add(sandboxId)),
@@ -225,7 +242,17 @@ export const make = (
         }),
       isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
       run,
-      resolvePath
+      resolvePath,
+      view,
+      resize: () => Effect.void,
+      checkNetwork: () => Effect.void,
+      connect: (sandboxId, port) =>
+        Effect.fail(
+          new SandboxEngine.PortNotReachable({
+            status: 502,
+            message: `nothing listens on port ${port} of sandbox ${sandboxId}: a scripted engine runs no processes`
+          })
+        )
     })
   })
 

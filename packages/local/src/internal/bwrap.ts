@@ -1,105 +1,250 @@
 import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
+import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import * as NodeUrl from "node:url"
 import { resolveInstalled } from "./installedModule.js"
+import type { Mount } from "./sandboxPath.js"
 import { signalGroup } from "./spawn.js"
 
-/** The home directory of a sandbox as its processes see it under `bwrap`. */
+/**
+ * Sandboxes under bubblewrap. Each started sandbox has a holder: bwrap building the sandbox's
+ * namespaces (user, mount, PID, IPC, UTS, and network when it is cut off) around `sleep infinity`.
+ * Commands enter those namespaces with `nsenter` and drop every capability with `setpriv` before
+ * running, so background processes outlive the command that started them, and killing the holder
+ * ends them all (the kernel kills a PID namespace with its first process).
+ *
+ * Inside, the sandbox's root is uid 0 mapped to an unprivileged id of the machine: the server's
+ * user, or (when the server runs as root) a uid of the sandbox's own. Nothing of the machine is
+ * visible but its system directories (read-only) and the language runtimes.
+ */
+
+/** The home directory of a sandbox as its processes see it. */
 export const isolatedHome = "/home/daytona"
 
-const nodeModulesOf = (path: string | undefined) => {
-  const at = path?.indexOf("/node_modules/") ?? -1
-  return path === undefined || at === -1 ? undefined : path.slice(0, at + "/node_modules".length)
+/** A read-only path of the machine in the sandbox: bound at the same path, or a link as on the machine. */
+interface SystemEntry {
+  readonly path: string
+  readonly link?: string | undefined
 }
 
-/**
- * The server's own installation (its node_modules, with the bundled language server, and Node's
- * prefix) when the layout would hide it, i.e. when it lives under `/home` or `/tmp`: it is bound
- * back read-only at the same path, as it would be visible anywhere else on the machine.
- */
-const hiddenInstallRoots: ReadonlyArray<string> = Array.from(
-  new Set(
-    [
-      nodeModulesOf(NodeUrl.fileURLToPath(import.meta.url)),
-      nodeModulesOf(resolveInstalled("effect/package.json")),
-      nodeModulesOf(resolveInstalled("typescript-language-server/package.json")),
-      NodePath.dirname(NodePath.dirname(process.execPath))
-    ].filter(
-      (path): path is string =>
-        path !== undefined && (path.startsWith("/home/") || path.startsWith("/tmp/") || path === "/tmp")
-    )
-  )
-)
+const systemRoots = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"]
+
+const within = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`)
+
+const realpath = (path: string | undefined) => {
+  if (path === undefined) return undefined
+  try {
+    return NodeFsSync.realpathSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+/** Package directories of the language servers the local server ships (run inside sandboxes). */
+const bundledPackages = (): Array<string | undefined> =>
+  ["typescript-language-server/package.json", "typescript/package.json"].map((id) => {
+    const manifest = resolveInstalled(id)
+    return manifest === undefined ? undefined : realpath(NodePath.dirname(manifest))
+  })
 
 /**
- * Daytona's layout: the machine read-only, `/home/daytona` and `/tmp` the sandbox's own, its own
- * `/dev`, `/proc` and PID namespace. The network namespace is shared, so a port a sandbox process
- * listens on is reachable on 127.0.0.1 for the preview proxy.
+ * What a sandbox sees of the machine, computed once: the system directories, Node's and pyenv's
+ * installations when they live elsewhere, the bundled language servers, and the file behind
+ * `/etc/resolv.conf` when it is a link out of `/etc`.
  */
-export const layoutArgs = (home: string, tmp: string): ReadonlyArray<string> => [
-  "--ro-bind",
-  "/",
-  "/",
-  "--tmpfs",
+export const systemEntries: ReadonlyArray<SystemEntry> = (() => {
+  const entries: Array<SystemEntry> = []
+  for (const path of systemRoots) {
+    try {
+      const status = NodeFsSync.lstatSync(path)
+      if (status.isSymbolicLink()) entries.push({ path, link: NodeFsSync.readlinkSync(path) })
+      else if (status.isDirectory()) entries.push({ path })
+    } catch {
+      // not on this machine
+    }
+  }
+  const covered = (path: string) => entries.some((entry) => within(path, entry.path) || within(entry.path, path))
+  const runtimes = [
+    realpath(NodePath.dirname(NodePath.dirname(process.execPath))),
+    realpath(process.env["PYENV_ROOT"]),
+    ...bundledPackages(),
+    realpath("/etc/resolv.conf")
+  ]
+  for (const path of runtimes) if (path !== undefined && path !== "/" && !covered(path)) entries.push({ path })
+  return entries
+})()
+
+/** The read-only mounts of `systemEntries` (directories and links), for the toolbox's view of a sandbox. */
+export const systemMounts: ReadonlyArray<Mount> = systemEntries
+  .filter((entry) => {
+    try {
+      return !NodeFsSync.statSync(entry.path).isFile()
+    } catch {
+      return false
+    }
+  })
+  .map((entry) => ({ inside: entry.path, host: entry.path, writable: false }))
+
+/** Directories to create (0755) before binding paths several levels deep. */
+const ancestors = (paths: ReadonlyArray<string>, existing: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (const path of paths) {
+    for (let dir = NodePath.dirname(path); dir !== "/"; dir = NodePath.dirname(dir)) {
+      if (!out.includes(dir) && !existing.some((e) => within(dir, e))) out.push(dir)
+    }
+  }
+  return out.sort((a, b) => a.length - b.length)
+}
+
+const systemArgs = (): Array<string> => {
+  const paths = systemEntries.map((entry) => entry.path)
+  const made = ancestors(paths, [])
+  return [
+    ...made.flatMap((dir) => ["--perms", "0755", "--dir", dir]),
+    ...systemEntries.flatMap((entry) =>
+      entry.link === undefined ? ["--ro-bind", entry.path, entry.path] : ["--symlink", entry.link, entry.path]
+    )
+  ]
+}
+
+/** How one sandbox is laid out. */
+export interface Layout {
+  /** Host directories bound as `/home/daytona` and `/tmp`. */
+  readonly home: string
+  readonly tmp: string
+  /** `none`: its own network namespace, with only a loopback interface. */
+  readonly network: "host" | "none"
+  readonly hostname: string
+  /** Paths covered by an empty tmpfs (the server's data directory, if a system path holds it). */
+  readonly hide: ReadonlyArray<string>
+}
+
+/** The sandbox's namespaces and mounts, with `/home/daytona` and `/tmp` bound from `sources`. */
+const sandboxArgs = (layout: Layout, sources: { readonly home: string; readonly tmp: string }): Array<string> => [
+  "--unshare-user",
+  "--uid",
+  "0",
+  "--gid",
+  "0",
+  "--unshare-pid",
+  "--unshare-ipc",
+  "--unshare-uts",
+  "--hostname",
+  layout.hostname,
+  "--unshare-cgroup-try",
+  ...(layout.network === "none" ? ["--unshare-net"] : []),
+  "--die-with-parent",
+  ...systemArgs(),
+  "--perms",
+  "0755",
+  "--dir",
   "/home",
   "--bind",
-  home,
+  sources.home,
   isolatedHome,
   "--bind",
-  tmp,
+  sources.tmp,
   "/tmp",
-  ...hiddenInstallRoots.flatMap((path) => ["--ro-bind", path, path]),
-  "--dev",
-  "/dev",
   "--proc",
   "/proc",
+  "--dev",
+  "/dev",
+  ...layout.hide.flatMap((path) => ["--tmpfs", path]),
+  "--remount-ro",
+  "/",
   "--chdir",
-  isolatedHome,
-  "--unshare-pid",
-  "--die-with-parent"
+  isolatedHome
 ]
 
+const staging = "/.daytona-local"
+
 /**
- * The namespace holder of a started sandbox: `bwrap` running `sleep infinity` as the namespace's
- * only long-lived process. Every command enters its namespaces, so background processes outlive
- * the command that started them; killing the holder ends them all.
+ * As root, bwrap must not run as root (root inside would be root outside), but the unprivileged
+ * sandbox uid cannot reach the sandbox's directories under a private data directory. An outer
+ * bwrap, still root, binds what the inner one needs at paths that uid can reach, then drops to it.
  */
-export interface Holder {
-  readonly child: NodeChildProcess.ChildProcess
-  /** Host pid of the process inside the namespaces, the target for `nsenter`. */
-  readonly innerPid: number
-  readonly exited: Promise<void>
-}
-
-/** How commands enter a holder: with `--user` when bwrap made a user namespace (not root). */
-export interface Enter {
-  readonly userNamespace: boolean
-}
-
-export const enterArgs = (holder: Holder, enter: Enter): ReadonlyArray<string> => [
-  "--target",
-  String(holder.innerPid),
-  ...(enter.userNamespace ? ["--user", "--preserve-credentials"] : []),
-  "--pid",
-  "--mount",
-  "--root",
-  "--wd",
+const outerArgs = (layout: Layout, identity: { readonly uid: number; readonly gid: number }): Array<string> => [
+  "--die-with-parent",
+  "--tmpfs",
+  "/",
+  ...systemArgs(),
+  "--bind",
+  "/proc",
+  "/proc",
+  "--dev",
+  "/dev",
+  "--perms",
+  "0755",
+  "--dir",
+  "/tmp",
+  "--perms",
+  "0755",
+  "--dir",
+  staging,
+  "--bind",
+  layout.home,
+  `${staging}/home`,
+  "--bind",
+  layout.tmp,
+  `${staging}/tmp`,
+  "--",
+  "setpriv",
+  `--reuid=${identity.uid}`,
+  `--regid=${identity.gid}`,
+  "--clear-groups",
   "--"
 ]
 
+/** The command that starts a holder for `layout`; `identity` is the sandbox's uid when the server is root. */
+export const holderCommand = (
+  layout: Layout,
+  identity: { readonly uid: number; readonly gid: number } | undefined
+): Array<string> => {
+  const inner = [
+    "bwrap",
+    ...sandboxArgs(layout, identity === undefined ? layout : { home: `${staging}/home`, tmp: `${staging}/tmp` }),
+    "--info-fd",
+    "3",
+    "--",
+    "/bin/sh",
+    "-c",
+    "echo ready && exec sleep infinity"
+  ]
+  return identity === undefined ? inner : ["bwrap", ...outerArgs(layout, identity), ...inner]
+}
+
+/** A started sandbox's holder. */
+export interface Holder {
+  readonly child: NodeChildProcess.ChildProcess
+  /** Host pid of the sandbox's first process, the target for `nsenter`. */
+  readonly innerPid: number
+  /** The sandbox's PID namespace, as `/proc/<pid>/ns/pid` names it. */
+  readonly pidNamespace: string
+  readonly ownNetwork: boolean
+  readonly ownCgroupNamespace: boolean
+  readonly exited: Promise<void>
+}
+
+/** How a command is started on the machine: the launcher that places it in the sandbox's group. */
+export type Launch = (argv: ReadonlyArray<string>) => { readonly file: string; readonly args: ReadonlyArray<string> }
+
 /** Starts a holder; fails with the reason when bwrap cannot build the namespaces. */
-export const startHolder = (home: string, tmp: string): Effect.Effect<Holder, string> =>
+export const startHolder = (
+  layout: Layout,
+  identity: { readonly uid: number; readonly gid: number } | undefined,
+  launch: Launch
+): Effect.Effect<Holder, string> =>
   Effect.async<Holder, string>((resume) => {
     let child: NodeChildProcess.ChildProcess
+    const command = launch(holderCommand(layout, identity))
     try {
-      child = NodeChildProcess.spawn(
-        "bwrap",
-        [...layoutArgs(home, tmp), "--info-fd", "3", "--", "/bin/sh", "-c", "echo ready && exec sleep infinity"],
-        { detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] }
-      )
+      child = NodeChildProcess.spawn(command.file, command.args, {
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }
+      })
     } catch (error) {
       resume(Effect.fail(String(error)))
       return
@@ -124,7 +269,24 @@ export const startHolder = (home: string, tmp: string): Effect.Effect<Holder, st
       if (match === null || !ready.includes("ready") || settled) return
       settled = true
       clearTimeout(timer)
-      resume(Effect.succeed({ child, innerPid: Number(match[1]), exited }))
+      const innerPid = Number(match[1])
+      void NodeFs.readlink(`/proc/${innerPid}/ns/pid`).then(
+        (pidNamespace) =>
+          resume(
+            Effect.succeed({
+              child,
+              innerPid,
+              pidNamespace,
+              ownNetwork: layout.network === "none",
+              ownCgroupNamespace: /"cgroup-namespace"/.test(info),
+              exited
+            })
+          ),
+        () => {
+          signalGroup(child, "SIGKILL")
+          resume(Effect.fail("the sandbox's first process is gone"))
+        }
+      )
     }
     child.once("error", (error) => fail(error.message))
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
@@ -141,38 +303,104 @@ export const startHolder = (home: string, tmp: string): Effect.Effect<Holder, st
     return Effect.sync(() => fail("interrupted"))
   })
 
-/** Ends a holder and, with it, every process in its namespace. */
+/** Ends a holder and, with it, every process in its namespaces. */
 export const stopHolder = (holder: Holder): Effect.Effect<void> =>
   Effect.suspend(() => {
     signalGroup(holder.child, "SIGKILL")
     return Effect.promise(() => holder.exited)
   })
 
-const run = (file: string, args: ReadonlyArray<string>) =>
-  new Promise<boolean>((resolve) =>
-    NodeChildProcess.execFile(file, args, { timeout: 10_000 }, (error) => resolve(error === null))
-  )
+/** Becomes the sandbox's uid first, when the server is root. */
+const asSandboxUser = (identity: { readonly uid: number; readonly gid: number } | undefined) =>
+  identity === undefined
+    ? []
+    : ["setpriv", `--reuid=${identity.uid}`, `--regid=${identity.gid}`, "--clear-groups", "--"]
 
 /**
- * Whether this machine can isolate sandboxes: bwrap builds the layout and `nsenter` can enter it
- * (as root directly, otherwise through bwrap's user namespace). `undefined` when it cannot.
+ * The command prefix that runs `argv` inside a holder's namespaces as the sandbox's root, with no
+ * capability at all and no way to gain one.
  */
-export const probe: Effect.Effect<Enter | undefined> = Effect.promise(async () => {
+export const enterCommand = (
+  holder: Holder,
+  identity: { readonly uid: number; readonly gid: number } | undefined
+): Array<string> => [
+  ...asSandboxUser(identity),
+  "nsenter",
+  "--target",
+  String(holder.innerPid),
+  "--user",
+  "--preserve-credentials",
+  "--mount",
+  "--pid",
+  "--ipc",
+  "--uts",
+  ...(holder.ownCgroupNamespace ? ["--cgroup"] : []),
+  ...(holder.ownNetwork ? ["--net"] : []),
+  "--root",
+  "--wd",
+  "--",
+  "setpriv",
+  "--bounding-set=-all",
+  "--inh-caps=-all",
+  "--no-new-privs",
+  "--"
+]
+
+/**
+ * The command prefix that runs a trusted program of the server in the sandbox's network namespace
+ * only (its file system and processes stay the machine's): root enters it directly, an ordinary
+ * user through the sandbox's user namespace.
+ */
+export const networkCommand = (holder: Holder, asRoot: boolean): Array<string> => [
+  "nsenter",
+  "--target",
+  String(holder.innerPid),
+  ...(asRoot ? [] : ["--user", "--preserve-credentials"]),
+  "--net",
+  "--"
+]
+
+const run = (file: string, args: ReadonlyArray<string>) =>
+  new Promise<string | undefined>((resolve) =>
+    NodeChildProcess.execFile(file, args, { timeout: 10_000 }, (error, _stdout, stderr) =>
+      resolve(error === null ? undefined : `${String(stderr).trim() || error.message}`)
+    )
+  )
+
+/** The uid (and gid) a probe runs as when the server is root: nobody's. */
+const probeIdentity = { uid: 65534, gid: 65534 }
+
+/**
+ * Whether this machine can isolate sandboxes: bwrap builds the layout, `nsenter` enters it and
+ * `setpriv` drops every capability. Answers why not when it cannot.
+ */
+export const probe: Effect.Effect<string | undefined> = Effect.promise(async () => {
+  if (process.platform !== "linux") return "bubblewrap isolation is Linux-only"
   const dir = await NodeFs.mkdtemp(NodePath.join(NodeOs.tmpdir(), "daytona-local-probe-"))
+  const asRoot = process.geteuid?.() === 0
+  const identity = asRoot ? probeIdentity : undefined
   try {
     const home = NodePath.join(dir, "home")
     const tmp = NodePath.join(dir, "tmp")
     await NodeFs.mkdir(home)
     await NodeFs.mkdir(tmp)
-    const holder = await Effect.runPromise(Effect.either(startHolder(home, tmp)))
-    if (holder._tag === "Left") return undefined
+    if (identity !== undefined) {
+      await NodeFs.chown(home, identity.uid, identity.gid)
+      await NodeFs.chown(tmp, identity.uid, identity.gid)
+    }
+    const layout: Layout = { home, tmp, network: "host", hostname: "probe", hide: [] }
+    const holder = await Effect.runPromise(
+      Effect.either(startHolder(layout, identity, (argv) => ({ file: argv[0]!, args: argv.slice(1) })))
+    )
+    if (holder._tag === "Left") return holder.left
     try {
-      for (const userNamespace of [false, true]) {
-        const enter = { userNamespace }
-        if (await run("nsenter", [...enterArgs(holder.right, enter), "/bin/sh", "-c", "test -d /home/daytona"]))
-          return enter
-      }
-      return undefined
+      const command = [
+        ...enterCommand(holder.right, identity),
+        "/bin/sh",
+        "-c",
+        "test -d /home/daytona && touch /tmp/ok"
+      ]
+      return await run(command[0]!, command.slice(1))
     } finally {
       await Effect.runPromise(stopHolder(holder.right))
     }

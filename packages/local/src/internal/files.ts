@@ -3,57 +3,49 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Multipart from "@effect/platform/Multipart"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import * as NodeFsSync from "node:fs"
-import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { SandboxEngine } from "../SandboxEngine.js"
+import { drain, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
-import { badRequest, forbidden, internal, notFound } from "./toolboxError.js"
+import * as SandboxFs from "./sandboxFs.js"
+import { badRequest, type ToolboxError } from "./toolboxError.js"
+import { inSandbox, transferError } from "./toolboxFs.js"
 import { requiredQuery } from "./toolboxRoute.js"
 
-/** The host path for a sandbox path, answering like the daemon when the sandbox could not use it. */
-export const hostPath = (sandbox: SandboxRecord, path: string, access: "read" | "write") =>
-  Effect.flatMap(SandboxEngine, (engine) => engine.resolvePath(sandbox.id, path, access)).pipe(
-    Effect.catchTag("PathNotAccessible", (error) => Effect.fail(forbidden(error.message)))
-  )
-
-const ioError = (path: string) => (cause: unknown) => {
-  const code = (cause as { code?: unknown } | null)?.code
-  if (code === "ENOENT") return notFound(`${path}: no such file or directory`)
-  if (code === "EISDIR") return badRequest(`${path} is a directory`)
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return forbidden(`${path}: permission denied`)
-  return internal(`${path}: ${String(cause)}`)
-}
-
-/** `POST /files/upload?path=`: the multipart part `file` becomes the file at `path`, parents created. */
+/**
+ * `POST /files/upload?path=`: the multipart part `file` becomes the file at `path`, parents
+ * created. It is written under a temporary name and renamed when complete.
+ */
 export const upload = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const path = yield* requiredQuery("path")
-    const target = yield* hostPath(sandbox, path, "write")
     const request = yield* HttpServerRequest.HttpServerRequest
+    if (!/^multipart\/form-data\s*;/i.test(request.headers["content-type"] ?? ""))
+      return yield* badRequest("invalid multipart form: the content type must be multipart/form-data with a boundary")
     let written = false
+    let failure: ToolboxError | undefined
     yield* request.multipartStream.pipe(
       Stream.mapError(() => badRequest("invalid multipart form")),
       Stream.runForEach((part) => {
         if (!Multipart.isFile(part) || part.key !== "file" || written) return Effect.void
         written = true
-        return Effect.acquireUseRelease(
-          Effect.tryPromise({
-            try: async () => {
-              await NodeFs.mkdir(NodePath.dirname(target), { recursive: true })
-              return NodeFs.open(target, "w")
-            },
-            catch: ioError(path)
-          }),
-          (handle) =>
-            part.content.pipe(
-              Stream.mapError(() => badRequest("invalid multipart form")),
-              Stream.runForEach((chunk) => Effect.tryPromise({ try: () => handle.write(chunk), catch: ioError(path) }))
-            ),
-          (handle) => Effect.promise(() => handle.close())
-        )
+        return Effect.gen(function* () {
+          const content = part.content.pipe(Stream.mapError(() => badRequest("invalid multipart form")))
+          const source = partSource((yield* Stream.toAsyncIterableEffect(content))[Symbol.asyncIterator]())
+          const outcome = yield* inSandbox(
+            sandbox,
+            path,
+            (view, signal) => SandboxFs.writeFile(view, path, source, signal),
+            transferError
+          ).pipe(Effect.either)
+          // A refused file is read to its end, so that the connection stays usable for the next request.
+          if (outcome._tag === "Left") {
+            failure = outcome.left
+            yield* Effect.promise(() => drain(source))
+          }
+        })
       })
     )
+    if (failure !== undefined) return yield* failure
     if (!written) return yield* badRequest("the form has no file part")
     return HttpServerResponse.empty({ status: 200 })
   })
@@ -62,15 +54,22 @@ export const upload = (sandbox: SandboxRecord) =>
 export const download = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const path = yield* requiredQuery("path")
-    const source = yield* hostPath(sandbox, path, "read")
-    const stat = yield* Effect.tryPromise({ try: () => NodeFs.stat(source), catch: ioError(path) })
-    if (stat.isDirectory()) return yield* badRequest(`${path} is a directory`)
+    const { handle, status } = yield* inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), transferError)
     const name = NodePath.basename(path)
-    return HttpServerResponse.stream(Stream.fromAsyncIterable(NodeFsSync.createReadStream(source), ioError(path)), {
-      contentType: "application/octet-stream",
-      contentLength: stat.size,
-      headers: {
-        "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, "_")}"; filename*=utf-8''${encodeURIComponent(name)}`
+    if (status.size === 0) yield* Effect.promise(() => handle.close())
+    return HttpServerResponse.stream(
+      status.size === 0
+        ? Stream.empty
+        : Stream.fromAsyncIterable(
+            handle.createReadStream({ start: 0, end: status.size - 1 }) as AsyncIterable<Uint8Array>,
+            () => badRequest(`${path}: read failed`)
+          ),
+      {
+        contentType: "application/octet-stream",
+        contentLength: status.size,
+        headers: {
+          "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, "_")}"; filename*=utf-8''${encodeURIComponent(name)}`
+        }
       }
-    })
+    )
   })

@@ -1,9 +1,9 @@
 import * as NodeHttp from "node:http"
 import * as NodeNet from "node:net"
 import type { Duplex } from "node:stream"
-import { badGateway, internal, type ToolboxError, toolboxErrorBody } from "./toolboxError.js"
+import { badGateway, badRequest, internal, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
 
-/** A preview host: `{port}-{sandboxId or signed token}.localhost[:serverPort]`. */
+/** A preview host: `{port}-{sandboxId or signed token}.localhost[:serverPort]` (the port is checked by the proxy). */
 export const parseHost = (host: string | undefined): { readonly port: number; readonly label: string } | undefined => {
   const match = /^(\d{1,5})-([a-z0-9-]+)\.localhost(?::\d+)?$/i.exec(host ?? "")
   return match === null ? undefined : { port: Number(match[1]), label: match[2]!.toLowerCase() }
@@ -18,11 +18,28 @@ export interface Credentials {
 
 /** Whether a preview request reaches the sandbox's port, or the toolbox error it is answered with. */
 export type Decision =
-  | { readonly _tag: "Allow"; readonly port: number; readonly stripAuthorization: boolean }
+  | {
+      readonly _tag: "Allow"
+      readonly sandboxId: string
+      readonly port: number
+      readonly stripAuthorization: boolean
+    }
   | { readonly _tag: "Deny"; readonly error: ToolboxError }
 
 /** Decides a preview request for `port` of the sandbox (or signed token) named by the host's `label`. */
 export type Authorize = (label: string, port: number, credentials: Credentials) => Promise<Decision>
+
+/** A connection to the sandbox's own port, or why there is none. */
+export type Connection =
+  | { readonly _tag: "Connected"; readonly socket: NodeNet.Socket }
+  | { readonly _tag: "Refused"; readonly error: ToolboxError }
+
+/** Connects to a port of a sandbox (never to anything else on the machine). */
+export type Connect = (sandboxId: string, port: number) => Promise<Connection>
+
+const validPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535
+
+const invalidPort = (port: number) => badRequest(`invalid port ${port}: a preview port is between 1 and 65535`)
 
 const authKey = "DAYTONA_SANDBOX_AUTH_KEY"
 const previewTokenHeader = "x-daytona-preview-token"
@@ -83,9 +100,8 @@ const denySocket = (request: NodeHttp.IncomingMessage, socket: Duplex, error: To
   )
 }
 
-const unreachable = (port: number) => badGateway(`nothing answers on port ${port} in the sandbox`)
-
-const failure = (error: unknown) => internal(String(error))
+const failure = (error: unknown) =>
+  error instanceof ToolboxError ? error : internal("the preview request could not be handled")
 
 /** Forwards preview requests (plain HTTP and upgrades such as WebSockets) to the sandbox's port. */
 export interface Proxy {
@@ -93,20 +109,39 @@ export interface Proxy {
   readonly upgrade: (request: NodeHttp.IncomingMessage, socket: Duplex, head: Buffer) => void
 }
 
-export const make = (authorize: Authorize): Proxy => ({
+/** Authorizes a preview request, then connects to the sandbox's port; `use` gets the connection. */
+const reach = (
+  authorize: Authorize,
+  connect: Connect,
+  request: NodeHttp.IncomingMessage,
+  refuse: (error: ToolboxError) => void,
+  use: (socket: NodeNet.Socket, decision: Extract<Decision, { _tag: "Allow" }>, path: string) => void
+) => {
+  const target = parseHost(request.headers.host)!
+  if (!validPort(target.port)) return refuse(invalidPort(target.port))
+  const { credentials, path } = credentialsOf(request)
+  authorize(target.label, target.port, credentials)
+    .then(async (decision) => {
+      if (decision._tag === "Deny") return refuse(decision.error)
+      const connection = await connect(decision.sandboxId, decision.port)
+      if (connection._tag === "Refused") return refuse(connection.error)
+      use(connection.socket, decision, path)
+    })
+    .catch((error: unknown) => refuse(failure(error)))
+}
+
+export const make = (authorize: Authorize, connect: Connect): Proxy => ({
   request: (request, response) => {
-    const target = parseHost(request.headers.host)!
-    const { credentials, path } = credentialsOf(request)
-    authorize(target.label, target.port, credentials).then(
-      (decision) => {
-        if (decision._tag === "Deny") {
-          deny(request, response, decision.error)
-          return
-        }
+    response.on("error", () => {})
+    reach(
+      authorize,
+      connect,
+      request,
+      (error) => deny(request, response, error),
+      (socket, decision, path) => {
         const upstream = NodeHttp.request(
           {
-            host: "127.0.0.1",
-            port: decision.port,
+            createConnection: () => socket,
             method: request.method,
             path,
             headers: forwardedHeaders(request, decision.stripAuthorization)
@@ -114,51 +149,70 @@ export const make = (authorize: Authorize): Proxy => ({
           (answer) => {
             response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders)
             answer.pipe(response)
+            answer.on("error", () => response.destroy())
           }
         )
-        upstream.on("error", () => deny(request, response, unreachable(decision.port)))
+        upstream.on("error", () =>
+          deny(request, response, badGateway(`the sandbox's port ${decision.port} closed the connection`))
+        )
         response.on("close", () => upstream.destroy())
         request.pipe(upstream)
-      },
-      (error: unknown) => deny(request, response, failure(error))
+      }
     )
   },
   upgrade: (request, socket, head) => {
-    const target = parseHost(request.headers.host)!
-    const { credentials, path } = credentialsOf(request)
     socket.on("error", () => socket.destroy())
-    authorize(target.label, target.port, credentials).then(
-      (decision) => {
-        if (decision._tag === "Deny") {
-          denySocket(request, socket, decision.error)
-          return
-        }
-        const upstream = NodeNet.connect(decision.port, "127.0.0.1")
-        let connected = false
-        upstream.once("connect", () => {
-          connected = true
-          const headers = forwardedHeaders(request, decision.stripAuthorization)
-          const lines = [`${request.method ?? "GET"} ${path} HTTP/${request.httpVersion}`]
-          for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`)
-          upstream.write(lines.join("\r\n") + "\r\n\r\n")
-          if (head.length > 0) upstream.write(head)
-          upstream.pipe(socket)
-          socket.pipe(upstream)
-        })
-        upstream.on("error", () =>
-          connected ? socket.destroy() : denySocket(request, socket, unreachable(decision.port))
-        )
+    reach(
+      authorize,
+      connect,
+      request,
+      (error) => denySocket(request, socket, error),
+      (upstream, decision, path) => {
+        const headers = forwardedHeaders(request, decision.stripAuthorization)
+        const lines = [`${request.method ?? "GET"} ${path} HTTP/${request.httpVersion}`]
+        for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`)
+        upstream.on("error", () => socket.destroy())
+        upstream.write(lines.join("\r\n") + "\r\n\r\n")
+        if (head.length > 0) upstream.write(head)
+        upstream.pipe(socket)
+        socket.pipe(upstream)
+        upstream.resume()
         upstream.on("close", () => socket.destroy())
         socket.on("close", () => upstream.destroy())
-      },
-      (error: unknown) => denySocket(request, socket, failure(error))
+      }
     )
   }
 })
 
+const startingMessage = "the local server is starting: retry in a moment"
+
+/** The answer to a request that arrives before the application is attached (or after it is detached). */
+const starting = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse) => {
+  const path = new URL(request.url ?? "/", "http://local").pathname
+  const toolbox = path === "/toolbox" || path.startsWith("/toolbox/")
+  const timestamp = new Date().toISOString()
+  const error = new ToolboxError({ status: 503, code: "SERVICE_UNAVAILABLE", message: startingMessage })
+  const body = JSON.stringify(
+    toolbox
+      ? toolboxErrorBody(error, { path, method: request.method ?? "GET", timestamp })
+      : { statusCode: 503, message: startingMessage, error: "Service Unavailable", path, timestamp }
+  )
+  response.on("error", () => {})
+  request.resume()
+  response.writeHead(503, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "retry-after": "1",
+    connection: "close"
+  })
+  response.end(body)
+}
+
 /**
  * The server's socket: requests whose Host is a preview host go to the preview proxy before the
  * HTTP application sees them (the application never handles them, so upgrades can be spliced).
+ * It listens before the application is ready (its address is part of the configuration), so until
+ * then every request is answered 503 with `Retry-After`, never accepted and left unanswered.
  */
 export class FrontServer extends NodeHttp.Server {
   proxy: Proxy | undefined = undefined
@@ -171,11 +225,21 @@ export class FrontServer extends NodeHttp.Server {
       const socket = args[1] as Duplex
       if (socket.listenerCount("error") === 0) socket.on("error", () => socket.destroy())
     }
-    if ((event === "request" || event === "upgrade") && this.proxy !== undefined) {
+    if (event === "request" || event === "upgrade") {
       const request = args[0] as NodeHttp.IncomingMessage
-      if (parseHost(request.headers.host) !== undefined) {
+      if (this.proxy !== undefined && parseHost(request.headers.host) !== undefined) {
         if (event === "request") this.proxy.request(request, args[1] as NodeHttp.ServerResponse)
         else this.proxy.upgrade(request, args[1] as Duplex, args[2] as Buffer)
+        return true
+      }
+      if (this.listenerCount(event) === 0) {
+        if (event === "request") starting(request, args[1] as NodeHttp.ServerResponse)
+        else
+          denySocket(
+            request,
+            args[1] as Duplex,
+            new ToolboxError({ status: 503, code: "SERVICE_UNAVAILABLE", message: startingMessage })
+          )
         return true
       }
     }

@@ -168,7 +168,7 @@ export const make = (core: SandboxCore) => {
       if (r.state !== "started" || !(yield* engine.isRunning(r.id)))
         return { _tag: "Deny", error: ToolboxError.sandboxNotStarted(r.id) } as const
       yield* recordActivity(r.id, now)
-      return { _tag: "Allow", port, stripAuthorization: bearer } as const
+      return { _tag: "Allow", sandboxId: r.id, port, stripAuthorization: bearer } as const
     })
 
   return {

@@ -62,12 +62,24 @@ export const make = Effect.gen(function* () {
         updatedAt: at,
         lastActivityAt: at
       })
-      if (r.state === "resizing") return done(r.desiredState)
+      if (r.state === "resizing") {
+        yield* engine.resize(r.id, { cpu: r.cpu, memory: r.memory, disk: r.disk })
+        return done(r.desiredState)
+      }
       switch (r.desiredState) {
         case "started": {
           if (r.state === "pending_build") return next("building_snapshot", t.build)
           if (r.state === "archived") return next("restoring", t.restore)
-          const started = yield* Effect.either(engine.start(r.id))
+          const started = yield* Effect.either(
+            engine.start(r.id, {
+              resources: { cpu: r.cpu, memory: r.memory, disk: r.disk },
+              network: {
+                blockAll: r.networkBlockAll,
+                allowList: r.networkAllowList,
+                domainAllowList: r.domainAllowList
+              }
+            })
+          )
           if (started._tag === "Left")
             return { ...done("error"), pending: false, errorReason: started.left.message, recoverable: true }
           return done("started")

@@ -64,6 +64,13 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
         return yield* badRequest("Linked sandboxes are not supported by the local server")
       const volume = body.volumes?.[0]
       if (volume !== undefined) return yield* badRequest(`Volume ${volume.volumeId} not found`)
+      yield* engine
+        .checkNetwork(undefined, {
+          blockAll: body.networkBlockAll ?? false,
+          allowList: body.networkAllowList,
+          domainAllowList: body.domainAllowList
+        })
+        .pipe(Effect.mapError((error) => badRequest(error.message)))
       const autoStopInterval = body.autoStopInterval ?? 15
       if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
       const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
@@ -233,6 +240,17 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
         body.domainAllowList === undefined
       )
         return yield* badRequest("At least one network setting must be provided")
+      const current = yield* findLocked(idOrName)
+      yield* engine
+        .checkNetwork(current.id, {
+          blockAll:
+            body.networkAllowList !== undefined && body.networkAllowList !== ""
+              ? false
+              : (body.networkBlockAll ?? current.networkBlockAll),
+          allowList: body.networkAllowList === undefined ? current.networkAllowList : body.networkAllowList,
+          domainAllowList: body.domainAllowList === undefined ? current.domainAllowList : body.domainAllowList
+        })
+        .pipe(Effect.mapError((error) => badRequest(error.message)))
       return yield* set(idOrName, (r) => {
         const networkAllowList =
           body.networkAllowList === undefined

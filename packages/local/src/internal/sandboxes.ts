@@ -42,7 +42,8 @@ export const make = Effect.gen(function* () {
     oidc: { issuer: "", clientId: "", audience: "" },
     sshGatewayCommand: `ssh -p 2222 {{TOKEN}}@${new URL(core.serverUrl).hostname}`,
     isolation: core.engine.isolation,
-    ...securityNotice(core.engine.isolation)
+    ...securityNotice(core.engine.isolation),
+    resourceLimits: core.engine.limits
   }
 
   return {

@@ -30,17 +30,60 @@ export interface SpawnSpec {
   readonly stdin?: string | undefined
 }
 
+/** How much of a command's output is kept: its last 10 MiB. */
+export const maxOutput = 10 * 1024 * 1024
+
+/**
+ * The last `limit` bytes of a stream, with how many bytes before them were dropped; memory stays
+ * bounded whatever the process prints.
+ */
+export class Tail {
+  private readonly chunks: Array<Buffer> = []
+  private size = 0
+  dropped = 0
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    while (this.size > this.limit) {
+      const first = this.chunks[0]!
+      const excess = this.size - this.limit
+      if (first.length <= excess) {
+        this.chunks.shift()
+        this.size -= first.length
+        this.dropped += first.length
+      } else {
+        this.chunks[0] = first.subarray(excess)
+        this.size -= excess
+        this.dropped += excess
+      }
+    }
+  }
+
+  /** The kept bytes as text, after a line saying how much was cut when anything was. */
+  text(): string {
+    const kept = Buffer.concat(this.chunks).toString("utf8")
+    return this.dropped === 0 ? kept : `${cutNotice(this.dropped, this.size)}${kept}`
+  }
+}
+
+/** The line that replaces output that was cut. */
+export const cutNotice = (dropped: number, kept: number): string =>
+  `[output cut by the local server: the first ${dropped} bytes were dropped, the last ${kept} bytes follow]\n`
+
 /**
  * Runs a process in its own group and collects its stdout (stderr is merged into it by the
- * wrapper the caller chooses). Interruption kills the group. A spawn failure ends with exit code
- * -1 and the error text, as the daemon answers.
+ * wrapper the caller chooses), keeping at most the last `maxOutput` bytes. Interruption kills the
+ * group. A spawn failure ends with exit code -1 and the error text, as the daemon answers.
  */
 export const collect = (
   spec: SpawnSpec,
   track: (group: Group) => () => void
 ): Effect.Effect<{ readonly exitCode: number; readonly output: string }> =>
   Effect.async((resume) => {
-    const chunks: Array<Buffer> = []
+    const tail = new Tail(maxOutput)
     let child: NodeChildProcess.ChildProcess
     try {
       child = NodeChildProcess.spawn(spec.file, spec.args, {
@@ -61,7 +104,7 @@ export const collect = (
       untrack()
       resume(Effect.succeed({ exitCode: -1, output: error.message }))
     })
-    child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk))
+    child.stdout?.on("data", (chunk: Buffer) => tail.push(chunk))
     if (spec.stdin !== undefined) {
       child.stdin?.on("error", () => {})
       child.stdin?.end(spec.stdin)
@@ -69,7 +112,7 @@ export const collect = (
     if (child.pid !== undefined) untrack = track({ child, exited })
     void exited.then((exitCode) => {
       untrack()
-      resume(Effect.succeed({ exitCode, output: Buffer.concat(chunks).toString("utf8") }))
+      resume(Effect.succeed({ exitCode, output: tail.text() }))
     })
     return Effect.sync(() => signalGroup(child, "SIGKILL"))
   })

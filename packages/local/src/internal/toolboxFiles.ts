@@ -11,19 +11,20 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as NodeCrypto from "node:crypto"
-import * as NodeFsSync from "node:fs"
-import * as NodeFs from "node:fs/promises"
+import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
-import * as NodeReadline from "node:readline"
-import { SandboxEngine } from "../SandboxEngine.js"
+import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
 import { compileGlob } from "./glob.js"
 import { json } from "./http.js"
+import { drain, type PartSource, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
-import { badRequest, conflict, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
-import { decodeBody, empty, io, ioError, query, requiredQuery, resolveSandboxPath, serve } from "./toolboxRoute.js"
+import * as SandboxFs from "./sandboxFs.js"
+import { failureOf, isFileSystemError, PathFailure, type Status } from "./sandboxPath.js"
+import { badRequest, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
+import { inSandbox, viewOf } from "./toolboxFs.js"
+import { decodeBody, empty, query, requiredQuery, serve } from "./toolboxRoute.js"
 
-const typeChar = (stat: NodeFsSync.Stats) =>
+const typeChar = (stat: Status) =>
   stat.isDirectory()
     ? "d"
     : stat.isSymbolicLink()
@@ -39,7 +40,7 @@ const typeChar = (stat: NodeFsSync.Stats) =>
               : "-"
 
 /** Go's `FileMode.String()`, e.g. `drwxr-xr-x`. */
-const modeString = (stat: NodeFsSync.Stats) => {
+const modeString = (stat: Status) => {
   const bits = "rwxrwxrwx"
   let perms = ""
   for (let i = 0; i < 9; i++) perms += stat.mode & (1 << (8 - i)) ? bits[i] : "-"
@@ -48,14 +49,17 @@ const modeString = (stat: NodeFsSync.Stats) => {
   return `${type === "-" && special !== "" ? "" : type}${special}${perms}`
 }
 
-const fileInfo = (name: string, stat: NodeFsSync.Stats): FileInfo => ({
+/** An owner id as the sandbox's processes see it: its root, or the overflow id for anyone else. */
+const insideId = (id: number, own: number | undefined) => (own === undefined ? id : id === own ? 0 : 65534)
+
+const fileInfo = (view: SandboxView, name: string, stat: Status): FileInfo => ({
   name,
   isDir: stat.isDirectory(),
   size: stat.size,
   mode: modeString(stat),
-  permissions: (stat.mode & 0o777).toString(8).padStart(4, "0"),
-  owner: String(stat.uid),
-  group: String(stat.gid),
+  permissions: (stat.mode & 0o7777).toString(8).padStart(4, "0"),
+  owner: String(insideId(stat.uid, view.identity?.uid)),
+  group: String(insideId(stat.gid, view.identity?.gid)),
   modTime: stat.mtime.toISOString(),
   modifiedAt: stat.mtime.toISOString()
 })
@@ -63,27 +67,17 @@ const fileInfo = (name: string, stat: NodeFsSync.Stats): FileInfo => ({
 const listFiles = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const path = (yield* query("path")) || "."
-    const dir = yield* resolveSandboxPath(sandbox, path, "read")
-    const entries = yield* io(path, () => NodeFs.readdir(dir))
-    const infos = yield* Effect.promise(() =>
-      Promise.all(
-        entries.map((name) =>
-          NodeFs.stat(NodePath.join(dir, name)).then(
-            (stat) => fileInfo(name, stat),
-            () => undefined
-          )
-        )
-      )
-    )
-    return json(infos.filter((info) => info !== undefined))
+    const view = yield* viewOf(sandbox)
+    const entries = yield* inSandbox(sandbox, path, (view) => SandboxFs.list(view, path))
+    return json(entries.map((entry) => fileInfo(view, entry.name, entry.status)))
   })
 
 const getFileInfo = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const path = yield* requiredQuery("path")
-    const host = yield* resolveSandboxPath(sandbox, path, "read")
-    const stat = yield* io(path, () => NodeFs.stat(host))
-    return json(fileInfo(NodePath.basename(host), stat))
+    const view = yield* viewOf(sandbox)
+    const found = yield* inSandbox(sandbox, path, (view) => SandboxFs.stat(view, path))
+    return json(fileInfo(view, NodePath.posix.basename(found.path) || "/", found.status))
   })
 
 const parseMode = (mode: string | undefined, fallback: number | undefined) => {
@@ -95,12 +89,7 @@ const createFolder = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const path = yield* requiredQuery("path")
     const mode = (yield* parseMode(yield* query("mode"), 0o755))!
-    const host = yield* resolveSandboxPath(sandbox, path, "write")
-    const existing = yield* Effect.promise(() => NodeFs.stat(host).catch(() => undefined))
-    if (existing !== undefined && !existing.isDirectory())
-      return yield* conflict(`${path}: a file with this name already exists`)
-    yield* io(path, () => NodeFs.mkdir(host, { recursive: true, mode }))
-    if (existing === undefined) yield* io(path, () => NodeFs.chmod(host, mode))
+    yield* inSandbox(sandbox, path, (view) => SandboxFs.makeDirectory(view, path, mode))
     return empty(201)
   })
 
@@ -108,10 +97,7 @@ const deleteFile = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const path = yield* requiredQuery("path")
     const recursive = (yield* query("recursive")) === "true"
-    const host = yield* resolveSandboxPath(sandbox, path, "write")
-    const stat = yield* io(path, () => NodeFs.lstat(host))
-    if (stat.isDirectory() && !recursive) return yield* badRequest("cannot delete directory without recursive flag")
-    yield* io(path, () => (recursive ? NodeFs.rm(host, { recursive: true, force: true }) : NodeFs.unlink(host)))
+    yield* inSandbox(sandbox, path, (view) => SandboxFs.remove(view, path, recursive))
     return empty(204)
   })
 
@@ -119,65 +105,44 @@ const moveFile = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const source = yield* requiredQuery("source")
     const destination = yield* requiredQuery("destination")
-    const from = yield* resolveSandboxPath(sandbox, source, "write")
-    const to = yield* resolveSandboxPath(sandbox, destination, "write")
-    yield* io(source, () => NodeFs.lstat(from))
-    const exists = yield* Effect.promise(() =>
-      NodeFs.lstat(to).then(
-        () => true,
-        () => false
-      )
-    )
-    if (exists) return yield* conflict(`destination ${destination} already exists`)
-    yield* io(destination, () => NodeFs.mkdir(NodePath.dirname(to), { recursive: true }))
-    yield* Effect.tryPromise({
-      try: () => NodeFs.rename(from, to),
-      catch: (cause) => cause
-    }).pipe(
-      Effect.catchAll((cause) =>
-        (cause as { code?: unknown }).code === "EXDEV"
-          ? io(source, async () => {
-              await NodeFs.cp(from, to, { recursive: true, preserveTimestamps: true })
-              await NodeFs.rm(from, { recursive: true, force: true })
-            })
-          : Effect.fail(ioError(source)(cause))
-      )
-    )
+    yield* inSandbox(sandbox, source, (view) => SandboxFs.move(view, source, destination))
     return empty(200)
   })
 
-/** Walks a tree like Go's `filepath.Walk`: symbolic links are not followed, unreadable parts skipped. */
-async function* walk(
-  host: string,
-  shown: string
-): AsyncGenerator<{ host: string; shown: string; stat: NodeFsSync.Stats }> {
-  const stat = await NodeFs.lstat(host).catch(() => undefined)
-  if (stat === undefined) return
-  yield { host, shown, stat }
-  if (!stat.isDirectory()) return
-  const entries = await NodeFs.readdir(host).catch(() => [] as Array<string>)
-  for (const name of entries.sort()) yield* walk(NodePath.join(host, name), NodePath.posix.join(shown, name))
+/** Go's `bufio.Scanner` gives up on longer lines; so does the search (the rest of that file is skipped). */
+const maxLine = 64 * 1024
+/** A search answers at most this many matches. */
+const maxMatches = 100_000
+
+/** Calls `onLine` for each line of a file, stopping at a line longer than `maxLine`. */
+const eachLine = async (handle: NodeFs.FileHandle, onLine: (line: string, number: number) => boolean) => {
+  const buffer = Buffer.alloc(256 * 1024)
+  let carry: Buffer = Buffer.alloc(0)
+  let number = 0
+  let position = 0
+  while (true) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
+    if (bytesRead === 0) break
+    position += bytesRead
+    let chunk = Buffer.concat([carry, buffer.subarray(0, bytesRead)])
+    let newline = chunk.indexOf(10)
+    while (newline !== -1) {
+      const line = chunk.subarray(0, newline)
+      if (line.length > maxLine) return
+      if (!onLine(line.toString("utf8").replace(/\r$/, ""), ++number)) return
+      chunk = chunk.subarray(newline + 1)
+      newline = chunk.indexOf(10)
+    }
+    if (chunk.length > maxLine) return
+    carry = Buffer.from(chunk)
+  }
+  if (carry.length > 0) onLine(carry.toString("utf8").replace(/\r$/, ""), ++number)
 }
 
-const isText = async (path: string) => {
-  const handle = await NodeFs.open(path, "r")
-  try {
-    const buffer = Buffer.alloc(512)
-    const { bytesRead } = await handle.read(buffer, 0, 512, 0)
-    return bytesRead > 0 && !buffer.subarray(0, bytesRead).includes(0)
-  } finally {
-    await handle.close()
-  }
-}
-
-const findInFile = async (host: string, shown: string, pattern: string, matches: Array<Match>) => {
-  if (!(await isText(host).catch(() => false))) return
-  const lines = NodeReadline.createInterface({ input: NodeFsSync.createReadStream(host), crlfDelay: Infinity })
-  let line = 0
-  for await (const content of lines) {
-    line++
-    if (content.includes(pattern)) matches.push({ file: shown, line, content })
-  }
+const isText = async (handle: NodeFs.FileHandle) => {
+  const buffer = Buffer.alloc(512)
+  const { bytesRead } = await handle.read(buffer, 0, 512, 0)
+  return bytesRead > 0 && !buffer.subarray(0, bytesRead).includes(0)
 }
 
 const findInFiles = (sandbox: SandboxRecord) =>
@@ -185,12 +150,23 @@ const findInFiles = (sandbox: SandboxRecord) =>
     const path = yield* query("path")
     const pattern = yield* query("pattern")
     if (!path || !pattern) return yield* badRequest("path and pattern are required")
-    const host = yield* resolveSandboxPath(sandbox, path, "read")
-    yield* io(path, () => NodeFs.stat(host))
-    const matches = yield* io(path, async () => {
+    const matches = yield* inSandbox(sandbox, path, async (view) => {
       const found: Array<Match> = []
-      for await (const entry of walk(host, path)) {
-        if (entry.stat.isFile()) await findInFile(entry.host, entry.shown, pattern, found).catch(() => undefined)
+      for await (const entry of SandboxFs.walk(view, path)) {
+        if (found.length >= maxMatches) break
+        const handle = await entry.open()
+        if (handle === undefined) continue
+        try {
+          if (!(await isText(handle))) continue
+          await eachLine(handle, (content, line) => {
+            if (content.includes(pattern)) found.push({ file: entry.shown, line, content })
+            return found.length < maxMatches
+          })
+        } catch {
+          // unreadable: skipped, as the daemon does
+        } finally {
+          await handle.close()
+        }
       }
       return found
     })
@@ -204,31 +180,30 @@ const searchFiles = (sandbox: SandboxRecord) =>
     if (!path || !pattern) return yield* badRequest("path and pattern are required")
     const glob = compileGlob(pattern)
     if (glob === undefined) return yield* badRequest(`invalid glob pattern: ${pattern}`)
-    const host = yield* resolveSandboxPath(sandbox, path, "read")
-    yield* io(path, () => NodeFs.stat(host))
-    const files = yield* io(path, async () => {
+    const files = yield* inSandbox(sandbox, path, async (view) => {
       const found: Array<string> = []
-      for await (const entry of walk(host, path)) {
-        if (entry.stat.isDirectory()) continue
-        if (glob.test(NodePath.relative(host, entry.host).split(NodePath.sep).join("/"))) found.push(entry.shown)
+      for await (const entry of SandboxFs.walk(view, path)) {
+        if (entry.status.isDirectory() || entry.relative === "") continue
+        if (glob.test(entry.relative)) found.push(entry.shown)
+        if (found.length >= maxMatches) break
       }
       return found
     })
     return json({ files })
   })
 
+/** Files larger than this are refused by replace (it rewrites them from memory). */
+const maxReplace = 64 * 1024 * 1024
+
 const replaceInFiles = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const request = yield* decodeBody(ReplaceRequest)
     const results = []
     for (const file of request.files) {
-      const outcome = yield* resolveSandboxPath(sandbox, file, "write").pipe(
-        Effect.flatMap((host) =>
-          io(file, async () => {
-            const content = await NodeFs.readFile(host, "utf8")
-            await NodeFs.writeFile(host, content.split(request.pattern).join(request.newValue))
-          })
-        ),
+      const outcome = yield* inSandbox(sandbox, file, async (view) => {
+        const content = await SandboxFs.readText(view, file, maxReplace)
+        await SandboxFs.rewriteFile(view, file, Buffer.from(content.split(request.pattern).join(request.newValue)))
+      }).pipe(
         Effect.match({
           onFailure: (error) => ({ file, success: false, error: error.message }),
           onSuccess: () => ({ file, success: true })
@@ -239,9 +214,10 @@ const replaceInFiles = (sandbox: SandboxRecord) =>
     return json(results)
   })
 
-const idOf = async (name: string, database: "/etc/passwd" | "/etc/group") => {
+/** An id from a name in the sandbox's own `/etc/passwd` or `/etc/group` (or a number). */
+const idOf = async (view: SandboxView, name: string, database: "/etc/passwd" | "/etc/group") => {
   if (/^\d+$/.test(name)) return Number(name)
-  const text = await NodeFs.readFile(database, "utf8").catch(() => "")
+  const text = await SandboxFs.readText(view, database, 4 * 1024 * 1024).catch(() => "")
   const entry = text
     .split("\n")
     .map((line) => line.split(":"))
@@ -255,16 +231,12 @@ const setFilePermissions = (sandbox: SandboxRecord) =>
     const mode = yield* parseMode(yield* query("mode"), undefined)
     const owner = (yield* query("owner")) ?? ""
     const group = (yield* query("group")) ?? ""
-    const host = yield* resolveSandboxPath(sandbox, path, "write")
-    yield* io(path, () => NodeFs.stat(host))
-    if (mode !== undefined) yield* io(path, () => NodeFs.chmod(host, mode))
-    if (owner !== "" || group !== "") {
-      const uid = owner === "" ? -1 : yield* Effect.promise(() => idOf(owner, "/etc/passwd"))
-      if (uid === undefined) return yield* badRequest("user not found")
-      const gid = group === "" ? -1 : yield* Effect.promise(() => idOf(group, "/etc/group"))
-      if (gid === undefined) return yield* badRequest("group not found")
-      yield* io(path, () => NodeFs.chown(host, uid, gid))
-    }
+    const view = yield* viewOf(sandbox)
+    const uid = owner === "" ? -1 : yield* Effect.promise(() => idOf(view, owner, "/etc/passwd"))
+    if (uid === undefined || uid > 0xfffffffe) return yield* badRequest("user not found")
+    const gid = group === "" ? -1 : yield* Effect.promise(() => idOf(view, group, "/etc/group"))
+    if (gid === undefined || gid > 0xfffffffe) return yield* badRequest("group not found")
+    yield* inSandbox(sandbox, path, (view) => SandboxFs.setPermissions(view, path, { mode, uid, gid }))
     return empty(200)
   })
 
@@ -353,7 +325,7 @@ const partIndex = (name: string, suffix: string) =>
 const smallFile = 256 * 1024
 const uploadConcurrency = 16
 
-type PartIterator = AsyncIterator<Uint8Array>
+type PartIterator = PartSource
 
 /** Reads a part until it ends or exceeds `smallFile` bytes; `rest` is set when more is to come. */
 const readHead = async (source: PartIterator) => {
@@ -368,55 +340,21 @@ const readHead = async (source: PartIterator) => {
   return { chunks, size, rest: source }
 }
 
-/**
- * Writes a file through a temporary file next to `host`, renamed over the destination when
- * complete. The rest of a large part is streamed from the request, one chunk at a time.
- */
-const writeFile = async (
-  host: string,
-  head: ReadonlyArray<Uint8Array>,
-  rest: PartIterator | undefined,
-  directories: Set<string>
-) => {
-  const dir = NodePath.dirname(host)
-  if (!directories.has(dir)) {
-    await NodeFs.mkdir(dir, { recursive: true, mode: 0o755 })
-    directories.add(dir)
-  }
-  const temp = NodePath.join(dir, `.daytona-upload-${NodeCrypto.randomUUID()}`)
-  let bytes = 0
-  const handle = await NodeFs.open(temp, "w", 0o644)
-  try {
-    for (const chunk of head) bytes += (await handle.write(chunk)).bytesWritten
-    if (rest !== undefined) {
-      for (let next = await rest.next(); next.done !== true; next = await rest.next())
-        bytes += (await handle.write(next.value)).bytesWritten
-    }
-    await handle.close()
-    await NodeFs.rename(temp, host)
-    return bytes
-  } catch (error) {
-    await handle.close().catch(() => undefined)
-    await NodeFs.rm(temp, { force: true })
-    throw error
-  }
+/** A part's bytes: the head already read, then the rest streamed from the request. */
+async function* partChunks(head: ReadonlyArray<Uint8Array>, rest: PartIterator | undefined) {
+  yield* head
+  if (rest === undefined) return
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value
 }
 
-const drain = async (source: PartIterator | undefined) => {
-  if (source === undefined) return
-  while ((await source.next()).done !== true) {
-    // discarded
-  }
-}
-
-const errorText = (cause: unknown) => {
-  if (cause instanceof ToolboxError) return cause.message
-  const code = (cause as { code?: unknown } | null)?.code
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return "permission denied"
-  if (code === "ENOTDIR") return "not a directory"
-  if (code === "EISDIR") return "is a directory"
-  return cause instanceof Error ? cause.message : String(cause)
-}
+const errorText = (cause: unknown) =>
+  cause instanceof PathFailure
+    ? cause.reason
+    : cause instanceof ToolboxError
+      ? cause.message
+      : isFileSystemError(cause)
+        ? failureOf("", cause).reason
+        : String(cause)
 
 /**
  * `POST /files/bulk-upload`: each `files[i].file` part goes to the destination named by the
@@ -433,33 +371,17 @@ const bulkUpload = (sandbox: SandboxRecord) =>
     const destinations = new Map<string, string>()
     const errors: Array<string> = []
     const written: Array<{ order: number; path: string; bytes: number }> = []
-    const directories = new Set<string>()
     const permits = yield* Effect.makeSemaphore(uploadConcurrency)
     const scope = yield* Scope.make()
     const writers: Array<Fiber.RuntimeFiber<void>> = []
     let order = 0
-    const parents = new Map<string, string>()
-    const resolve = (destination: string) =>
-      Effect.gen(function* () {
-        const parent = NodePath.posix.dirname(destination)
-        const name = NodePath.posix.basename(destination)
-        if (name === "." || name === ".." || name === "")
-          return yield* resolveSandboxPath(sandbox, destination, "write")
-        let dir = parents.get(parent)
-        if (dir === undefined) {
-          dir = yield* resolveSandboxPath(sandbox, parent, "write")
-          parents.set(parent, dir)
-        }
-        const host = NodePath.join(dir, name)
-        const leaf = yield* Effect.promise(() => NodeFs.lstat(host).catch(() => undefined))
-        return leaf?.isSymbolicLink() === true ? yield* resolveSandboxPath(sandbox, destination, "write") : host
-      })
+    const view = yield* viewOf(sandbox)
     const store = (destination: string, head: ReadonlyArray<Uint8Array>, rest: PartIterator | undefined) => {
       const position = order++
-      return resolve(destination).pipe(
-        Effect.flatMap((host) =>
-          Effect.tryPromise({ try: () => writeFile(host, head, rest, directories), catch: (e) => e })
-        ),
+      return Effect.tryPromise({
+        try: (signal) => SandboxFs.writeFile(view, destination, partChunks(head, rest), signal),
+        catch: (cause) => cause
+      }).pipe(
         Effect.matchEffect({
           onFailure: (error) =>
             Effect.promise(() => drain(rest)).pipe(
@@ -487,7 +409,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
             else destinations.set(index, destination)
             return
           }
-          const source: PartIterator = (yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]()
+          const source = partSource((yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]())
           const index = partIndex(part.key, ".file")
           const destination = index === undefined ? undefined : destinations.get(index)
           if (destination === undefined) {
@@ -580,10 +502,7 @@ const downloadError = (error: ToolboxError): ToolboxError =>
 const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const host = yield* resolveSandboxPath(sandbox, path, "read")
-      const stat = yield* io(path, () => NodeFs.stat(host))
-      if (stat.isDirectory()) return yield* badRequest(`${path}: is a directory`)
-      const handle = yield* io(path, () => NodeFs.open(host, "r"))
+      const { handle, status: stat } = yield* inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path))
       const type = contentTypes[NodePath.extname(path).toLowerCase()] ?? "application/octet-stream"
       const head = partHead(first, [
         `Content-Disposition: ${disposition("file", path)}`,
@@ -591,7 +510,11 @@ const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
         `Content-Length: ${stat.size}`
       ])
       const content = Stream.fromAsyncIterable(
-        handle.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
+        handle.createReadStream({
+          highWaterMark: 256 * 1024,
+          start: 0,
+          end: Math.max(0, stat.size - 1)
+        }) as AsyncIterable<Uint8Array>,
         (cause) => cause
       )
       return Stream.concat(Stream.make(head), content)

@@ -12,10 +12,11 @@ import {
   type GitStatus
 } from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
-import * as NodeFs from "node:fs/promises"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
-import { badRequest, conflict, fileNotFound, ToolboxError } from "./toolboxError.js"
+import * as SandboxFs from "./sandboxFs.js"
+import { badRequest, conflict, ToolboxError } from "./toolboxError.js"
+import { inSandbox } from "./toolboxFs.js"
 import { decodeBody, empty, requiredQuery, resolveSandboxPath, serve, runInSandbox } from "./toolboxRoute.js"
 
 interface Credentials {
@@ -88,10 +89,8 @@ const git = (
 /** The repository directory must exist before git runs in it. */
 const repository = (sandbox: SandboxRecord, path: string) =>
   Effect.gen(function* () {
-    const host = yield* resolveSandboxPath(sandbox, path, "read")
-    const stat = yield* Effect.promise(() => NodeFs.stat(host).catch(() => undefined))
-    if (stat === undefined) return yield* fileNotFound(`${path}: no such file or directory`)
-    if (!stat.isDirectory()) return yield* badRequest(`${path}: not a directory`)
+    const found = yield* inSandbox(sandbox, path, (view) => SandboxFs.stat(view, path))
+    if (!found.status.isDirectory()) return yield* badRequest(`${path}: not a directory`)
     return path
   })
 

@@ -12,24 +12,26 @@ import {
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as NodeChildProcess from "node:child_process"
 import * as NodeCrypto from "node:crypto"
 import * as NodeFsCallback from "node:fs"
-import * as NodeFs from "node:fs/promises"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
-import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
+import { SandboxEngine, type SandboxView, type Service as Engine } from "../SandboxEngine.js"
 import { json } from "./http.js"
 import { resolveInstalled } from "./installedModule.js"
 import { type Connection, connect, type LspFailure } from "./lspClient.js"
 import type { SandboxRecord } from "./record.js"
+import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, internal, ToolboxError } from "./toolboxError.js"
-import { decodeBody, empty, io, query, resolveSandboxPath, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
+import { inSandbox, viewOf } from "./toolboxFs.js"
+import { decodeBody, empty, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
 type Range = typeof LspRange.Type
 type Item = typeof CompletionItem.Type
 
 const requestTimeout = "15 seconds"
+/** Documents larger than this are not sent to a language server. */
+const maxDocument = 16 * 1024 * 1024
 const stopTimeout = "3 seconds"
 
 interface Language {
@@ -142,30 +144,23 @@ const locate = (sandbox: SandboxRecord, language: Language) =>
     return yield* notInstalled(language)
   })
 
-const mkfifo = (...paths: ReadonlyArray<string>) =>
-  Effect.async<void, ToolboxError>((resume) => {
-    NodeChildProcess.execFile("mkfifo", ["-m", "600", ...paths], (error) =>
-      resume(
-        error === null
-          ? Effect.void
-          : Effect.fail(internal(`cannot create the language server's pipes: ${error.message}`))
-      )
-    )
+/**
+ * Opens a pipe read-write and non-blocking, so opening never waits for the other side and it never
+ * sees its end early. The pipes are created by the sandbox in its own `/tmp` and opened through its
+ * view, never following a link.
+ */
+const openPipe = (view: SandboxView, path: string) =>
+  Effect.tryPromise({
+    try: () => SandboxFs.openPipeDescriptor(view, path),
+    catch: () => internal(`cannot open the language server's pipe ${path}`)
   })
 
-/** Opens a pipe read-write and non-blocking, so opening never waits for the other side and it never sees its end early. */
-const openPipe = (path: string) =>
-  Effect.async<number, ToolboxError>((resume) => {
-    NodeFsCallback.open(path, NodeFsCallback.constants.O_RDWR | NodeFsCallback.constants.O_NONBLOCK, (error, fd) =>
-      resume(error === null ? Effect.succeed(fd) : Effect.fail(internal(`cannot open ${path}: ${error.message}`)))
-    )
-  })
-
-const readTail = (path: string) =>
+/** The end of what the language server wrote on stderr (a file of the sandbox, read without following a link). */
+const readTail = (view: SandboxView, path: string) =>
   Effect.promise(() =>
-    NodeFs.readFile(path, "utf8").then(
-      (text) => {
-        const trimmed = text.trim()
+    SandboxFs.readTail(view, path, 4000).then(
+      (tail) => {
+        const trimmed = tail.bytes.toString("utf8").trim()
         return trimmed.length > 1000 ? trimmed.slice(-1000) : trimmed
       },
       () => ""
@@ -203,22 +198,26 @@ const initializeParams = (languageId: string, pathToProject: string) => {
 
 const projectDirectory = (sandbox: SandboxRecord, pathToProject: string) =>
   Effect.gen(function* () {
-    const host = yield* resolveSandboxPath(sandbox, pathToProject, "read")
-    const stat = yield* io(pathToProject, () => NodeFs.stat(host))
-    if (!stat.isDirectory()) return yield* badRequest(`pathToProject ${pathToProject} is not a directory`)
+    const found = yield* inSandbox(sandbox, pathToProject, (view) => SandboxFs.stat(view, pathToProject))
+    if (!found.status.isDirectory()) return yield* badRequest(`pathToProject ${pathToProject} is not a directory`)
   })
 
 /** Spawns the language server in the sandbox, its stdio on two pipes in the sandbox's temporary directory. */
 const spawn = (sandbox: SandboxRecord, languageId: string, pathToProject: string, argv: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const tmp = yield* sandboxTmp(sandbox)
-    const id = NodeCrypto.randomUUID()
-    const dir = NodePath.join(tmp.host, ".daytona", "lsp", id)
-    const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "lsp", id)
-    yield* io(dir, () => NodeFs.mkdir(dir, { recursive: true }))
-    yield* mkfifo(NodePath.join(dir, "in.pipe"), NodePath.join(dir, "out.pipe"))
-    const inFd = yield* openPipe(NodePath.join(dir, "in.pipe"))
-    const outFd = yield* openPipe(NodePath.join(dir, "out.pipe")).pipe(
+    const view = yield* viewOf(sandbox)
+    const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "lsp", NodeCrypto.randomUUID())
+    const prepared = yield* runInSandbox(sandbox, [
+      "/bin/sh",
+      "-c",
+      'mkdir -p -- "$0" && mkfifo -m 600 -- "$0/in.pipe" "$0/out.pipe"',
+      dirInside
+    ])
+    if (prepared.exitCode !== 0)
+      return yield* internal(`cannot create the language server's pipes: ${prepared.output.trim()}`)
+    const inFd = yield* openPipe(view, NodePath.posix.join(dirInside, "in.pipe"))
+    const outFd = yield* openPipe(view, NodePath.posix.join(dirInside, "out.pipe")).pipe(
       Effect.tapError(() => Effect.sync(() => NodeFsCallback.closeSync(inFd)))
     )
     const input = new NodeNet.Socket({ fd: inFd, readable: false, writable: true })
@@ -239,12 +238,12 @@ const spawn = (sandbox: SandboxRecord, languageId: string, pathToProject: string
     }
     const finish = (how: string) =>
       Effect.gen(function* () {
-        const stderr = yield* readTail(NodePath.join(dir, "stderr.log"))
+        const stderr = yield* readTail(view, NodePath.posix.join(dirInside, "stderr.log"))
         server.exited = `the language server exited (${how})${stderr === "" ? "" : `: ${stderr}`}`
         connection.close(server.exited)
         input.destroy()
         output.destroy()
-        yield* Effect.promise(() => NodeFs.rm(dir, { recursive: true, force: true }).catch(() => undefined))
+        yield* Effect.promise(() => SandboxFs.remove(view, dirInside, true).catch(() => undefined))
         ended()
       })
     const run = runInSandbox(
@@ -382,8 +381,7 @@ const documentLanguage = (languageId: string, path: string) => {
 const openDocument = (sandbox: SandboxRecord, server: ServerState, uri: string) =>
   Effect.gen(function* () {
     const path = yield* pathOfUri(uri)
-    const host = yield* resolveSandboxPath(sandbox, path, "read")
-    const text = yield* io(path, () => NodeFs.readFile(host, "utf8"))
+    const text = yield* inSandbox(sandbox, path, (view) => SandboxFs.readText(view, path, maxDocument))
     if (server.opened.has(uri)) yield* notify(server, "textDocument/didClose", { textDocument: { uri } })
     yield* notify(server, "textDocument/didOpen", {
       textDocument: { uri, languageId: documentLanguage(server.languageId, path), version: 1, text }

@@ -12,19 +12,27 @@ import {
 } from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as NodeChildProcess from "node:child_process"
 import * as NodeCrypto from "node:crypto"
-import * as NodeFs from "node:fs/promises"
+import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
+import { SandboxEngine, type SandboxView, type Service as Engine } from "../SandboxEngine.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
+import * as SandboxFs from "./sandboxFs.js"
+import { cutNotice, maxOutput } from "./spawn.js"
 import { badRequest, conflict, internal, notFound } from "./toolboxError.js"
+import { viewOf } from "./toolboxFs.js"
 import { decodeBody, empty, pause, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
+/**
+ * Where a session's files live: the sandbox's `/tmp/.daytona/sessions`, written by the session's
+ * shell inside the sandbox. The server only reads them, through the sandbox's view and without
+ * following a final link, so whatever the sandbox puts there it reads only the sandbox's own files.
+ */
 interface CommandState {
   readonly id: string
   readonly command: string
+  /** The command's directory, as the sandbox sees it. */
   readonly dir: string
   exitCode: number | undefined
   input: NodeFs.FileHandle | undefined
@@ -32,7 +40,7 @@ interface CommandState {
 
 interface SessionState {
   readonly id: string
-  readonly dir: string
+  readonly view: SandboxView
   readonly dirInside: string
   readonly writer: NodeFs.FileHandle
   readonly write: Effect.Semaphore
@@ -60,25 +68,19 @@ const stderrPrefix = "\\002\\002\\002"
 
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`
 
-const mkfifo = (...paths: ReadonlyArray<string>) =>
-  Effect.async<void, ReturnType<typeof internal>>((resume) => {
-    NodeChildProcess.execFile("mkfifo", ["-m", "600", ...paths], (error) =>
-      resume(
-        error === null ? Effect.void : Effect.fail(internal(`cannot create the session's pipes: ${error.message}`))
-      )
-    )
-  })
+/** Creates a directory and its pipes inside the sandbox, as the sandbox's own user. */
+const prepare = (sandbox: SandboxRecord, what: string, script: string, dir: string) =>
+  Effect.flatMap(runInSandbox(sandbox, ["/bin/sh", "-c", script, dir]), (result) =>
+    result.exitCode === 0 ? Effect.void : Effect.fail(internal(`cannot create ${what}: ${result.output.trim()}`))
+  )
 
 const fsCall = <A>(what: string, f: () => Promise<A>) =>
-  Effect.tryPromise({ try: f, catch: (cause) => internal(`${what}: ${String(cause)}`) })
+  Effect.tryPromise({
+    try: f,
+    catch: (cause) => internal(`${what}: ${cause instanceof Error ? cause.message : "failed"}`)
+  })
 
-const exists = (path: string) =>
-  Effect.promise(() =>
-    NodeFs.stat(path).then(
-      () => true,
-      () => false
-    )
-  )
+const exists = (view: SandboxView, path: string) => Effect.promise(() => SandboxFs.exists(view, path))
 
 /** Splits a log in the daemon's format (`01 01 01` before stdout lines, `02 02 02` before stderr). */
 const demux = (log: Buffer) => {
@@ -100,11 +102,14 @@ const demux = (log: Buffer) => {
   return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }
 }
 
-const readExitCode = (command: CommandState) =>
+const readExitCode = (session: SessionState, command: CommandState) =>
   Effect.gen(function* () {
     if (command.exitCode !== undefined) return command.exitCode
     const text = yield* Effect.promise(() =>
-      NodeFs.readFile(NodePath.join(command.dir, "exit_code"), "utf8").catch(() => "")
+      SandboxFs.readTail(session.view, NodePath.posix.join(command.dir, "exit_code"), 64).then(
+        (tail) => (tail.cut === 0 ? tail.bytes.toString("utf8") : ""),
+        () => ""
+      )
     )
     const code = /^-?\d+/.exec(text.trim())
     if (code !== null) command.exitCode = Number(code[0])
@@ -122,8 +127,8 @@ const closeInput = (command: CommandState) =>
 const finished = (session: SessionState, command: CommandState) =>
   Effect.gen(function* () {
     if (!session.alive) return true
-    if ((yield* readExitCode(command)) === undefined) return false
-    return yield* exists(NodePath.join(command.dir, "done"))
+    if ((yield* readExitCode(session, command)) === undefined) return false
+    return yield* exists(session.view, NodePath.posix.join(command.dir, "done"))
   })
 
 const shellEnded = (sessions: Map<string, SessionState>, session: SessionState, exitCode: number) =>
@@ -132,7 +137,7 @@ const shellEnded = (sessions: Map<string, SessionState>, session: SessionState, 
     session.shellExit = exitCode
     if (sessions.get(session.id) === session) sessions.delete(session.id)
     for (const command of session.commands.values()) {
-      if ((yield* readExitCode(command)) === undefined) command.exitCode = exitCode
+      if ((yield* readExitCode(session, command)) === undefined) command.exitCode = exitCode
       yield* closeInput(command)
     }
     yield* Effect.promise(() => session.writer.close().catch(() => undefined))
@@ -146,17 +151,20 @@ const createSession = (sandbox: SandboxRecord) =>
     const sessions = yield* sessionsOf(sandbox)
     if (sessions.has(sessionId)) return yield* conflict("session already exists")
     const tmp = yield* sandboxTmp(sandbox)
-    const name = NodeCrypto.randomUUID()
-    const dir = NodePath.join(tmp.host, ".daytona", "sessions", name)
-    const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "sessions", name)
-    yield* fsCall("cannot create the session's directory", () => NodeFs.mkdir(dir, { recursive: true }))
-    yield* mkfifo(NodePath.join(dir, "shell.pipe"))
+    const view = yield* viewOf(sandbox)
+    const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "sessions", NodeCrypto.randomUUID())
+    yield* prepare(
+      sandbox,
+      "the session's directory",
+      'mkdir -p -- "$0" && mkfifo -m 600 -- "$0/shell.pipe"',
+      dirInside
+    )
     const writer = yield* fsCall("cannot open the session's shell", () =>
-      NodeFs.open(NodePath.join(dir, "shell.pipe"), "r+")
+      SandboxFs.openPipe(view, NodePath.posix.join(dirInside, "shell.pipe"))
     )
     const session: SessionState = {
       id: sessionId,
-      dir,
+      view,
       dirInside,
       writer,
       write: yield* Effect.makeSemaphore(1),
@@ -192,9 +200,9 @@ const commandOf = (session: SessionState, id: string) => {
   return command === undefined ? Effect.fail(notFound("command not found")) : Effect.succeed(command)
 }
 
-const commandDto = (command: CommandState) =>
+const commandDto = (session: SessionState, command: CommandState) =>
   Effect.map(
-    readExitCode(command),
+    readExitCode(session, command),
     (exitCode): Command => ({
       id: command.id,
       command: command.command,
@@ -204,7 +212,7 @@ const commandDto = (command: CommandState) =>
 
 const sessionDto = (session: SessionState) =>
   Effect.map(
-    Effect.forEach(session.commands.values(), commandDto),
+    Effect.forEach(session.commands.values(), (command) => commandDto(session, command)),
     (commands): Session => ({ sessionId: session.id, commands })
   )
 
@@ -236,8 +244,21 @@ const awaitFinished = (session: SessionState, command: CommandState) =>
     }
   })
 
-const readLog = (command: CommandState) =>
-  Effect.promise(() => NodeFs.readFile(NodePath.join(command.dir, "output.log")).catch(() => Buffer.alloc(0)))
+/** The command's log: its last `maxOutput` bytes, and how many bytes before them were cut. */
+const readLog = (session: SessionState, command: CommandState) =>
+  Effect.promise(() =>
+    SandboxFs.readTail(session.view, NodePath.posix.join(command.dir, "output.log"), maxOutput).catch(() => ({
+      bytes: Buffer.alloc(0),
+      cut: 0
+    }))
+  )
+
+/** The log as the daemon answers it: the whole output and each stream, after a line saying what was cut. */
+const logBody = (log: { readonly bytes: Buffer; readonly cut: number }) => {
+  const notice = log.cut === 0 ? "" : cutNotice(log.cut, log.bytes.length)
+  const streams = demux(log.bytes)
+  return { output: notice + log.bytes.toString("utf8"), stdout: notice + streams.stdout, stderr: streams.stderr }
+}
 
 const execute = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
@@ -247,30 +268,30 @@ const execute = (sandbox: SandboxRecord) =>
     const request = yield* decodeBody(SessionExecuteRequest)
     if (request.command.trim() === "") return yield* badRequest("command is required")
     const id = NodeCrypto.randomUUID()
-    const dir = NodePath.join(session.dir, id)
-    yield* fsCall("cannot create the command's directory", async () => {
-      await NodeFs.mkdir(dir)
-      await NodeFs.writeFile(NodePath.join(dir, "output.log"), "")
-    })
-    yield* mkfifo(...["stdout.pipe", "stderr.pipe", "stdin.pipe"].map((name) => NodePath.join(dir, name)))
+    const dir = NodePath.posix.join(session.dirInside, id)
+    yield* prepare(
+      sandbox,
+      "the command's directory",
+      'mkdir -- "$0" && : > "$0/output.log" && mkfifo -m 600 -- "$0/stdout.pipe" "$0/stderr.pipe" "$0/stdin.pipe"',
+      dir
+    )
     const input = yield* fsCall("cannot open the command's input", () =>
-      NodeFs.open(NodePath.join(dir, "stdin.pipe"), "r+")
+      SandboxFs.openPipe(session.view, NodePath.posix.join(dir, "stdin.pipe"))
     )
     const command: CommandState = { id, command: request.command, dir, exitCode: undefined, input }
     session.commands.set(id, command)
-    const text = Buffer.from(wrapper(NodePath.posix.join(session.dirInside, id), request.command))
+    const text = Buffer.from(wrapper(dir, request.command))
     yield* session.write.withPermits(1)(
       fsCall("cannot send the command to the session's shell", () => session.writer.write(text))
     )
     yield* Effect.forkDaemon(awaitFinished(session, command).pipe(Effect.zipRight(closeInput(command))))
     if (request.runAsync === true || request.async === true) return json({ cmdId: id }, 202)
     yield* awaitFinished(session, command)
-    const log = yield* readLog(command)
-    const exitCode = yield* readExitCode(command)
+    const log = yield* readLog(session, command)
+    const exitCode = yield* readExitCode(session, command)
     return json({
       cmdId: id,
-      output: log.toString("utf8"),
-      ...demux(log),
+      ...logBody(log),
       ...(exitCode === undefined ? {} : { exitCode })
     })
   })
@@ -287,7 +308,9 @@ const followLog = (session: SessionState | undefined, command: CommandState | un
     const handle =
       command === undefined
         ? undefined
-        : yield* Effect.promise(() => NodeFs.open(NodePath.join(command.dir, "output.log"), "r").catch(() => undefined))
+        : yield* Effect.promise(() =>
+            SandboxFs.openOwnFile(session!.view, NodePath.posix.join(command.dir, "output.log")).catch(() => undefined)
+          )
     const buffer = Buffer.alloc(maxFrame)
     const pump = Effect.gen(function* () {
       let offset = 0
@@ -331,8 +354,7 @@ const commandLogs = (sandbox: SandboxRecord) =>
     const session = yield* sessionOf(sandbox, yield* param("sessionId"))
     const command = yield* commandOf(session, yield* param("commandId"))
     if (yield* wantsFollow) return yield* followLog(session, command)
-    const log = yield* readLog(command)
-    return json({ output: log.toString("utf8"), ...demux(log) })
+    return json(logBody(yield* readLog(session, command)))
   })
 
 const entrypointLogs = () =>
@@ -347,7 +369,7 @@ const sendInput = (sandbox: SandboxRecord) =>
     const command = yield* commandOf(session, yield* param("commandId"))
     const { data } = yield* decodeBody(SessionSendInputRequest)
     const input = command.input
-    if (input === undefined || (yield* readExitCode(command)) !== undefined)
+    if (input === undefined || (yield* readExitCode(session, command)) !== undefined)
       return yield* badRequest("command is not running")
     yield* fsCall("cannot write to the command's input", () => input.write(data))
     return empty(204)
@@ -360,7 +382,7 @@ const deleteSession = (sandbox: SandboxRecord) =>
     sessions.delete(session.id)
     if (session.shell !== undefined) yield* Fiber.interrupt(session.shell)
     yield* shellEnded(sessions, session, 137)
-    yield* Effect.promise(() => NodeFs.rm(session.dir, { recursive: true, force: true }).catch(() => undefined))
+    yield* Effect.promise(() => SandboxFs.remove(session.view, session.dirInside, true).catch(() => undefined))
     return empty(204)
   })
 
@@ -386,7 +408,7 @@ export const router = HttpRouter.empty.pipe(
     Effect.gen(function* () {
       const session = yield* sessionOf(sandbox, yield* param("sessionId"))
       const command = yield* commandOf(session, yield* param("commandId"))
-      return json(yield* commandDto(command))
+      return json(yield* commandDto(session, command))
     })
   ),
   serve(ToolboxApi.getSessionCommandLogs, commandLogs),

@@ -1,0 +1,68 @@
+import * as Effect from "effect/Effect"
+import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
+import type { SandboxRecord } from "./record.js"
+import { failureOf, type PathFailure } from "./sandboxPath.js"
+import {
+  badRequest,
+  conflict,
+  fileAccessDenied,
+  fileNotFound,
+  forbidden,
+  notFound,
+  ToolboxError
+} from "./toolboxError.js"
+
+/** The daemon's answer for a failed file operation of the file routes (`FILE_NOT_FOUND`, `FILE_ACCESS_DENIED`, …). */
+export const fileRouteError = (failure: PathFailure): ToolboxError => {
+  switch (failure.code) {
+    case "ENOENT":
+      return fileNotFound(failure.message)
+    case "EACCES":
+    case "EROFS":
+    case "EPRIVATE":
+      return fileAccessDenied(failure.message)
+    case "EEXIST":
+      return conflict(failure.message)
+    case "EIO":
+      return new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
+    default:
+      return badRequest(failure.message)
+  }
+}
+
+/** The daemon's answer for a failed `files/upload` or `files/download` (generic codes). */
+export const transferError = (failure: PathFailure): ToolboxError => {
+  switch (failure.code) {
+    case "ENOENT":
+      return notFound(failure.message)
+    case "EACCES":
+    case "EROFS":
+    case "EPRIVATE":
+      return forbidden(failure.message)
+    case "EIO":
+      return new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
+    default:
+      return badRequest(failure.message)
+  }
+}
+
+/** How the sandbox sees the file system. */
+export const viewOf = (sandbox: SandboxRecord): Effect.Effect<SandboxView, never, SandboxEngine> =>
+  Effect.map(SandboxEngine, (engine) => engine.view(sandbox.id))
+
+/**
+ * Runs a file operation on the sandbox's view, answering its failure (named by `path`, the path as
+ * the client gave it) the way `toError` says.
+ */
+export const inSandbox = <A>(
+  sandbox: SandboxRecord,
+  path: string,
+  operation: (view: SandboxView, signal: AbortSignal) => Promise<A>,
+  toError: (failure: PathFailure) => ToolboxError = fileRouteError
+): Effect.Effect<A, ToolboxError, SandboxEngine> =>
+  Effect.flatMap(viewOf(sandbox), (view) =>
+    Effect.tryPromise({
+      try: (signal) => operation(view, signal),
+      catch: (cause) => (cause instanceof ToolboxError ? cause : toError(failureOf(path, cause)))
+    })
+  )
