@@ -19,13 +19,13 @@ import type * as Scope from "effect/Scope"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as ControlPlane from "./internal/controlPlane.js"
-import * as ApiError from "./internal/apiError.js"
+import * as ControlPlaneError from "./internal/controlPlaneError.js"
 import * as Http from "./internal/http.js"
 import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
 import * as Snapshots from "./internal/snapshots.js"
 import * as Volumes from "./internal/volumes.js"
-import * as ToolboxError from "./internal/toolboxError.js"
+import * as DaemonError from "./internal/daemonError.js"
 import * as Store from "./internal/store.js"
 import * as Toolbox from "./internal/toolbox.js"
 import * as LocalConfig from "./LocalConfig.js"
@@ -88,12 +88,14 @@ const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
     ? `request entity too large: the body exceeds ${check.limit} bytes`
     : "The request body could not be read"
   return toolbox
-    ? ToolboxError.toolboxErrorResponse(
+    ? DaemonError.daemonErrorResponse(
         tooLarge
-          ? new ToolboxError.ToolboxError({ status: 413, code: "REQUEST_ENTITY_TOO_LARGE", message })
-          : ToolboxError.badRequest(message)
+          ? new DaemonError.DaemonError({ status: 413, code: "REQUEST_ENTITY_TOO_LARGE", message })
+          : DaemonError.badRequest(message)
       )
-    : ApiError.apiErrorResponse(new ApiError.ApiError({ status: tooLarge ? 413 : 400, message }))
+    : ControlPlaneError.controlPlaneErrorResponse(
+        new ControlPlaneError.ControlPlaneError({ status: tooLarge ? 413 : 400, message })
+      )
 }
 
 /**
@@ -110,10 +112,10 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
   if (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey))) {
     return yield* toolbox
-      ? ToolboxError.toolboxErrorResponse(
-          ToolboxError.unauthorized("authentication failed: invalid or missing bearer token")
+      ? DaemonError.daemonErrorResponse(
+          DaemonError.unauthorized("authentication failed: invalid or missing bearer token")
         )
-      : ApiError.apiErrorResponse(ApiError.unauthorized("Invalid credentials"))
+      : ControlPlaneError.controlPlaneErrorResponse(ControlPlaneError.unauthorized("Invalid credentials"))
   }
   if (request.headers["upgrade"] !== undefined || isStreamedUpload(request.url)) return yield* router
   return yield* router.pipe(
@@ -130,22 +132,26 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
 }).pipe(
   Effect.catchTag("RouteNotFound", (error) =>
     isToolbox(error.request.url)
-      ? ToolboxError.toolboxErrorResponse(
-          new ToolboxError.ToolboxError({
+      ? DaemonError.daemonErrorResponse(
+          new DaemonError.DaemonError({
             status: 501,
             code: "NOT_IMPLEMENTED",
             message: `the local server does not implement ${error.request.method} ${error.request.url}`
           })
         )
-      : ApiError.apiErrorResponse(ApiError.notFound(`Cannot ${error.request.method} ${error.request.url}`))
+      : ControlPlaneError.controlPlaneErrorResponse(
+          ControlPlaneError.notFound(`Cannot ${error.request.method} ${error.request.url}`)
+        )
   ),
   Effect.catchAllDefect((defect) =>
     Effect.gen(function* () {
       yield* Effect.logError("unexpected failure", Cause.die(defect))
       const request = yield* HttpServerRequest.HttpServerRequest
       return yield* isToolbox(request.url)
-        ? ToolboxError.toolboxErrorResponse(ToolboxError.internal(String(defect)))
-        : ApiError.apiErrorResponse(new ApiError.ApiError({ status: 500, message: "An unexpected error occurred." }))
+        ? DaemonError.daemonErrorResponse(DaemonError.internal(String(defect)))
+        : ControlPlaneError.controlPlaneErrorResponse(
+            new ControlPlaneError.ControlPlaneError({ status: 500, message: "An unexpected error occurred." })
+          )
     })
   )
 )
@@ -182,7 +188,7 @@ export const layerServices = (
 /**
  * Puts a sandbox into a failed state (`error` or `build_failed`) as if its runner had reported
  * it, ending any transition in progress and stopping its processes. For tests (fault injection);
- * fails with a 404-shaped `ApiError` when no such sandbox exists.
+ * fails with a 404-shaped `ControlPlaneError` when no such sandbox exists.
  *
  * @since 0.1.0
  * @category test support
@@ -217,8 +223,8 @@ const start = (config: LocalConfig.LocalConfigShape): Effect.Effect<Service, Sta
                 _tag: "Refused",
                 error:
                   error.status === 400
-                    ? ToolboxError.sandboxNotStarted(sandboxId)
-                    : ToolboxError.badGateway(error.message)
+                    ? DaemonError.sandboxNotStarted(sandboxId)
+                    : DaemonError.badGateway(error.message)
               }),
               onSuccess: (socket): PreviewProxy.Connection => ({ _tag: "Connected", socket })
             })

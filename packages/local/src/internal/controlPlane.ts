@@ -4,7 +4,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
-import { type ApiError, apiErrorResponse, badRequest } from "./apiError.js"
+import { type ControlPlaneError, controlPlaneErrorResponse, badRequest } from "./controlPlaneError.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import { SandboxesService } from "./sandboxes.js"
 import { SnapshotsService } from "./snapshots.js"
@@ -18,15 +18,15 @@ type Endpoints = typeof ControlPlaneApi.endpoints
 /** The handler of one declared endpoint: its decoded input in, its declared answer out. */
 type Handler<T extends Endpoint.Any> = (
   input: EndpointRoute.Input<T>
-) => Effect.Effect<Endpoint.EncodedSuccessOf<T> | HttpServerResponse.HttpServerResponse, ApiError, Services>
+) => Effect.Effect<Endpoint.EncodedSuccessOf<T> | HttpServerResponse.HttpServerResponse, ControlPlaneError, Services>
 
-const sandboxes = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ApiError>) =>
+const sandboxes = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
   Effect.flatMap(SandboxesService, f)
 
-const snapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A, ApiError>) =>
+const snapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
   Effect.flatMap(SnapshotsService, f)
 
-const volumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ApiError>) =>
+const volumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
   Effect.flatMap(VolumesService, f)
 
 /** One handler per declared control-plane endpoint: the compiler refuses a declaration without one. */
@@ -84,7 +84,7 @@ const serve = <T extends Endpoint.Any>(endpoint: T, handler: Handler<T>) =>
       Effect.mapError(rejection),
       Effect.flatMap(handler),
       Effect.map((result) => EndpointRoute.respond(endpoint, result)),
-      Effect.catchTag("ApiError", apiErrorResponse)
+      Effect.catchTag("ControlPlaneError", controlPlaneErrorResponse)
     )
   )
 
@@ -109,6 +109,6 @@ export const buildLogsRouter: HttpRouter.HttpRouter<never, SnapshotsService> = H
       const snapshots = yield* SnapshotsService
       const text = yield* snapshots.buildLogs(params["id"] ?? "")
       return HttpServerResponse.text(text, { contentType: "text/plain; charset=utf-8" })
-    }).pipe(Effect.catchTag("ApiError", apiErrorResponse))
+    }).pipe(Effect.catchTag("ControlPlaneError", controlPlaneErrorResponse))
   )
 )

@@ -7,7 +7,7 @@ import * as NodePath from "node:path"
 import { drain, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
-import { badRequest, type ToolboxError } from "./toolboxError.js"
+import { badRequest, type DaemonError } from "./daemonError.js"
 import { inSandbox, transferError } from "./toolboxFs.js"
 import { requiredQuery } from "./toolboxRoute.js"
 
@@ -22,7 +22,7 @@ export const upload = (sandbox: SandboxRecord) =>
     if (!/^multipart\/form-data\s*;/i.test(request.headers["content-type"] ?? ""))
       return yield* badRequest("invalid multipart form: the content type must be multipart/form-data with a boundary")
     let written = false
-    let failure: ToolboxError | undefined
+    let failure: DaemonError | undefined
     yield* request.multipartStream.pipe(
       Stream.mapError(() => badRequest("invalid multipart form")),
       Stream.runForEach((part) => {

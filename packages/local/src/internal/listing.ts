@@ -1,6 +1,6 @@
 import type { ListSandboxesPaginatedQuery, ListSandboxesQuery } from "@effect-daytona/sdk/ControlPlaneApi"
 import * as Effect from "effect/Effect"
-import { badRequest } from "./apiError.js"
+import { badRequest } from "./controlPlaneError.js"
 import { reportedState, type SandboxRecord } from "./record.js"
 
 /** The filters both list endpoints share, decoded by their declarations. */

@@ -1,7 +1,7 @@
 import * as NodeHttp from "node:http"
 import * as NodeNet from "node:net"
 import type { Duplex } from "node:stream"
-import { badGateway, badRequest, internal, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
+import { badGateway, badRequest, internal, DaemonError, daemonErrorBody } from "./daemonError.js"
 
 /** A preview host: `{port}-{sandboxId or signed token}.localhost[:serverPort]` (the port is checked by the proxy). */
 export const parseHost = (host: string | undefined): { readonly port: number; readonly label: string } | undefined => {
@@ -24,7 +24,7 @@ export type Decision =
       readonly port: number
       readonly stripAuthorization: boolean
     }
-  | { readonly _tag: "Deny"; readonly error: ToolboxError }
+  | { readonly _tag: "Deny"; readonly error: DaemonError }
 
 /** Decides a preview request for `port` of the sandbox (or signed token) named by the host's `label`. */
 export type Authorize = (label: string, port: number, credentials: Credentials) => Promise<Decision>
@@ -32,7 +32,7 @@ export type Authorize = (label: string, port: number, credentials: Credentials) 
 /** A connection to the sandbox's own port, or why there is none. */
 export type Connection =
   | { readonly _tag: "Connected"; readonly socket: NodeNet.Socket }
-  | { readonly _tag: "Refused"; readonly error: ToolboxError }
+  | { readonly _tag: "Refused"; readonly error: DaemonError }
 
 /** Connects to a port of a sandbox (never to anything else on the machine). */
 export type Connect = (sandboxId: string, port: number) => Promise<Connection>
@@ -69,16 +69,16 @@ const forwardedHeaders = (request: NodeHttp.IncomingMessage, stripAuthorization:
   return out
 }
 
-const errorBody = (request: NodeHttp.IncomingMessage, error: ToolboxError) =>
+const errorBody = (request: NodeHttp.IncomingMessage, error: DaemonError) =>
   JSON.stringify(
-    toolboxErrorBody(error, {
+    daemonErrorBody(error, {
       path: new URL(request.url ?? "/", "http://preview").pathname,
       method: request.method ?? "GET",
       timestamp: new Date().toISOString()
     })
   )
 
-const deny = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse, error: ToolboxError) => {
+const deny = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse, error: DaemonError) => {
   if (response.headersSent) {
     response.destroy()
     return
@@ -91,7 +91,7 @@ const deny = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerRespon
   response.end(body)
 }
 
-const denySocket = (request: NodeHttp.IncomingMessage, socket: Duplex, error: ToolboxError) => {
+const denySocket = (request: NodeHttp.IncomingMessage, socket: Duplex, error: DaemonError) => {
   const body = errorBody(request, error)
   socket.end(
     `HTTP/1.1 ${error.status} ${NodeHttp.STATUS_CODES[error.status] ?? "Error"}\r\n` +
@@ -101,7 +101,7 @@ const denySocket = (request: NodeHttp.IncomingMessage, socket: Duplex, error: To
 }
 
 const failure = (error: unknown) =>
-  error instanceof ToolboxError ? error : internal("the preview request could not be handled")
+  error instanceof DaemonError ? error : internal("the preview request could not be handled")
 
 /** Forwards preview requests (plain HTTP and upgrades such as WebSockets) to the sandbox's port. */
 export interface Proxy {
@@ -114,7 +114,7 @@ const reach = (
   authorize: Authorize,
   connect: Connect,
   request: NodeHttp.IncomingMessage,
-  refuse: (error: ToolboxError) => void,
+  refuse: (error: DaemonError) => void,
   use: (socket: NodeNet.Socket, decision: Extract<Decision, { _tag: "Allow" }>, path: string) => void
 ) => {
   const target = parseHost(request.headers.host)!
@@ -191,10 +191,10 @@ const starting = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerRe
   const path = new URL(request.url ?? "/", "http://local").pathname
   const toolbox = path === "/toolbox" || path.startsWith("/toolbox/")
   const timestamp = new Date().toISOString()
-  const error = new ToolboxError({ status: 503, code: "SERVICE_UNAVAILABLE", message: startingMessage })
+  const error = new DaemonError({ status: 503, code: "SERVICE_UNAVAILABLE", message: startingMessage })
   const body = JSON.stringify(
     toolbox
-      ? toolboxErrorBody(error, { path, method: request.method ?? "GET", timestamp })
+      ? daemonErrorBody(error, { path, method: request.method ?? "GET", timestamp })
       : { statusCode: 503, message: startingMessage, error: "Service Unavailable", path, timestamp }
   )
   response.on("error", () => {})
@@ -238,7 +238,7 @@ export class FrontServer extends NodeHttp.Server {
           denySocket(
             request,
             args[1] as Duplex,
-            new ToolboxError({ status: 503, code: "SERVICE_UNAVAILABLE", message: startingMessage })
+            new DaemonError({ status: 503, code: "SERVICE_UNAVAILABLE", message: startingMessage })
           )
         return true
       }

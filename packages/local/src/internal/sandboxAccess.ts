@@ -5,12 +5,12 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as NodeCrypto from "node:crypto"
-import type { ApiError } from "./apiError.js"
+import type { ControlPlaneError } from "./controlPlaneError.js"
 import type * as Preview from "./previewProxy.js"
 import type { SandboxRecord } from "./record.js"
 import { type SandboxCore, visible } from "./sandboxCore.js"
 import { randomToken, sameSecret } from "./secrets.js"
-import * as ToolboxError from "./toolboxError.js"
+import * as DaemonError from "./daemonError.js"
 
 /** Ports Daytona keeps private even on a public sandbox (its daemon's own). */
 const reservedPorts = new Set([2280, 22222, 33333])
@@ -26,7 +26,7 @@ export const make = (core: SandboxCore) => {
     return { protocol: url.protocol, port: url.port === "" ? "" : `:${url.port}` }
   })()
 
-  const previewUrl = (idOrName: string, p: number): Effect.Effect<PortPreviewUrl, ApiError> =>
+  const previewUrl = (idOrName: string, p: number): Effect.Effect<PortPreviewUrl, ControlPlaneError> =>
     Effect.gen(function* () {
       const r = yield* findLocked(idOrName)
       return {
@@ -40,7 +40,7 @@ export const make = (core: SandboxCore) => {
     idOrName: string,
     p: number,
     expiresInSeconds: number | undefined
-  ): Effect.Effect<SignedPortPreviewUrl, ApiError> =>
+  ): Effect.Effect<SignedPortPreviewUrl, ControlPlaneError> =>
     Effect.gen(function* () {
       const expires = expiresInSeconds ?? 60
       const r = yield* findLocked(idOrName)
@@ -65,7 +65,7 @@ export const make = (core: SandboxCore) => {
   const createSshAccess = (
     idOrName: string,
     expiresInMinutes: number | undefined
-  ): Effect.Effect<SshAccessDto, ApiError> =>
+  ): Effect.Effect<SshAccessDto, ControlPlaneError> =>
     Effect.gen(function* () {
       const minutes = expiresInMinutes ?? 60
       const r = yield* findLocked(idOrName)
@@ -125,12 +125,12 @@ export const make = (core: SandboxCore) => {
     )
 
   /** The sandbox a toolbox request addresses, which must be started (answers like the runner). */
-  const running = (id: string): Effect.Effect<SandboxRecord, ToolboxError.ToolboxError> =>
+  const running = (id: string): Effect.Effect<SandboxRecord, DaemonError.DaemonError> =>
     Effect.gen(function* () {
       const r = yield* locked(load(id))
-      if (Option.isNone(r) || !visible(r.value)) return yield* ToolboxError.notFound("sandbox container not found")
+      if (Option.isNone(r) || !visible(r.value)) return yield* DaemonError.notFound("sandbox container not found")
       const isRunning = yield* engine.isRunning(id)
-      if (r.value.state !== "started" || !isRunning) return yield* ToolboxError.sandboxNotStarted(id)
+      if (r.value.state !== "started" || !isRunning) return yield* DaemonError.sandboxNotStarted(id)
       const now = yield* Clock.currentTimeMillis
       yield* recordActivity(id, now)
       return { ...r.value, lastActivityAt: now }
@@ -153,7 +153,7 @@ export const make = (core: SandboxCore) => {
       const id = signedValid ? signed.value.sandboxId : label
       const found = yield* locked(load(id))
       if (Option.isNone(found) || !visible(found.value))
-        return { _tag: "Deny", error: ToolboxError.notFound(`sandbox ${id} not found`) } as const
+        return { _tag: "Deny", error: DaemonError.notFound(`sandbox ${id} not found`) } as const
       const r = found.value
       const bearer = credentials.bearer !== undefined && sameSecret(credentials.bearer, Redacted.value(config.apiKey))
       const token = [credentials.previewToken, credentials.queryToken].some(
@@ -163,10 +163,10 @@ export const make = (core: SandboxCore) => {
       if (!(signedValid || open || bearer || token))
         return {
           _tag: "Deny",
-          error: ToolboxError.unauthorized("authentication failed: a preview token is required for a private sandbox")
+          error: DaemonError.unauthorized("authentication failed: a preview token is required for a private sandbox")
         } as const
       if (r.state !== "started" || !(yield* engine.isRunning(r.id)))
-        return { _tag: "Deny", error: ToolboxError.sandboxNotStarted(r.id) } as const
+        return { _tag: "Deny", error: DaemonError.sandboxNotStarted(r.id) } as const
       yield* recordActivity(r.id, now)
       return { _tag: "Allow", sandboxId: r.id, port, stripAuthorization: bearer } as const
     })

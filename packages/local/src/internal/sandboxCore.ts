@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { LocalConfig } from "../LocalConfig.js"
 import { SandboxEngine } from "../SandboxEngine.js"
-import { type ApiError, sandboxNotFound } from "./apiError.js"
+import { type ControlPlaneError, sandboxNotFound } from "./controlPlaneError.js"
 import { type SandboxRecord, toDto } from "./record.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
@@ -113,7 +113,7 @@ export const make = Effect.gen(function* () {
       .pipe(Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: (r) => Effect.asSome(settle(r)) })))
 
   /** Looks a sandbox up by id, then by name, as Daytona does; destroyed ones are not found. Callers hold the lock. */
-  const find = (idOrName: string): Effect.Effect<SandboxRecord, ApiError> =>
+  const find = (idOrName: string): Effect.Effect<SandboxRecord, ControlPlaneError> =>
     Effect.gen(function* () {
       const byId = yield* load(idOrName)
       if (Option.isSome(byId) && visible(byId.value)) return byId.value
@@ -141,7 +141,7 @@ export const make = Effect.gen(function* () {
   const update = <E>(
     idOrName: string,
     f: (r: SandboxRecord, now: number) => Effect.Effect<SandboxRecord, E>
-  ): Effect.Effect<SandboxRecord, E | ApiError> =>
+  ): Effect.Effect<SandboxRecord, E | ControlPlaneError> =>
     locked(
       Effect.gen(function* () {
         const r = yield* find(idOrName)

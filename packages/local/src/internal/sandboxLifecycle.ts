@@ -5,7 +5,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as NodeCrypto from "node:crypto"
-import { type ApiError, badRequest, conflict, stateChangeInProgress } from "./apiError.js"
+import { type ControlPlaneError, badRequest, conflict, stateChangeInProgress } from "./controlPlaneError.js"
 import * as Listing from "./listing.js"
 import { type SandboxRecord, toListItem } from "./record.js"
 import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCore.js"
@@ -33,7 +33,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       ? Effect.fail(badRequest(`Sandbox failed to start: ${r.errorReason ?? "unknown error"}`))
       : Effect.succeed(r)
 
-  const create = (body: CreateSandbox): Effect.Effect<SandboxDto, ApiError> =>
+  const create = (body: CreateSandbox): Effect.Effect<SandboxDto, ControlPlaneError> =>
     Effect.gen(function* () {
       const fromBuild = body.buildInfo !== undefined
       if (fromBuild && body.snapshot !== undefined)
@@ -136,7 +136,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       return dto(result)
     })
 
-  const resolveAutoArchive = (interval: number): Effect.Effect<number, ApiError> =>
+  const resolveAutoArchive = (interval: number): Effect.Effect<number, ControlPlaneError> =>
     interval < 0
       ? Effect.fail(badRequest("Auto-archive interval must be non-negative"))
       : Effect.succeed(interval === 0 ? maxAutoArchiveInterval : Math.min(interval, maxAutoArchiveInterval))
@@ -300,14 +300,16 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       return Effect.succeed({ ...begin(r, now, r.state, t.resize, "resizing"), cpu, memory, disk })
     }).pipe(Effect.map(dto))
 
-  const list = (query: typeof ListSandboxesQuery.Type): Effect.Effect<ListSandboxesResponse, ApiError> =>
+  const list = (query: typeof ListSandboxesQuery.Type): Effect.Effect<ListSandboxesResponse, ControlPlaneError> =>
     Effect.gen(function* () {
       const all = yield* settledAll
       const page = yield* Listing.cursorPage(all, query)
       return { items: page.items.map((r) => toListItem(r, toolboxProxyUrl)), nextCursor: page.nextCursor }
     })
 
-  const listPaginated = (query: typeof ListSandboxesPaginatedQuery.Type): Effect.Effect<PaginatedSandboxes, ApiError> =>
+  const listPaginated = (
+    query: typeof ListSandboxesPaginatedQuery.Type
+  ): Effect.Effect<PaginatedSandboxes, ControlPlaneError> =>
     Effect.gen(function* () {
       const all = yield* settledAll
       const page = Listing.numberedPage(all, query)

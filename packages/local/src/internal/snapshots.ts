@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
-import { type ApiError, badRequest, conflict, forbidden, notFound } from "./apiError.js"
+import { type ControlPlaneError, badRequest, conflict, forbidden, notFound } from "./controlPlaneError.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
@@ -190,7 +190,10 @@ export const make = Effect.gen(function* () {
     all.find((r) => r.general && r.name === idOrName)
 
   /** Daytona's `SnapshotAccessGuard`: an id or name that matches nothing is a 404. */
-  const find = (all: ReadonlyArray<SnapshotRecord>, idOrName: string): Effect.Effect<SnapshotRecord, ApiError> => {
+  const find = (
+    all: ReadonlyArray<SnapshotRecord>,
+    idOrName: string
+  ): Effect.Effect<SnapshotRecord, ControlPlaneError> => {
     const found = lookup(all, idOrName)
     return found === undefined
       ? Effect.fail(notFound(`Snapshot with ID or name ${idOrName} not found`))
@@ -352,7 +355,7 @@ export const make = Effect.gen(function* () {
   /** Applies a change to one snapshot under the lock. */
   const change = (
     id: string,
-    f: (r: SnapshotRecord, now: number) => Effect.Effect<SnapshotRecord | undefined, ApiError>
+    f: (r: SnapshotRecord, now: number) => Effect.Effect<SnapshotRecord | undefined, ControlPlaneError>
   ) =>
     locked(
       Effect.gen(function* () {

@@ -20,7 +20,7 @@ import { drain, type PartSource, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { failureOf, isFileSystemError, PathFailure, type Status } from "./sandboxPath.js"
-import { badRequest, ToolboxError, toolboxErrorBody } from "./toolboxError.js"
+import { badRequest, DaemonError, daemonErrorBody } from "./daemonError.js"
 import { inSandbox, viewOf } from "./toolboxFs.js"
 import { decodeBody, empty, query, requiredQuery, serve } from "./toolboxRoute.js"
 
@@ -350,7 +350,7 @@ async function* partChunks(head: ReadonlyArray<Uint8Array>, rest: PartIterator |
 const errorText = (cause: unknown) =>
   cause instanceof PathFailure
     ? cause.reason
-    : cause instanceof ToolboxError
+    : cause instanceof DaemonError
       ? cause.message
       : isFileSystemError(cause)
         ? failureOf("", cause).reason
@@ -481,8 +481,8 @@ const partHead = (first: boolean, headers: ReadonlyArray<string>) =>
   encoder.encode(`${first ? "" : "\r\n"}--${boundary}\r\n${headers.join("\r\n")}\r\n\r\n`)
 
 /** A file that could not be sent: a part named `error` holding the daemon's error body for it. */
-const errorPart = (first: boolean, path: string, error: ToolboxError, timestamp: string) => {
-  const body = JSON.stringify(toolboxErrorBody(error, { path, method: "POST", timestamp }))
+const errorPart = (first: boolean, path: string, error: DaemonError, timestamp: string) => {
+  const body = JSON.stringify(daemonErrorBody(error, { path, method: "POST", timestamp }))
   return Stream.make(
     partHead(first, [
       `Content-Disposition: ${disposition("error", path)}`,
@@ -492,12 +492,12 @@ const errorPart = (first: boolean, path: string, error: ToolboxError, timestamp:
   )
 }
 
-const downloadError = (error: ToolboxError): ToolboxError =>
+const downloadError = (error: DaemonError): DaemonError =>
   error.code === "FILE_NOT_FOUND" || error.code === "FILE_ACCESS_DENIED"
     ? error
     : error.status === 400
-      ? new ToolboxError({ status: 400, code: "INVALID_FILE_PATH", message: error.message })
-      : new ToolboxError({ status: 500, code: "FILE_READ_FAILED", message: error.message })
+      ? new DaemonError({ status: 400, code: "INVALID_FILE_PATH", message: error.message })
+      : new DaemonError({ status: 500, code: "FILE_READ_FAILED", message: error.message })
 
 const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
   Stream.unwrap(

@@ -9,11 +9,11 @@ import {
   fileNotFound,
   forbidden,
   notFound,
-  ToolboxError
-} from "./toolboxError.js"
+  DaemonError
+} from "./daemonError.js"
 
 /** The daemon's answer for a failed file operation of the file routes (`FILE_NOT_FOUND`, `FILE_ACCESS_DENIED`, …). */
-export const fileRouteError = (failure: PathFailure): ToolboxError => {
+export const fileRouteError = (failure: PathFailure): DaemonError => {
   switch (failure.code) {
     case "ENOENT":
       return fileNotFound(failure.message)
@@ -24,14 +24,14 @@ export const fileRouteError = (failure: PathFailure): ToolboxError => {
     case "EEXIST":
       return conflict(failure.message)
     case "EIO":
-      return new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
+      return new DaemonError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
     default:
       return badRequest(failure.message)
   }
 }
 
 /** The daemon's answer for a failed `files/upload` or `files/download` (generic codes). */
-export const transferError = (failure: PathFailure): ToolboxError => {
+export const transferError = (failure: PathFailure): DaemonError => {
   switch (failure.code) {
     case "ENOENT":
       return notFound(failure.message)
@@ -40,7 +40,7 @@ export const transferError = (failure: PathFailure): ToolboxError => {
     case "EPRIVATE":
       return forbidden(failure.message)
     case "EIO":
-      return new ToolboxError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
+      return new DaemonError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
     default:
       return badRequest(failure.message)
   }
@@ -58,11 +58,11 @@ export const inSandbox = <A>(
   sandbox: SandboxRecord,
   path: string,
   operation: (view: SandboxView, signal: AbortSignal) => Promise<A>,
-  toError: (failure: PathFailure) => ToolboxError = fileRouteError
-): Effect.Effect<A, ToolboxError, SandboxEngine> =>
+  toError: (failure: PathFailure) => DaemonError = fileRouteError
+): Effect.Effect<A, DaemonError, SandboxEngine> =>
   Effect.flatMap(viewOf(sandbox), (view) =>
     Effect.tryPromise({
       try: (signal) => operation(view, signal),
-      catch: (cause) => (cause instanceof ToolboxError ? cause : toError(failureOf(path, cause)))
+      catch: (cause) => (cause instanceof DaemonError ? cause : toError(failureOf(path, cause)))
     })
   )

@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
-import { badRequest, conflict, ToolboxError } from "./toolboxError.js"
+import { badRequest, conflict, DaemonError } from "./daemonError.js"
 import { inSandbox } from "./toolboxFs.js"
 import { decodeBody, empty, requiredQuery, resolveSandboxPath, serve, runInSandbox } from "./toolboxRoute.js"
 
@@ -260,8 +260,8 @@ const history = (sandbox: SandboxRecord) =>
     const path = yield* repository(sandbox, yield* requiredQuery("path"))
     const log = yield* git(sandbox, path, ["log", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"]).pipe(
       Effect.catchIf(
-        (error): error is ToolboxError =>
-          error instanceof ToolboxError && /does not have any commits/.test(error.message),
+        (error): error is DaemonError =>
+          error instanceof DaemonError && /does not have any commits/.test(error.message),
         () => Effect.succeed({ stdout: "", stderr: "" })
       )
     )

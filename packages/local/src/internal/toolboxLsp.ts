@@ -22,7 +22,7 @@ import { resolveInstalled } from "./installedModule.js"
 import { type Connection, connect, type LspFailure } from "./lspClient.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
-import { badRequest, internal, ToolboxError } from "./toolboxError.js"
+import { badRequest, internal, DaemonError } from "./daemonError.js"
 import { inSandbox, viewOf } from "./toolboxFs.js"
 import { decodeBody, empty, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 
@@ -104,20 +104,20 @@ const languageOf = (languageId: string) => {
 }
 
 const notInstalled = (language: Language) =>
-  new ToolboxError({
+  new DaemonError({
     status: 400,
     code: "LSP_SERVER_NOT_INSTALLED",
     message: `${language.command} is not installed on the local server (install it with \`${language.install}\`)`
   })
 
-const lspError = (server: ServerState, failure: LspFailure): ToolboxError => {
+const lspError = (server: ServerState, failure: LspFailure): DaemonError => {
   switch (failure._tag) {
     case "LspTimeout":
-      return new ToolboxError({ status: 408, code: "REQUEST_TIMEOUT", message: `${server.name}: ${failure.message}` })
+      return new DaemonError({ status: 408, code: "REQUEST_TIMEOUT", message: `${server.name}: ${failure.message}` })
     case "LspClosed":
-      return new ToolboxError({ status: 500, code: "LSP_SERVER_EXITED", message: `${server.name}: ${failure.message}` })
+      return new DaemonError({ status: 500, code: "LSP_SERVER_EXITED", message: `${server.name}: ${failure.message}` })
     case "LspResponseError":
-      return new ToolboxError({
+      return new DaemonError({
         status: 500,
         code: "LSP_REQUEST_FAILED",
         message: `${server.name} failed ${failure.method} (${failure.code}): ${failure.message}`
@@ -335,14 +335,14 @@ const serverFor = (sandbox: SandboxRecord, languageId: string, pathToProject: st
     if (server === undefined) {
       const installed = yield* locate(sandbox, language).pipe(Effect.either)
       if (installed._tag === "Left") return yield* installed.left
-      return yield* new ToolboxError({
+      return yield* new DaemonError({
         status: 400,
         code: "LSP_SERVER_NOT_STARTED",
         message: `the ${languageId} language server for ${pathToProject} is not started (call start first)`
       })
     }
     if (server.exited !== undefined)
-      return yield* new ToolboxError({
+      return yield* new DaemonError({
         status: 500,
         code: "LSP_SERVER_EXITED",
         message: `${server.name}: ${server.exited} (start it again)`

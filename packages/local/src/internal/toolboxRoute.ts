@@ -19,9 +19,9 @@ import {
   internal,
   requestTimeout,
   sandboxNotStarted,
-  type ToolboxError,
-  toolboxErrorResponse
-} from "./toolboxError.js"
+  type DaemonError,
+  daemonErrorResponse
+} from "./daemonError.js"
 
 /** What a toolbox route handler may use. */
 export type RouteRequirements =
@@ -38,11 +38,7 @@ export type RouteRequirements =
 export type EndpointHandler<T extends Endpoint.Any> = (
   sandbox: SandboxRecord,
   input: EndpointRoute.Input<T>
-) => Effect.Effect<
-  HttpServerResponse.HttpServerResponse | Endpoint.EncodedSuccessOf<T>,
-  ToolboxError,
-  RouteRequirements
->
+) => Effect.Effect<HttpServerResponse.HttpServerResponse | Endpoint.EncodedSuccessOf<T>, DaemonError, RouteRequirements>
 
 /** A request that does not fit its declaration, in the daemon's words. */
 const rejected = (rejection: EndpointRoute.Rejection) =>
@@ -63,7 +59,7 @@ export const serve = <T extends Endpoint.Any>(endpoint: T, handler: EndpointHand
       const sandbox = yield* Effect.flatMap(SandboxesService, (service) => service.running(params.sandboxId ?? ""))
       const input = yield* EndpointRoute.decodeInput(endpoint).pipe(Effect.mapError(rejected))
       return EndpointRoute.respond(endpoint, yield* handler(sandbox, input))
-    }).pipe(Effect.catchTag("ToolboxError", toolboxErrorResponse))
+    }).pipe(Effect.catchTag("DaemonError", daemonErrorResponse))
   )
 
 /** An answer with no body. */
@@ -114,7 +110,7 @@ export const sandboxTmp = (sandbox: SandboxRecord) =>
 /** Maps a Node file-system failure on `path` to the daemon's answer. */
 export const ioError =
   (path: string) =>
-  (cause: unknown): ToolboxError => {
+  (cause: unknown): DaemonError => {
     const code = (cause as { code?: unknown } | null)?.code
     switch (code) {
       case "ENOENT":

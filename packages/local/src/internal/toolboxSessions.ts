@@ -20,7 +20,7 @@ import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { cutNotice, maxOutput } from "./spawn.js"
-import { badRequest, conflict, internal, notFound } from "./toolboxError.js"
+import { badRequest, conflict, internal, notFound } from "./daemonError.js"
 import { viewOf } from "./toolboxFs.js"
 import { decodeBody, empty, pause, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
 

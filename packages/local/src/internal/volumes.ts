@@ -6,7 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
-import { type ApiError, badRequest, notFound } from "./apiError.js"
+import { type ControlPlaneError, badRequest, notFound } from "./controlPlaneError.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
 
@@ -84,7 +84,7 @@ export const make = Effect.gen(function* () {
     )
   })
 
-  const byId = (all: ReadonlyArray<VolumeRecord>, volumeId: string): Effect.Effect<VolumeRecord, ApiError> => {
+  const byId = (all: ReadonlyArray<VolumeRecord>, volumeId: string): Effect.Effect<VolumeRecord, ControlPlaneError> => {
     const found = all.find((r) => r.id === volumeId)
     return found === undefined ? Effect.fail(notFound(`Volume with ID ${volumeId} not found`)) : Effect.succeed(found)
   }

@@ -6,23 +6,23 @@ import { STATUS_CODES } from "node:http"
 import { isoNow, originalPath } from "./http.js"
 
 /** A control-plane failure, answered with NestJS's `AllExceptionsFilter` body. */
-export class ApiError extends Data.TaggedError("ApiError")<{
+export class ControlPlaneError extends Data.TaggedError("ControlPlaneError")<{
   readonly status: number
   readonly message: string
 }> {}
 
 /** 400 Bad Request. */
-export const badRequest = (message: string) => new ApiError({ status: 400, message })
+export const badRequest = (message: string) => new ControlPlaneError({ status: 400, message })
 /** 401 Unauthorized. */
-export const unauthorized = (message = "Invalid credentials") => new ApiError({ status: 401, message })
+export const unauthorized = (message = "Invalid credentials") => new ControlPlaneError({ status: 401, message })
 /** 403 Forbidden. */
-export const forbidden = (message: string) => new ApiError({ status: 403, message })
+export const forbidden = (message: string) => new ControlPlaneError({ status: 403, message })
 /** 404 Not Found. */
-export const notFound = (message: string) => new ApiError({ status: 404, message })
+export const notFound = (message: string) => new ControlPlaneError({ status: 404, message })
 /** 409 Conflict. */
-export const conflict = (message: string) => new ApiError({ status: 409, message })
+export const conflict = (message: string) => new ControlPlaneError({ status: 409, message })
 /** 501 Not Implemented. */
-export const notImplemented = (message: string) => new ApiError({ status: 501, message })
+export const notImplemented = (message: string) => new ControlPlaneError({ status: 501, message })
 
 /** The API's answer for a sandbox id or name that matches no sandbox. */
 export const sandboxNotFound = (idOrName: string) => notFound(`Sandbox with ID or name ${idOrName} not found`)
@@ -30,7 +30,11 @@ export const sandboxNotFound = (idOrName: string) => notFound(`Sandbox with ID o
 export const stateChangeInProgress = () => conflict("Sandbox state change in progress")
 
 /** NestJS's error body: `{statusCode, message, error, path, timestamp}`. */
-export const apiErrorBody = (error: ApiError, path: string, timestamp: string): ErrorBody.ApiErrorBody => ({
+export const controlPlaneErrorBody = (
+  error: ControlPlaneError,
+  path: string,
+  timestamp: string
+): ErrorBody.ApiErrorBody => ({
   statusCode: error.status,
   message: error.message,
   error: STATUS_CODES[error.status] ?? "Error",
@@ -39,9 +43,9 @@ export const apiErrorBody = (error: ApiError, path: string, timestamp: string): 
 })
 
 /** The HTTP answer for a control-plane failure: its status, and the body naming the request's path. */
-export const apiErrorResponse = (error: ApiError) =>
+export const controlPlaneErrorResponse = (error: ControlPlaneError) =>
   Effect.gen(function* () {
     const path = yield* originalPath
     const timestamp = yield* isoNow
-    return HttpServerResponse.unsafeJson(apiErrorBody(error, path, timestamp), { status: error.status })
+    return HttpServerResponse.unsafeJson(controlPlaneErrorBody(error, path, timestamp), { status: error.status })
   })
