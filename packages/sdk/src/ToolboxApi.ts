@@ -46,7 +46,10 @@ import * as WireSchema from "./WireSchema.js"
 
 const endpoint = Endpoint.make("toolbox")
 
-const Path = Schema.Struct({ path: Schema.String })
+/** A query parameter the daemon requires: "`name` is required" when absent or empty. */
+const Required = Schema.String.pipe(Schema.filter((value) => value !== "", { message: () => "$property is required" }))
+
+const Path = Schema.Struct({ path: Required })
 const SessionRef = Schema.Struct({ sessionId: Schema.String })
 const CommandRef = Schema.Struct({ sessionId: Schema.String, commandId: Schema.String })
 const Directory = Schema.Struct({ dir: Schema.String })
@@ -142,7 +145,7 @@ export const createFolder = endpoint({
   name: "createFolder",
   method: "POST",
   path: "/files/folder",
-  query: Schema.Struct({ path: Schema.String, mode: Schema.String }),
+  query: Schema.Struct({ path: Required, mode: Schema.String }),
   status: 201,
   errors: [400, 404, 409],
   replay: "safe"
@@ -158,7 +161,7 @@ export const deleteFile = endpoint({
   name: "deleteFile",
   method: "DELETE",
   path: "/files",
-  query: Schema.Struct({ path: Schema.String, recursive: Schema.optional(WireSchema.BooleanFromString) }),
+  query: Schema.Struct({ path: Required, recursive: Schema.optional(WireSchema.BooleanFromString) }),
   status: 204,
   errors: fileErrors
 })
@@ -173,7 +176,7 @@ export const moveFile = endpoint({
   name: "moveFile",
   method: "POST",
   path: "/files/move",
-  query: Schema.Struct({ source: Schema.String, destination: Schema.String }),
+  query: Schema.Struct({ source: Required, destination: Required }),
   errors: [400, 404, 409],
   replay: "unsafe"
 })
@@ -188,7 +191,7 @@ export const findInFiles = endpoint({
   name: "findInFiles",
   method: "GET",
   path: "/files/find",
-  query: Schema.Struct({ path: Schema.String, pattern: Schema.String }),
+  query: Schema.Struct({ path: Required, pattern: Required }),
   success: Endpoint.json(Schema.NullOr(Schema.Array(Match))),
   errors: fileErrors
 })
@@ -203,7 +206,7 @@ export const searchFiles = endpoint({
   name: "searchFiles",
   method: "GET",
   path: "/files/search",
-  query: Schema.Struct({ path: Schema.String, pattern: Schema.String }),
+  query: Schema.Struct({ path: Required, pattern: Required }),
   success: Endpoint.json(SearchFilesResponse),
   errors: fileErrors
 })
@@ -235,7 +238,7 @@ export const setFilePermissions = endpoint({
   method: "POST",
   path: "/files/permissions",
   query: Schema.Struct({
-    path: Schema.String,
+    path: Required,
     mode: Schema.optional(Schema.String),
     owner: Schema.optional(Schema.String),
     group: Schema.optional(Schema.String)
@@ -757,7 +760,7 @@ export const lspCompletions = endpoint({
   replay: "safe"
 })
 
-const lspProject = { languageId: Schema.String, pathToProject: Schema.String }
+const lspProject = { languageId: Required, pathToProject: Required }
 
 /**
  * `GET /lsp/document-symbols?languageId=&pathToProject=&uri=`.

@@ -1,3 +1,4 @@
+import type * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Multipart from "@effect/platform/Multipart"
@@ -5,19 +6,18 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as NodePath from "node:path"
 import { drain, partSource } from "./partSource.js"
-import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, type DaemonError } from "./daemonError.js"
 import { inSandbox, transferError } from "./toolboxFs.js"
-import { requiredQuery } from "./toolboxRoute.js"
+import type { EndpointHandler } from "./toolboxRoute.js"
 
 /**
  * `POST /files/upload?path=`: the multipart part `file` becomes the file at `path`, parents
  * created. It is written under a temporary name and renamed when complete.
  */
-export const upload = (sandbox: SandboxRecord) =>
+export const upload: EndpointHandler<typeof ToolboxApi.uploadFileLegacy> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* requiredQuery("path")
+    const path = query.path
     const request = yield* HttpServerRequest.HttpServerRequest
     if (!/^multipart\/form-data\s*;/i.test(request.headers["content-type"] ?? ""))
       return yield* badRequest("invalid multipart form: the content type must be multipart/form-data with a boundary")
@@ -51,9 +51,9 @@ export const upload = (sandbox: SandboxRecord) =>
   })
 
 /** `GET /files/download?path=`: the file's bytes, streamed. */
-export const download = (sandbox: SandboxRecord) =>
+export const download: EndpointHandler<typeof ToolboxApi.downloadFile> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* requiredQuery("path")
+    const path = query.path
     const { handle, status } = yield* inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), transferError)
     const name = NodePath.basename(path)
     if (status.size === 0) yield* Effect.promise(() => handle.close())

@@ -4,44 +4,28 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { SandboxEngine } from "../SandboxEngine.js"
 import * as Files from "./files.js"
-import { json, readBody } from "./http.js"
+import { json } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
 import { split } from "./shellWords.js"
 import { badRequest } from "./daemonError.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
-import { serve, runInSandbox } from "./toolboxRoute.js"
+import { type EndpointHandler, runInSandbox, serve } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-const body = readBody.pipe(
-  Effect.mapError((error) => badRequest(`invalid request body: ${error.message}`)),
-  Effect.filterOrFail(isRecord, () => badRequest("invalid request body: expected a JSON object"))
-)
-
-const optionalString = (value: unknown, field: string) =>
-  value === undefined || value === null || typeof value === "string"
-    ? Effect.succeed(value ?? undefined)
-    : Effect.fail(badRequest(`invalid request body: ${field} must be a string`))
-
-const envs = (value: unknown) => {
-  if (value === undefined || value === null) return Effect.succeed({})
-  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== "string"))
-    return Effect.fail(badRequest("invalid request body: envs must map names to strings"))
-  const bad = Object.keys(value).find((key) => !envKey.test(key))
+const envs = (value: Readonly<Record<string, string>> | undefined) => {
+  const bad = Object.keys(value ?? {}).find((key) => !envKey.test(key))
   return bad === undefined
-    ? Effect.succeed(value as Record<string, string>)
+    ? Effect.succeed(value ?? {})
     : Effect.fail(badRequest(`invalid environment variable name: ${bad}`))
 }
 
-const timeout = (value: unknown) => {
-  if (value === undefined || value === null || value === 0) return Effect.succeed(undefined)
-  return typeof value === "number" && Number.isInteger(value) && value > 0
+const timeout = (value: number | undefined) => {
+  if (value === undefined || value === 0) return Effect.succeed(undefined)
+  return Number.isInteger(value) && value > 0
     ? Effect.succeed(Duration.seconds(value))
     : Effect.fail(badRequest("invalid request body: timeout must be a non-negative integer"))
 }
@@ -50,15 +34,13 @@ const timeout = (value: unknown) => {
 const executed = (result: { readonly exitCode: number; readonly output: string }) =>
   json({ exitCode: result.exitCode, result: result.output })
 
-const execute = (sandbox: SandboxRecord) =>
+const execute: EndpointHandler<typeof ToolboxApi.executeCommand> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* body
-    if (typeof request.command !== "string") return yield* badRequest("invalid request body: command is required")
     const argv = split(request.command)
     if (argv === undefined) return yield* badRequest("invalid command: unterminated quote")
     if (argv.length === 0) return yield* badRequest("empty command")
     const result = yield* runInSandbox(sandbox, argv, {
-      cwd: yield* optionalString(request.cwd, "cwd"),
+      cwd: request.cwd,
       env: yield* envs(request.envs),
       timeout: yield* timeout(request.timeout)
     })
@@ -77,14 +59,9 @@ const transpile = (code: string) =>
     catch: () => badRequest("typescript code-run needs the typescript package, which could not be loaded")
   })
 
-const codeRun = (sandbox: SandboxRecord) =>
+const codeRun: EndpointHandler<typeof ToolboxApi.codeRun> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* body
-    if (typeof request.code !== "string") return yield* badRequest("invalid request body: code is required")
-    const argvInput = request.argv ?? []
-    if (!Array.isArray(argvInput) || argvInput.some((a) => typeof a !== "string"))
-      return yield* badRequest("invalid request body: argv must be an array of strings")
-    const extra = argvInput as Array<string>
+    const extra = request.argv ?? []
     let argv: Array<string>
     switch (request.language) {
       case "python":

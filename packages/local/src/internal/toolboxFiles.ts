@@ -3,7 +3,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as Multipart from "@effect/platform/Multipart"
-import { FilesDownloadRequest, ReplaceRequest, type FileInfo, type Match } from "@effect-daytona/sdk/ToolboxDto"
+import type { FileInfo, Match } from "@effect-daytona/sdk/ToolboxDto"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -22,7 +22,7 @@ import * as SandboxFs from "./sandboxFs.js"
 import { failureOf, isFileSystemError, PathFailure, type Status } from "./sandboxPath.js"
 import { badRequest, DaemonError, daemonErrorBody } from "./daemonError.js"
 import { inSandbox, viewOf } from "./toolboxFs.js"
-import { decodeBody, empty, query, requiredQuery, serve } from "./toolboxRoute.js"
+import { empty, type EndpointHandler, serve } from "./toolboxRoute.js"
 
 const typeChar = (stat: Status) =>
   stat.isDirectory()
@@ -64,17 +64,17 @@ const fileInfo = (view: SandboxView, name: string, stat: Status): FileInfo => ({
   modifiedAt: stat.mtime.toISOString()
 })
 
-const listFiles = (sandbox: SandboxRecord) =>
+const listFiles: EndpointHandler<typeof ToolboxApi.listFiles> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = (yield* query("path")) || "."
+    const path = query.path || "."
     const view = yield* viewOf(sandbox)
     const entries = yield* inSandbox(sandbox, path, (view) => SandboxFs.list(view, path))
     return json(entries.map((entry) => fileInfo(view, entry.name, entry.status)))
   })
 
-const getFileInfo = (sandbox: SandboxRecord) =>
+const getFileInfo: EndpointHandler<typeof ToolboxApi.getFileInfo> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* requiredQuery("path")
+    const path = query.path
     const view = yield* viewOf(sandbox)
     const found = yield* inSandbox(sandbox, path, (view) => SandboxFs.stat(view, path))
     return json(fileInfo(view, NodePath.posix.basename(found.path) || "/", found.status))
@@ -85,26 +85,25 @@ const parseMode = (mode: string | undefined, fallback: number | undefined) => {
   return /^[0-7]{1,4}$/.test(mode) ? Effect.succeed(parseInt(mode, 8)) : Effect.fail(badRequest("invalid mode format"))
 }
 
-const createFolder = (sandbox: SandboxRecord) =>
+const createFolder: EndpointHandler<typeof ToolboxApi.createFolder> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* requiredQuery("path")
-    const mode = (yield* parseMode(yield* query("mode"), 0o755))!
+    const path = query.path
+    const mode = (yield* parseMode(query.mode, 0o755))!
     yield* inSandbox(sandbox, path, (view) => SandboxFs.makeDirectory(view, path, mode))
     return empty(201)
   })
 
-const deleteFile = (sandbox: SandboxRecord) =>
+const deleteFile: EndpointHandler<typeof ToolboxApi.deleteFile> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* requiredQuery("path")
-    const recursive = (yield* query("recursive")) === "true"
+    const path = query.path
+    const recursive = query.recursive === true
     yield* inSandbox(sandbox, path, (view) => SandboxFs.remove(view, path, recursive))
     return empty(204)
   })
 
-const moveFile = (sandbox: SandboxRecord) =>
+const moveFile: EndpointHandler<typeof ToolboxApi.moveFile> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const source = yield* requiredQuery("source")
-    const destination = yield* requiredQuery("destination")
+    const { destination, source } = query
     yield* inSandbox(sandbox, source, (view) => SandboxFs.move(view, source, destination))
     return empty(200)
   })
@@ -145,11 +144,9 @@ const isText = async (handle: NodeFs.FileHandle) => {
   return bytesRead > 0 && !buffer.subarray(0, bytesRead).includes(0)
 }
 
-const findInFiles = (sandbox: SandboxRecord) =>
+const findInFiles: EndpointHandler<typeof ToolboxApi.findInFiles> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* query("path")
-    const pattern = yield* query("pattern")
-    if (!path || !pattern) return yield* badRequest("path and pattern are required")
+    const { path, pattern } = query
     const matches = yield* inSandbox(sandbox, path, async (view) => {
       const found: Array<Match> = []
       for await (const entry of SandboxFs.walk(view, path)) {
@@ -173,11 +170,9 @@ const findInFiles = (sandbox: SandboxRecord) =>
     return json(matches)
   })
 
-const searchFiles = (sandbox: SandboxRecord) =>
+const searchFiles: EndpointHandler<typeof ToolboxApi.searchFiles> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* query("path")
-    const pattern = yield* query("pattern")
-    if (!path || !pattern) return yield* badRequest("path and pattern are required")
+    const { path, pattern } = query
     const glob = compileGlob(pattern)
     if (glob === undefined) return yield* badRequest(`invalid glob pattern: ${pattern}`)
     const files = yield* inSandbox(sandbox, path, async (view) => {
@@ -195,9 +190,8 @@ const searchFiles = (sandbox: SandboxRecord) =>
 /** Files larger than this are refused by replace (it rewrites them from memory). */
 const maxReplace = 64 * 1024 * 1024
 
-const replaceInFiles = (sandbox: SandboxRecord) =>
+const replaceInFiles: EndpointHandler<typeof ToolboxApi.replaceInFiles> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(ReplaceRequest)
     const results = []
     for (const file of request.files) {
       const outcome = yield* inSandbox(sandbox, file, async (view) => {
@@ -225,12 +219,12 @@ const idOf = async (view: SandboxView, name: string, database: "/etc/passwd" | "
   return entry?.[2] === undefined ? undefined : Number(entry[2])
 }
 
-const setFilePermissions = (sandbox: SandboxRecord) =>
+const setFilePermissions: EndpointHandler<typeof ToolboxApi.setFilePermissions> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* requiredQuery("path")
-    const mode = yield* parseMode(yield* query("mode"), undefined)
-    const owner = (yield* query("owner")) ?? ""
-    const group = (yield* query("group")) ?? ""
+    const path = query.path
+    const mode = yield* parseMode(query.mode, undefined)
+    const owner = query.owner ?? ""
+    const group = query.group ?? ""
     const view = yield* viewOf(sandbox)
     const uid = owner === "" ? -1 : yield* Effect.promise(() => idOf(view, owner, "/etc/passwd"))
     if (uid === undefined || uid > 0xfffffffe) return yield* badRequest("user not found")
@@ -527,11 +521,8 @@ const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
     )
   )
 
-const bulkDownload = (sandbox: SandboxRecord) =>
+const bulkDownload: EndpointHandler<typeof ToolboxApi.downloadFiles> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(FilesDownloadRequest).pipe(
-      Effect.catchAll(() => Effect.succeed({ paths: [] as ReadonlyArray<string> }))
-    )
     if (request.paths.length === 0) return json({ error: 'request body must be {"paths": [ ... ]} and non-empty' }, 400)
     const engine = yield* SandboxEngine
     const parts = request.paths.map((path, i) => filePart(sandbox, path, i === 0))

@@ -1,23 +1,13 @@
 import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import {
-  type FileStatus,
-  GitAddRequest,
-  GitBranchRequest,
-  GitCheckoutRequest,
-  GitCloneRequest,
-  GitCommitRequest,
-  type GitCommitInfo,
-  GitRepoRequest,
-  type GitStatus
-} from "@effect-daytona/sdk/ToolboxDto"
+import type { FileStatus, GitCommitInfo, GitStatus } from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, conflict, DaemonError } from "./daemonError.js"
 import { inSandbox } from "./toolboxFs.js"
-import { decodeBody, empty, requiredQuery, resolveSandboxPath, serve, runInSandbox } from "./toolboxRoute.js"
+import { empty, type EndpointHandler, resolveSandboxPath, runInSandbox, serve } from "./toolboxRoute.js"
 
 interface Credentials {
   readonly username?: string | undefined
@@ -151,9 +141,8 @@ export const parseStatus = (text: string): GitStatus => {
   }
 }
 
-const clone = (sandbox: SandboxRecord) =>
+const clone: EndpointHandler<typeof ToolboxApi.cloneRepository> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(GitCloneRequest)
     if (request.url === "" || request.path === "") return yield* badRequest("url and path are required")
     yield* resolveSandboxPath(sandbox, request.path, "write")
     const credentials = { username: request.username, password: request.password }
@@ -168,9 +157,9 @@ const clone = (sandbox: SandboxRecord) =>
     return empty(200)
   })
 
-const status = (sandbox: SandboxRecord) =>
+const status: EndpointHandler<typeof ToolboxApi.getStatus> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* repository(sandbox, yield* requiredQuery("path"))
+    const path = yield* repository(sandbox, query.path)
     const { stdout } = yield* git(sandbox, path, [
       "status",
       "--porcelain=v2",
@@ -181,18 +170,16 @@ const status = (sandbox: SandboxRecord) =>
     return json(parseStatus(stdout))
   })
 
-const add = (sandbox: SandboxRecord) =>
+const add: EndpointHandler<typeof ToolboxApi.addFiles> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(GitAddRequest)
     const path = yield* repository(sandbox, request.path)
     if (request.files.length === 0) return yield* badRequest("files are required")
     yield* git(sandbox, path, ["add", "--", ...request.files])
     return empty(200)
   })
 
-const commit = (sandbox: SandboxRecord) =>
+const commit: EndpointHandler<typeof ToolboxApi.commitChanges> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(GitCommitRequest)
     const path = yield* repository(sandbox, request.path)
     const identity = {
       GIT_AUTHOR_NAME: request.author,
@@ -206,58 +193,57 @@ const commit = (sandbox: SandboxRecord) =>
     return json({ hash: stdout.trim() })
   })
 
-const branches = (sandbox: SandboxRecord) =>
+const branches: EndpointHandler<typeof ToolboxApi.listBranches> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* repository(sandbox, yield* requiredQuery("path"))
+    const path = yield* repository(sandbox, query.path)
     const { stdout } = yield* git(sandbox, path, ["branch", "--format=%(refname:short)"])
     return json({ branches: stdout.split("\n").filter((line) => line !== "" && !line.startsWith("(")) })
   })
 
-const createBranch = (sandbox: SandboxRecord) =>
+const createBranch: EndpointHandler<typeof ToolboxApi.createBranch> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(GitBranchRequest)
     const path = yield* repository(sandbox, request.path)
     yield* git(sandbox, path, ["checkout", "-b", request.name])
     return empty(201)
   })
 
-const deleteBranch = (sandbox: SandboxRecord) =>
+const deleteBranch: EndpointHandler<typeof ToolboxApi.deleteBranch> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(GitBranchRequest)
     const path = yield* repository(sandbox, request.path)
     yield* git(sandbox, path, ["branch", "-D", "--", request.name])
     return empty(204)
   })
 
-const checkout = (sandbox: SandboxRecord) =>
+const checkout: EndpointHandler<typeof ToolboxApi.checkoutBranch> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(GitCheckoutRequest)
     const path = yield* repository(sandbox, request.path)
     yield* git(sandbox, path, ["checkout", request.branch, "--"])
     return empty(200)
   })
 
-const remote = (command: "push" | "pull") => (sandbox: SandboxRecord) =>
-  Effect.gen(function* () {
-    const request = yield* decodeBody(GitRepoRequest)
-    const path = yield* repository(sandbox, request.path)
-    const credentials = { username: request.username, password: request.password }
-    const args = command === "push" ? ["push", "--set-upstream", "origin", "HEAD"] : ["-c", "pull.rebase=false", "pull"]
-    yield* git(sandbox, path, args, {
-      credentials,
-      env: {
-        GIT_AUTHOR_NAME: "daytona",
-        GIT_AUTHOR_EMAIL: "daytona@localhost",
-        GIT_COMMITTER_NAME: "daytona",
-        GIT_COMMITTER_EMAIL: "daytona@localhost"
-      }
+const remote =
+  (command: "push" | "pull"): EndpointHandler<typeof ToolboxApi.pushChanges | typeof ToolboxApi.pullChanges> =>
+  (sandbox, { payload: request }) =>
+    Effect.gen(function* () {
+      const path = yield* repository(sandbox, request.path)
+      const credentials = { username: request.username, password: request.password }
+      const args =
+        command === "push" ? ["push", "--set-upstream", "origin", "HEAD"] : ["-c", "pull.rebase=false", "pull"]
+      yield* git(sandbox, path, args, {
+        credentials,
+        env: {
+          GIT_AUTHOR_NAME: "daytona",
+          GIT_AUTHOR_EMAIL: "daytona@localhost",
+          GIT_COMMITTER_NAME: "daytona",
+          GIT_COMMITTER_EMAIL: "daytona@localhost"
+        }
+      })
+      return empty(200)
     })
-    return empty(200)
-  })
 
-const history = (sandbox: SandboxRecord) =>
+const history: EndpointHandler<typeof ToolboxApi.getCommitHistory> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const path = yield* repository(sandbox, yield* requiredQuery("path"))
+    const path = yield* repository(sandbox, query.path)
     const log = yield* git(sandbox, path, ["log", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"]).pipe(
       Effect.catchIf(
         (error): error is DaemonError =>

@@ -1,14 +1,6 @@
 import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import {
-  CompletionItem,
-  type CompletionList,
-  LspCompletionParams,
-  LspDocumentRequest,
-  LspRange,
-  LspServerRequest,
-  type LspSymbol
-} from "@effect-daytona/sdk/ToolboxDto"
+import { CompletionItem, type CompletionList, LspRange, type LspSymbol } from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -24,7 +16,7 @@ import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, internal, DaemonError } from "./daemonError.js"
 import { inSandbox, viewOf } from "./toolboxFs.js"
-import { decodeBody, empty, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
+import { empty, type EndpointHandler, runInSandbox, sandboxTmp, serve } from "./toolboxRoute.js"
 
 type Range = typeof LspRange.Type
 type Item = typeof CompletionItem.Type
@@ -277,9 +269,9 @@ const terminate = (server: ServerState) =>
     if (ended._tag === "None" && server.process !== undefined) yield* Fiber.interrupt(server.process)
   })
 
-const start = (sandbox: SandboxRecord) =>
+const start: EndpointHandler<typeof ToolboxApi.lspStart> = (sandbox, { payload }) =>
   Effect.gen(function* () {
-    const { languageId, pathToProject } = yield* decodeBody(LspServerRequest)
+    const { languageId, pathToProject } = payload
     const language = yield* languageOf(languageId)
     if (pathToProject === "") return yield* badRequest("pathToProject is required")
     const { servers, lock } = yield* serversOf(sandbox)
@@ -309,9 +301,9 @@ const start = (sandbox: SandboxRecord) =>
     )
   })
 
-const stop = (sandbox: SandboxRecord) =>
+const stop: EndpointHandler<typeof ToolboxApi.lspStop> = (sandbox, { payload }) =>
   Effect.gen(function* () {
-    const { languageId, pathToProject } = yield* decodeBody(LspServerRequest)
+    const { languageId, pathToProject } = payload
     yield* languageOf(languageId)
     const { servers, lock } = yield* serversOf(sandbox)
     const key = keyOf(languageId, pathToProject)
@@ -389,17 +381,15 @@ const openDocument = (sandbox: SandboxRecord, server: ServerState, uri: string) 
     server.opened.add(uri)
   })
 
-const didOpen = (sandbox: SandboxRecord) =>
+const didOpen: EndpointHandler<typeof ToolboxApi.lspDidOpen> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(LspDocumentRequest)
     const server = yield* serverFor(sandbox, request.languageId, request.pathToProject)
     yield* openDocument(sandbox, server, request.uri)
     return empty(200)
   })
 
-const didClose = (sandbox: SandboxRecord) =>
+const didClose: EndpointHandler<typeof ToolboxApi.lspDidClose> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(LspDocumentRequest)
     const server = yield* serverFor(sandbox, request.languageId, request.pathToProject)
     yield* pathOfUri(request.uri)
     if (server.opened.delete(request.uri))
@@ -464,17 +454,9 @@ const completionListOf = (result: unknown): CompletionList => {
   }
 }
 
-const queryParams = Effect.gen(function* () {
-  const languageId = yield* query("languageId")
-  const pathToProject = yield* query("pathToProject")
-  if (!languageId || !pathToProject) return yield* badRequest("languageId and pathToProject are required")
-  return { languageId, pathToProject }
-})
-
-const documentSymbols = (sandbox: SandboxRecord) =>
+const documentSymbols: EndpointHandler<typeof ToolboxApi.lspDocumentSymbols> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const { languageId, pathToProject } = yield* queryParams
-    const uri = yield* query("uri")
+    const { languageId, pathToProject, uri } = query
     if (!uri) return yield* badRequest("uri is required")
     const server = yield* serverFor(sandbox, languageId, pathToProject)
     yield* pathOfUri(uri)
@@ -482,17 +464,15 @@ const documentSymbols = (sandbox: SandboxRecord) =>
     return json(symbolsOf(result, uri))
   })
 
-const workspaceSymbols = (sandbox: SandboxRecord) =>
+const workspaceSymbols: EndpointHandler<typeof ToolboxApi.lspWorkspaceSymbols> = (sandbox, { query }) =>
   Effect.gen(function* () {
-    const { languageId, pathToProject } = yield* queryParams
-    const server = yield* serverFor(sandbox, languageId, pathToProject)
-    const result = yield* call(server, "workspace/symbol", { query: (yield* query("query")) ?? "" })
+    const server = yield* serverFor(sandbox, query.languageId, query.pathToProject)
+    const result = yield* call(server, "workspace/symbol", { query: query.query })
     return json(symbolsOf(result, undefined))
   })
 
-const completions = (sandbox: SandboxRecord) =>
+const completions: EndpointHandler<typeof ToolboxApi.lspCompletions> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
-    const request = yield* decodeBody(LspCompletionParams)
     const server = yield* serverFor(sandbox, request.languageId, request.pathToProject)
     yield* pathOfUri(request.uri)
     const result = yield* call(server, "textDocument/completion", {

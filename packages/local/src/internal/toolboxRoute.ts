@@ -4,11 +4,8 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
 import { SandboxEngine } from "../SandboxEngine.js"
 import * as EndpointRoute from "./endpointRoute.js"
-import { readBody } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
 import {
@@ -64,32 +61,6 @@ export const serve = <T extends Endpoint.Any>(endpoint: T, handler: EndpointHand
 
 /** An answer with no body. */
 export const empty = (status: number) => HttpServerResponse.empty({ status })
-
-/** A query parameter (the first value), or `undefined`. */
-export const query = (name: string) =>
-  Effect.map(HttpServerRequest.ParsedSearchParams, (params) => {
-    const value = params[name]
-    return typeof value === "string" ? value : value?.[0]
-  })
-
-/** A query parameter that must be present and non-empty. */
-export const requiredQuery = (name: string) =>
-  Effect.flatMap(query(name), (value) =>
-    value === undefined || value === "" ? Effect.fail(badRequest(`${name} is required`)) : Effect.succeed(value)
-  )
-
-/** Reads the JSON body and decodes it with one of the SDK's request schemas. */
-export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
-  readBody.pipe(
-    Effect.mapError((error) => badRequest(`invalid request body: ${error.message}`)),
-    Effect.flatMap((body) =>
-      Schema.decodeUnknown(schema)(body).pipe(
-        Effect.mapError((error) =>
-          badRequest(`invalid request body: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
-        )
-      )
-    )
-  )
 
 /**
  * The one place where a path as the sandbox's processes see it becomes a host path: relative paths

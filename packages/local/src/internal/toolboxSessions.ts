@@ -3,13 +3,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Socket from "@effect/platform/Socket"
-import {
-  type Command,
-  CreateSessionRequest,
-  type Session,
-  SessionExecuteRequest,
-  SessionSendInputRequest
-} from "@effect-daytona/sdk/ToolboxDto"
+import type { Command, Session } from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as NodeCrypto from "node:crypto"
@@ -22,7 +16,7 @@ import * as SandboxFs from "./sandboxFs.js"
 import { cutNotice, maxOutput } from "./spawn.js"
 import { badRequest, conflict, internal, notFound } from "./daemonError.js"
 import { viewOf } from "./toolboxFs.js"
-import { decodeBody, empty, pause, query, serve, runInSandbox, sandboxTmp } from "./toolboxRoute.js"
+import { empty, type EndpointHandler, pause, runInSandbox, sandboxTmp, serve } from "./toolboxRoute.js"
 
 /**
  * Where a session's files live: the sandbox's `/tmp/.daytona/sessions`, written by the session's
@@ -143,9 +137,9 @@ const shellEnded = (sessions: Map<string, SessionState>, session: SessionState, 
     yield* Effect.promise(() => session.writer.close().catch(() => undefined))
   })
 
-const createSession = (sandbox: SandboxRecord) =>
+const createSession: EndpointHandler<typeof ToolboxApi.createSession> = (sandbox, { payload }) =>
   Effect.gen(function* () {
-    const { sessionId } = yield* decodeBody(CreateSessionRequest)
+    const { sessionId } = payload
     if (sessionId === "") return yield* badRequest("sessionId is required")
     if (sessionId === entrypoint) return yield* badRequest(`session id ${entrypoint} is reserved`)
     const sessions = yield* sessionsOf(sandbox)
@@ -216,8 +210,6 @@ const sessionDto = (session: SessionState) =>
     (commands): Session => ({ sessionId: session.id, commands })
   )
 
-const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
-
 /** The shell text that runs one command: its output lines prefixed into the log, then its exit code. */
 const wrapper = (dirInside: string, command: string) => `{
 __daytona_d=${quote(dirInside)}
@@ -260,12 +252,11 @@ const logBody = (log: { readonly bytes: Buffer; readonly cut: number }) => {
   return { output: notice + log.bytes.toString("utf8"), stdout: notice + streams.stdout, stderr: streams.stderr }
 }
 
-const execute = (sandbox: SandboxRecord) =>
+const execute: EndpointHandler<typeof ToolboxApi.sessionExecuteCommand> = (sandbox, { params, payload: request }) =>
   Effect.gen(function* () {
-    const sessionId = yield* param("sessionId")
+    const sessionId = params.sessionId
     if (sessionId === entrypoint) return yield* badRequest("cannot execute commands in the entrypoint session")
     const session = yield* sessionOf(sandbox, sessionId)
-    const request = yield* decodeBody(SessionExecuteRequest)
     if (request.command.trim() === "") return yield* badRequest("command is required")
     const id = NodeCrypto.randomUUID()
     const dir = NodePath.posix.join(session.dirInside, id)
@@ -343,31 +334,31 @@ const followLog = (session: SessionState | undefined, command: CommandState | un
     Effect.catchAll(() => Effect.succeed(HttpServerResponse.empty()))
   )
 
-const wantsFollow = Effect.gen(function* () {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const follow = yield* query("follow")
-  return follow === "true" && (request.headers["upgrade"] ?? "").toLowerCase() === "websocket"
-})
+const wantsFollow = (follow: boolean | undefined) =>
+  Effect.map(
+    HttpServerRequest.HttpServerRequest,
+    (request) => follow === true && (request.headers["upgrade"] ?? "").toLowerCase() === "websocket"
+  )
 
-const commandLogs = (sandbox: SandboxRecord) =>
+const commandLogs: EndpointHandler<typeof ToolboxApi.getSessionCommandLogs> = (sandbox, { params, query }) =>
   Effect.gen(function* () {
-    const session = yield* sessionOf(sandbox, yield* param("sessionId"))
-    const command = yield* commandOf(session, yield* param("commandId"))
-    if (yield* wantsFollow) return yield* followLog(session, command)
+    const session = yield* sessionOf(sandbox, params.sessionId)
+    const command = yield* commandOf(session, params.commandId)
+    if (yield* wantsFollow(query.follow)) return yield* followLog(session, command)
     return json(logBody(yield* readLog(session, command)))
   })
 
-const entrypointLogs = () =>
+const entrypointLogs: EndpointHandler<typeof ToolboxApi.getEntrypointLogs> = (_, { query }) =>
   Effect.gen(function* () {
-    if (yield* wantsFollow) return yield* followLog(undefined, undefined)
+    if (yield* wantsFollow(query.follow)) return yield* followLog(undefined, undefined)
     return json({ output: "", stdout: "", stderr: "" })
   })
 
-const sendInput = (sandbox: SandboxRecord) =>
+const sendInput: EndpointHandler<typeof ToolboxApi.sendInput> = (sandbox, { params, payload }) =>
   Effect.gen(function* () {
-    const session = yield* sessionOf(sandbox, yield* param("sessionId"))
-    const command = yield* commandOf(session, yield* param("commandId"))
-    const { data } = yield* decodeBody(SessionSendInputRequest)
+    const session = yield* sessionOf(sandbox, params.sessionId)
+    const command = yield* commandOf(session, params.commandId)
+    const { data } = payload
     const input = command.input
     if (input === undefined || (yield* readExitCode(session, command)) !== undefined)
       return yield* badRequest("command is not running")
@@ -375,9 +366,9 @@ const sendInput = (sandbox: SandboxRecord) =>
     return empty(204)
   })
 
-const deleteSession = (sandbox: SandboxRecord) =>
+const deleteSession: EndpointHandler<typeof ToolboxApi.deleteSession> = (sandbox, { params }) =>
   Effect.gen(function* () {
-    const session = yield* sessionOf(sandbox, yield* param("sessionId"))
+    const session = yield* sessionOf(sandbox, params.sessionId)
     const sessions = yield* sessionsOf(sandbox)
     sessions.delete(session.id)
     if (session.shell !== undefined) yield* Fiber.interrupt(session.shell)
@@ -396,18 +387,18 @@ export const router = HttpRouter.empty.pipe(
   ),
   serve(ToolboxApi.getEntrypointSession, () => Effect.succeed(json({ sessionId: entrypoint, commands: [] }))),
   serve(ToolboxApi.getEntrypointLogs, entrypointLogs),
-  serve(ToolboxApi.getSession, (sandbox) =>
-    Effect.flatMap(param("sessionId"), (id) => sessionOf(sandbox, id)).pipe(
+  serve(ToolboxApi.getSession, (sandbox, { params }) =>
+    sessionOf(sandbox, params.sessionId).pipe(
       Effect.flatMap(sessionDto),
       Effect.map((dto) => json(dto))
     )
   ),
   serve(ToolboxApi.deleteSession, deleteSession),
   serve(ToolboxApi.sessionExecuteCommand, execute),
-  serve(ToolboxApi.getSessionCommand, (sandbox) =>
+  serve(ToolboxApi.getSessionCommand, (sandbox, { params }) =>
     Effect.gen(function* () {
-      const session = yield* sessionOf(sandbox, yield* param("sessionId"))
-      const command = yield* commandOf(session, yield* param("commandId"))
+      const session = yield* sessionOf(sandbox, params.sessionId)
+      const command = yield* commandOf(session, params.commandId)
       return json(yield* commandDto(session, command))
     })
   ),
