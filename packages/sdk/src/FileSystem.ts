@@ -41,7 +41,7 @@ import {
 } from "./DaytonaError.js"
 import * as ErrorBody from "./ErrorBody.js"
 import { idleTimeout } from "./internal/idleTimeout.js"
-import * as Multipart from "./internal/multipart.js"
+import * as Multipart from "./MultipartCodec.js"
 import * as Transport from "./internal/transport.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"

@@ -5,6 +5,13 @@
  */
 
 /**
+ * Every place where an endpoint declaration deliberately differs from the contract snapshot of Daytona's generated clients (`packages/sdk/contract/`), with what really happens and why.
+ *
+ * @since 0.1.0
+ */
+export * as ContractDeviations from "./ContractDeviations.js"
+
+/**
  * The control plane's endpoints the SDK calls and the local server serves, each declared once (see `Endpoint`).
  *
  * @since 0.1.0
@@ -94,6 +101,13 @@ export * as Image from "./Image.js"
  * @since 0.1.0
  */
 export * as LspServer from "./LspServer.js"
+
+/**
+ * The `multipart/form-data` framing of Daytona's bulk file transfers, one implementation for both sides.
+ *
+ * @since 0.1.0
+ */
+export * as MultipartCodec from "./MultipartCodec.js"
 
 /**
  * Schemas of preview links.

@@ -17,7 +17,7 @@ import {
   makeParser,
   makeSearch,
   MultipartError
-} from "../src/internal/multipart.js"
+} from "../src/MultipartCodec.js"
 import { base, makeToolbox, multipartBody, random, randomCuts, splitAt, target } from "./support/FakeToolbox.js"
 
 const B = "DAYTONA-FILE-BOUNDARY"

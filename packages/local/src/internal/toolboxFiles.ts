@@ -1,3 +1,4 @@
+import * as MultipartCodec from "@effect-daytona/sdk/MultipartCodec"
 import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -308,11 +309,6 @@ export const asciiPartHeaders =
       )
     })
 
-const multipartBoundary = (contentType: string) => {
-  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
-  return match?.[1] ?? match?.[2]
-}
-
 const partIndex = (name: string, suffix: string) =>
   name.startsWith("files[") && name.endsWith(`]${suffix}`) ? name.slice(6, -suffix.length - 1) : undefined
 
@@ -359,7 +355,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const contentType = request.headers["content-type"] ?? ""
-    const boundary = multipartBoundary(contentType)
+    const boundary = MultipartCodec.boundaryOf(contentType)
     if (!/^multipart\/form-data/i.test(contentType) || boundary === undefined)
       return json({ errors: ["invalid multipart form"] }, 400)
     const destinations = new Map<string, string>()
@@ -461,16 +457,6 @@ const contentTypes: Record<string, string> = {
   ".webp": "image/webp"
 }
 
-const rfc5987 = (text: string) =>
-  encodeURIComponent(text).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-
-/** `form-data; name=…; filename=…`: printable ASCII as is, else an ASCII fallback plus the exact `filename*`. */
-const disposition = (name: string, filename: string) => {
-  const plain = /^[\x20-\x7e]*$/.test(filename)
-  const fallback = filename.replace(/[^\x20-\x7e]/g, "_").replace(/(["\\])/g, "\\$1")
-  return `form-data; name="${name}"; filename="${fallback}"${plain ? "" : `; filename*=utf-8''${rfc5987(filename)}`}`
-}
-
 const partHead = (first: boolean, headers: ReadonlyArray<string>) =>
   encoder.encode(`${first ? "" : "\r\n"}--${boundary}\r\n${headers.join("\r\n")}\r\n\r\n`)
 
@@ -479,7 +465,7 @@ const errorPart = (first: boolean, path: string, error: DaemonError, timestamp: 
   const body = JSON.stringify(daemonErrorBody(error, { path, method: "POST", timestamp }))
   return Stream.make(
     partHead(first, [
-      `Content-Disposition: ${disposition("error", path)}`,
+      `Content-Disposition: ${MultipartCodec.formDataDisposition("error", path)}`,
       "Content-Type: application/json; charset=utf-8"
     ]),
     encoder.encode(body)
@@ -499,7 +485,7 @@ const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
       const { handle, status: stat } = yield* inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path))
       const type = contentTypes[NodePath.extname(path).toLowerCase()] ?? "application/octet-stream"
       const head = partHead(first, [
-        `Content-Disposition: ${disposition("file", path)}`,
+        `Content-Disposition: ${MultipartCodec.formDataDisposition("file", path)}`,
         `Content-Type: ${type}`,
         `Content-Length: ${stat.size}`
       ])

@@ -1,3 +1,12 @@
+/**
+ * The `multipart/form-data` framing of Daytona's bulk file transfers, one implementation for both
+ * sides: boundaries, part headers whose file names outside ASCII travel in RFC 5987 `filename*`, the
+ * streamed body of a bulk upload, and an incremental parser of a bulk download. The SDK writes uploads
+ * and reads downloads with it; the local server reads uploads' boundaries and writes downloads' part
+ * headers with it.
+ *
+ * @since 0.1.0
+ */
 import * as Chunk from "effect/Chunk"
 import * as Stream from "effect/Stream"
 
@@ -5,7 +14,11 @@ const encoder = new TextEncoder()
 const CRLF = encoder.encode("\r\n")
 const maxHeaderBytes = 16 * 1024
 
-/** A fresh random boundary for a request body. @internal */
+/**
+ * A fresh random boundary for a request body.
+ *
+ * @since 0.1.0
+ */
 export const makeBoundary = (): string => {
   const bytes = new Uint8Array(12)
   globalThis.crypto.getRandomValues(bytes)
@@ -16,7 +29,11 @@ const isPlainAscii = (text: string) => /^[\x20-\x7e]*$/.test(text)
 
 const quote = (text: string) => `"${text.replace(/[\r\n]/g, "_").replace(/(["\\])/g, "\\$1")}"`
 
-/** RFC 5987 `ext-value` encoding. @internal */
+/**
+ * RFC 5987 `ext-value` encoding.
+ *
+ * @since 0.1.0
+ */
 export const encodeRfc5987 = (text: string): string =>
   encodeURIComponent(text).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
@@ -24,7 +41,7 @@ export const encodeRfc5987 = (text: string): string =>
  * A `Content-Disposition: form-data` header value. A filename outside printable ASCII gets an ASCII
  * fallback (`_` for each other character) and the exact name in `filename*` (RFC 5987).
  *
- * @internal
+ * @since 0.1.0
  */
 export const formDataDisposition = (name: string, filename?: string): string => {
   const base = `form-data; name=${quote(name)}`
@@ -34,7 +51,11 @@ export const formDataDisposition = (name: string, filename?: string): string => 
   return `${base}; filename=${quote(fallback)}; filename*=utf-8''${encodeRfc5987(filename)}`
 }
 
-/** One file of a bulk upload. @internal */
+/**
+ * One file of a bulk upload.
+ *
+ * @since 0.1.0
+ */
 export interface UploadPart<E> {
   readonly destination: string
   readonly content: Stream.Stream<Uint8Array, E>
@@ -51,7 +72,7 @@ const basename = (path: string) => {
  * `files[i].path` and then the part `files[i].file` with the bytes. Only the current chunk of a
  * file is ever in memory.
  *
- * @internal
+ * @since 0.1.0
  */
 export const uploadBody = <E>(parts: ReadonlyArray<UploadPart<E>>, boundary: string): Stream.Stream<Uint8Array, E> => {
   const head = (i: number, part: UploadPart<E>) =>
@@ -69,14 +90,22 @@ export const uploadBody = <E>(parts: ReadonlyArray<UploadPart<E>>, boundary: str
   )
 }
 
-/** The `boundary` parameter of a multipart `Content-Type`. @internal */
+/**
+ * The `boundary` parameter of a multipart `Content-Type`.
+ *
+ * @since 0.1.0
+ */
 export const boundaryOf = (contentType: string | undefined): string | undefined => {
   if (contentType === undefined || !/^multipart\//i.test(contentType.trim())) return undefined
   const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
   return match === null ? undefined : (match[1] ?? match[2])
 }
 
-/** The parameters of a header value such as `form-data; name="file"; filename*=utf-8''a%20b`. @internal */
+/**
+ * The parameters of a header value such as `form-data; name="file"; filename*=utf-8''a%20b`.
+ *
+ * @since 0.1.0
+ */
 export const headerParams = (value: string): Record<string, string> => {
   const params: Record<string, string> = {}
   const re = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g
@@ -88,7 +117,11 @@ export const headerParams = (value: string): Record<string, string> => {
   return params
 }
 
-/** The filename of a part: `filename*` when present and decodable, else `filename`. @internal */
+/**
+ * The filename of a part: `filename*` when present and decodable, else `filename`.
+ *
+ * @since 0.1.0
+ */
 export const filenameOf = (disposition: string | undefined): string | undefined => {
   if (disposition === undefined) return undefined
   const params = headerParams(disposition)
@@ -106,16 +139,28 @@ export const filenameOf = (disposition: string | undefined): string | undefined 
   return params["filename"]
 }
 
-/** What the incremental parser reports. @internal */
+/**
+ * What the incremental parser reports.
+ *
+ * @since 0.1.0
+ */
 export type PartEvent =
   | { readonly _tag: "Headers"; readonly headers: Readonly<Record<string, string>> }
   | { readonly _tag: "Data"; readonly bytes: Uint8Array }
   | { readonly _tag: "End" }
 
-/** The multipart body is malformed. @internal */
+/**
+ * The multipart body is malformed.
+ *
+ * @since 0.1.0
+ */
 export class MultipartError extends Error {}
 
-/** @internal */
+/**
+ * An incremental parser of one multipart body.
+ *
+ * @since 0.1.0
+ */
 export interface Parser {
   /**
    * Feeds bytes; throws {@link MultipartError} on malformed input. `Data` may be a view into
@@ -132,7 +177,7 @@ const empty = new Uint8Array(0)
  * The first index at or after `from` where `needle` occurs in `haystack`, or -1
  * (Boyer-Moore-Horspool: on data unlike the needle it steps by the needle's length).
  *
- * @internal
+ * @since 0.1.0
  */
 export const makeSearch = (needle: Uint8Array): ((haystack: Uint8Array, from?: number) => number) => {
   const last = needle.length - 1
@@ -201,7 +246,7 @@ const parseHeaders = (block: Uint8Array): Record<string, string> => {
  * pushed bytes: only an end that might begin a delimiter is held back (and copied), so memory stays
  * bounded whatever the part sizes and body bytes are never copied.
  *
- * @internal
+ * @since 0.1.0
  */
 export const makeParser = (boundary: string): Parser => {
   const delimiter = encoder.encode(`\r\n--${boundary}`)
