@@ -194,10 +194,17 @@ const truncated = (response: HttpClientResponse.HttpClientResponse) =>
     (buffer) => {
       const bytes = new Uint8Array(buffer)
       const half = bytes.subarray(0, Math.floor(bytes.length / 2))
+      // The half is delivered on the first pull, the failure on the next (an error raised with a chunk
+      // still queued would discard it).
+      let sent = false
       const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          if (half.length > 0) controller.enqueue(half)
-          controller.error(Object.assign(new Error("injected failure: the body was cut off"), { code: "ECONNRESET" }))
+        pull(controller) {
+          if (!sent && half.length > 0) {
+            sent = true
+            controller.enqueue(half)
+          } else {
+            controller.error(Object.assign(new Error("injected failure: the body was cut off"), { code: "ECONNRESET" }))
+          }
         }
       })
       const headers = new Headers(response.headers)
