@@ -205,7 +205,11 @@ export interface PaginatedSandboxPage {
  * @category models
  */
 export interface Service {
-  /** Creates a sandbox and waits until it is `started`, under one deadline. */
+  /**
+   * Creates a sandbox and waits until it is `started`, under one deadline. A create whose outcome is
+   * unknown (its answer lost, a 502/503/504) is looked up by its create-id label: adopted when found,
+   * sent again when not (and a duplicate that landed late is deleted).
+   */
   readonly create: (options?: CreateOptions) => Effect.Effect<Sandbox.Sandbox, CreateError>
   /**
    * Creates a sandbox that is deleted when the scope closes, whether the scope succeeds, fails or

@@ -260,7 +260,12 @@ export interface FileSystem {
     localPath: string,
     options?: TransferOptions
   ) => Effect.Effect<void, DownloadError | DownloadFileError, PlatformFileSystem.FileSystem>
-  /** Several files in one request as a stream of events; per-file errors are events. */
+  /**
+   * Several files in one request as a stream of events; per-file errors are events. A body cut off
+   * on the way is resumed: the files not yet complete are asked for again and the bytes already
+   * delivered are skipped, so every event and byte arrives once (every download of this module
+   * reads through it).
+   */
   readonly downloadFilesStream: (
     paths: ReadonlyArray<string>,
     options?: TransferOptions

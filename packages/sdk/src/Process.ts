@@ -167,8 +167,10 @@ export type LogChunk = LogDemux.LogChunk
 
 /**
  * What a followed command log emits: stdout and stderr text as it arrives, then, last, the
- * command's exit code. A socket closed before the command ended fails the stream with
- * `TransportError` rather than end it as if the log were complete.
+ * command's exit code, once. A socket that drops, or closes before the command has an exit code, is
+ * opened again and the follow resumes where it was (each byte of the log is emitted once); when the
+ * retry policy gives up on it, the stream fails with `TransportError` rather than end as if the log
+ * were complete.
  *
  * @since 0.1.0
  * @category models
@@ -240,7 +242,8 @@ export interface Process {
   ) => Effect.Effect<SessionCommandLogs, ProcessError>
   /**
    * A command's logs as they are written, split into stdout and stderr, ending with its exit
-   * code. Needs a {@link WebSocketConnector}.
+   * code; resumed after a dropped socket with no duplicate and no gap (see {@link SessionLogEvent}).
+   * Needs a {@link WebSocketConnector}.
    */
   readonly followSessionCommandLogs: (
     sessionId: string,
@@ -248,7 +251,7 @@ export interface Process {
   ) => Stream.Stream<SessionLogEvent, ProcessError, WebSocketConnector>
   /** The entrypoint's logs so far. */
   readonly getEntrypointLogs: Effect.Effect<SessionCommandLogs, ProcessError>
-  /** The entrypoint's logs as they are written, until the entrypoint session ends. */
+  /** The entrypoint's logs as they are written, until the entrypoint session ends; resumed like a command's. */
   readonly followEntrypointLogs: Stream.Stream<LogChunk, ProcessError, WebSocketConnector>
 }
 

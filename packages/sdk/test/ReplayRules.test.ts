@@ -10,11 +10,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
+import * as ControlPlaneApi from "../src/ControlPlaneApi.js"
 import * as Daytona from "../src/Daytona.js"
 import type { DaytonaError } from "../src/DaytonaError.js"
+import type * as Endpoint from "../src/Endpoint.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import { SnapshotDto } from "../src/SnapshotDto.js"
 import * as Snapshots from "../src/Snapshots.js"
+import * as ToolboxApi from "../src/ToolboxApi.js"
 import {
   type CapturedRequest,
   createIdOf,
@@ -76,6 +79,63 @@ const expectError = <A, E>(result: Either.Either<A, E>): E => {
   if (Either.isRight(result)) return assert.fail("expected a failure") as never
   return result.left
 }
+
+describe("the declared replay class of every endpoint", () => {
+  const all: ReadonlyArray<Endpoint.Any> = [
+    ...Object.values(ControlPlaneApi.endpoints),
+    ...Object.values(ToolboxApi.endpoints)
+  ]
+  const named = (replay: Endpoint.Replay) =>
+    all
+      .filter((endpoint) => endpoint.replay === replay)
+      .map((endpoint) => endpoint.name)
+      .sort()
+
+  it("convergent: lifecycle transitions, snapshot activation, and create (reconciled by its label)", () => {
+    assert.deepStrictEqual(named("convergent"), [
+      "activateSnapshot",
+      "archiveSandbox",
+      "createSandbox",
+      "deactivateSnapshot",
+      "recoverSandbox",
+      "resizeSandbox",
+      "startSandbox",
+      "stopSandbox"
+    ])
+  })
+
+  it("unsafe: what a second request would do a second time", () => {
+    assert.deepStrictEqual(named("unsafe"), [
+      "cloneRepository",
+      "codeRun",
+      "commitChanges",
+      "createBranch",
+      "createSnapshot",
+      "createVolume",
+      "executeCommand",
+      "moveFile",
+      "pullChanges",
+      "pushChanges",
+      "sendInput",
+      "sessionExecuteCommand"
+    ])
+  })
+
+  it("everything else is safe; deletes count a replay's 404 as done, a session create its 409", () => {
+    assert.strictEqual(named("safe").length, all.length - 20)
+    assert.deepStrictEqual(
+      all
+        .filter((endpoint) => endpoint.alreadyDone !== undefined)
+        .map((endpoint) => `${endpoint.name} ${endpoint.alreadyDone}`)
+        .sort(),
+      all
+        .filter((endpoint) => endpoint.method === "DELETE")
+        .map((endpoint) => `${endpoint.name} 404`)
+        .concat(["createSession 409"])
+        .sort()
+    )
+  })
+})
 
 describe("safe: replayed after any transient failure, a body cut off included", () => {
   it.effect("a GET whose answer's body breaks off half way is sent again", () =>
