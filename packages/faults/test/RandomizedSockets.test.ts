@@ -1,11 +1,11 @@
 /**
- * Two hundred scoped sandbox workflows (createScoped → a few random operations → scope end) at
- * once, over real sockets through a proxy that breaks a random share of requests and WebSockets
+ * 120 scoped sandbox workflows (createScoped → a few random operations → scope end), 12 at a
+ * time, over real sockets through a proxy that breaks a random share of requests and WebSockets
  * (bodies that stall for good among them), with workflows interrupted at random points: what an
- * interruption does to a connection in flight is the point here (the thousand in-memory workflows of
- * `Randomized.test.ts` cover the rules). Afterwards the server, asked directly, holds no sandbox of the
- * run: every scope deleted its sandbox, whatever happened. Nothing hung, nothing died, no create
- * was duplicated, and the API key appears in no log line, span or error.
+ * interruption does to a connection in flight is the point here (the thousand in-memory workflows
+ * of `Randomized.test.ts` cover the rules). Afterwards the server, asked directly, holds no sandbox
+ * of the run: every scope deleted its sandbox, whatever happened. Nothing hung, nothing died, no
+ * create was duplicated, and the API key appears in no log line, span or error.
  *
  * The plan (operations, which workflows are interrupted and when, the faults' random stream) comes
  * from a seeded generator; the seed is printed, and `FAULTS_SEED=<seed>` replays the same plan
@@ -27,7 +27,7 @@ import * as Harness from "../src/Harness.js"
 import * as Recorder from "../src/Recorder.js"
 import { eventually, observe, outcomeTag } from "./support.js"
 
-const workflows = 200
+const workflows = 120
 const concurrency = 12
 
 const seed = FaultMix.seedFromEnv()
