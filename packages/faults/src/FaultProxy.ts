@@ -22,7 +22,11 @@ import * as NodeNet from "node:net"
  *   connection: the server did the work, the client never learns it.
  * - `Status`: answers `status` itself (with `Retry-After: retryAfter` when given), without
  *   forwarding.
- * - `StallBody`: forwards it, sends the answer's headers and part of its body, then nothing.
+ * - `StallBody`: forwards it, sends the answer's headers and part of its body, then nothing; with
+ *   `resumeAfterMillis`, the rest of the body after that pause (a stall rather than a hang). For a
+ *   WebSocket, the handshake passes and the server's frames are held for the pause (or for good).
+ * - `CutBody`: forwards it, announces the whole length, sends half of the body and drops the
+ *   connection. For a WebSocket, the connection is dropped after half the time `afterMillis`.
  * - `TruncateMultipart`: forwards it; a multipart answer loses its closing boundary (and the part
  *   before it is cut in the middle), then the body ends cleanly. Other answers pass.
  * - `CloseWebSocket`: for a WebSocket upgrade, the handshake passes, then the connection is
@@ -37,7 +41,8 @@ export type Fault =
   | { readonly _tag: "ResetBeforeForward" }
   | { readonly _tag: "ResetAfterForward" }
   | { readonly _tag: "Status"; readonly status: number; readonly retryAfter?: string | undefined }
-  | { readonly _tag: "StallBody" }
+  | { readonly _tag: "StallBody"; readonly resumeAfterMillis?: number | undefined }
+  | { readonly _tag: "CutBody" }
   | { readonly _tag: "TruncateMultipart" }
   | {
       readonly _tag: "CloseWebSocket"
@@ -59,6 +64,8 @@ export const Fault = {
   status: (status: number, retryAfter?: string): Fault =>
     retryAfter === undefined ? { _tag: "Status", status } : { _tag: "Status", status, retryAfter },
   stallBody: { _tag: "StallBody" } as Fault,
+  stall: (millis: number): Fault => ({ _tag: "StallBody", resumeAfterMillis: millis }),
+  cutBody: { _tag: "CutBody" } as Fault,
   truncateMultipart: { _tag: "TruncateMultipart" } as Fault,
   closeWebSocket: (mode: "abort" | "close", options: { readonly afterMillis?: number; readonly code?: number } = {}) =>
     ({ _tag: "CloseWebSocket", mode, ...options }) as Fault
@@ -77,6 +84,8 @@ export interface RequestInfo {
   /** The path without the query. */
   readonly path: string
   readonly websocket: boolean
+  /** The request's headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 }
 
 /**
@@ -98,7 +107,7 @@ export interface Match {
  * @since 0.1.0
  * @category models
  */
-export interface Recorded extends RequestInfo {
+export interface Recorded extends Omit<RequestInfo, "headers"> {
   readonly fault: Fault["_tag"]
   /** The server's status, when the request reached it and it answered. */
   upstreamStatus: number | undefined
@@ -201,7 +210,13 @@ export const make: Effect.Effect<FaultProxy, never, Scope.Scope> = Effect.gen(fu
 
   const infoOf = (request: NodeHttp.IncomingMessage, websocket: boolean): RequestInfo => {
     const url = request.url ?? "/"
-    return { method: (request.method ?? "GET").toUpperCase(), url, path: url.split("?")[0]!, websocket }
+    return {
+      method: (request.method ?? "GET").toUpperCase(),
+      url,
+      path: url.split("?")[0]!,
+      websocket,
+      headers: request.headers
+    }
   }
 
   /** Forwards a request and resolves with the server's answer (head and whole body). */
@@ -257,7 +272,8 @@ export const make: Effect.Effect<FaultProxy, never, Scope.Scope> = Effect.gen(fu
   const onRequest = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse) => {
     const info = infoOf(request, false)
     const fault = decide(info)
-    const entry: Recorded = { ...info, fault: fault._tag, upstreamStatus: undefined }
+    const { headers: _headers, ...summary } = info
+    const entry: Recorded = { ...summary, fault: fault._tag, upstreamStatus: undefined }
     recorded.push(entry)
     const socket = request.socket
     if (fault._tag === "ResetBeforeForward") {
@@ -288,13 +304,36 @@ export const make: Effect.Effect<FaultProxy, never, Scope.Scope> = Effect.gen(fu
             return
           }
           case "StallBody": {
-            // The whole length is announced, half is sent, the rest never comes.
+            const resume = fault.resumeAfterMillis
+            if (resume !== undefined && answer.body.length < 2) {
+              // Nothing to split in so short a body: the whole answer waits.
+              setTimeout(() => {
+                response.writeHead(answer.status, {
+                  ...relayHeaders(answer.headers, ["content-length"]),
+                  "content-length": String(answer.body.length)
+                })
+                response.end(answer.body)
+              }, resume)
+              return
+            }
+            // The whole length is announced, half is sent, the rest comes after the pause or never.
             const half = Math.max(1, Math.floor(answer.body.length / 2))
             response.writeHead(answer.status, {
               ...relayHeaders(answer.headers, ["content-length"]),
               "content-length": String(Math.max(answer.body.length, 2))
             })
             response.write(answer.body.subarray(0, Math.min(half, answer.body.length)))
+            if (resume !== undefined) setTimeout(() => response.end(answer.body.subarray(half)), resume)
+            return
+          }
+          case "CutBody": {
+            // The whole length is announced, half is sent, then the connection drops.
+            const half = Math.floor(answer.body.length / 2)
+            response.writeHead(answer.status, {
+              ...relayHeaders(answer.headers, ["content-length"]),
+              "content-length": String(Math.max(answer.body.length, 1))
+            })
+            response.write(answer.body.subarray(0, half), () => socket.destroy())
             return
           }
           case "TruncateMultipart": {
@@ -332,7 +371,8 @@ export const make: Effect.Effect<FaultProxy, never, Scope.Scope> = Effect.gen(fu
     track(client)
     const info = infoOf(request, true)
     const fault = decide(info)
-    const entry: Recorded = { ...info, fault: fault._tag, upstreamStatus: undefined }
+    const { headers: _headers, ...summary } = info
+    const entry: Recorded = { ...summary, fault: fault._tag, upstreamStatus: undefined }
     recorded.push(entry)
     const target = upstream
     if (fault._tag === "ResetBeforeForward" || target === undefined) {
@@ -365,7 +405,12 @@ export const make: Effect.Effect<FaultProxy, never, Scope.Scope> = Effect.gen(fu
       server.write(raw + "\r\n")
       if (head.length > 0) server.write(head)
       client.pipe(server)
-      if (fault._tag !== "CloseWebSocket" && fault._tag !== "ResetAfterForward" && fault._tag !== "StallBody") {
+      if (
+        fault._tag !== "CloseWebSocket" &&
+        fault._tag !== "ResetAfterForward" &&
+        fault._tag !== "StallBody" &&
+        fault._tag !== "CutBody"
+      ) {
         server.pipe(client)
         return
       }
@@ -383,6 +428,21 @@ export const make: Effect.Effect<FaultProxy, never, Scope.Scope> = Effect.gen(fu
         if (fault._tag === "ResetAfterForward") return closeBoth()
         if (fault._tag === "StallBody") {
           client.write(handshake)
+          if (fault.resumeAfterMillis !== undefined) {
+            setTimeout(() => {
+              if (rest.length > 0) client.write(rest)
+              server.pipe(client)
+              server.resume()
+            }, fault.resumeAfterMillis)
+          }
+          return
+        }
+        if (fault._tag === "CutBody") {
+          client.write(handshake)
+          if (rest.length > 0) client.write(rest)
+          server.pipe(client)
+          server.resume()
+          setTimeout(closeBoth, 150)
           return
         }
         if (fault._tag !== "CloseWebSocket") return closeBoth()

@@ -14,6 +14,8 @@ import type * as ToolboxClient from "@effect-daytona/sdk/ToolboxClient"
 import * as WebSocketConnector from "@effect-daytona/sdk/WebSocketConnector"
 import * as LocalConfig from "@effect-daytona/local/LocalConfig"
 import * as LocalDaytona from "@effect-daytona/local/LocalDaytona"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -73,8 +75,14 @@ export interface Harness {
   readonly serverUrl: string
   /** The key the server accepts; the secret no output may show. */
   readonly apiKey: string
-  /** The SDK against the proxy, with `ws` as its WebSocket connector. */
-  readonly sdk: (options?: SdkOptions) => Layer.Layer<SdkServices, MissingCredentialsError | ValidationError>
+  /**
+   * The SDK against the proxy, with `ws` as its WebSocket connector. `headers` are added to every
+   * request and upgrade it sends (a run's tag, which a proxy policy can read).
+   */
+  readonly sdk: (
+    options?: SdkOptions,
+    extra?: { readonly headers?: Readonly<Record<string, string>> | undefined }
+  ) => Layer.Layer<SdkServices, MissingCredentialsError | ValidationError>
   /** Every sandbox the server lists (every state, errored-and-deleted included), asked directly. */
   readonly listDirect: (labels?: Readonly<Record<string, string>>) => Effect.Effect<ReadonlyArray<ServerSandbox>>
 }
@@ -167,13 +175,22 @@ export const make = (options: Options = {}): Effect.Effect<Harness, LocalDaytona
       proxy,
       serverUrl,
       apiKey,
-      sdk: (sdkOptions = {}) =>
-        Layer.merge(
+      sdk: (sdkOptions = {}, extra = {}) => {
+        const headers = extra.headers ?? {}
+        const tagged = Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, HttpClient.mapRequest(HttpClientRequest.setHeaders(headers)))
+        ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        const connect = WebSocketConnector.fromClass(WebSocket)
+        return Layer.merge(
           Daytona.layer({ ...sdkOptions, apiKey: Redacted.make(apiKey), apiUrl: `${proxy.url}/api` }).pipe(
-            Layer.provide(NodeHttpClient.layerUndici)
+            Layer.provide(tagged)
           ),
-          WebSocketConnector.layer(WebSocket)
-        ),
+          Layer.succeed(WebSocketConnector.WebSocketConnector, (url, options) =>
+            connect(url, { ...options, headers: { ...options.headers, ...headers } })
+          )
+        )
+      },
       listDirect
     }
   })

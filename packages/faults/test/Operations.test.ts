@@ -1,7 +1,8 @@
 /**
  * Every SDK operation under every fault of the proxy: it succeeds (after retries where a replay is
- * allowed) or fails with the typed error that fault calls for, within its deadline; it never
- * hangs and never dies. A create whose answer was lost is adopted, never duplicated.
+ * allowed, after reconciliation where it is convergent, after a resume where it is a stream) or
+ * fails with the typed error that fault calls for, within its deadline; it never hangs and never
+ * dies. A create whose answer was lost is adopted, never duplicated.
  */
 import * as Daytona from "@effect-daytona/sdk/Daytona"
 import type * as Sandbox from "@effect-daytona/sdk/Sandbox"
@@ -27,7 +28,11 @@ interface Context {
 
 interface Operation {
   readonly name: string
-  /** Whether the SDK may replay its faulted request (so a one-shot transient fault must be survived). */
+  /**
+   * Whether a one-shot transient fault must be survived: its requests are safe (replayed),
+   * convergent (reconciled by reading the resource) or a stream that resumes (followed logs,
+   * downloads).
+   */
   readonly replayable: boolean
   readonly match: (context: Context) => Match
   readonly prepare?: (context: Context) => Effect.Effect<void, unknown>
@@ -44,7 +49,7 @@ const logCommand = "echo start; sleep 0.4; echo end"
 const operations: ReadonlyArray<Operation> = [
   {
     name: "create",
-    replayable: false,
+    replayable: true,
     match: () => ({ method: "POST", path: /^\/api\/sandbox$/ }),
     run: (context) => context.daytona.create({ labels: { ...context.label, op: "create" }, timeout: "4 seconds" })
   },
@@ -62,14 +67,14 @@ const operations: ReadonlyArray<Operation> = [
   },
   {
     name: "start",
-    replayable: false,
+    replayable: true,
     match: (context) => ({ method: "POST", path: api(context, "/start") }),
     prepare: (context) => context.sandbox.stop({ timeout: "4 seconds" }),
     run: (context) => context.sandbox.start({ timeout: "4 seconds" })
   },
   {
     name: "stop",
-    replayable: false,
+    replayable: true,
     match: (context) => ({ method: "POST", path: api(context, "/stop") }),
     run: (context) => context.sandbox.stop({ timeout: "4 seconds" })
   },
@@ -124,7 +129,7 @@ const operations: ReadonlyArray<Operation> = [
   },
   {
     name: "followSessionCommandLogs",
-    replayable: false,
+    replayable: true,
     match: () => ({ method: "GET", websocket: true, path: /\/command\/[^/]+\/logs$/ }),
     run: (context) =>
       Stream.runCollect(
@@ -158,21 +163,21 @@ const faultCases: ReadonlyArray<FaultCase> = [
     name: "reset before forwarding, once",
     fault: Fault.resetBeforeForward,
     times: 1,
+    // The client sees a connection that dropped after it sent: it cannot know the server never saw it.
     allowed: (op) => successIfReplayable(op, ["TransportError"])
   },
   {
     name: "reset after forwarding (the server did it, the answer is lost), once",
     fault: Fault.resetAfterForward,
     times: 1,
-    // A lost create answer is adopted by its create-id label.
-    allowed: (op) => (op.name === "create" ? ["Success"] : successIfReplayable(op, ["TransportError"]))
+    allowed: (op) => successIfReplayable(op, ["TransportError"])
   },
   {
     name: "429 with Retry-After: 0, once",
     fault: Fault.status(429, "0"),
     times: 1,
-    // The throttler answers before handling: every request may be replayed, WebSockets are not.
-    allowed: (op) => (op.name === "followSessionCommandLogs" ? ["RateLimitedError"] : ["Success"])
+    // The throttler answers before handling: every request may be sent again.
+    allowed: () => ["Success"]
   },
   {
     name: "429 with a Retry-After beyond the SDK's patience, always",
@@ -193,42 +198,42 @@ const faultCases: ReadonlyArray<FaultCase> = [
     allowed: () => ["UnexpectedResponseError"]
   },
   {
+    name: "body cut half way, once",
+    fault: Fault.cutBody,
+    times: 1,
+    allowed: (op) => successIfReplayable(op, ["TransportError"])
+  },
+  {
     name: "stall mid-body, once",
     fault: Fault.stallBody,
     times: 1,
-    allowed: (op) =>
-      op.name === "downloadFile"
-        ? ["RequestTimeoutError"] // the body had started to flow: no replay, an idle timeout
-        : op.name === "create"
-          ? ["Success"] // the request timed out after the server handled it: adopted
-          : op.name === "followSessionCommandLogs"
-            ? ["TransportError"] // the heartbeat notices the silent peer
-            : successIfReplayable(op, ["RequestTimeoutError", "TransportError"])
+    // A stalled body is a request timeout (or, for a log, a heartbeat that goes unanswered).
+    allowed: (op) => successIfReplayable(op, ["RequestTimeoutError", "TransportError"])
   },
   {
     name: "multipart download truncated before its closing boundary, once",
     fault: Fault.truncateMultipart,
     times: 1,
-    allowed: (op) => (op.name === "downloadFile" ? ["UnexpectedResponseError", "TransportError"] : ["Success"])
+    allowed: () => ["Success"]
   },
   {
     name: "log WebSocket dropped before the command ends",
     fault: Fault.closeWebSocket("abort", { afterMillis: 50 }),
     times: 1,
-    allowed: (op) => (op.name === "followSessionCommandLogs" ? ["TransportError"] : ["Success"])
+    allowed: () => ["Success"]
   },
   {
     name: "log WebSocket closed (1000) before the command ends",
     fault: Fault.closeWebSocket("close", { code: 1000 }),
     times: 1,
     // The command has no exit code when the socket closes, so the SDK knows the log is incomplete.
-    allowed: (op) => (op.name === "followSessionCommandLogs" ? ["TransportError"] : ["Success"])
+    allowed: () => ["Success"]
   },
   {
     name: "log WebSocket closed (1011) before the command ends",
     fault: Fault.closeWebSocket("close", { code: 1011 }),
     times: 1,
-    allowed: (op) => (op.name === "followSessionCommandLogs" ? ["TransportError"] : ["Success"])
+    allowed: () => ["Success"]
   }
 ]
 
@@ -291,8 +296,9 @@ describe("every operation under every fault", () => {
                 const last = events[events.length - 1]
                 const stdout = events.map((event) => (event._tag === "Stdout" ? event.text : "")).join("")
                 if (last?._tag !== "Exit") problems.push(`${faultCase.name}: the log did not end with Exit`)
-                if (!"start\nend\n".startsWith(stdout))
-                  problems.push(`${faultCase.name}: log ${JSON.stringify(stdout)}`)
+                const exits = events.filter((event) => event._tag === "Exit").length
+                if (exits !== 1) problems.push(`${faultCase.name}: ${exits} exit codes`)
+                if (stdout !== "start\nend\n") problems.push(`${faultCase.name}: log ${JSON.stringify(stdout)}`)
                 results.push(`  log ${JSON.stringify(stdout)}, exit ${last?._tag === "Exit" ? last.exitCode : "-"}`)
               }
             }).pipe(Effect.scoped, Effect.provide(harness.sdk(fastSdk)))

@@ -99,6 +99,13 @@ const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
 }
 
 /**
+ * Daytona's event gateway (Socket.IO under `/api/socket.io/`). This server serves no events: it
+ * answers 404 at once, before authentication (Socket.IO sends its token inside the connection, not
+ * in a header), so that clients fall back to polling instead of retrying a refused upgrade.
+ */
+const isEventsGateway = (url: string) => /^\/api\/socket\.io(?:[/?]|$)/.test(url)
+
+/**
  * The whole HTTP application, without a socket. It needs the server's services (see
  * `layerServices`).
  *
@@ -108,6 +115,9 @@ const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
 export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const config = yield* LocalConfig.LocalConfig
+  if (isEventsGateway(request.url)) {
+    return yield* ApiError.apiErrorResponse(ApiError.notFound("This server does not serve events (Socket.IO)"))
+  }
   const toolbox = isToolbox(request.url)
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
   if (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey))) {

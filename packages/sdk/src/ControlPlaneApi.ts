@@ -193,7 +193,10 @@ export const listSandboxesPaginated = endpoint({
 })
 
 /**
- * `POST /sandbox`: creates a sandbox (and, from a snapshot, waits until it has started).
+ * `POST /sandbox`: creates a sandbox (and, from a snapshot, waits until it has started). Convergent
+ * because every create of the SDK carries a unique `effect-daytona.create-id` label: after an
+ * ambiguous failure the sandbox is looked up by that label, adopted when found, asked for again when
+ * not.
  *
  * @since 0.1.0
  * @category sandboxes
@@ -205,7 +208,7 @@ export const createSandbox = endpoint({
   payload: Endpoint.json(CreateSandbox),
   success: Endpoint.json(SandboxDto),
   errors: [400, 404, 409],
-  replay: "unsafe"
+  replay: "convergent"
 })
 
 /**

@@ -205,7 +205,11 @@ export interface PaginatedSandboxPage {
  * @category models
  */
 export interface Service {
-  /** Creates a sandbox and waits until it is `started`, under one deadline. */
+  /**
+   * Creates a sandbox and waits until it is `started`, under one deadline. A create whose outcome is
+   * unknown (its answer lost, a 502/503/504) is looked up by its create-id label: adopted when found,
+   * sent again when not (and a duplicate that landed late is deleted).
+   */
   readonly create: (options?: CreateOptions) => Effect.Effect<Sandbox.Sandbox, CreateError>
   /**
    * Creates a sandbox that is deleted when the scope closes, whether the scope succeeds, fails or
@@ -357,26 +361,38 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
     type Progress =
       | { readonly _tag: "NotSent" }
       | { readonly _tag: "InFlight" }
-      | { readonly _tag: "Accepted"; readonly id: string }
+      | { readonly _tag: "Accepted"; readonly id: string; readonly resent: boolean }
+
+    /** A failure a cleanup can outlast: a transition in progress, or a transient one of the network. */
+    const worthRetrying = (error: { readonly _tag: string }) =>
+      error._tag === "ConflictError" || Wait.isMissedPoll(error)
 
     const createWith = (options: CreateOptions, createId: string, progress: Ref.Ref<Progress>) =>
       Effect.gen(function* () {
         const timeout = yield* Wait.deadlineFrom("timeout", options.timeout, config.operationTimeout)
         const body = yield* createBody(options, createId, options.target ?? config.target)
         const tracker = yield* Wait.tracker()
-        const adopt = <E extends ApiError>(error: E) =>
-          findByCreateId(createId).pipe(
-            Effect.orElseSucceed((): ReadonlyArray<string> => []),
-            Effect.flatMap((ids) => (ids[0] === undefined ? Effect.fail(error) : Sandbox.fetchDto(services, ids[0])))
+        // Whether a create was sent again after one whose outcome was unknown (which might yet land).
+        let resent = false
+        const reconcile = findByCreateId(createId).pipe(
+          Effect.flatMap((ids) =>
+            ids[0] === undefined
+              ? Effect.sync(() => {
+                  resent = true
+                  return Option.none()
+                })
+              : Effect.map(Sandbox.fetchDto(services, ids[0]), Option.some)
           )
+        )
         const run = Effect.gen(function* () {
           yield* Ref.set(progress, { _tag: "InFlight" })
-          const accepted = yield* client.call(ControlPlaneApi.createSandbox, { payload: body }).pipe(
+          const accepted = yield* client.call(ControlPlaneApi.createSandbox, { payload: body }, { reconcile }).pipe(
             Effect.catchTags({
               // A request that provably never reached the server created nothing: no search on cleanup.
               TransportError: (error) =>
-                error.sent ? adopt(error) : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error)),
-              RequestTimeoutError: adopt
+                error.sent
+                  ? Effect.fail(error)
+                  : Effect.zipRight(Ref.set(progress, { _tag: "NotSent" }), Effect.fail(error))
             }),
             Effect.catchIf(FailedToStart.isFailedToStart, (error) =>
               findByCreateId(createId).pipe(
@@ -386,14 +402,15 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
                     ids[0] === undefined
                       ? Effect.fail(error)
                       : Effect.zipRight(
-                          Ref.set(progress, { _tag: "Accepted", id: ids[0] }),
+                          Ref.set(progress, { _tag: "Accepted", id: ids[0], resent }),
                           FailedToStart.toSandboxFailed(ids[0], error, Sandbox.fetchDto(services, ids[0]))
                         )
                 )
               )
             )
           )
-          yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id })
+          yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id, resent })
+          if (resent) yield* deleteDuplicates(createId, accepted.id)
           yield* Effect.annotateCurrentSpan("daytona.sandbox.id", accepted.id)
           yield* tracker.observe(accepted)
           const decision = Wait.untilStarted(accepted)
@@ -411,27 +428,58 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         return Sandbox.make(dto, services)
       })
 
+    /** Deletes a sandbox, outlasting transitions in progress and transient failures for a while. */
+    const deleteSurely = (id: string) =>
+      deleteById(id).pipe(
+        Effect.catchTag("NotFoundError", () => Effect.void),
+        Effect.retry({ while: worthRetrying, schedule: Schedule.spaced("1 second").pipe(Schedule.upTo("2 minutes")) })
+      )
+
+    /**
+     * A create sent again after an ambiguous failure may have landed twice (the first one was still
+     * under way when the label was searched): every sandbox of the create id but the adopted one goes.
+     */
+    const deleteDuplicates = (createId: string, keep: string) =>
+      findByCreateId(createId).pipe(
+        Effect.retry({ while: worthRetrying, schedule: Schedule.spaced("1 second").pipe(Schedule.upTo("30 seconds")) }),
+        Effect.flatMap((ids) =>
+          Effect.forEach(
+            ids.filter((id) => id !== keep),
+            (id) =>
+              deleteSurely(id).pipe(
+                Effect.tapError((error) => Effect.logWarning(`could not delete duplicate sandbox ${id}`, error))
+              ),
+            { discard: true }
+          )
+        ),
+        Effect.ignore
+      )
+
     const cleanup = (createId: string, progress: Ref.Ref<Progress>) =>
       Effect.gen(function* () {
         const state = yield* Ref.get(progress)
         if (state._tag === "NotSent") return
+        const search = findByCreateId(createId).pipe(
+          Effect.retry({
+            while: worthRetrying,
+            schedule: Schedule.spaced("1 second").pipe(Schedule.upTo("2 minutes"))
+          })
+        )
         const ids =
           state._tag === "Accepted"
-            ? [state.id]
-            : yield* findByCreateId(createId).pipe(
+            ? state.resent
+              ? Array.from(new Set([state.id, ...(yield* search.pipe(Effect.orElseSucceed(() => [])))]))
+              : [state.id]
+            : yield* search.pipe(
                 Effect.flatMap((found) => (found.length === 0 ? Effect.fail("none" as const) : Effect.succeed(found))),
+                // An answer lost on the way may be for a create still being handled: look a few times.
                 Effect.retry(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(3)))),
                 Effect.orElseSucceed((): ReadonlyArray<string> => [])
               )
         yield* Effect.forEach(
           ids,
           (id) =>
-            deleteById(id).pipe(
-              Effect.catchTag("NotFoundError", () => Effect.void),
-              Effect.retry({
-                while: (error) => error._tag === "ConflictError",
-                schedule: Schedule.spaced("1 second").pipe(Schedule.upTo("2 minutes"))
-              }),
+            deleteSurely(id).pipe(
               Effect.tapError((error) =>
                 Effect.logWarning(`could not delete sandbox ${id} when its scope closed`, error)
               ),

@@ -38,6 +38,23 @@ export type SendOptions = Transport.SendOptions
 export type CallOptions = EndpointCall.CallOptions
 
 /**
+ * The options argument of a call: required for a `convergent` endpoint, whose call must say how to
+ * read whether its request took effect (`reconcile`), optional otherwise.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CallOptionsArgs<T extends Endpoint.Any> = EndpointCall.CallOptionsArgs<T>
+
+/**
+ * How a call of a `convergent` endpoint learns whether its request took effect.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reconcile<A> = EndpointCall.Reconcile<A>
+
+/**
  * What a call of a declared endpoint can fail with: the failures of every request, a
  * `ValidationError` for input the declaration rejects before sending, and the errors of the statuses
  * it declares.
@@ -53,11 +70,14 @@ export type CallError<T extends Endpoint.Any> = EndpointCall.CallError<T>
  */
 export interface Service {
   readonly config: ConfigService
-  /** Calls a declared control-plane endpoint and decodes its answer. */
+  /**
+   * Calls a declared control-plane endpoint and decodes its answer, replayed by its declaration; a
+   * `convergent` endpoint's call says how to read whether it took effect (`reconcile`).
+   */
   readonly call: <T extends Endpoint.Any>(
     endpoint: T,
     input: Endpoint.Input<T>,
-    options?: CallOptions
+    ...options: CallOptionsArgs<T>
   ) => Effect.Effect<Endpoint.SuccessOf<T>, CallError<T>>
   /** Calls a declared control-plane endpoint and hands back its response (for answers read as streams). */
   readonly execute: <T extends Endpoint.Any>(
@@ -104,7 +124,8 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
     transport.send(HttpClientRequest.prependUrl(request, config.apiUrl), options)
   return {
     config,
-    call: (endpoint, input, options) => EndpointCall.call(transport, config.apiUrl, secrets, endpoint, input, options),
+    call: (endpoint, input, ...options) =>
+      EndpointCall.call(transport, config.apiUrl, secrets, endpoint, input, ...options),
     execute: (endpoint, input, options) => EndpointCall.execute(transport, config.apiUrl, endpoint, input, options),
     send,
     json: (request, schema, options) => Effect.flatMap(send(request, options), Transport.decodeJson(schema, secrets)),

@@ -145,7 +145,13 @@ export class RequestTimeoutError extends Schema.TaggedError<RequestTimeoutError>
 )("RequestTimeoutError", {
   method: Schema.String,
   path: Schema.String,
-  timeout: Schema.DurationFromSelf
+  timeout: Schema.DurationFromSelf,
+  /**
+   * Whether the request may have reached the server and run: set by the transport, `true` since the
+   * request was sent and only its answer is missing. A replayable request has been replayed already;
+   * for one that is not (a command, a commit) this says the work may have been done.
+   */
+  sent: Schema.optional(Schema.Boolean)
 }) {
   /** @since 0.1.0 */
   get message(): string {
@@ -166,7 +172,10 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
     reason: Schema.Literal("Connection", "Encode", "InvalidUrl", "Body"),
     method: Schema.String,
     path: Schema.String,
-    /** Whether the request may have reached the server. `false` only when it provably did not. */
+    /**
+     * Whether the request may have reached the server and run. `false` only when it provably did not
+     * (the connection never opened), and no earlier attempt of the same call may have run either.
+     */
     sent: Schema.Boolean,
     description: Schema.String,
     cause: Schema.optional(Schema.Defect)
@@ -189,7 +198,13 @@ export class UnexpectedResponseError extends Schema.TaggedError<UnexpectedRespon
   "@effect-daytona/sdk/UnexpectedResponseError"
 )("UnexpectedResponseError", {
   ...responseFields,
-  reason: Schema.Literal("Status", "InvalidBody")
+  reason: Schema.Literal("Status", "InvalidBody"),
+  /**
+   * Whether the request may have run: `true` for a 5xx or 408 (a gateway or an overloaded server
+   * may have passed it on) and for an answer that broke the contract (the server did answer), `false`
+   * for a 4xx (the server refused it). Absent when the error did not come from a request.
+   */
+  sent: Schema.optional(Schema.Boolean)
 }) {}
 
 /**

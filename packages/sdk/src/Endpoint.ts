@@ -43,14 +43,17 @@ export type Api = "control-plane" | "toolbox"
 
 /**
  * What a repeated request does, which decides when the SDK may send it again after an ambiguous
- * failure (its answer lost, a 502/503/504):
+ * failure (the connection dropped after sending, no answer in time, a body cut off, a 502/503/504):
  *
  * - `safe`: the same request has the same effect once or twice (reads, deletes, uploads of the same
- *   bytes to the same path, setters of a value): replayed.
- * - `convergent`: a request towards a desired state (start, stop, archive…): the state can be read to
- *   learn whether it happened, and asking again is harmless once it has.
- * - `unsafe`: a second request does a second thing (create, run a command, commit): replayed only when
- *   it certainly never reached the server, or was throttled (429) before being handled.
+ *   bytes to the same path, setters of a value): replayed after any transient failure.
+ * - `convergent`: a request towards a desired state (start, stop, archive, a create carrying a unique
+ *   label…): after an ambiguous failure the SDK reads the resource to learn whether it happened, and
+ *   goes on from what it reads, or sends the request again when it shows that it did not happen. A
+ *   call of such an endpoint must say how to read it (`reconcile`).
+ * - `unsafe`: a second request does a second thing (run a command, commit): replayed only when it
+ *   certainly never reached the server, or was throttled (429) before being handled; otherwise the
+ *   error's `sent` says whether it may have run.
  *
  * @since 0.1.0
  * @category models
@@ -198,7 +201,8 @@ export interface Endpoint<
   Query extends Schema.Schema.AnyNoContext = Schema.Schema.AnyNoContext,
   Body extends Payload = Payload,
   Answer extends Success = Success,
-  E extends ErrorStatus = ErrorStatus
+  E extends ErrorStatus = ErrorStatus,
+  R extends Replay = Replay
 > {
   /** The contract's operation id (the generated clients' method name). */
   readonly name: Name
@@ -215,7 +219,13 @@ export interface Endpoint<
   /** The status of a successful answer (what the real server sends, which its spec sometimes misstates). */
   readonly status: number
   readonly errors: ReadonlyArray<E>
-  readonly replay: Replay
+  readonly replay: R
+  /**
+   * The status a replay answers when an earlier attempt, whose answer was lost, already did the
+   * work: 404 for a delete (gone is what was asked), 409 for a create under a key the caller chose.
+   * Such an answer to a replay is the call's success; to a first attempt it stays an error.
+   */
+  readonly alreadyDone: ErrorStatus | undefined
 }
 
 /**
@@ -230,7 +240,8 @@ export type Any = Endpoint<
   Schema.Schema.AnyNoContext,
   Payload,
   Success,
-  ErrorStatus
+  ErrorStatus,
+  Replay
 >
 
 /**
@@ -309,7 +320,7 @@ const NoFields = Schema.Struct({})
 /**
  * Declares an endpoint of one API. Without `params` and `query` they take nothing; without `payload`
  * the request has no body; without `success` the answer is not read. `replay` defaults to `safe` for
- * GET, PUT and DELETE and `unsafe` otherwise; `status` to 200.
+ * GET, PUT and DELETE and `unsafe` otherwise; `alreadyDone` to 404 for DELETE; `status` to 200.
  *
  * @since 0.1.0
  * @category constructors
@@ -322,7 +333,8 @@ export const make =
     Query extends Schema.Schema.AnyNoContext = typeof NoFields,
     Body extends Payload = NoPayload,
     Answer extends Success = OtherSuccess<"Empty">,
-    const E extends ErrorStatus = never
+    const E extends ErrorStatus = never,
+    const R extends Replay = Replay
   >(options: {
     readonly name: Name
     readonly method: Method
@@ -333,8 +345,9 @@ export const make =
     readonly success?: Answer
     readonly status?: number
     readonly errors?: ReadonlyArray<E>
-    readonly replay?: Replay
-  }): Endpoint<Name, Params, Query, Body, Answer, E> => {
+    readonly replay?: R
+    readonly alreadyDone?: ErrorStatus
+  }): Endpoint<Name, Params, Query, Body, Answer, E, R> => {
     const names = [...options.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)
     const params = (options.params ?? NoFields) as Params
     const declared = paramNames(params)
@@ -352,7 +365,8 @@ export const make =
       success: (options.success ?? { _tag: "Empty" }) as Answer,
       status: options.status ?? 200,
       errors: options.errors ?? [],
-      replay: options.replay ?? (options.method === "POST" || options.method === "PATCH" ? "unsafe" : "safe")
+      replay: (options.replay ?? (options.method === "POST" || options.method === "PATCH" ? "unsafe" : "safe")) as R,
+      alreadyDone: options.alreadyDone ?? (options.method === "DELETE" ? 404 : undefined)
     }
   }
 

@@ -21,10 +21,12 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -258,7 +260,12 @@ export interface FileSystem {
     localPath: string,
     options?: TransferOptions
   ) => Effect.Effect<void, DownloadError | DownloadFileError, PlatformFileSystem.FileSystem>
-  /** Several files in one request as a stream of events; per-file errors are events. */
+  /**
+   * Several files in one request as a stream of events; per-file errors are events. A body cut off
+   * on the way is resumed: the files not yet complete are asked for again and the bytes already
+   * delivered are skipped, so every event and byte arrives once (every download of this module
+   * reads through it).
+   */
   readonly downloadFilesStream: (
     paths: ReadonlyArray<string>,
     options?: TransferOptions
@@ -515,7 +522,10 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
   // download
   // ------------------------------------------------------------------------------------------
 
-  const downloadFilesStream: FileSystem["downloadFilesStream"] = (paths, options) =>
+  const downloadOnce = (
+    paths: ReadonlyArray<string>,
+    options: { readonly timeout?: Duration.DurationInput | undefined } | undefined
+  ): Stream.Stream<DownloadEvent, DownloadError> =>
     Stream.unwrap(
       Effect.gen(function* () {
         if (paths.length === 0) {
@@ -563,7 +573,99 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
         )
         return parseDownload(body, paths, boundary, { method, path, status: response.status })
       })
+    )
+
+  /**
+   * A bulk download that outlives a body cut off on the way: the files not yet complete are asked for
+   * again (paced by the retry policy, whose count starts over whenever bytes arrived), the file under
+   * way is resumed past the bytes already delivered, and nothing is delivered twice. A file whose size
+   * changed in between fails the download rather than be spliced from two versions.
+   */
+  const downloadFilesStream: FileSystem["downloadFilesStream"] = (paths, options) =>
+    Stream.unwrap(
+      Effect.gen(function* () {
+        const policy = toolbox.config.retryPolicy
+        let driver = yield* Schedule.driver(policy)
+        let attempt = 0
+        const finished = new Set<string>()
+        let current: { readonly path: string; readonly size: number | undefined; delivered: number } | undefined
+        let skip = 0
+        let progressed = false
+        const pass = (event: DownloadEvent): ReadonlyArray<DownloadEvent> => {
+          switch (event._tag) {
+            case "FileStart":
+              if (current !== undefined && current.path === event.path) {
+                if (current.size !== event.size) throw changedWhileResumed(event.path)
+                return []
+              }
+              current = { path: event.path, size: event.size, delivered: 0 }
+              progressed = true
+              return [event]
+            case "Chunk": {
+              // Only the file under way when the body was cut has bytes to skip.
+              const skipping = current?.path === event.path ? skip : 0
+              if (skipping >= event.bytes.length) {
+                skip -= event.bytes.length
+                return []
+              }
+              const bytes = skipping === 0 ? event.bytes : event.bytes.subarray(skipping)
+              skip = 0
+              if (current !== undefined) current.delivered += bytes.length
+              progressed = true
+              return [{ ...event, bytes }]
+            }
+            case "FileEnd":
+            case "FileError":
+              finished.add(event.path)
+              if (current?.path === event.path) current = undefined
+              progressed = true
+              return [event]
+          }
+        }
+        const run = (): Stream.Stream<DownloadEvent, DownloadError> =>
+          Stream.suspend(() => {
+            const remaining = paths.filter((path) => !finished.has(path))
+            if (remaining.length === 0 && paths.length > 0) return Stream.empty
+            skip = current?.delivered ?? 0
+            progressed = false
+            return downloadOnce(remaining, options).pipe(
+              Stream.mapChunksEffect((events) =>
+                Effect.try({
+                  try: () => Chunk.fromIterable(Chunk.toReadonlyArray(events).flatMap(pass)),
+                  catch: (error) => error as UnexpectedResponseError
+                })
+              ),
+              Stream.catchAll((error) =>
+                Stream.unwrap(
+                  Effect.gen(function* () {
+                    if (!Transport.isTransient(error)) return Stream.fail(error)
+                    if (progressed) {
+                      driver = yield* Schedule.driver(policy)
+                      attempt = 0
+                    }
+                    attempt++
+                    const next = yield* Effect.either(
+                      driver.next({ error: error as ApiError, attempt, retryAfter: undefined })
+                    )
+                    return Either.isLeft(next) ? Stream.fail(error) : run()
+                  })
+                )
+              )
+            )
+          })
+        return run()
+      })
     ).pipe(streamSpan("downloadFilesStream"))
+
+  const changedWhileResumed = (path: string) =>
+    new UnexpectedResponseError({
+      reason: "InvalidBody",
+      sent: true,
+      status: 200,
+      method: "POST",
+      path: "/files/bulk-download",
+      message: `POST /files/bulk-download: ${path} changed size while its download was resumed after a cut`
+    })
 
   const downloadFile: FileSystem["downloadFile"] = (path, options) =>
     downloadFilesStream([path], { ...(options?.timeout === undefined ? {} : { timeout: options.timeout }) }).pipe(
@@ -817,7 +919,7 @@ export const parseDownload = <E>(
   paths: ReadonlyArray<string>,
   boundary: string,
   info: ResponseInfo
-): Stream.Stream<DownloadEvent, E | UnexpectedResponseError> =>
+): Stream.Stream<DownloadEvent, E | UnexpectedResponseError | TransportError> =>
   Stream.suspend(() => {
     const parser = Multipart.makeParser(boundary)
     const unanswered = [...new Set(paths)]
@@ -879,7 +981,15 @@ export const parseDownload = <E>(
       })
     const finish = Effect.suspend(() => {
       if (!parser.complete()) {
-        return Effect.fail(invalid("the multipart body ended before its closing boundary (truncated download)"))
+        return Effect.fail(
+          new TransportError({
+            reason: "Body",
+            method: info.method,
+            path: info.path,
+            sent: true,
+            description: "the multipart body ended before its closing boundary (truncated download)"
+          })
+        )
       }
       return Effect.succeed(
         unanswered.map(

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { ApiError, ConflictError, NotFoundError, ValidationError } from "./DaytonaError.js"
 import type * as Endpoint from "./Endpoint.js"
+import type * as EndpointCall from "./internal/endpointCall.js"
 import * as Transport from "./internal/transport.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
@@ -132,8 +133,9 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             return new Ctor({ ...fields, ...clean })
           })
 
+  // Git's endpoints are safe or unsafe, never convergent: their calls take no reconciliation.
   const call = <T extends Endpoint.Any>(endpoint: T, input: Endpoint.Input<T>, secrets: ReadonlyArray<string> = []) =>
-    toolbox.call(target, endpoint, input).pipe(scrubbed(secrets))
+    toolbox.call(target, endpoint, input, ...([] as unknown as EndpointCall.CallOptionsArgs<T>)).pipe(scrubbed(secrets))
 
   return {
     clone: (url, path, options) =>

@@ -17,10 +17,13 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Socket from "@effect/platform/Socket"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import {
   type ApiError,
@@ -164,8 +167,10 @@ export type LogChunk = LogDemux.LogChunk
 
 /**
  * What a followed command log emits: stdout and stderr text as it arrives, then, last, the
- * command's exit code. A socket closed before the command ended fails the stream with
- * `TransportError` rather than end it as if the log were complete.
+ * command's exit code, once. A socket that drops, or closes before the command has an exit code, is
+ * opened again and the follow resumes where it was (each byte of the log is emitted once); when the
+ * retry policy gives up on it, the stream fails with `TransportError` rather than end as if the log
+ * were complete.
  *
  * @since 0.1.0
  * @category models
@@ -237,7 +242,8 @@ export interface Process {
   ) => Effect.Effect<SessionCommandLogs, ProcessError>
   /**
    * A command's logs as they are written, split into stdout and stderr, ending with its exit
-   * code. Needs a {@link WebSocketConnector}.
+   * code; resumed after a dropped socket with no duplicate and no gap (see {@link SessionLogEvent}).
+   * Needs a {@link WebSocketConnector}.
    */
   readonly followSessionCommandLogs: (
     sessionId: string,
@@ -245,7 +251,7 @@ export interface Process {
   ) => Stream.Stream<SessionLogEvent, ProcessError, WebSocketConnector>
   /** The entrypoint's logs so far. */
   readonly getEntrypointLogs: Effect.Effect<SessionCommandLogs, ProcessError>
-  /** The entrypoint's logs as they are written, until the entrypoint session ends. */
+  /** The entrypoint's logs as they are written, until the entrypoint session ends; resumed like a command's. */
   readonly followEntrypointLogs: Stream.Stream<LogChunk, ProcessError, WebSocketConnector>
 }
 
@@ -461,41 +467,64 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       }
     })
 
-  const follow = (route: string) =>
-    Stream.unwrapScoped(
-      Effect.gen(function* () {
-        const socket = yield* toolbox.socket(toolboxTarget, route, { openTimeout: socketOpenTimeout })
-        const mailbox = yield* Mailbox.make<Uint8Array, Socket.SocketError>()
-        yield* socket
-          .run((bytes) => {
-            mailbox.unsafeOffer(bytes)
-          })
-          .pipe(Mailbox.into(mailbox), Effect.forkScoped, Effect.interruptible)
-        return Mailbox.toStream(mailbox)
-      })
-    ).pipe(
-      Stream.mapError((error) => socketFailure(error, route.split("?")[0]!, socketOpenTimeout)),
-      LogDemux.demux
-    )
-
   /**
-   * The daemon closes a followed log only once the command's exit code exists, so a command without
-   * one at that moment means the socket was closed early and the log may be incomplete.
+   * A followed log's bytes over the daemon's WebSocket, which sends the whole log from its start on
+   * every connection and closes (1000) once the log is complete. A connection that drops, or closes
+   * while `complete` says the log is not, is opened again (paced by the retry policy, whose count
+   * starts over whenever new bytes arrived) and the bytes already delivered are skipped: each byte of
+   * the log reaches the stream once, in order. A failure that is not transient (401, 403, 404) ends it.
    */
-  const exitCodeAtClose = (sessionId: string, commandId: string, path: string): Effect.Effect<number, ProcessError> =>
-    Effect.flatMap(getSessionCommand(sessionId, commandId), (command) =>
-      command.exitCode !== undefined
-        ? Effect.succeed(command.exitCode)
-        : Effect.fail(
-            new TransportError({
-              reason: "Connection",
-              method: "GET",
-              path,
-              sent: true,
-              description: "the log stream closed before the command ended, so the log may be incomplete"
-            })
-          )
-    )
+  const resumable = (
+    route: string,
+    complete: Effect.Effect<boolean, ProcessError>
+  ): Effect.Effect<Stream.Stream<Uint8Array, ProcessError>, never, Scope.Scope | WebSocketConnector> =>
+    Effect.gen(function* () {
+      const path = route.split("?")[0]!
+      const mailbox = yield* Mailbox.make<Uint8Array, ProcessError>()
+      const earlyClose = new TransportError({
+        reason: "Connection",
+        method: "GET",
+        path,
+        sent: true,
+        description: "the log stream closed before the command ended, so the log may be incomplete"
+      })
+      let delivered = 0
+      const connection = Effect.scoped(
+        Effect.gen(function* () {
+          let seen = 0
+          const socket = yield* toolbox.socket(toolboxTarget, route, { openTimeout: socketOpenTimeout })
+          yield* socket.run((bytes) => {
+            const fresh = Math.max(0, delivered - seen)
+            seen += bytes.length
+            if (fresh < bytes.length) {
+              delivered += bytes.length - fresh
+              mailbox.unsafeOffer(fresh === 0 ? bytes : bytes.subarray(fresh))
+            }
+          })
+        })
+      ).pipe(
+        Effect.mapError((error) => socketFailure(error, path, socketOpenTimeout)),
+        Effect.zipRight(Effect.flatMap(complete, (done) => (done ? Effect.void : Effect.fail(earlyClose))))
+      )
+      const loop = Effect.gen(function* () {
+        let driver = yield* Schedule.driver(toolbox.config.retryPolicy)
+        for (let attempt = 1; ; attempt++) {
+          const before = delivered
+          const outcome = yield* Effect.either(connection)
+          if (Either.isRight(outcome)) return
+          const failure = outcome.left
+          if (!Transport.isTransient(failure)) return yield* Effect.fail(failure)
+          if (delivered > before) {
+            driver = yield* Schedule.driver(toolbox.config.retryPolicy)
+            attempt = 1
+          }
+          const next = yield* Effect.either(driver.next({ error: failure as ApiError, attempt, retryAfter: undefined }))
+          if (Either.isLeft(next)) return yield* Effect.fail(failure)
+        }
+      })
+      yield* loop.pipe(Mailbox.into(mailbox), Effect.forkScoped, Effect.interruptible)
+      return Mailbox.toStream(mailbox)
+    })
 
   return {
     executeCommand,
@@ -548,20 +577,26 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
         toolbox.execute(toolboxTarget, ToolboxApi.getSessionCommandLogs, { params: { sessionId, commandId } })
       ).pipe(span("getSessionCommandLogs")),
     followSessionCommandLogs: (sessionId, commandId) =>
-      follow(`/process/session/${seg(sessionId)}/command/${seg(commandId)}/logs?follow=true`).pipe(
-        Stream.map((chunk): SessionLogEvent => chunk),
-        Stream.concat(
-          Stream.fromEffect(
-            Effect.map(
-              exitCodeAtClose(
-                sessionId,
-                commandId,
-                `/process/session/${seg(sessionId)}/command/${seg(commandId)}/logs`
-              ),
-              (exitCode): SessionLogEvent => ({ _tag: "Exit", exitCode })
-            )
+      Stream.unwrapScoped(
+        Effect.gen(function* () {
+          let exitCode: number | undefined
+          // The daemon closes a followed log once the command's exit code exists: without one, the
+          // socket was closed early and the follow goes on.
+          const ended = Effect.map(getSessionCommand(sessionId, commandId), (command) => {
+            exitCode = command.exitCode
+            return exitCode !== undefined
+          })
+          const bytes = yield* resumable(
+            `/process/session/${seg(sessionId)}/command/${seg(commandId)}/logs?follow=true`,
+            ended
           )
-        ),
+          return bytes.pipe(
+            LogDemux.demux,
+            Stream.map((chunk): SessionLogEvent => chunk),
+            Stream.concat(Stream.sync((): SessionLogEvent => ({ _tag: "Exit", exitCode: exitCode ?? 0 })))
+          )
+        })
+      ).pipe(
         Stream.withSpan("Process.followSessionCommandLogs", {
           attributes: { "daytona.sandbox.id": target.id, "daytona.session.id": sessionId }
         })
@@ -569,7 +604,10 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
     getEntrypointLogs: readLogs(toolbox.execute(toolboxTarget, ToolboxApi.getEntrypointLogs, {})).pipe(
       span("getEntrypointLogs")
     ),
-    followEntrypointLogs: follow("/process/session/entrypoint/logs?follow=true").pipe(
+    followEntrypointLogs: Stream.unwrapScoped(
+      resumable("/process/session/entrypoint/logs?follow=true", Effect.succeed(true))
+    ).pipe(
+      LogDemux.demux,
       Stream.withSpan("Process.followEntrypointLogs", { attributes: { "daytona.sandbox.id": target.id } })
     )
   }

@@ -1,13 +1,18 @@
 /**
  * The retry policy: which failures are retried, and when.
  *
- * A request is retried when it failed at the transport level or the server answered 408, 429, 502,
- * 503 or 504. Idempotent requests (GET, PUT, DELETE, and POSTs the SDK marks idempotent) are
- * replayed after any of these. Other POSTs are replayed only when they provably never reached the
- * server (the connection was never established) or when the server answered 429, which Daytona's
- * throttler sends before the request is handled. The pause before a retry is the policy's delay or
- * the server's `Retry-After` / `Retry-After-<throttler>`, whichever is longer; a server that asks
- * for more than `DaytonaConfig.maxRetryAfter` ends the retries with the error.
+ * A failure is transient when the connection dropped or never opened, the answer's body broke off,
+ * no answer came within the request timeout, or the server answered 408, 429, 502, 503 or 504. What
+ * happens then is declared with each endpoint (`Endpoint.Replay`): a `safe` request is sent again; a
+ * `convergent` one (start, stop, archive, create…) is reconciled by reading the resource, and sent
+ * again only when the read shows it did not happen; an `unsafe` one (a command, a commit) is sent
+ * again only when it provably never reached the server (the connection was never established) or
+ * the server answered 429, which Daytona's throttler sends before the request is handled. The pause
+ * before a request is sent again is the policy's delay or the server's `Retry-After` /
+ * `Retry-After-<throttler>`, whichever is longer; a server that asks for more than
+ * `DaytonaConfig.maxRetryAfter` ends the retries with the error. The same policy paces the
+ * reconnections of a followed log and the resumptions of a download (its count starting over
+ * whenever bytes arrived).
  *
  * @since 0.1.0
  */

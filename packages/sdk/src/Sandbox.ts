@@ -7,6 +7,7 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import type { ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
@@ -242,11 +243,15 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
 
   const fetch = fetchDto(services, id)
 
-  const waitFor = <E, E1, E2>(
+  /**
+   * Sends `request` (when given), then polls until `decide` is done, all under the operation's
+   * deadline. A poll that fails transiently is a missed poll (see `Wait.poll`).
+   */
+  const waitFor = <E, E2, E1 = never>(
     operation: string,
     awaited: string,
     decide: (dto: SandboxDto) => Wait.Decision<SandboxDto, E>,
-    start: (tracker: Wait.Tracker) => Effect.Effect<SandboxDto, E1>,
+    request: Effect.Effect<SandboxDto, E1> | undefined,
     poll: Effect.Effect<SandboxDto, E2>,
     options: WaitOptions | undefined
   ) =>
@@ -254,10 +259,12 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
       const timeout = yield* deadline(options)
       const tracker = yield* Wait.tracker(id)
       const run = Effect.gen(function* () {
-        const first = yield* Effect.flatMap(start(tracker), tracker.observe)
-        const decision = decide(first)
-        if (decision._tag === "Done") return decision.value
-        if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
+        if (request !== undefined) {
+          const first = yield* Effect.flatMap(request, tracker.observe)
+          const decision = decide(first)
+          if (decision._tag === "Done") return decision.value
+          if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
+        }
         return yield* Wait.poll(Effect.flatMap(poll, tracker.observe), { decide, schedule: options?.schedule })
       })
       return wrap(yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout })))
@@ -267,13 +274,18 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     Effect.catchTag("NotFoundError", () => Effect.succeed({ ...toDto(self), state: "destroyed" } satisfies SandboxDto))
   )
 
+  /**
+   * The reconciliation of a lifecycle request whose answer was lost: the sandbox as it is now when
+   * it shows the request took effect (or is under way), nothing when the request must be sent again.
+   */
+  const reconcileWith = (read: Effect.Effect<SandboxDto, unknown>, tookEffect: (dto: SandboxDto) => boolean) =>
+    Effect.map(read, (dto) => (tookEffect(dto) ? Option.some(dto) : Option.none()))
+
   const waitUntilStarted: Operations["waitUntilStarted"] = (options) =>
-    waitFor("waitUntilStarted", "started", Wait.untilStarted, () => fetch, fetch, options).pipe(
-      span("waitUntilStarted")
-    )
+    waitFor("waitUntilStarted", "started", Wait.untilStarted, undefined, fetch, options).pipe(span("waitUntilStarted"))
 
   const waitUntilStopped: Operations["waitUntilStopped"] = (options) =>
-    waitFor("waitUntilStopped", "stopped", Wait.untilStopped, () => fetchOrDestroyed, fetchOrDestroyed, options).pipe(
+    waitFor("waitUntilStopped", "stopped", Wait.untilStopped, undefined, fetchOrDestroyed, options).pipe(
       span("waitUntilStopped")
     )
 
@@ -293,7 +305,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     )
 
   const waitForResizeComplete: Operations["waitForResizeComplete"] = (options) =>
-    waitFor("waitForResizeComplete", "resized", Wait.untilNotIn(["resizing"]), () => fetch, fetch, options).pipe(
+    waitFor("waitForResizeComplete", "resized", Wait.untilNotIn(["resizing"]), undefined, fetch, options).pipe(
       span("waitForResizeComplete")
     )
 
@@ -325,12 +337,13 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "start",
         "started",
         Wait.untilStarted,
-        () =>
-          client
-            .call(ControlPlaneApi.startSandbox, ref)
-            .pipe(
-              Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
-            ),
+        client
+          .call(ControlPlaneApi.startSandbox, ref, {
+            reconcile: reconcileWith(fetch, (dto) => dto.state === "started" || dto.desiredState === "started")
+          })
+          .pipe(
+            Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
+          ),
         fetch,
         options
       ).pipe(span("start")),
@@ -339,7 +352,19 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "stop",
         "stopped",
         Wait.untilStopped,
-        () => client.call(ControlPlaneApi.stopSandbox, { ...ref, query: { force: options?.force ?? false } }),
+        client.call(
+          ControlPlaneApi.stopSandbox,
+          { ...ref, query: { force: options?.force ?? false } },
+          {
+            reconcile: reconcileWith(
+              fetchOrDestroyed,
+              (dto) =>
+                ["stopping", "stopped", "destroying", "destroyed"].includes(dto.state ?? "") ||
+                dto.desiredState === "stopped" ||
+                dto.desiredState === "destroyed"
+            )
+          }
+        ),
         fetchOrDestroyed,
         options
       ).pipe(span("stop")),
@@ -366,7 +391,12 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "archive",
         "archived",
         (dto) => (options?.wait === true ? Wait.untilState("archived")(dto) : Wait.done(dto)),
-        () => client.call(ControlPlaneApi.archiveSandbox, ref),
+        client.call(ControlPlaneApi.archiveSandbox, ref, {
+          reconcile: reconcileWith(
+            fetch,
+            (dto) => dto.state === "archiving" || dto.state === "archived" || dto.desiredState === "archived"
+          )
+        }),
         fetch,
         options
       ).pipe(span("archive")),
@@ -375,12 +405,14 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         "recover",
         "started",
         Wait.untilStarted,
-        () =>
-          client
-            .call(ControlPlaneApi.recoverSandbox, ref)
-            .pipe(
-              Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
-            ),
+        client
+          .call(ControlPlaneApi.recoverSandbox, ref, {
+            // Recovery moves the sandbox out of `error` at once; still there, it did not happen.
+            reconcile: reconcileWith(fetch, (dto) => dto.state !== "error")
+          })
+          .pipe(
+            Effect.catchIf(FailedToStart.isFailedToStart, (error) => FailedToStart.toSandboxFailed(id, error, fetch))
+          ),
         fetch,
         options
       ).pipe(span("recover")),
@@ -481,12 +513,17 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
           "resize",
           "resized",
           Wait.untilNotIn(["resizing"]),
-          () =>
-            client.call(
-              ControlPlaneApi.resizeSandbox,
-              { ...ref, payload: body },
-              { headers: { "x-daytona-organization-id": self.organizationId } }
-            ),
+          client.call(
+            ControlPlaneApi.resizeSandbox,
+            { ...ref, payload: body },
+            {
+              headers: { "x-daytona-organization-id": self.organizationId },
+              reconcile: reconcileWith(
+                fetch,
+                (dto) => dto.state === "resizing" || entries.every((key) => dto[key] === resources[key])
+              )
+            }
+          ),
           fetch,
           options
         )

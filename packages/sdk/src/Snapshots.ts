@@ -369,12 +369,29 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
         ),
       activate: (snapshot) =>
         resolveId(snapshot).pipe(
-          Effect.flatMap((id) => client.call(ControlPlaneApi.activateSnapshot, { params: { id } })),
+          Effect.flatMap((id) =>
+            client.call(
+              ControlPlaneApi.activateSnapshot,
+              { params: { id } },
+              // After a lost answer: active means it happened, anything else that it must be asked again.
+              { reconcile: Effect.map(fetch(id), (found) => Option.liftPredicate(found, (s) => s.state === "active")) }
+            )
+          ),
           Effect.withSpan("Snapshots.activate", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
         ),
       deactivate: (snapshot) =>
         resolveId(snapshot).pipe(
-          Effect.flatMap((id) => client.call(ControlPlaneApi.deactivateSnapshot, { params: { id } })),
+          Effect.flatMap((id) =>
+            client.call(
+              ControlPlaneApi.deactivateSnapshot,
+              { params: { id } },
+              {
+                reconcile: Effect.map(fetch(id), (found) =>
+                  found.state === "inactive" ? Option.some(undefined) : Option.none()
+                )
+              }
+            )
+          ),
           Effect.withSpan("Snapshots.deactivate", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
         ),
       waitUntilActive: (snapshot, options = {}) =>

@@ -523,7 +523,8 @@ export const codeRun = endpoint({
 })
 
 /**
- * `POST /process/session`: opens a session (a persistent shell).
+ * `POST /process/session`: opens a session (a persistent shell) under the id the caller chose. A
+ * replay is harmless: when the lost first attempt opened it, the replay's 409 says so.
  *
  * @since 0.1.0
  * @category sessions
@@ -535,7 +536,8 @@ export const createSession = endpoint({
   payload: Endpoint.json(CreateSessionRequest),
   status: 201,
   errors: [400, 404, 409],
-  replay: "unsafe"
+  replay: "safe",
+  alreadyDone: 409
 })
 
 /**

@@ -67,12 +67,12 @@ export type CallError<T extends Endpoint.Any> = EndpointCall.CallError<T>
 export interface Service {
   /** The configuration the client runs with (timeouts, retry policy). */
   readonly config: ConfigService
-  /** Calls a declared toolbox endpoint of a sandbox and decodes its answer. */
+  /** Calls a declared toolbox endpoint of a sandbox and decodes its answer (see `DaytonaClient.Service.call`). */
   readonly call: <T extends Endpoint.Any>(
     target: Target,
     endpoint: T,
     input: Endpoint.Input<T>,
-    options?: CallOptions
+    ...options: EndpointCall.CallOptionsArgs<T>
   ) => Effect.Effect<Endpoint.SuccessOf<T>, CallError<T>>
   /** Calls a declared toolbox endpoint of a sandbox and hands back its response (answers read as streams). */
   readonly execute: <T extends Endpoint.Any>(
@@ -188,8 +188,8 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
   }
   return {
     config,
-    call: (target, endpoint, input, options) =>
-      EndpointCall.call(transport, baseUrl(target), secrets, endpoint, input, options),
+    call: (target, endpoint, input, ...options) =>
+      EndpointCall.call(transport, baseUrl(target), secrets, endpoint, input, ...options),
     execute: (target, endpoint, input, options) =>
       EndpointCall.execute(transport, baseUrl(target), endpoint, input, options),
     send,

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { SandboxFailedError, ValidationError, WaitTimeoutError } from "./DaytonaError.js"
+import * as Transport from "./internal/transport.js"
 import type { SandboxState } from "./SandboxState.js"
 
 /**
@@ -60,9 +61,21 @@ export const defaultSchedule: Schedule.Schedule<unknown> = Schedule.spaced("100 
 )
 
 /**
+ * Whether a poll's failure is only a missed poll: a transient failure of its request (a dropped
+ * connection, a body cut off, no answer in time, 408, 429, 502, 503, 504) that survived the
+ * request's own retries. The next poll may well succeed, so a wait goes on until its deadline.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isMissedPoll = (error: unknown): boolean => Transport.isTransient(error)
+
+/**
  * Runs `self`, then again after each pause of `schedule` (default {@link defaultSchedule}), until
  * `decide` says `Done` or `Fail`. When the schedule ends, polling goes on once a second; bound
- * the wait with {@link withDeadline}.
+ * the wait with {@link withDeadline}. A poll that fails with an error `missed` accepts (default
+ * {@link isMissedPoll}) counts as a poll that saw nothing new: the wait goes on, within the
+ * deadline that bounds it; any other failure ends the wait.
  *
  * @since 0.1.0
  * @category combinators
@@ -72,14 +85,21 @@ export const poll = <A, E, R, B, E2>(
   options: {
     readonly decide: (a: A) => Decision<B, E2>
     readonly schedule?: Schedule.Schedule<unknown> | undefined
+    readonly missed?: ((error: E) => boolean) | undefined
   }
 ): Effect.Effect<B, E | E2, R> =>
   Effect.gen(function* () {
     const driver = yield* Schedule.driver(
       Schedule.andThen(options.schedule ?? defaultSchedule, Schedule.spaced("1 second"))
     )
+    const missed = options.missed ?? isMissedPoll
+    const attempt = self.pipe(
+      Effect.map(Option.some),
+      Effect.catchIf(missed, () => Effect.succeed(Option.none<A>()))
+    )
     while (true) {
-      const decision = options.decide(yield* self)
+      const seen = yield* attempt
+      const decision: Decision<B, E2> = Option.isSome(seen) ? options.decide(seen.value) : keepPolling
       switch (decision._tag) {
         case "Done":
           return decision.value

@@ -384,13 +384,13 @@ describe("FileSystem", () => {
       })
     )
 
-    it.effect("a truncated multipart answer fails with UnexpectedResponseError", () =>
+    it.effect("a truncated multipart answer is a body cut off (TransportError), once retries are spent", () =>
       Effect.gen(function* () {
         const body = multipartBody(B, [{ name: "file", filename: "/a", body: "partial content" }], { close: false })
         const cut = body.slice(0, body.length - 6)
         const fake = yield* makeToolbox(() => ({ status: 200, chunks: [cut], headers: multipartHeaders }))
         const error = yield* FileSystem.make(target, fake.toolbox).downloadFiles(["/a"]).pipe(Effect.flip)
-        assert.strictEqual(error._tag, "UnexpectedResponseError")
+        assert.strictEqual(error._tag, "TransportError")
         assert.include(error.message, "truncated")
       })
     )
@@ -451,7 +451,7 @@ describe("FileSystem", () => {
         yield* fs.downloadFileTo("/a", NodePath.join(dir, "sub", "a.txt"))
         assert.strictEqual(NodeFs.readFileSync(NodePath.join(dir, "sub", "a.txt"), "utf8"), "content")
         const error = yield* fs.downloadFileTo("/b", NodePath.join(dir, "b.txt")).pipe(Effect.flip)
-        assert.strictEqual(error._tag, "UnexpectedResponseError")
+        assert.strictEqual(error._tag, "TransportError")
         assert.isFalse(NodeFs.existsSync(NodePath.join(dir, "b.txt")))
         const platform = yield* PlatformFileSystem.FileSystem
         assert.isTrue(yield* platform.exists(NodePath.join(dir, "sub", "a.txt")))

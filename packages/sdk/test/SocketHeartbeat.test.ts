@@ -12,6 +12,7 @@ import * as TestClock from "effect/TestClock"
 import * as DaytonaConfig from "../src/DaytonaConfig.js"
 import { HeartbeatLost } from "../src/internal/socketHeartbeat.js"
 import * as Process from "../src/Process.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as ToolboxClient from "../src/ToolboxClient.js"
 import * as WebSocketConnector from "../src/WebSocketConnector.js"
 import { apiKey, apiUrl, makeFake, toolboxProxyUrl } from "./support/FakeHttp.js"
@@ -69,7 +70,7 @@ class PlainSocket extends EventTarget {
 
 const target = { id: "sb-1", toolboxProxyUrl }
 
-const clientWith = (peer: EventTarget, heartbeat?: Duration.DurationInput) =>
+const clientWith = (peer: EventTarget, heartbeat?: Duration.DurationInput, reconnects = true) =>
   Effect.gen(function* () {
     const fake = yield* makeFake(() => ({ status: 200, body: {} }))
     return yield* ToolboxClient.make.pipe(
@@ -77,7 +78,8 @@ const clientWith = (peer: EventTarget, heartbeat?: Duration.DurationInput) =>
         DaytonaConfig.layer({
           apiKey: Redacted.make(apiKey),
           apiUrl,
-          ...(heartbeat === undefined ? {} : { socketHeartbeat: heartbeat })
+          ...(heartbeat === undefined ? {} : { socketHeartbeat: heartbeat }),
+          ...(reconnects ? {} : { retryPolicy: RetryPolicy.none })
         })
       ),
       Effect.provideService(HttpClient.HttpClient, fake.client)
@@ -162,7 +164,8 @@ describe("WebSocket heartbeat", () => {
   it.effect("a followed log on a silent connection fails with a TransportError that names the heartbeat", () =>
     Effect.gen(function* () {
       const peer = new FakePeerSocket(false)
-      const { client, connector } = yield* clientWith(peer, "2 seconds")
+      // No reconnection allowed: the heartbeat's verdict is the follow's.
+      const { client, connector } = yield* clientWith(peer, "2 seconds", false)
       const fiber = yield* Effect.fork(
         Stream.runDrain(Process.make(target, client).followSessionCommandLogs("s1", "c1")).pipe(
           Effect.provide(connector)

@@ -90,7 +90,9 @@ export interface Service {
   readonly failNext: Faults.Faults["failNext"]
   /** See {@link Faults.Faults.delayNext}. */
   readonly delayNext: Faults.Faults["delayNext"]
-  /** Removes every failure and delay not yet used. */
+  /** See {@link Faults.Faults.setPolicy}: the fault of every request no rule claims. */
+  readonly setFaultPolicy: Faults.Faults["setPolicy"]
+  /** Removes every failure and delay not yet used, and the fault policy. */
   readonly clearFaults: Effect.Effect<void>
   /** Every request the SDK sent so far, oldest first. */
   readonly requests: Effect.Effect<ReadonlyArray<Faults.RecordedRequest>>
@@ -208,6 +210,7 @@ export const layer = (
         httpClient,
         failNext: faults.failNext,
         delayNext: faults.delayNext,
+        setFaultPolicy: faults.setPolicy,
         clearFaults: faults.clear,
         requests: faults.requests,
         setSandboxState: (idOrName, state, stateOptions = {}) =>
@@ -252,7 +255,17 @@ export const delayNext = (
   Effect.flatMap(DaytonaTest, (test) => test.delayNext(match, duration, options))
 
 /**
- * Removes every failure and delay not yet used.
+ * Decides the fault of every request that no `failNext`/`delayNext` rule claims, e.g. a random mix
+ * of statuses, broken connections, cut bodies and delays.
+ *
+ * @since 0.1.0
+ * @category faults
+ */
+export const setFaultPolicy = (policy: Faults.Policy): Effect.Effect<void, never, DaytonaTest> =>
+  Effect.flatMap(DaytonaTest, (test) => test.setFaultPolicy(policy))
+
+/**
+ * Removes every failure and delay not yet used, and the fault policy.
  *
  * @since 0.1.0
  * @category faults

@@ -1,6 +1,7 @@
 /**
  * Fault injection on the wire, between the SDK and the in-memory server: scripted failures
- * (a status with an error body, or a broken connection), delayed answers, and a record of every
+ * (a status with an error body, a broken connection, an answer whose body breaks off), delayed
+ * answers, a policy deciding the fault of every request (random mixes), and a record of every
  * request the SDK sent.
  *
  * @since 0.1.0
@@ -41,12 +42,40 @@ export interface TransportFailure {
 }
 
 /**
+ * An answer cut off: the server handled the request and answered, but the body breaks off half way
+ * (the connection dropped while it was read).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TruncatedBody {
+  readonly truncate: "body"
+}
+
+/**
  * What an injected failure does.
  *
  * @since 0.1.0
  * @category models
  */
-export type Failure = StatusFailure | TransportFailure
+export type Failure = StatusFailure | TransportFailure | TruncatedBody
+
+/**
+ * What a {@link Policy} decides for one request: a failure, an answer held back for a while (the
+ * server handles the request at once), or nothing (it passes).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Injection = Failure | { readonly delay: Duration.DurationInput } | undefined
+
+/**
+ * Decides the fault of every request that no `failNext`/`delayNext` rule claimed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Policy = (request: RequestMatch.RequestInfo) => Injection
 
 /**
  * How many matching requests a fault applies to (default 1).
@@ -80,6 +109,8 @@ export interface RecordedRequest {
   readonly status: number | undefined
   /** Which injected faults applied. */
   readonly injected: ReadonlyArray<"failure" | "delay">
+  /** What the injected failure was, when there was one. */
+  readonly failure?: "status" | "refused" | "reset" | "truncated" | undefined
 }
 
 /**
@@ -100,7 +131,9 @@ export interface Faults {
     duration: Duration.DurationInput,
     options?: FaultOptions
   ) => Effect.Effect<void>
-  /** Removes every fault not yet used. */
+  /** Decides the fault of every request no rule claims (a random mix, for instance). */
+  readonly setPolicy: (policy: Policy) => Effect.Effect<void>
+  /** Removes every fault not yet used, and the policy. */
   readonly clear: Effect.Effect<void>
   /** Every request sent so far, oldest first. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
@@ -154,6 +187,32 @@ const defaultBody = (status: number, method: string, path: string, now: number) 
     : { statusCode: status, message, error: STATUS_CODES[status] ?? "Error", path, timestamp }
 }
 
+/** The answer with its body cut half way: the first half arrives, then reading it fails. */
+const truncated = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(
+    Effect.orElseSucceed(response.arrayBuffer, () => new ArrayBuffer(0)),
+    (buffer) => {
+      const bytes = new Uint8Array(buffer)
+      const half = bytes.subarray(0, Math.floor(bytes.length / 2))
+      // The half is delivered on the first pull, the failure on the next (an error raised with a chunk
+      // still queued would discard it).
+      let sent = false
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (!sent && half.length > 0) {
+            sent = true
+            controller.enqueue(half)
+          } else {
+            controller.error(Object.assign(new Error("injected failure: the body was cut off"), { code: "ECONNRESET" }))
+          }
+        }
+      })
+      const headers = new Headers(response.headers)
+      headers.set("content-length", String(bytes.length))
+      return HttpClientResponse.fromWeb(response.request, new Response(body, { status: response.status, headers }))
+    }
+  )
+
 const respond = (request: HttpClientRequest.HttpClientRequest, failure: StatusFailure, path: string) =>
   Effect.map(Clock.currentTimeMillis, (now) => {
     const body = failure.body === undefined ? defaultBody(failure.status, request.method, path, now) : failure.body
@@ -172,6 +231,7 @@ const respond = (request: HttpClientRequest.HttpClientRequest, failure: StatusFa
 export const make = (apiPath: string): Effect.Effect<Faults> =>
   Effect.sync(() => {
     const failures: Array<Rule<Failure>> = []
+    let policy: Policy | undefined
     const delays: Array<Rule<Duration.Duration>> = []
     const log: Array<{ -readonly [K in keyof RecordedRequest]: RecordedRequest[K] }> = []
     const times = (options: FaultOptions | undefined) => Math.max(0, options?.times ?? 1)
@@ -187,8 +247,10 @@ export const make = (apiPath: string): Effect.Effect<Faults> =>
               ? undefined
               : RequestMatch.toolboxOperationOf(request.method, toolboxPath)
         const info: RequestMatch.RequestInfo = { method: request.method, path, operation }
-        const delay = take(delays, info)
-        const failure = take(failures, info)
+        const ruled = { delay: take(delays, info), failure: take(failures, info) }
+        const decided = ruled.delay === undefined && ruled.failure === undefined ? policy?.(info) : undefined
+        const delay = decided !== undefined && "delay" in decided ? Duration.decode(decided.delay) : ruled.delay
+        const failure = decided !== undefined && !("delay" in decided) ? decided : ruled.failure
         const entry = {
           method: request.method,
           url: url.toString(),
@@ -201,12 +263,21 @@ export const make = (apiPath: string): Effect.Effect<Faults> =>
           injected: [
             ...(failure === undefined ? [] : ["failure" as const]),
             ...(delay === undefined ? [] : ["delay" as const])
-          ]
+          ],
+          failure:
+            failure === undefined
+              ? undefined
+              : "status" in failure
+                ? ("status" as const)
+                : "truncate" in failure
+                  ? ("truncated" as const)
+                  : failure.transport
         }
         log.push(entry)
         let response: HttpClientResponse.HttpClientResponse
         if (failure === undefined) response = yield* forward
         else if ("status" in failure) response = yield* respond(request, failure, path)
+        else if ("truncate" in failure) response = yield* Effect.flatMap(forward, truncated)
         else if (failure.transport === "refused") return yield* connectionError(request, "ECONNREFUSED")
         else {
           yield* forward
@@ -222,9 +293,14 @@ export const make = (apiPath: string): Effect.Effect<Faults> =>
         Effect.sync(() => void failures.push({ match, value: failure, remaining: times(options) })),
       delayNext: (match, duration, options) =>
         Effect.sync(() => void delays.push({ match, value: Duration.decode(duration), remaining: times(options) })),
+      setPolicy: (next) =>
+        Effect.sync(() => {
+          policy = next
+        }),
       clear: Effect.sync(() => {
         failures.length = 0
         delays.length = 0
+        policy = undefined
       }),
       requests: Effect.sync(() => log.map((entry) => ({ ...entry }))),
       intercept

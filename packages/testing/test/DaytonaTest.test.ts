@@ -132,6 +132,55 @@ describe("failNext", () => {
   )
 })
 
+describe("cut bodies and fault policies", () => {
+  it.effect("a body cut half way: a read is replayed; a command ran and its error says it may have", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      yield* DaytonaTest.failNext({ operation: "getSandbox" }, { truncate: "body" })
+      const fiber = yield* Effect.fork(daytona.get(sandbox.id))
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual((yield* Fiber.join(fiber)).id, sandbox.id)
+      const gets = yield* requestsOf("getSandbox")
+      assert.deepStrictEqual(
+        gets.map((request) => [request.status, request.failure]),
+        [
+          [200, "truncated"],
+          [200, undefined]
+        ]
+      )
+      yield* DaytonaTest.scriptCommand("echo once", { stdout: "once\n" })
+      yield* DaytonaTest.failNext({ operation: "executeCommand" }, { truncate: "body" })
+      const error = yield* Effect.flip(sandbox.process.executeCommand("echo once"))
+      if (error._tag !== "TransportError") return assert.fail(`got ${error._tag}`)
+      assert.isTrue(error.sent)
+      assert.strictEqual((yield* DaytonaTest.commands).length, 1)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("a policy decides the fault of every request no rule claims, until clearFaults", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      let gets = 0
+      yield* DaytonaTest.setFaultPolicy((request) =>
+        request.operation === "getSandbox" && gets++ % 2 === 0 ? { status: 503 } : undefined
+      )
+      const fiber = yield* Effect.fork(Effect.all([daytona.get(sandbox.id), daytona.get(sandbox.id)]))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(
+        (yield* requestsOf("getSandbox")).map((request) => request.status),
+        [503, 200, 503, 200]
+      )
+      yield* DaytonaTest.clearFaults
+      yield* daytona.get(sandbox.id)
+      assert.strictEqual((yield* requestsOf("getSandbox")).at(-1)!.status, 200)
+      assert.strictEqual(gets, 4)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
+
 describe("delayNext", () => {
   it.effect("an answer later than the request timeout is a RequestTimeoutError, retried for a GET", () =>
     Effect.gen(function* () {

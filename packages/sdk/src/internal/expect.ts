@@ -35,6 +35,8 @@ export const expectStatus =
         return Effect.fail(
           new UnexpectedResponseError({
             reason: "Status",
+            // A command that ran out of time did run; a refused request (400, 404, 409) did not.
+            sent: error._tag === "CommandTimeoutError",
             message: error.message,
             status: error.status ?? 0,
             method: error.method ?? "",

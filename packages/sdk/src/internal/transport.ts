@@ -27,6 +27,7 @@ import {
   UnexpectedResponseError,
   ValidationError
 } from "../DaytonaError.js"
+import type { Replay } from "../Endpoint.js"
 import type { RetryableFailure } from "../RetryPolicy.js"
 import * as ErrorBody from "../ErrorBody.js"
 import * as BufferedResponse from "./bufferedResponse.js"
@@ -34,7 +35,10 @@ import { sdkVersion, targetProtocolVersion } from "./version.js"
 
 /** @internal */
 export interface SendOptions {
-  /** Whether replaying the request is harmless. Defaults to true for GET, HEAD, PUT, DELETE, OPTIONS. */
+  /**
+   * For a request that calls no declaration: whether replaying it is harmless. Defaults to true for
+   * GET, HEAD, PUT, DELETE, OPTIONS. A declared endpoint's call takes its replay class instead.
+   */
   readonly idempotent?: boolean | undefined
   /** Overrides the configured request timeout for this request. */
   readonly timeout?: Duration.Duration | undefined
@@ -48,6 +52,15 @@ export interface SendOptions {
   readonly stream?: boolean | undefined
 }
 
+/**
+ * How a request may be replayed, from its endpoint's declaration (see `Endpoint.Replay`), with the
+ * status that, answered to a replay, means an earlier attempt already did the work. @internal
+ */
+export interface ReplayRule {
+  readonly replay: Replay
+  readonly alreadyDone?: number | undefined
+}
+
 /** @internal */
 export type SendError = ApiError | StatusError
 
@@ -55,8 +68,10 @@ export type SendError = ApiError | StatusError
 export interface Transport {
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
-    options?: SendOptions
+    options?: SendOptions & { readonly rule?: ReplayRule | undefined }
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, SendError>
+  /** The retry policy with the server's `Retry-After` applied: what paces every replay. */
+  readonly schedule: Schedule.Schedule<unknown, RetryableFailure>
 }
 
 /** @internal */
@@ -64,6 +79,8 @@ export type Side = "control-plane" | "toolbox"
 
 const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 const retryableStatuses: ReadonlySet<number> = new Set([408, 429, 502, 503, 504])
+/** Statuses after which the request may or may not have been handled (a gateway's, an overloaded server's). */
+const ambiguousStatuses: ReadonlySet<number> = new Set([408, 502, 503, 504])
 const connectPhaseCodes: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
@@ -164,7 +181,7 @@ export const errorFromResponse = (options: {
     case 408:
       return options.side === "toolbox" || parsed.errorCode === "REQUEST_TIMEOUT"
         ? new CommandTimeoutError(fields)
-        : new UnexpectedResponseError({ ...fields, reason: "Status" })
+        : new UnexpectedResponseError({ ...fields, reason: "Status", sent: true })
     case 409:
       return new ConflictError(fields)
     case 429:
@@ -173,13 +190,53 @@ export const errorFromResponse = (options: {
         ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter })
       })
     default:
-      return new UnexpectedResponseError({ ...fields, reason: "Status" })
+      return new UnexpectedResponseError({ ...fields, reason: "Status", sent: options.status >= 500 })
   }
 }
 
 interface AttemptFailure extends RetryableFailure {
   readonly failure: SendError
   readonly retryable: boolean
+}
+
+/** The status of a failure that came from an answer; a command timeout's 408 is the command's, not the network's. */
+const statusOf = (failure: unknown): number | undefined =>
+  Predicate.isTagged(failure, "CommandTimeoutError") ||
+  !Predicate.hasProperty(failure, "status") ||
+  typeof failure.status !== "number"
+    ? undefined
+    : failure.status
+
+/**
+ * Whether a failure may pass if the request is sent again: a connection that dropped or never
+ * opened, an answer whose body broke off, no answer within the request timeout, or a 408, 429, 502,
+ * 503 or 504. @internal
+ */
+export const isTransient = (failure: unknown): boolean => {
+  if (Predicate.isTagged(failure, "RequestTimeoutError")) return true
+  if (Predicate.isTagged(failure, "TransportError")) {
+    const reason = Predicate.hasProperty(failure, "reason") ? failure.reason : undefined
+    return reason === "Connection" || reason === "Body"
+  }
+  const status = statusOf(failure)
+  return status !== undefined && retryableStatuses.has(status)
+}
+
+/**
+ * Whether a failed request may have been handled although its caller cannot tell: its connection
+ * dropped after it was sent, its answer broke off or never came, or a gateway or an overloaded
+ * server answered 408, 502, 503 or 504. @internal
+ */
+export const isAmbiguous = (failure: unknown): boolean => {
+  if (Predicate.isTagged(failure, "RequestTimeoutError")) return true
+  if (Predicate.isTagged(failure, "TransportError")) {
+    const reason = Predicate.hasProperty(failure, "reason") ? failure.reason : undefined
+    return (
+      (reason === "Connection" || reason === "Body") && Predicate.hasProperty(failure, "sent") && failure.sent === true
+    )
+  }
+  const status = statusOf(failure)
+  return status !== undefined && ambiguousStatuses.has(status)
 }
 
 const transportError = (error: HttpClientError.RequestError, method: string, path: string): TransportError => {
@@ -235,41 +292,37 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
     )
   )
 
-  const send = (
-    input: HttpClientRequest.HttpClientRequest,
-    options: SendOptions = {}
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, SendError> =>
+  const send: Transport["send"] = (input, options = {}) =>
     Effect.gen(function* () {
       const request = input.pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bearerToken(token))
       const method = request.method
       const path = pathOf(request.url)
       const timeout = options.timeout ?? config.requestTimeout
-      const idempotent = options.idempotent ?? idempotentMethods.has(method)
+      const rule: ReplayRule = options.rule ?? {
+        replay: (options.idempotent ?? idempotentMethods.has(method)) ? "safe" : "unsafe",
+        alreadyDone: method === "DELETE" ? 404 : undefined
+      }
       const attempts = yield* Ref.make(0)
       // Whether an earlier attempt may have been handled by the server although its answer was lost.
       let answerLost = false
 
       const classify = (failure: SendError, retryAfter: Duration.Duration | undefined, attempt: number) => {
-        const status =
-          "status" in failure && typeof failure.status === "number" && failure._tag !== "CommandTimeoutError"
-            ? failure.status
-            : undefined
-        const transient =
-          failure._tag === "RequestTimeoutError" ||
-          (failure._tag === "TransportError" && failure.reason === "Connection") ||
-          (status !== undefined && retryableStatuses.has(status))
-        const sent = failure._tag === "TransportError" ? failure.sent : true
-        const replayable = idempotent || !sent || status === 429
+        const status = statusOf(failure)
+        const sent = failure._tag === "TransportError" ? failure.sent : status !== 429
+        const replayable = rule.replay === "safe" || !sent || status === 429
         const withinPatience = retryAfter === undefined || Duration.lessThanOrEqualTo(retryAfter, config.maxRetryAfter)
-        if (failure._tag === "RequestTimeoutError" || (failure._tag === "TransportError" && failure.sent)) {
-          answerLost = true
-        }
+        // An attempt that provably never ran does not hide an earlier one that may have.
+        const reported =
+          answerLost && failure._tag === "TransportError" && !failure.sent
+            ? new TransportError({ ...failure, sent: true })
+            : failure
+        if (isAmbiguous(failure)) answerLost = true
         return {
-          failure,
-          error: failure as ApiError,
+          failure: reported,
+          error: reported as ApiError,
           attempt,
           retryAfter,
-          retryable: options.retry !== false && transient && replayable && withinPatience
+          retryable: options.retry !== false && isTransient(failure) && replayable && withinPatience
         } satisfies AttemptFailure
       }
 
@@ -285,7 +338,7 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         const response = yield* exchange.pipe(
           Effect.timeoutFail({
             duration: timeout,
-            onTimeout: () => classify(new RequestTimeoutError({ method, path, timeout }), undefined, n)
+            onTimeout: () => classify(new RequestTimeoutError({ method, path, timeout, sent: true }), undefined, n)
           }),
           timeoutEvenWhereUninterruptible,
           Effect.catchTag("RequestError", (error) =>
@@ -309,8 +362,8 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
           )
         )
         if (response.status >= 200 && response.status < 300) return response
-        // A replayed DELETE whose lost first attempt already removed the resource: gone is what was asked.
-        if (response.status === 404 && method === "DELETE" && answerLost) {
+        // A replay whose lost earlier attempt already did the work (a delete's 404, a create's 409).
+        if (response.status === rule.alreadyDone && answerLost) {
           yield* response.text.pipe(Effect.timeout(timeout), timeoutEvenWhereUninterruptible, Effect.ignore)
           return buffered(response, new ArrayBuffer(0))
         }
@@ -345,7 +398,7 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
       )
     })
 
-  return { send }
+  return { send, schedule }
 }
 
 /** Reads a JSON body and decodes it; a body that does not match becomes `UnexpectedResponseError`. @internal */
@@ -365,6 +418,7 @@ export const decodeJson =
               : "the body is not JSON"
             return new UnexpectedResponseError({
               reason: "InvalidBody",
+              sent: true,
               status: response.status,
               method,
               path,

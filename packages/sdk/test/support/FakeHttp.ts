@@ -30,13 +30,31 @@ export interface CapturedRequest {
   readonly body: unknown
 }
 
-/** How the fake answers one request. */
+/** How the fake answers one request; `cut` ends the body half way with an error (a dropped connection). */
 export type Reply =
-  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly status: number
+      readonly body?: unknown
+      readonly headers?: Readonly<Record<string, string>>
+      readonly cut?: boolean
+    }
   | { readonly transportError: "refused" | "reset" }
   | { readonly hang: true }
 
 export type Handler = (request: CapturedRequest, index: number) => Reply
+
+/** A body that delivers its first half, then fails as a dropped connection does. */
+const cutHalfWay = (bytes: Uint8Array) => {
+  let sent = false
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (!sent) {
+        sent = true
+        controller.enqueue(bytes.subarray(0, Math.floor(bytes.length / 2)))
+      } else controller.error(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))
+    }
+  })
+}
 
 /** The API key the fakes are configured with. */
 export const apiKey = "dtn_test_key_0123456789abcdef"
@@ -88,8 +106,9 @@ export const makeFake = (handler: Handler) =>
             })
           )
         }
-        const body =
+        const text =
           reply.body === undefined ? null : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body)
+        const body = reply.cut === true ? cutHalfWay(new TextEncoder().encode(text ?? "")) : text
         return HttpClientResponse.fromWeb(
           request,
           new Response(body, {

@@ -38,6 +38,8 @@ export interface ToolboxReply {
   readonly headers?: Readonly<Record<string, string>>
   /** Never answer (to exercise request timeouts with TestClock). */
   readonly hang?: boolean
+  /** After the chunks, the body fails (a connection dropped mid-answer) instead of ending. */
+  readonly cut?: boolean
 }
 
 export type ToolboxHandler = (request: ToolboxRequest, index: number) => ToolboxReply
@@ -117,10 +119,15 @@ export const makeToolbox = (
           body = reply.text
         } else if (reply.chunks !== undefined) {
           const chunks = reply.chunks.map((c) => (typeof c === "string" ? encoder.encode(c) : c))
+          // One chunk per pull, so that a cut body delivers what came before the cut (an error raised
+          // with chunks still queued would discard them).
+          let next = 0
           body = new ReadableStream<Uint8Array>({
-            start(controller) {
-              for (const c of chunks) controller.enqueue(c)
-              controller.close()
+            pull(controller) {
+              if (next < chunks.length) controller.enqueue(chunks[next++]!)
+              else if (reply.cut === true)
+                controller.error(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))
+              else controller.close()
             }
           })
         }
