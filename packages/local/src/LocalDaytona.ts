@@ -116,7 +116,9 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const config = yield* LocalConfig.LocalConfig
   if (isEventsGateway(request.url)) {
-    return yield* ApiError.apiErrorResponse(ApiError.notFound("This server does not serve events (Socket.IO)"))
+    return yield* ControlPlaneError.controlPlaneErrorResponse(
+      ControlPlaneError.notFound("This server does not serve events (Socket.IO)")
+    )
   }
   const toolbox = isToolbox(request.url)
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
