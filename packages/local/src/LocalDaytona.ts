@@ -10,6 +10,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -96,6 +97,34 @@ const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
     : ApiError.apiErrorResponse(new ApiError.ApiError({ status: tooLarge ? 413 : 400, message }))
 }
 
+/** The toolbox's routes as patterns (any text in a parameter), to tell a known path from an endpoint not implemented. */
+const toolboxRoutes = Chunk.toReadonlyArray(Toolbox.router.routes).map((route) => ({
+  method: route.method,
+  pattern: new RegExp(`^/toolbox${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]*")}/?$`)
+}))
+
+/**
+ * A toolbox request no route took: a known path with another method (405), a known path whose
+ * parameter the router cannot take, empty or too long (404), or an endpoint of the daemon the local
+ * server does not implement (501).
+ */
+const toolboxRouteMissing = (method: string, url: string): ToolboxError.ToolboxError => {
+  const path = url.split(/[?#]/)[0] ?? url
+  const known = toolboxRoutes.filter((route) => route.pattern.test(path))
+  if (known.length === 0)
+    return new ToolboxError.ToolboxError({
+      status: 501,
+      code: "NOT_IMPLEMENTED",
+      message: `the local server does not implement ${method} ${path}`
+    })
+  if (known.some((route) => route.method === method)) return ToolboxError.notFound(`${method} ${path}`)
+  return new ToolboxError.ToolboxError({
+    status: 405,
+    code: "METHOD_NOT_ALLOWED",
+    message: `method not allowed: ${method} ${path} (use ${Array.from(new Set(known.map((route) => route.method))).join(", ")})`
+  })
+}
+
 /**
  * The whole HTTP application, without a socket. It needs the server's services (see
  * `layerServices`).
@@ -130,13 +159,7 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
 }).pipe(
   Effect.catchTag("RouteNotFound", (error) =>
     isToolbox(error.request.url)
-      ? ToolboxError.toolboxErrorResponse(
-          new ToolboxError.ToolboxError({
-            status: 501,
-            code: "NOT_IMPLEMENTED",
-            message: `the local server does not implement ${error.request.method} ${error.request.url}`
-          })
-        )
+      ? ToolboxError.toolboxErrorResponse(toolboxRouteMissing(error.request.method, error.request.url))
       : ApiError.apiErrorResponse(ApiError.notFound(`Cannot ${error.request.method} ${error.request.url}`))
   ),
   Effect.catchAllDefect((defect) =>

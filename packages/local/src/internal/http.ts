@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as NodeHttp from "node:http"
 
 /** The request's path and query as the client sent them (before any router mount stripped a prefix). */
 export const originalPath = Effect.map(HttpServerRequest.HttpServerRequest, (request) => request.originalUrl)
@@ -95,6 +96,28 @@ export const readBody: Effect.Effect<unknown, BodyError, HttpServerRequest.HttpS
     }
   }
 )
+
+/**
+ * Settles once the request's body has been received in full (or the connection closed), when the
+ * request comes from a Node socket; `undefined` otherwise (an in-memory request).
+ */
+export const bodyEnded = (request: HttpServerRequest.HttpServerRequest): Promise<void> | undefined => {
+  const source = (request as { readonly source?: unknown }).source
+  if (!(source instanceof NodeHttp.IncomingMessage)) return undefined
+  return new Promise<void>((resolve) => {
+    if (source.complete || source.destroyed) return resolve()
+    source.once("end", () => resolve())
+    source.once("close", () => resolve())
+  })
+}
+
+/** The boundary of a `multipart/form-data` content type (1 to 70 characters, as RFC 2046 allows), or `undefined`. */
+export const multipartBoundary = (contentType: string): string | undefined => {
+  if (!/^multipart\/form-data\s*;/i.test(contentType)) return undefined
+  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
+  const boundary = match?.[1] ?? match?.[2]
+  return boundary !== undefined && boundary.length <= 70 ? boundary : undefined
+}
 
 /** A JSON answer, 200 unless told otherwise. */
 export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })

@@ -14,7 +14,7 @@ import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
 import { compileGlob } from "./glob.js"
-import { json } from "./http.js"
+import { bodyEnded, json, multipartBoundary } from "./http.js"
 import { drain, type PartSource, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
@@ -313,11 +313,6 @@ export const asciiPartHeaders =
       )
     })
 
-const multipartBoundary = (contentType: string) => {
-  const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
-  return match?.[1] ?? match?.[2]
-}
-
 const partIndex = (name: string, suffix: string) =>
   name.startsWith("files[") && name.endsWith(`]${suffix}`) ? name.slice(6, -suffix.length - 1) : undefined
 
@@ -395,6 +390,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
         })
       )
     }
+    const ended = bodyEnded(request)
     const parsed = yield* request.stream.pipe(
       asciiPartHeaders(boundary),
       Stream.pipeThroughChannel(Multipart.makeChannel(request.headers)),
@@ -408,7 +404,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
             else destinations.set(index, destination)
             return
           }
-          const source = partSource((yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]())
+          const source = partSource((yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator](), ended)
           const index = partIndex(part.key, ".file")
           const destination = index === undefined ? undefined : destinations.get(index)
           if (destination === undefined) {
