@@ -45,6 +45,9 @@ export const withBody =
       const declared = request.headers["content-length"]
       if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit)
         return yield* Effect.fail<BodyCheck>({ _tag: "TooLarge", limit })
+      // No length and no chunked encoding: no body on the wire (or an in-memory request that
+      // carries its own), left to `readBody`.
+      if (declared === undefined && request.headers["transfer-encoding"] === undefined) return yield* handle
       const chunks: Array<Uint8Array> = []
       let size = 0
       yield* request.stream.pipe(
