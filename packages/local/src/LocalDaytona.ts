@@ -10,6 +10,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -98,6 +99,34 @@ const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
       )
 }
 
+/** The toolbox's routes as patterns (any text in a parameter), to tell a known path from an endpoint not implemented. */
+const toolboxRoutes = Chunk.toReadonlyArray(Toolbox.router.routes).map((route) => ({
+  method: route.method,
+  pattern: new RegExp(`^/toolbox${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]*")}/?$`)
+}))
+
+/**
+ * A toolbox request no route took: a known path with another method (405), a known path whose
+ * parameter the router cannot take, empty or too long (404), or an endpoint of the daemon the local
+ * server does not implement (501).
+ */
+const toolboxRouteMissing = (method: string, url: string): DaemonError.DaemonError => {
+  const path = url.split(/[?#]/)[0] ?? url
+  const known = toolboxRoutes.filter((route) => route.pattern.test(path))
+  if (known.length === 0)
+    return new DaemonError.DaemonError({
+      status: 501,
+      code: "NOT_IMPLEMENTED",
+      message: `the local server does not implement ${method} ${path}`
+    })
+  if (known.some((route) => route.method === method)) return DaemonError.notFound(`${method} ${path}`)
+  return new DaemonError.DaemonError({
+    status: 405,
+    code: "METHOD_NOT_ALLOWED",
+    message: `method not allowed: ${method} ${path} (use ${Array.from(new Set(known.map((route) => route.method))).join(", ")})`
+  })
+}
+
 /**
  * Daytona's event gateway (Socket.IO under `/api/socket.io/`). This server serves no events: it
  * answers 404 at once, before authentication (Socket.IO sends its token inside the connection, not
@@ -144,13 +173,7 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
 }).pipe(
   Effect.catchTag("RouteNotFound", (error) =>
     isToolbox(error.request.url)
-      ? DaemonError.daemonErrorResponse(
-          new DaemonError.DaemonError({
-            status: 501,
-            code: "NOT_IMPLEMENTED",
-            message: `the local server does not implement ${error.request.method} ${error.request.url}`
-          })
-        )
+      ? DaemonError.daemonErrorResponse(toolboxRouteMissing(error.request.method, error.request.url))
       : ControlPlaneError.controlPlaneErrorResponse(
           ControlPlaneError.notFound(`Cannot ${error.request.method} ${error.request.url}`)
         )

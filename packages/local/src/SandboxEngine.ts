@@ -15,6 +15,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeCrypto from "node:crypto"
+import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
@@ -23,7 +24,7 @@ import * as Cgroups from "./internal/cgroups.js"
 import * as Processes from "./internal/processes.js"
 import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
-import { collect, type Group, signalGroup } from "./internal/spawn.js"
+import { childStdio, collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
 import { LocalConfig } from "./LocalConfig.js"
 
 /**
@@ -363,6 +364,41 @@ const exitsWithin = (groups: ReadonlyArray<Group>, millis: number) =>
     ]).finally(() => clearTimeout(timer))
   })
 
+const closeAll = (fds: ReadonlyArray<number>) => {
+  for (const fd of fds) {
+    try {
+      NodeFsSync.closeSync(fd)
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * Whether a process of another (unprivileged) uid can join a control group through a descriptor
+ * this process opened: the kernel checks the opener's rights (Linux 5.16 and later, and v1).
+ */
+const joinsThroughDescriptor = async (support: Cgroups.Support, uid: number): Promise<boolean> => {
+  const group = await support.create(`probe-${NodeCrypto.randomUUID()}`, { memoryBytes: GiB, tasks: 16, cpus: 1 })
+  const fds = group.procsFiles.map((file) => NodeFsSync.openSync(file, "w"))
+  try {
+    return await new Promise<boolean>((resolve) => {
+      const script = fds.map((_, i) => `echo $$ >&${3 + i}`).join(" && ")
+      const child = NodeChildProcess.spawn("/bin/sh", ["-c", script], {
+        stdio: childStdio(["ignore", "ignore", "ignore"], fds),
+        uid,
+        gid: uid
+      })
+      child.once("error", () => resolve(false))
+      child.once("exit", (code) => resolve(code === 0))
+    })
+  } finally {
+    closeAll(fds)
+    await group.kill()
+    await group.remove()
+  }
+}
+
 /** A real-time pause (not the Effect `Clock`): waiting for processes of the machine to die. */
 const pause = (millis: number) =>
   Effect.async<void>((resume) => {
@@ -387,7 +423,9 @@ interface Relay {
 }
 
 const startRelay = (argv: ReadonlyArray<string>): Relay => {
-  const child = NodeChildProcess.spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "ignore", "ipc"] })
+  const child = NodeChildProcess.spawn(argv[0]!, argv.slice(1), {
+    stdio: childStdio(["ignore", "ignore", "ignore"], ["ipc"])
+  })
   const pending = new Map<number, { resolve: (socket: NodeNet.Socket) => void; reject: (error: Error) => void }>()
   let next = 0
   const failAll = (reason: string) => {
@@ -430,6 +468,8 @@ const startRelay = (argv: ReadonlyArray<string>): Relay => {
 interface Running {
   readonly holder: Bwrap.Holder | undefined
   readonly group: Cgroups.SandboxGroup | undefined
+  /** The group's `cgroup.procs` files, open for writing, handed to each command. */
+  readonly groupFds: ReadonlyArray<number>
   resources: Resources
   readonly network: "host" | "none"
   readonly spawned: Set<Group>
@@ -467,6 +507,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       ? "disabled by configuration (--limits rlimits)"
       : yield* Effect.promise(Cgroups.detect)
   const support = typeof cgroups === "string" ? undefined : cgroups
+  /** Whether commands join the sandbox's group from inside, through descriptors; otherwise a launcher does it as root. */
+  const joinThroughDescriptors =
+    support === undefined || !asRoot || unusable !== undefined
+      ? true
+      : yield* Effect.promise(() => joinsThroughDescriptor(support, 65534).catch(() => false))
   const sandboxesDir = NodePath.join(config.dataDir, "sandboxes")
   const running = new Map<string, Running>()
   const known = new Map<string, Resources>()
@@ -551,15 +596,27 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
    * sandbox's control group and sets the file-size limit (plus the address-space and process
    * limits where no control group holds them), then becomes the command.
    */
+  /** `prlimit` before a command, for the limits no control group holds here. */
+  const rlimitPrefix = (resources: Resources, sandboxId: string): Array<string> => {
+    const limits = limitsOf(resources)
+    const rlimits = [
+      ...(support?.controllers.memory ? [] : [`--as=${limits.memoryBytes}`]),
+      ...(support?.controllers.pids || rootIdentity(sandboxId) === undefined ? [] : [`--nproc=${limits.tasks}`])
+    ]
+    return rlimits.length === 0 ? [] : ["prlimit", ...rlimits, "--"]
+  }
+
+  const fileSizeBlocks = (resources: Resources) => String(Math.floor((resources.disk * GiB) / 512))
+
+  /**
+   * How the holder (and, where a process of the sandbox's uid cannot join the group through a
+   * descriptor, every command) starts on the machine: a shell that puts itself in the sandbox's
+   * control group by path and sets the file-size limit, then becomes the command.
+   */
   const launcher =
     (group: Cgroups.SandboxGroup | undefined, resources: Resources, sandboxId: string): Bwrap.Launch =>
     (argv) => {
-      const limits = limitsOf(resources)
       const files = group?.procsFiles ?? []
-      const rlimits = [
-        ...(support?.controllers.memory ? [] : [`--as=${limits.memoryBytes}`]),
-        ...(support?.controllers.pids || rootIdentity(sandboxId) === undefined ? [] : [`--nproc=${limits.tasks}`])
-      ]
       const script =
         'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; n=$((n-1)); shift; done; ulimit -f "$1" || exit 125; shift; exec "$@"'
       return {
@@ -570,8 +627,8 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
           "sh",
           String(files.length),
           ...files,
-          String(Math.floor((resources.disk * GiB) / 512)),
-          ...(rlimits.length === 0 ? [] : ["prlimit", ...rlimits, "--"]),
+          fileSizeBlocks(resources),
+          ...rlimitPrefix(resources, sandboxId),
           ...argv
         ]
       }
@@ -601,6 +658,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       for (const group of r.spawned) signalGroup(group.child, "SIGKILL")
       yield* exitsWithin(Array.from(r.spawned), stopGrace)
       r.relay?.close()
+      closeAll(r.groupFds)
       if (r.group !== undefined) yield* Effect.promise(() => r.group!.remove())
     })
 
@@ -640,9 +698,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
           ? undefined
           : yield* fs("cannot create the sandbox's control group", () => support.create(sandboxId, limitsOf(resources)))
       const network = options.network?.blockAll === true ? "none" : "host"
+      const groupFds = joinThroughDescriptors
+        ? (group?.procsFiles ?? []).map((file) => NodeFsSync.openSync(file, "w"))
+        : []
       const entry: Running = {
         holder: undefined,
         group,
+        groupFds,
         resources,
         network,
         spawned: new Set(),
@@ -659,7 +721,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         rootIdentity(sandboxId),
         launcher(group, resources, sandboxId)
       ).pipe(
-        Effect.tapError(() => (group === undefined ? Effect.void : Effect.promise(() => group.remove()))),
+        Effect.tapError(() =>
+          Effect.sync(() => closeAll(groupFds)).pipe(
+            Effect.zipRight(group === undefined ? Effect.void : Effect.promise(() => group.remove()))
+          )
+        ),
         Effect.mapError((reason) => new EngineError({ message: `cannot isolate sandbox ${sandboxId}: ${reason}` }))
       )
       const started: Running = { ...entry, holder }
@@ -690,10 +756,24 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     }
   }
 
-  const mergedIn = [
+  /**
+   * The shell every command runs in: it joins the sandbox's control group through the descriptors
+   * it got as 3, 4, … (opened by the server; the kernel checks the opener's rights), closes them,
+   * sets the file-size limit, enters the working directory and merges stderr into stdout at the
+   * descriptor, so their order is kept.
+   */
+  const commandShell = (dir: string, groupFds: number, resources: Resources): Array<string> => [
     "/bin/sh",
     "-c",
-    'cd -- "$0" 2>/dev/null || { echo "chdir $0: no such file or directory"; exit 255; }; exec "$@" 2>&1'
+    [
+      'd=$0; n=$1; b=$2; shift 2; i=3; while [ "$i" -lt $((3 + n)) ]; do eval "echo \\$\\$ >&$i" || { echo "cannot join the sandbox\'s control group"; exit 125; }; eval "exec $i>&-"; i=$((i + 1)); done',
+      'ulimit -f "$b" || exit 125',
+      'cd -- "$d" 2>/dev/null || { echo "chdir $d: no such file or directory"; exit 255; }',
+      'exec "$@" 2>&1'
+    ].join("; "),
+    dir,
+    String(groupFds),
+    fileSizeBlocks(resources)
   ]
 
   const isDirectory = (path: string) =>
@@ -732,27 +812,44 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         DAYTONA_LOCAL_COMMAND: commandMarker.slice("DAYTONA_LOCAL_COMMAND=".length)
       }
       const cwd = options.cwd === undefined || options.cwd === "" ? p.homeInSandbox : options.cwd
-      let argv: Array<string>
-      let hostCwd: string
+      const rlimits = rlimitPrefix(r.resources, sandboxId)
+      let spec: SpawnSpec
       if (r.holder === undefined) {
         const dir = NodePath.resolve(p.home, cwd)
         if (!(yield* isDirectory(dir))) return { exitCode: -1, output: `chdir ${dir}: no such file or directory` }
-        argv = [...mergedIn, dir, ...options.argv]
-        hostCwd = dir
-      } else {
-        argv = [
-          ...Bwrap.enterCommand(r.holder, rootIdentity(sandboxId)),
-          ...mergedIn,
-          NodePath.posix.resolve(isolatedHome, cwd),
+        const argv = [...rlimits, ...commandShell(dir, r.groupFds.length, r.resources), ...options.argv]
+        spec = { file: argv[0]!, args: argv.slice(1), cwd: dir, env, stdin: options.stdin, fds: r.groupFds }
+      } else if (joinThroughDescriptors) {
+        const identity = rootIdentity(sandboxId)
+        const argv = [
+          ...Bwrap.enterCommand(r.holder, undefined),
+          ...rlimits,
+          ...commandShell(NodePath.posix.resolve(isolatedHome, cwd), r.groupFds.length, r.resources),
           ...options.argv
         ]
-        hostCwd = "/"
+        spec = {
+          file: argv[0]!,
+          args: argv.slice(1),
+          cwd: "/",
+          env,
+          stdin: options.stdin,
+          fds: r.groupFds,
+          uid: identity?.uid,
+          gid: identity?.gid
+        }
+      } else {
+        const command = launcher(
+          r.group,
+          r.resources,
+          sandboxId
+        )([
+          ...Bwrap.enterCommand(r.holder, rootIdentity(sandboxId)),
+          ...commandShell(NodePath.posix.resolve(isolatedHome, cwd), 0, r.resources),
+          ...options.argv
+        ])
+        spec = { file: command.file, args: command.args, cwd: "/", env, stdin: options.stdin }
       }
-      const command = launcher(r.group, r.resources, sandboxId)(argv)
-      const spawned = collect(
-        { file: command.file, args: command.args, cwd: hostCwd, env, stdin: options.stdin },
-        track(r)
-      )
+      const spawned = collect(spec, track(r))
       const timeout = options.timeout
       return yield* timeout === undefined
         ? spawned

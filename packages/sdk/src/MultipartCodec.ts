@@ -98,7 +98,9 @@ export const uploadBody = <E>(parts: ReadonlyArray<UploadPart<E>>, boundary: str
 export const boundaryOf = (contentType: string | undefined): string | undefined => {
   if (contentType === undefined || !/^multipart\//i.test(contentType.trim())) return undefined
   const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
-  return match === null ? undefined : (match[1] ?? match[2])
+  const boundary = match === null ? undefined : (match[1] ?? match[2])
+  // RFC 2046: 1 to 70 characters; a longer one is refused rather than searched for in every chunk.
+  return boundary !== undefined && boundary.length <= 70 ? boundary : undefined
 }
 
 /**

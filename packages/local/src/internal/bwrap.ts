@@ -6,7 +6,7 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { resolveInstalled } from "./installedModule.js"
 import type { Mount } from "./sandboxPath.js"
-import { signalGroup } from "./spawn.js"
+import { childStdio, signalGroup } from "./spawn.js"
 
 /**
  * Sandboxes under bubblewrap. Each started sandbox has a holder: bwrap building the sandbox's
@@ -242,7 +242,7 @@ export const startHolder = (
     try {
       child = NodeChildProcess.spawn(command.file, command.args, {
         detached: true,
-        stdio: ["ignore", "pipe", "pipe", "pipe"],
+        stdio: childStdio(["ignore", "pipe", "pipe"], ["pipe"]),
         env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }
       })
     } catch (error) {

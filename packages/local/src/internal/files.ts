@@ -5,6 +5,7 @@ import * as Multipart from "@effect/platform/Multipart"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as NodePath from "node:path"
+import { bodyEnded, multipartBoundary } from "./http.js"
 import { drain, partSource } from "./partSource.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, type DaemonError } from "./daemonError.js"
@@ -19,10 +20,11 @@ export const upload: EndpointHandler<typeof ToolboxApi.uploadFileLegacy> = (sand
   Effect.gen(function* () {
     const path = query.path
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (!/^multipart\/form-data\s*;/i.test(request.headers["content-type"] ?? ""))
+    if (multipartBoundary(request.headers["content-type"] ?? "") === undefined)
       return yield* badRequest("invalid multipart form: the content type must be multipart/form-data with a boundary")
     let written = false
     let failure: DaemonError | undefined
+    const ended = bodyEnded(request)
     yield* request.multipartStream.pipe(
       Stream.mapError(() => badRequest("invalid multipart form")),
       Stream.runForEach((part) => {
@@ -30,7 +32,7 @@ export const upload: EndpointHandler<typeof ToolboxApi.uploadFileLegacy> = (sand
         written = true
         return Effect.gen(function* () {
           const content = part.content.pipe(Stream.mapError(() => badRequest("invalid multipart form")))
-          const source = partSource((yield* Stream.toAsyncIterableEffect(content))[Symbol.asyncIterator]())
+          const source = partSource((yield* Stream.toAsyncIterableEffect(content))[Symbol.asyncIterator](), ended)
           const outcome = yield* inSandbox(
             sandbox,
             path,

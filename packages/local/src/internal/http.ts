@@ -1,3 +1,4 @@
+import * as MultipartCodec from "@effect-daytona/sdk/MultipartCodec"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -6,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as NodeHttp from "node:http"
 
 /** The request's path and query as the client sent them (before any router mount stripped a prefix). */
 export const originalPath = Effect.map(HttpServerRequest.HttpServerRequest, (request) => request.originalUrl)
@@ -44,6 +46,9 @@ export const withBody =
       const declared = request.headers["content-length"]
       if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit)
         return yield* Effect.fail<BodyCheck>({ _tag: "TooLarge", limit })
+      // No length and no chunked encoding: no body on the wire (or an in-memory request that
+      // carries its own), left to `readBody`.
+      if (declared === undefined && request.headers["transfer-encoding"] === undefined) return yield* handle
       const chunks: Array<Uint8Array> = []
       let size = 0
       yield* request.stream.pipe(
@@ -95,6 +100,24 @@ export const readBody: Effect.Effect<unknown, BodyError, HttpServerRequest.HttpS
     }
   }
 )
+
+/**
+ * Settles once the request's body has been received in full (or the connection closed), when the
+ * request comes from a Node socket; `undefined` otherwise (an in-memory request).
+ */
+export const bodyEnded = (request: HttpServerRequest.HttpServerRequest): Promise<void> | undefined => {
+  const source = (request as { readonly source?: unknown }).source
+  if (!(source instanceof NodeHttp.IncomingMessage)) return undefined
+  return new Promise<void>((resolve) => {
+    if (source.complete || source.destroyed) return resolve()
+    source.once("end", () => resolve())
+    source.once("close", () => resolve())
+  })
+}
+
+/** The boundary of a `multipart/form-data` content type (1 to 70 characters, as RFC 2046 allows), or `undefined`. */
+export const multipartBoundary = (contentType: string): string | undefined =>
+  /^multipart\/form-data\s*;/i.test(contentType) ? MultipartCodec.boundaryOf(contentType) : undefined
 
 /** A JSON answer, 200 unless told otherwise. */
 export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })

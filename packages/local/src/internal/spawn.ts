@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 
 /** A spawned process group: its leader and a promise of its exit. */
@@ -28,6 +29,59 @@ export interface SpawnSpec {
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
   readonly stdin?: string | undefined
+  /** Descriptors the process gets as 3, 4, … */
+  readonly fds?: ReadonlyArray<number> | undefined
+  /** The uid and gid the process runs as (the server must be root). */
+  readonly uid?: number | undefined
+  readonly gid?: number | undefined
+}
+
+const O_CLOEXEC = 0o2000000
+
+/**
+ * Descriptors this process inherited without close-on-exec (from whatever started the server: a
+ * shell, a CI runner): every child would inherit them too, and a sandbox must get none of them.
+ * Node opens its own descriptors close-on-exec, so these are read once, at the first spawn.
+ */
+let leaked: ReadonlyArray<number> | undefined
+
+const leakedDescriptors = (): ReadonlyArray<number> => {
+  if (leaked !== undefined) return leaked
+  const found: Array<number> = []
+  try {
+    for (const name of NodeFs.readdirSync("/proc/self/fdinfo")) {
+      const fd = Number(name)
+      if (!Number.isInteger(fd) || fd < 3) continue
+      const info = NodeFs.readFileSync(`/proc/self/fdinfo/${fd}`, "utf8")
+      const flags = /^flags:\s+([0-7]+)/m.exec(info)?.[1]
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) found.push(fd)
+    }
+  } catch {
+    // no /proc here: nothing known to cover
+  }
+  leaked = found
+  return found
+}
+
+let devNull: number | undefined
+
+/**
+ * The `stdio` of a child: its own three, then `fds` as 3, 4, …, and /dev/null over every leaked
+ * descriptor of this process, so that the child inherits none of them.
+ */
+type StdioEntry = NodeChildProcess.IOType | "ipc" | number
+
+export const childStdio = (
+  own: readonly [NodeChildProcess.IOType, NodeChildProcess.IOType, NodeChildProcess.IOType],
+  fds: ReadonlyArray<StdioEntry> = []
+): Array<StdioEntry> => {
+  const stdio: Array<StdioEntry> = [...own, ...fds]
+  const covered = leakedDescriptors().filter((fd) => fd >= stdio.length)
+  if (covered.length === 0) return stdio
+  devNull ??= NodeFs.openSync("/dev/null", "r+")
+  const last = Math.max(...covered)
+  for (let fd = stdio.length; fd <= last; fd++) stdio.push(covered.includes(fd) ? devNull : "ignore")
+  return stdio
 }
 
 /** How much of a command's output is kept: its last 10 MiB. */
@@ -90,7 +144,8 @@ export const collect = (
         cwd: spec.cwd,
         env: spec.env,
         detached: true,
-        stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "ignore"]
+        stdio: childStdio([spec.stdin === undefined ? "ignore" : "pipe", "pipe", "ignore"], spec.fds),
+        ...(spec.uid === undefined ? {} : { uid: spec.uid, gid: spec.gid ?? spec.uid })
       })
     } catch (error) {
       resume(Effect.succeed({ exitCode: -1, output: String(error) }))

@@ -16,7 +16,7 @@ import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
 import { compileGlob } from "./glob.js"
-import { json } from "./http.js"
+import { bodyEnded, json, multipartBoundary } from "./http.js"
 import { drain, type PartSource, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
@@ -355,9 +355,8 @@ const bulkUpload = (sandbox: SandboxRecord) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const contentType = request.headers["content-type"] ?? ""
-    const boundary = MultipartCodec.boundaryOf(contentType)
-    if (!/^multipart\/form-data/i.test(contentType) || boundary === undefined)
-      return json({ errors: ["invalid multipart form"] }, 400)
+    const boundary = multipartBoundary(contentType)
+    if (boundary === undefined) return json({ errors: ["invalid multipart form"] }, 400)
     const destinations = new Map<string, string>()
     const errors: Array<string> = []
     const written: Array<{ order: number; path: string; bytes: number }> = []
@@ -386,6 +385,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
         })
       )
     }
+    const ended = bodyEnded(request)
     const parsed = yield* request.stream.pipe(
       asciiPartHeaders(boundary),
       Stream.pipeThroughChannel(Multipart.makeChannel(request.headers)),
@@ -399,7 +399,7 @@ const bulkUpload = (sandbox: SandboxRecord) =>
             else destinations.set(index, destination)
             return
           }
-          const source = partSource((yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator]())
+          const source = partSource((yield* Stream.toAsyncIterableEffect(part.content))[Symbol.asyncIterator](), ended)
           const index = partIndex(part.key, ".file")
           const destination = index === undefined ? undefined : destinations.get(index)
           if (destination === undefined) {
