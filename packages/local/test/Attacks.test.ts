@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as NodeChildProcess from "node:child_process"
+import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { sandboxUid } from "../src/SandboxEngine.js"
@@ -10,6 +11,7 @@ import {
   bwrapRequired,
   getWithHost,
   hasBwrap,
+  homeDataDir,
   hostProcesses,
   hostServer,
   query,
@@ -285,6 +287,61 @@ describe("attacks on the isolation", () => {
       assert.isBelow(Date.now() - started, 5000)
       assert.strictEqual((yield* call(client, "GET", "/api/config")).status, 200)
     }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("descriptors the server inherited (a shell's, a CI runner's) never reach a sandbox", () =>
+    Effect.gen(function* () {
+      const dir = yield* homeDataDir
+      const secret = NodePath.join(dir, "inherited.log")
+      const fd = yield* Effect.acquireRelease(
+        Effect.sync(() => NodeFsSync.openSync(secret, "a")),
+        (fd) => Effect.sync(() => NodeFsSync.closeSync(fd))
+      )
+      const launcher = NodePath.join(import.meta.dirname, "..", "bin", "daytona-local.mjs")
+      const child = NodeChildProcess.spawn(
+        process.execPath,
+        [
+          launcher,
+          "serve",
+          "--port",
+          "0",
+          "--data-dir",
+          NodePath.join(dir, "data"),
+          "--api-key",
+          "fd-key",
+          "--isolation",
+          "bwrap",
+          "--transition-ms",
+          "10"
+        ],
+        // at 100: Node marks what it inherits close-on-exec only up to the first gap above 15
+        { stdio: ["ignore", "pipe", "inherit", ...Array.from({ length: 97 }, () => "ignore" as const), fd] }
+      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      const apiUrl = yield* Effect.async<string>((resume) => {
+        let output = ""
+        child.stdout!.on("data", (chunk: Buffer) => {
+          output += chunk.toString("utf8")
+          const match = /DAYTONA_API_URL=(\S+)/.exec(output)
+          if (match !== null) resume(Effect.succeed(match[1]!))
+        })
+      })
+      const request = (method: string, path: string, body?: unknown) =>
+        Effect.promise(() =>
+          fetch(`${apiUrl.replace(/\/api$/, "")}${path}`, {
+            method,
+            headers: { authorization: "Bearer fd-key", "content-type": "application/json" },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+          }).then((r) => r.json() as Promise<Record<string, unknown>>)
+        )
+      const sandbox = yield* request("POST", "/api/sandbox", {})
+      assert.strictEqual(sandbox.state, "started")
+      const probe = yield* request("POST", `/toolbox/${String(sandbox.id)}/process/execute`, {
+        command: `node -e "try { require('fs').writeSync(100, 'escaped') } catch {}; for (const f of require('fs').readdirSync('/proc/self/fd')) try { console.log(require('fs').readlinkSync('/proc/self/fd/' + f)) } catch {}"`
+      })
+      assert.notInclude(String(probe.result), secret)
+      assert.strictEqual(NodeFsSync.readFileSync(secret, "utf8"), "")
+    })
   )
 
   it.scoped("bad input on the toolbox and the API is answered 4xx, never 500, never with a host path", () =>
