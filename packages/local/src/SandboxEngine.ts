@@ -242,6 +242,23 @@ export class PortNotReachable extends Data.TaggedError("PortNotReachable")<{
 }> {}
 
 /**
+ * Files the server itself needs inside a sandbox (see `Service.prepare`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Plumbing {
+  /** The directory, as the sandbox sees it. */
+  readonly directory: string
+  /** Whether missing parents are created too. */
+  readonly parents: boolean
+  /** Empty files to create in it. */
+  readonly files: ReadonlyArray<string>
+  /** FIFOs to create in it (mode 600). */
+  readonly fifos: ReadonlyArray<string>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -262,6 +279,15 @@ export interface Service {
     sandboxId: string,
     options: RunOptions
   ) => Effect.Effect<RunResult, EngineError | ProcessTimeout | SandboxNotRunning>
+  /**
+   * Creates the server's own plumbing inside a running sandbox (a session's directory, its log file
+   * and FIFOs) as the sandbox's processes would, so that it belongs to the sandbox's user and stays
+   * inside its view. Fails with the reason when it cannot.
+   */
+  readonly prepare: (
+    sandboxId: string,
+    plumbing: Plumbing
+  ) => Effect.Effect<void, EngineError | ProcessTimeout | SandboxNotRunning>
   /**
    * The host path behind a path as the sandbox's processes see it (relative paths start at its
    * home, symbolic links are followed inside the sandbox's view). Under isolation, writes are
@@ -287,6 +313,16 @@ export interface Service {
   /** A connection to a port the sandbox listens on (for the preview proxy); never to anything else. */
   readonly connect: (sandboxId: string, port: number) => Effect.Effect<NodeNet.Socket, PortNotReachable>
 }
+
+const quoted = (name: string) => `"$0/${name.replace(/["\\$`]/g, "\\$&")}"`
+
+/** The shell script that makes `plumbing` inside a sandbox; its directory is `$0`. */
+const plumbingScript = (plumbing: Plumbing) =>
+  [
+    `mkdir ${plumbing.parents ? "-p " : ""}-- "$0"`,
+    ...plumbing.files.map((file) => `: > ${quoted(file)}`),
+    ...(plumbing.fifos.length === 0 ? [] : [`mkfifo -m 600 -- ${plumbing.fifos.map(quoted).join(" ")}`])
+  ].join(" && ")
 
 /**
  * @since 0.1.0
@@ -986,6 +1022,14 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       ),
     isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
     run,
+    prepare: (sandboxId, plumbing) =>
+      Effect.flatMap(
+        run(sandboxId, { argv: ["/bin/sh", "-c", plumbingScript(plumbing), plumbing.directory] }),
+        (result) =>
+          result.exitCode === 0
+            ? Effect.void
+            : Effect.fail(new EngineError({ message: result.output.trim() || `exit code ${result.exitCode}` }))
+      ),
     resolvePath,
     view,
     resize,

@@ -11,6 +11,7 @@ import * as SandboxEngine from "@effect-daytona/local/SandboxEngine"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 
@@ -242,6 +243,20 @@ export const make = (
         }),
       isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
       run,
+      prepare: (sandboxId, plumbing) =>
+        Effect.gen(function* () {
+          if (!running.has(sandboxId)) return yield* new SandboxEngine.SandboxNotRunning({ sandboxId })
+          const directory = NodePath.join(paths(sandboxId).root, "fs", NodePath.posix.resolve(home, plumbing.directory))
+          yield* Effect.try({
+            try: () => {
+              NodeFs.mkdirSync(directory, { recursive: plumbing.parents })
+              for (const file of plumbing.files) NodeFs.writeFileSync(NodePath.join(directory, file), "")
+              for (const fifo of plumbing.fifos)
+                NodeChildProcess.execFileSync("mkfifo", ["-m", "600", NodePath.join(directory, fifo)])
+            },
+            catch: (cause) => new SandboxEngine.EngineError({ message: `cannot create ${plumbing.directory}`, cause })
+          })
+        }),
       resolvePath,
       view,
       resize: () => Effect.void,

@@ -9,12 +9,12 @@ import * as Fiber from "effect/Fiber"
 import * as NodeCrypto from "node:crypto"
 import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { SandboxEngine, type SandboxView, type Service as Engine } from "../SandboxEngine.js"
+import { type Plumbing, SandboxEngine, type SandboxView, type Service as Engine } from "../SandboxEngine.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { cutNotice, maxOutput } from "./spawn.js"
-import { badRequest, conflict, internal, notFound } from "./daemonError.js"
+import { badRequest, conflict, internal, notFound, sandboxNotStarted } from "./daemonError.js"
 import { viewOf } from "./toolboxFs.js"
 import { empty, type EndpointHandler, pause, runInSandbox, sandboxTmp, serve } from "./toolboxRoute.js"
 
@@ -63,9 +63,13 @@ const stderrPrefix = "\\002\\002\\002"
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`
 
 /** Creates a directory and its pipes inside the sandbox, as the sandbox's own user. */
-const prepare = (sandbox: SandboxRecord, what: string, script: string, dir: string) =>
-  Effect.flatMap(runInSandbox(sandbox, ["/bin/sh", "-c", script, dir]), (result) =>
-    result.exitCode === 0 ? Effect.void : Effect.fail(internal(`cannot create ${what}: ${result.output.trim()}`))
+const prepare = (sandbox: SandboxRecord, what: string, plumbing: Plumbing) =>
+  Effect.flatMap(SandboxEngine, (engine) => engine.prepare(sandbox.id, plumbing)).pipe(
+    Effect.catchTags({
+      ProcessTimeout: () => Effect.fail(internal(`cannot create ${what}: it took too long`)),
+      SandboxNotRunning: () => Effect.fail(sandboxNotStarted(sandbox.id)),
+      EngineError: (error) => Effect.fail(internal(`cannot create ${what}: ${error.message}`))
+    })
   )
 
 const fsCall = <A>(what: string, f: () => Promise<A>) =>
@@ -147,12 +151,12 @@ const createSession: EndpointHandler<typeof ToolboxApi.createSession> = (sandbox
     const tmp = yield* sandboxTmp(sandbox)
     const view = yield* viewOf(sandbox)
     const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "sessions", NodeCrypto.randomUUID())
-    yield* prepare(
-      sandbox,
-      "the session's directory",
-      'mkdir -p -- "$0" && mkfifo -m 600 -- "$0/shell.pipe"',
-      dirInside
-    )
+    yield* prepare(sandbox, "the session's directory", {
+      directory: dirInside,
+      parents: true,
+      files: [],
+      fifos: ["shell.pipe"]
+    })
     const writer = yield* fsCall("cannot open the session's shell", () =>
       SandboxFs.openPipe(view, NodePath.posix.join(dirInside, "shell.pipe"))
     )
@@ -260,12 +264,12 @@ const execute: EndpointHandler<typeof ToolboxApi.sessionExecuteCommand> = (sandb
     if (request.command.trim() === "") return yield* badRequest("command is required")
     const id = NodeCrypto.randomUUID()
     const dir = NodePath.posix.join(session.dirInside, id)
-    yield* prepare(
-      sandbox,
-      "the command's directory",
-      'mkdir -- "$0" && : > "$0/output.log" && mkfifo -m 600 -- "$0/stdout.pipe" "$0/stderr.pipe" "$0/stdin.pipe"',
-      dir
-    )
+    yield* prepare(sandbox, "the command's directory", {
+      directory: dir,
+      parents: false,
+      files: ["output.log"],
+      fifos: ["stdout.pipe", "stderr.pipe", "stdin.pipe"]
+    })
     const input = yield* fsCall("cannot open the command's input", () =>
       SandboxFs.openPipe(session.view, NodePath.posix.join(dir, "stdin.pipe"))
     )
