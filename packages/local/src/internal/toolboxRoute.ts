@@ -10,9 +10,7 @@ import type { SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
 import {
   badRequest,
-  conflict,
   fileAccessDenied,
-  fileNotFound,
   internal,
   requestTimeout,
   sandboxNotStarted,
@@ -77,36 +75,6 @@ export const sandboxTmp = (sandbox: SandboxRecord) =>
     const host = engine.paths(sandbox.id).tmp
     return { host, inside: engine.isolation === "bwrap" ? "/tmp" : host }
   })
-
-/** Maps a Node file-system failure on `path` to the daemon's answer. */
-export const ioError =
-  (path: string) =>
-  (cause: unknown): DaemonError => {
-    const code = (cause as { code?: unknown } | null)?.code
-    switch (code) {
-      case "ENOENT":
-        return fileNotFound(`${path}: no such file or directory`)
-      case "EACCES":
-      case "EPERM":
-      case "EROFS":
-        return fileAccessDenied(`${path}: permission denied`)
-      case "ENOTDIR":
-        return badRequest(`${path}: not a directory`)
-      case "EISDIR":
-        return badRequest(`${path}: is a directory`)
-      case "EEXIST":
-        return conflict(`${path}: file exists`)
-      case "ENOTEMPTY":
-        return badRequest(`${path}: directory not empty`)
-      case "ELOOP":
-        return badRequest(`${path}: too many levels of symbolic links`)
-      default:
-        return internal(`${path}: ${cause instanceof Error ? cause.message : String(cause)}`)
-    }
-  }
-
-/** Runs a Node file-system call, failing with the daemon's answer for `path`. */
-export const io = <A>(path: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: ioError(path) })
 
 /**
  * Runs a process in the sandbox (isolation applies), with the sandbox's own environment plus
