@@ -136,7 +136,6 @@ const sandboxArgs = (layout: Layout, sources: { readonly home: string; readonly 
   "--unshare-cgroup-try",
   ...(layout.network === "none" ? ["--unshare-net"] : []),
   "--die-with-parent",
-  ...systemArgs(),
   "--perms",
   "0755",
   "--dir",
@@ -147,6 +146,8 @@ const sandboxArgs = (layout: Layout, sources: { readonly home: string; readonly 
   "--bind",
   sources.tmp,
   "/tmp",
+  // After /tmp and the home: a runtime that lives under /tmp (a clone checked out there) stays visible.
+  ...systemArgs(),
   "--proc",
   "/proc",
   "--dev",
