@@ -353,6 +353,7 @@ const startAll = (sandbox: SandboxRecord, state: DesktopState) =>
 
 const stopProcesses = (sandbox: SandboxRecord, state: DesktopState, names?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
+    if (names === undefined) state.display = undefined
     const processes = [...state.processes.values()]
       .filter((process) => names === undefined || names.includes(process.name))
       .sort((a, b) => b.priority - a.priority)

@@ -229,7 +229,7 @@ elif op == "value":
 const failureOf = (kind: string, message: string): DaemonError => {
   switch (kind) {
     case "unavailable":
-      return new DaemonError({ status: 503, code: "A11Y_UNAVAILABLE", message })
+      return new DaemonError({ status: 400, code: "A11Y_UNAVAILABLE", message })
     case "not_found":
       return notFound(message)
     case "bad_request":
@@ -244,7 +244,7 @@ const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string
   Effect.gen(function* () {
     if (state.busAddress === undefined)
       return yield* new DaemonError({
-        status: 503,
+        status: 400,
         code: "A11Y_UNAVAILABLE",
         message:
           "accessibility bus not reachable: the desktop's accessibility bus is not running (restart computer use)"

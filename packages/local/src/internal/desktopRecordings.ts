@@ -7,8 +7,8 @@ import * as NodeCrypto from "node:crypto"
 import * as NodePath from "node:path"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { badRequest, conflict, internal, notFound } from "./daemonError.js"
-import { readLog, requireFeature, runningDesktop, supervise, terminate, readPid } from "./desktop.js"
-import { type DesktopProcess, type DesktopState, type RecordingState, desktopOf } from "./desktopState.js"
+import { notStarted, readLog, readPid, requireFeature, runningDesktop, supervise, terminate } from "./desktop.js"
+import { type DesktopProcess, type DesktopState, type RecordingState, desktopOf, displayRunning } from "./desktopState.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { viewOf } from "./toolboxFs.js"
@@ -144,6 +144,7 @@ export const start = (sandbox: SandboxRecord, label: string | undefined) =>
     yield* readPid(sandbox, process, state.logDir)
     yield* pause(startupWindow)
     if (!process.running) {
+      if (!displayRunning(state)) return yield* notStarted(sandbox.id)
       const errors = (yield* readLog(sandbox, NodePath.posix.join(state.logDir, `${process.name}.err`), 2000)).trim()
       return yield* internal(`the recording could not start${errors === "" ? "" : `: ${errors}`}`)
     }
