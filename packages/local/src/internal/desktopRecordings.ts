@@ -8,7 +8,13 @@ import * as NodePath from "node:path"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { badRequest, conflict, internal, notFound } from "./daemonError.js"
 import { notStarted, readLog, readPid, requireFeature, runningDesktop, supervise, terminate } from "./desktop.js"
-import { type DesktopProcess, type DesktopState, type RecordingState, desktopOf, displayRunning } from "./desktopState.js"
+import {
+  type DesktopProcess,
+  type DesktopState,
+  type RecordingState,
+  desktopOf,
+  displayRunning
+} from "./desktopState.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { viewOf } from "./toolboxFs.js"
