@@ -23,7 +23,7 @@ import {
   square,
   tkApp
 } from "./desktopHarness.js"
-import { crop, decodePng, pixel, samePixels } from "./png.js"
+import { crop, decodePng, difference, pixel, samePixels } from "./png.js"
 import { failureOf } from "./sdkHarness.js"
 
 const desktopTest = hasDesktop || desktopRequired ? it.scopedLive : undefined
@@ -107,9 +107,10 @@ describe("computer use", () => {
           const shot = yield* cu.screenshot.takeRegion(region)
           assert.deepStrictEqual([shot.format, shot.width, shot.height], ["png", region.width, region.height])
           const image = decodePng(shot.bytes)
+          const area = crop(after, region.x, region.y, region.width, region.height)
           assert.isTrue(
-            samePixels(image, crop(after, region.x, region.y, region.width, region.height)),
-            `region ${JSON.stringify(region)} equals the full screen's area`
+            samePixels(image, area),
+            `region ${JSON.stringify(region)} equals the full screen's area: ${difference(image, area)}`
           )
         }
         const outside = yield* failureOf(cu.screenshot.takeRegion({ x: 350, y: 0, width: 100, height: 10 }))

@@ -67,13 +67,14 @@ export const desktopSandbox = (extra: LocalConfig.Options = {}) =>
   })
 
 /**
- * A Tk window at a known place: an entry whose text becomes the window's title as it is typed, and
+ * A Tk window at a known place: an entry whose text becomes the window's title as it is typed (its
+ * cursor does not blink, so two captures of the same area match), and
  * a red square that turns green, and names the point clicked in the title, when clicked.
  */
 export const tkApp = `
 wm geometry . 300x200+20+30
 wm title . ready
-entry .e -textvariable v -width 24
+entry .e -textvariable v -width 24 -insertofftime 0
 place .e -x 10 -y 10
 canvas .c -width 100 -height 100 -background "#ff0000" -highlightthickness 0 -borderwidth 0
 place .c -x 150 -y 50

@@ -93,3 +93,21 @@ export const crop = (image: Rgb, x: number, y: number, width: number, height: nu
 /** Whether two images have the same size and the same pixels. */
 export const samePixels = (a: Rgb, b: Rgb): boolean =>
   a.width === b.width && a.height === b.height && Buffer.from(a.pixels).equals(Buffer.from(b.pixels))
+
+/** Where two images of the same size differ: how many pixels, and the box around them (for failure messages). */
+export const difference = (a: Rgb, b: Rgb): string => {
+  if (a.width !== b.width || a.height !== b.height)
+    return `sizes differ: ${a.width}x${a.height} vs ${b.width}x${b.height}`
+  let count = 0
+  let box = { x0: a.width, y0: a.height, x1: -1, y1: -1 }
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      const i = (y * a.width + x) * 3
+      if (a.pixels[i] === b.pixels[i] && a.pixels[i + 1] === b.pixels[i + 1] && a.pixels[i + 2] === b.pixels[i + 2])
+        continue
+      count++
+      box = { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x), y1: Math.max(box.y1, y) }
+    }
+  }
+  return count === 0 ? "identical" : `${count} pixels differ, within ${box.x0},${box.y0}–${box.x1},${box.y1}`
+}

@@ -193,15 +193,17 @@ const startDisplay = (sandbox: SandboxRecord, state: DesktopState, xvfb: string)
     const tmp = yield* sandboxTmp(sandbox)
     state.logDir = NodePath.posix.join(engine.paths(sandbox.id).homeInSandbox, ".daytona", "computeruse")
     state.scratchDir = NodePath.posix.join(tmp.inside, ".daytona-computeruse")
+    // The directories are the server's plumbing in the sandbox: whatever the sandbox left at their
+    // names that is not a directory (a link, a file) is removed, then they are made afresh.
     const prepared = yield* runInSandbox(sandbox, [
       "/bin/sh",
       "-c",
-      'mkdir -p -- "$0" "$1" && rm -f -- "$0/xvfb.display"',
+      'for d in "$0" "$1"; do if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f -- "$d"; fi; done; mkdir -p -- "$0" "$1" && rm -f -- "$0/xvfb.display"',
       state.logDir,
       state.scratchDir
     ])
     if (prepared.exitCode !== 0)
-      return yield* internal(`cannot create the desktop's directories: ${prepared.output.trim()}`)
+      return yield* badRequest(`cannot create the desktop's directories in the sandbox: ${prepared.output.trim()}`)
     const process = state.processes.get("xvfb") ?? newProcess("xvfb", 100)
     state.processes.set("xvfb", process)
     state.display = undefined

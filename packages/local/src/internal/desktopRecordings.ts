@@ -89,7 +89,7 @@ export const start = (sandbox: SandboxRecord, label: string | undefined) =>
     const { state } = yield* runningDesktop(sandbox, "recordings")
     const dir = yield* recordingsDir(sandbox)
     const made = yield* runInSandbox(sandbox, ["/bin/sh", "-c", 'mkdir -p -- "$0"', dir])
-    if (made.exitCode !== 0) return yield* internal(`cannot create ${dir}: ${made.output.trim()}`)
+    if (made.exitCode !== 0) return yield* badRequest(`cannot create ${dir} in the sandbox: ${made.output.trim()}`)
     const id = NodeCrypto.randomUUID()
     const now = new Date()
     const fileName = `${id}_${label !== undefined && label !== "" ? label : "session"}_${stamp(now)}.mp4`
