@@ -25,6 +25,8 @@ import {
 } from "./desktopHarness.js"
 import { crop, decodePng, difference, pixel, samePixels } from "./png.js"
 import { failureOf } from "./sdkHarness.js"
+import { asToolboxError, call, clientLayer, createStarted, serve, tempDir } from "./utils.js"
+import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 
 const desktopTest = hasDesktop || desktopRequired ? it.scopedLive : undefined
 
@@ -42,20 +44,69 @@ const launch = (sandbox: Sandbox.Sandbox, file: string, content: string, program
     assert.strictEqual(result.exitCode, 0, result.result)
   })
 
+/** A body each POST route accepts, so that what answers is the missing tool, not the payload's validation. */
+const validPayloads: Readonly<Record<string, unknown>> = {
+  "/computeruse/mouse/move": { x: 1, y: 1 },
+  "/computeruse/mouse/click": { x: 1, y: 1 },
+  "/computeruse/mouse/drag": { startX: 1, startY: 1, endX: 2, endY: 2 },
+  "/computeruse/mouse/scroll": { x: 1, y: 1, direction: "down" },
+  "/computeruse/keyboard/type": { text: "a" },
+  "/computeruse/keyboard/key": { key: "a" },
+  "/computeruse/keyboard/hotkey": { keys: "ctrl+a" },
+  "/computeruse/recordings/stop": { id: "0b0b0b0b-1111-4222-8333-444444444444" },
+  "/computeruse/a11y/node/focus": { id: "1" },
+  "/computeruse/a11y/node/invoke": { id: "1" },
+  "/computeruse/a11y/node/value": { id: "1", value: "v" }
+}
+
 const fullScreen = (sandbox: Sandbox.Sandbox) =>
   Effect.map(sandbox.computerUse.screenshot.takeFullScreen(), (shot) => decodePng(shot.bytes))
 
 describe("computer use", () => {
-  if (!hasDesktop && !desktopRequired) {
-    it.scopedLive("without Xvfb, xdotool and ffmpeg the desktop answers what to install", () =>
+  it.scoped(
+    "without the desktop's packages every route answers 400 naming what to install, and /api/config says so",
+    () =>
       Effect.gen(function* () {
-        const { sandbox } = yield* desktopSandbox()
-        const error = yield* failureOf(sandbox.computerUse.start)
-        assert.strictEqual(error._tag, "UnsupportedError")
-        assert.include(error.message, "apt-get install")
-      })
-    )
-  }
+        const dir = yield* tempDir
+        const { client } = yield* serve(dir, { desktopToolPath: "" })
+        const config = (yield* call(client, "GET", "/api/config")).body as {
+          computerUse: Record<string, { supported: boolean; missing?: ReadonlyArray<string>; install?: string }>
+        }
+        assert.deepStrictEqual(Object.keys(config.computerUse).sort(), [
+          "accessibility",
+          "desktop",
+          "recordings",
+          "screenshots"
+        ])
+        for (const feature of Object.values(config.computerUse)) {
+          assert.isFalse(feature.supported)
+          assert.include(feature.install, "apt-get install")
+        }
+        assert.deepStrictEqual(config.computerUse["desktop"]?.missing, ["xvfb", "xdotool"])
+
+        const sandbox = yield* createStarted(client)
+        const routes = Object.values(ToolboxApi.endpoints).filter((endpoint) =>
+          endpoint.path.startsWith("/computeruse/")
+        )
+        assert.isAtLeast(routes.length, 33)
+        for (const endpoint of routes) {
+          const path = endpoint.path
+            .replace("{processName}", "xvfb")
+            .replace("{id}", "0b0b0b0b-1111-4222-8333-444444444444")
+          const query = path.includes("/screenshot/region") ? "?x=0&y=0&width=10&height=10" : ""
+          const answer = yield* call(
+            client,
+            endpoint.method as "GET" | "POST" | "DELETE",
+            `/toolbox/${sandbox.id}${path}${query}`,
+            endpoint.method === "POST" ? (validPayloads[path] ?? {}) : undefined
+          )
+          const error = asToolboxError(answer)
+          assert.strictEqual(answer.status, 400, `${endpoint.method} ${path}: ${error.message}`)
+          assert.strictEqual(error.code, "COMPUTER_USE_NOT_INSTALLED", `${endpoint.method} ${path}`)
+          assert.include(error.message, "apt-get install", `${endpoint.method} ${path}`)
+        }
+      }).pipe(Effect.provide(clientLayer))
+  )
 
   desktopTest?.(
     "a Tk window in the sandbox's display: typing, clicking and exact screenshots",
