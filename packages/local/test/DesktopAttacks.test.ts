@@ -83,7 +83,7 @@ const namespaces = ["pid", "ipc", "uts", "mnt", "user", "net"] as const
 
 describe("attacks on computer use", () => {
   desktopAttack?.(
-    "the desktop's processes are in the sandbox's namespaces and control group, unprivileged, and die with it",
+    "the desktop's processes and recorders are in the sandbox's namespaces and control group, unprivileged, and die with it",
     () =>
       Effect.gen(function* () {
         const { client } = yield* attackServer()
@@ -97,12 +97,15 @@ describe("attacks on computer use", () => {
 
         yield* sh(client, a.id, "nohup sleep 3131 >/dev/null 2>&1 &")
         const marker = yield* markerPid("sleep 3131")
-        const programs = hasAccessibility ? ["Xvfb", "dbus-daemon", "at-spi-bus-launcher"] : ["Xvfb"]
+        const recording = yield* call(client, "POST", `/toolbox/${a.id}/computeruse/recordings/start`, { label: "ns" })
+        assert.strictEqual(recording.status, 201, JSON.stringify(recording.body))
+        const programs = ["Xvfb", "ffmpeg", ...(hasAccessibility ? ["dbus-daemon", "at-spi-bus-launcher"] : [])]
         const desktopPids: Array<number> = []
         for (const program of programs) {
           // The AT-SPI launcher starts a D-Bus daemon of its own, so there may be two.
           const pids = yield* inNamespacesOf(program, marker)
-          if (program === "Xvfb") assert.strictEqual(pids.length, 1, "one X server in the sandbox's namespaces")
+          if (program === "Xvfb" || program === "ffmpeg")
+            assert.strictEqual(pids.length, 1, `one ${program} in the sandbox's namespaces`)
           else assert.isAtLeast(pids.length, 1, `${program} in the sandbox's namespaces`)
           desktopPids.push(...pids)
         }
