@@ -270,6 +270,42 @@ describe("computer use", () => {
     60_000
   )
 
+  desktopTest?.(
+    "requests racing a stop of the desktop, then of the sandbox, answer typed 4xx errors, never a server error",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox } = yield* desktopSandbox()
+        const cu = sandbox.computerUse
+        const requests = [
+          cu.screenshot.takeFullScreen(),
+          cu.mouse.move(10, 10),
+          cu.display.getWindows,
+          cu.keyboard.type("abc"),
+          ...(hasAccessibility ? [cu.accessibility.findNodes({ scope: "all" })] : [])
+        ]
+        const race = (stop: Effect.Effect<unknown, unknown>) =>
+          Effect.gen(function* () {
+            const outcomes = yield* Effect.all(
+              [
+                ...requests.flatMap((request) => [request, request]).map((request) => Effect.either(request)),
+                Effect.zipRight(Effect.sleep("50 millis"), Effect.either(stop))
+              ],
+              { concurrency: "unbounded" }
+            )
+            for (const outcome of outcomes) {
+              if (outcome._tag === "Right") continue
+              const error = outcome.left as { readonly _tag: string; readonly message: string }
+              assert.include(["ValidationError", "NotFoundError"], error._tag, error.message)
+            }
+          })
+        yield* cu.start
+        yield* race(cu.stop)
+        yield* cu.start
+        yield* race(sandbox.stop())
+      }),
+    60_000
+  )
+
   const a11yTest = hasAccessibility || desktopRequired ? it.scopedLive : undefined
 
   a11yTest?.(

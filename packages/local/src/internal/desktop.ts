@@ -74,17 +74,36 @@ export const runTool = (
     timeout: options.timeout ?? Duration.seconds(30),
     cwd: options.cwd
   }).pipe(
-    Effect.flatMap((result) => {
-      if (result.exitCode === 0) return Effect.succeed(result.output)
-      if (!displayRunning(state)) return Effect.fail(notStarted(sandbox.id))
-      const output = result.output.trim()
-      return Effect.fail(
-        internal(
-          `${NodePath.basename(argv[0] ?? "tool")} failed (exit code ${result.exitCode})${output === "" ? "" : `: ${output.slice(-1000)}`}`
-        )
-      )
-    })
+    Effect.flatMap((result) =>
+      result.exitCode === 0
+        ? Effect.succeed(result.output)
+        : Effect.flatMap(desktopGone(state), (gone) => {
+            if (gone) return Effect.fail(notStarted(sandbox.id))
+            const output = result.output.trim()
+            return Effect.fail(
+              internal(
+                `${NodePath.basename(argv[0] ?? "tool")} failed (exit code ${result.exitCode})${output === "" ? "" : `: ${output.slice(-1000)}`}`
+              )
+            )
+          })
+    )
   )
+
+/** How long a failed tool waits for the end of the X server to be noticed before blaming the tool. */
+const goneWindowMillis = 500
+
+/**
+ * Whether the desktop went away while a tool ran (it was stopped, or its sandbox was): a tool that
+ * fails then is answered as `COMPUTER_USE_NOT_STARTED`, not as a server error. The X server's end
+ * is noticed a moment after the tool's, so this waits a little for it.
+ */
+export const desktopGone = (state: DesktopState) =>
+  Effect.promise(async () => {
+    const xvfb = state.processes.get("xvfb")
+    if (xvfb?.running === true)
+      await Promise.race([xvfb.ended, new Promise((resolve) => setTimeout(resolve, goneWindowMillis))])
+    return !displayRunning(state)
+  })
 
 /** The size of the screen: the sandbox's `VNC_RESOLUTION` (`WIDTHxHEIGHT`), else 1024×768. */
 const resolutionOf = (sandbox: SandboxRecord) => {

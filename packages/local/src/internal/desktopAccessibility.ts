@@ -3,7 +3,7 @@ import type { AccessibilityNodeEncoded } from "@effect-daytona/sdk/ComputerUseDt
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { badRequest, DaemonError, internal, notFound } from "./daemonError.js"
-import { runningDesktop } from "./desktop.js"
+import { desktopGone, notStarted, runningDesktop } from "./desktop.js"
 import type { DesktopState } from "./desktopState.js"
 import type { SandboxRecord } from "./record.js"
 import type { EndpointHandler } from "./toolboxRoute.js"
@@ -239,18 +239,27 @@ const failureOf = (kind: string, message: string): DaemonError => {
   }
 }
 
+/** Whether the desktop's accessibility bus runs (it may be stopped or restarted while a request runs). */
+const busRunning = (state: DesktopState) =>
+  state.busAddress !== undefined &&
+  state.processes.get("dbus")?.running === true &&
+  state.processes.get("atspi")?.running === true
+
+/** 400 `A11Y_UNAVAILABLE`: the accessibility bus is not running. */
+const busGone = () =>
+  new DaemonError({
+    status: 400,
+    code: "A11Y_UNAVAILABLE",
+    message: "accessibility bus not reachable: the desktop's accessibility bus is not running (restart computer use)"
+  })
+
 /** Runs one request of the AT-SPI client inside the sandbox, on the desktop's session bus. */
 const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string, unknown>) =>
   Effect.gen(function* () {
-    if (state.busAddress === undefined)
-      return yield* new DaemonError({
-        status: 400,
-        code: "A11Y_UNAVAILABLE",
-        message:
-          "accessibility bus not reachable: the desktop's accessibility bus is not running (restart computer use)"
-      })
+    const busAddress = state.busAddress
+    if (busAddress === undefined || !busRunning(state)) return yield* busGone()
     const result = yield* runInSandbox(sandbox, [debianPython, "-c", client, JSON.stringify(request)], {
-      env: { DISPLAY: state.display ?? ":0", DBUS_SESSION_BUS_ADDRESS: state.busAddress, NO_AT_BRIDGE: "1" },
+      env: { DISPLAY: state.display ?? ":0", DBUS_SESSION_BUS_ADDRESS: busAddress, NO_AT_BRIDGE: "1" },
       timeout: Duration.seconds(30)
     })
     const lines = result.output.trim().split("\n")
@@ -259,6 +268,8 @@ const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string
     try {
       answer = JSON.parse(last)
     } catch {
+      if (yield* desktopGone(state)) return yield* notStarted(sandbox.id)
+      if (!busRunning(state)) return yield* busGone()
       return yield* internal(
         `the accessibility client failed (exit code ${result.exitCode}): ${result.output.trim().slice(-1000)}`
       )
@@ -267,7 +278,11 @@ const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string
       const failure = answer as { readonly error: unknown; readonly message?: unknown }
       return yield* failureOf(String(failure.error), String(failure.message ?? "accessibility request failed"))
     }
-    if (result.exitCode !== 0) return yield* internal(`the accessibility client failed (exit code ${result.exitCode})`)
+    if (result.exitCode !== 0) {
+      if (yield* desktopGone(state)) return yield* notStarted(sandbox.id)
+      if (!busRunning(state)) return yield* busGone()
+      return yield* internal(`the accessibility client failed (exit code ${result.exitCode})`)
+    }
     return answer
   })
 
