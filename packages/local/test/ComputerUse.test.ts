@@ -271,7 +271,7 @@ describe("computer use", () => {
   )
 
   desktopTest?.(
-    "requests racing a stop of the desktop, then of the sandbox, answer typed 4xx errors, never a server error",
+    "requests racing a stop or restart of the desktop, then a stop of the sandbox, answer typed 4xx errors, never a server error",
     () =>
       Effect.gen(function* () {
         const { sandbox } = yield* desktopSandbox()
@@ -301,6 +301,8 @@ describe("computer use", () => {
         yield* cu.start
         yield* race(cu.stop)
         yield* cu.start
+        yield* race(Effect.zipRight(cu.stop, cu.start))
+        yield* race(cu.restartProcess("xvfb"))
         yield* race(sandbox.stop())
       }),
     60_000

@@ -37,6 +37,14 @@ export const notStarted = (sandboxId: string) =>
     message: `computer use is not started in sandbox ${sandboxId}: start it first (POST /computeruse/start)`
   })
 
+/** 400 `COMPUTER_USE_NOT_STARTED`: the desktop was stopped or restarted while the request ran. */
+export const stoppedMeanwhile = (sandboxId: string) =>
+  new DaemonError({
+    status: 400,
+    code: "COMPUTER_USE_NOT_STARTED",
+    message: `computer use in sandbox ${sandboxId} was stopped or restarted while the request ran: try again once it runs`
+  })
+
 /** The tools this machine has, as the server detected them at start. */
 export const toolSupport = Effect.map(SandboxesService, (sandboxes) => sandboxes.desktopTools)
 
@@ -68,8 +76,9 @@ export const runTool = (
   state: DesktopState,
   argv: ReadonlyArray<string>,
   options: { readonly timeout?: Duration.Duration | undefined; readonly cwd?: string | undefined } = {}
-) =>
-  runInSandbox(sandbox, argv, {
+) => {
+  const generation = state.generation
+  return runInSandbox(sandbox, argv, {
     env: { DISPLAY: state.display ?? ":0" },
     timeout: options.timeout ?? Duration.seconds(30),
     cwd: options.cwd
@@ -77,8 +86,8 @@ export const runTool = (
     Effect.flatMap((result) =>
       result.exitCode === 0
         ? Effect.succeed(result.output)
-        : Effect.flatMap(desktopGone(state), (gone) => {
-            if (gone) return Effect.fail(notStarted(sandbox.id))
+        : Effect.flatMap(desktopGone(state, generation), (gone) => {
+            if (gone) return Effect.fail(stoppedMeanwhile(sandbox.id))
             const output = result.output.trim()
             return Effect.fail(
               internal(
@@ -88,21 +97,24 @@ export const runTool = (
           })
     )
   )
+}
 
 /** How long a failed tool waits for the end of the X server to be noticed before blaming the tool. */
 const goneWindowMillis = 500
 
 /**
- * Whether the desktop went away while a tool ran (it was stopped, or its sandbox was): a tool that
- * fails then is answered as `COMPUTER_USE_NOT_STARTED`, not as a server error. The X server's end
+ * Whether the desktop went away while a tool ran (it was stopped or restarted since `generation`,
+ * or its sandbox stopped): a tool that fails then is answered as `COMPUTER_USE_NOT_STARTED`, not as
+ * a server error. The X server's end
  * is noticed a moment after the tool's, so this waits a little for it.
  */
-export const desktopGone = (state: DesktopState) =>
+export const desktopGone = (state: DesktopState, generation: number) =>
   Effect.promise(async () => {
+    if (state.generation !== generation) return true
     const xvfb = state.processes.get("xvfb")
     if (xvfb?.running === true)
       await Promise.race([xvfb.ended, new Promise((resolve) => setTimeout(resolve, goneWindowMillis))])
-    return !displayRunning(state)
+    return state.generation !== generation || !displayRunning(state)
   })
 
 /** The size of the screen: the sandbox's `VNC_RESOLUTION` (`WIDTHxHEIGHT`), else 1024×768. */
@@ -225,6 +237,7 @@ const startDisplay = (sandbox: SandboxRecord, state: DesktopState, xvfb: string)
       return yield* badRequest(`cannot create the desktop's directories in the sandbox: ${prepared.output.trim()}`)
     const process = state.processes.get("xvfb") ?? newProcess("xvfb", 100)
     state.processes.set("xvfb", process)
+    state.generation++
     state.display = undefined
     state.width = width
     state.height = height
@@ -374,6 +387,7 @@ const startAll = (sandbox: SandboxRecord, state: DesktopState) =>
 
 const stopProcesses = (sandbox: SandboxRecord, state: DesktopState, names?: ReadonlyArray<string>) =>
   Effect.gen(function* () {
+    state.generation++
     if (names === undefined) state.display = undefined
     const processes = [...state.processes.values()]
       .filter((process) => names === undefined || names.includes(process.name))

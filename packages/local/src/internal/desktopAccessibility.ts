@@ -3,7 +3,7 @@ import type { AccessibilityNodeEncoded } from "@effect-daytona/sdk/ComputerUseDt
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { badRequest, DaemonError, internal, notFound } from "./daemonError.js"
-import { desktopGone, notStarted, runningDesktop } from "./desktop.js"
+import { desktopGone, runningDesktop, stoppedMeanwhile } from "./desktop.js"
 import type { DesktopState } from "./desktopState.js"
 import type { SandboxRecord } from "./record.js"
 import type { EndpointHandler } from "./toolboxRoute.js"
@@ -257,6 +257,7 @@ const busGone = () =>
 const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string, unknown>) =>
   Effect.gen(function* () {
     const busAddress = state.busAddress
+    const generation = state.generation
     if (busAddress === undefined || !busRunning(state)) return yield* busGone()
     const result = yield* runInSandbox(sandbox, [debianPython, "-c", client, JSON.stringify(request)], {
       env: { DISPLAY: state.display ?? ":0", DBUS_SESSION_BUS_ADDRESS: busAddress, NO_AT_BRIDGE: "1" },
@@ -268,7 +269,7 @@ const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string
     try {
       answer = JSON.parse(last)
     } catch {
-      if (yield* desktopGone(state)) return yield* notStarted(sandbox.id)
+      if (yield* desktopGone(state, generation)) return yield* stoppedMeanwhile(sandbox.id)
       if (!busRunning(state)) return yield* busGone()
       return yield* internal(
         `the accessibility client failed (exit code ${result.exitCode}): ${result.output.trim().slice(-1000)}`
@@ -279,7 +280,7 @@ const ask = (sandbox: SandboxRecord, state: DesktopState, request: Record<string
       return yield* failureOf(String(failure.error), String(failure.message ?? "accessibility request failed"))
     }
     if (result.exitCode !== 0) {
-      if (yield* desktopGone(state)) return yield* notStarted(sandbox.id)
+      if (yield* desktopGone(state, generation)) return yield* stoppedMeanwhile(sandbox.id)
       if (!busRunning(state)) return yield* busGone()
       return yield* internal(`the accessibility client failed (exit code ${result.exitCode})`)
     }

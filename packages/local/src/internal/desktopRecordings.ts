@@ -7,7 +7,7 @@ import * as NodeCrypto from "node:crypto"
 import * as NodePath from "node:path"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { badRequest, conflict, internal, notFound } from "./daemonError.js"
-import { notStarted, readLog, readPid, requireFeature, runningDesktop, supervise, terminate } from "./desktop.js"
+import { readLog, readPid, requireFeature, runningDesktop, stoppedMeanwhile, supervise, terminate } from "./desktop.js"
 import {
   type DesktopProcess,
   type DesktopState,
@@ -87,6 +87,7 @@ export const start = (sandbox: SandboxRecord, label: string | undefined) =>
     const paths = yield* requireFeature("recordings")
     if (label !== undefined && label !== "") yield* checkLabel(label)
     const { state } = yield* runningDesktop(sandbox, "recordings")
+    const generation = state.generation
     const dir = yield* recordingsDir(sandbox)
     const made = yield* runInSandbox(sandbox, ["/bin/sh", "-c", 'mkdir -p -- "$0"', dir])
     if (made.exitCode !== 0) return yield* badRequest(`cannot create ${dir} in the sandbox: ${made.output.trim()}`)
@@ -150,7 +151,7 @@ export const start = (sandbox: SandboxRecord, label: string | undefined) =>
     yield* readPid(sandbox, process, state.logDir)
     yield* pause(startupWindow)
     if (!process.running) {
-      if (!displayRunning(state)) return yield* notStarted(sandbox.id)
+      if (!displayRunning(state) || state.generation !== generation) return yield* stoppedMeanwhile(sandbox.id)
       const errors = (yield* readLog(sandbox, NodePath.posix.join(state.logDir, `${process.name}.err`), 2000)).trim()
       return yield* internal(`the recording could not start${errors === "" ? "" : `: ${errors}`}`)
     }

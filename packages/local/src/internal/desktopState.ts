@@ -50,6 +50,11 @@ export interface DesktopState {
   readonly recordings: Map<string, RecordingState>
   /** The accessibility bus's address, once it runs. */
   busAddress: string | undefined
+  /**
+   * Counts the starts and stops of the desktop's processes, so that a request whose tool failed can
+   * tell whether the desktop was stopped or restarted while it ran.
+   */
+  generation: number
   /** Serialises start, stop and restart. */
   readonly lock: Effect.Semaphore
 }
@@ -74,6 +79,7 @@ export const desktopOf = (sandboxId: string) =>
         processes: new Map(),
         recordings: new Map(),
         busAddress: undefined,
+        generation: 0,
         lock: Effect.unsafeMakeSemaphore(1)
       }
       bySandbox.set(sandboxId, state)
