@@ -194,6 +194,7 @@ describe("computer use", () => {
         assert.include((yield* failureOf(cu.keyboard.press("@"))).message, '["shift"]')
         assert.include((yield* failureOf(cu.keyboard.hotkey("ctrl+"))).message, "empty key name")
         assert.include((yield* failureOf(cu.keyboard.type("a\tb"))).message, "tab")
+        assert.include((yield* failureOf(cu.keyboard.type("x".repeat(200 * 1024)))).message, "too long")
         assert.strictEqual(
           (yield* failureOf(
             cu.mouse.click(1, 1, { button: "left" }).pipe(Effect.andThen(cu.getProcessStatus("xfce4")))

@@ -194,11 +194,17 @@ const mouseScroll: EndpointHandler<typeof ToolboxApi.computerUseMouseScroll> = (
 // keyboard
 // ---------------------------------------------------------------------------------------------
 
+/** The most text one `type` request sends (it travels as one argument, which Linux caps at 128 KiB). */
+const maxTypedBytes = 100 * 1024
+
 const keyError = (error: unknown) => badRequest(error instanceof Error ? error.message : String(error))
 
 const typeText: EndpointHandler<typeof ToolboxApi.computerUseTypeText> = (sandbox, { payload }) =>
   Effect.gen(function* () {
     const text = payload.text ?? ""
+    const bytes = Buffer.byteLength(text, "utf8")
+    if (bytes > maxTypedBytes)
+      return yield* badRequest(`text too long to type: ${bytes} bytes, at most ${maxTypedBytes} in one request`)
     yield* Effect.try({ try: () => DesktopKeys.typingSteps(text), catch: keyError })
     const { state, xdotool } = yield* input(sandbox)
     if (text === "") return {}
