@@ -78,6 +78,11 @@ export interface Options {
   readonly organizationId?: string | undefined
   /** The region id reported as `target`. Default `local`. */
   readonly region?: string | undefined
+  /**
+   * Where the computer-use tools (`Xvfb`, `xdotool`, `ffmpeg`, …) are looked for, as a `PATH`-like
+   * list. Default: the server's `PATH`; an empty string means that none is installed.
+   */
+  readonly desktopToolPath?: string | undefined
 }
 
 /**
@@ -98,6 +103,7 @@ export interface LocalConfigShape {
   readonly lifecycleInterval: Duration.Duration
   readonly organizationId: string
   readonly region: string
+  readonly desktopToolPath: string
 }
 
 /**
@@ -166,7 +172,8 @@ export const make = (options: Options = {}): LocalConfigShape => {
     startWait: Duration.decode(options.startWait ?? Duration.seconds(30)),
     lifecycleInterval: Duration.decode(options.lifecycleInterval ?? Duration.seconds(10)),
     organizationId: options.organizationId ?? "local",
-    region: options.region ?? "local"
+    region: options.region ?? "local",
+    desktopToolPath: options.desktopToolPath ?? process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
   }
 }
 

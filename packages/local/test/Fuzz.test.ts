@@ -263,11 +263,15 @@ const destructive = (route: FuzzRoute) =>
   route.method === "DELETE" ||
   /\/(stop|archive|start|recover|resize|autostop|autoarchive|autodelete)/.test(route.template)
 
-/** Routes that would create state at every call (sandboxes, snapshots, volumes, sessions): only malformed JSON is sent. */
+/**
+ * Routes that would create state at every call (sandboxes, snapshots, volumes, sessions, screen
+ * recordings, each an encoder running until stopped): only malformed JSON is sent.
+ */
 const creating = (route: FuzzRoute) =>
   route.method === "POST" &&
   (/^\/api\/(sandbox|snapshots|volumes)$/.test(route.template) ||
     /\/process\/session$/.test(route.template) ||
+    /\/computeruse\/recordings\/start$/.test(route.template) ||
     /\/lsp\/start$/.test(route.template) ||
     /\/git\/clone$/.test(route.template))
 

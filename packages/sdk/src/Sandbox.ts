@@ -26,6 +26,7 @@ import * as Transport from "./internal/transport.js"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import type { SandboxDto, SandboxListItem } from "./SandboxDto.js"
 import type { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
+import * as ComputerUse from "./ComputerUse.js"
 import * as FileSystem from "./FileSystem.js"
 import * as Git from "./Git.js"
 import * as LspServer from "./LspServer.js"
@@ -98,6 +99,8 @@ export interface Operations {
   readonly git: Git.Git
   /** Commands, code runs and sessions (with followed logs) in the sandbox. */
   readonly process: Process.Process
+  /** A desktop in the sandbox: mouse, keyboard, screenshots, windows, recordings, accessibility. */
+  readonly computerUse: ComputerUse.ComputerUse
   /**
    * A language server for a project in the sandbox (`python`, `typescript` or `javascript`; an
    * unsupported language fails before any request).
@@ -313,6 +316,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     fs: FileSystem.make(self, toolbox),
     git: Git.make(self, toolbox),
     process: Process.make(self, toolbox),
+    computerUse: ComputerUse.make(self, toolbox),
     createLspServer: (languageId, pathToProject) =>
       LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
     refreshData: fetch.pipe(Effect.map(wrap), span("refreshData")),

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as ComputerUseDto from "./ComputerUseDto.js"
 import * as Endpoint from "./Endpoint.js"
 import {
   CodeRunRequest,
@@ -794,6 +795,518 @@ export const lspWorkspaceSymbols = endpoint({
   errors: lspErrors
 })
 
+// ---------------------------------------------------------------------------------------------
+// computer use
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /computeruse/start`: starts the desktop's processes (a virtual display, and what else the
+ * server runs with it) and answers their status.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseStart = endpoint({
+  name: "startComputerUse",
+  method: "POST",
+  path: "/computeruse/start",
+  success: Endpoint.json(ComputerUseDto.ComputerUseProcessesResponse),
+  errors: [400],
+  replay: "safe"
+})
+
+/**
+ * `POST /computeruse/stop`: stops the desktop's processes and answers their status.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseStop = endpoint({
+  name: "stopComputerUse",
+  method: "POST",
+  path: "/computeruse/stop",
+  success: Endpoint.json(ComputerUseDto.ComputerUseProcessesResponse),
+  errors: [400],
+  replay: "safe"
+})
+
+/**
+ * `GET /computeruse/process-status`: whether the desktop's processes run (`active`, `partial`,
+ * `inactive`).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseProcessesStatus = endpoint({
+  name: "getComputerUseStatus",
+  method: "GET",
+  path: "/computeruse/process-status",
+  success: Endpoint.json(ComputerUseDto.ComputerUseStatusResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/status`: the state of the computer-use system.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseSystemStatus = endpoint({
+  name: "getComputerUseSystemStatus",
+  method: "GET",
+  path: "/computeruse/status",
+  success: Endpoint.json(ComputerUseDto.ComputerUseStatusResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/process/{processName}/status`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseProcessStatus = endpoint({
+  name: "getProcessStatus",
+  method: "GET",
+  path: "/computeruse/process/{processName}/status",
+  params: ComputerUseDto.ProcessRef,
+  success: Endpoint.json(ComputerUseDto.ProcessStatusResponse),
+  errors: [400, 404]
+})
+
+/**
+ * `POST /computeruse/process/{processName}/restart`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseRestartProcess = endpoint({
+  name: "restartProcess",
+  method: "POST",
+  path: "/computeruse/process/{processName}/restart",
+  params: ComputerUseDto.ProcessRef,
+  success: Endpoint.json(ComputerUseDto.ProcessRestartResponse),
+  errors: [400, 404],
+  replay: "unsafe"
+})
+
+/**
+ * `GET /computeruse/process/{processName}/logs`: what the process wrote on stdout.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseProcessLogs = endpoint({
+  name: "getProcessLogs",
+  method: "GET",
+  path: "/computeruse/process/{processName}/logs",
+  params: ComputerUseDto.ProcessRef,
+  success: Endpoint.json(ComputerUseDto.ProcessLogsResponse),
+  errors: [400, 404]
+})
+
+/**
+ * `GET /computeruse/process/{processName}/errors`: what the process wrote on stderr.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseProcessErrors = endpoint({
+  name: "getProcessErrors",
+  method: "GET",
+  path: "/computeruse/process/{processName}/errors",
+  params: ComputerUseDto.ProcessRef,
+  success: Endpoint.json(ComputerUseDto.ProcessErrorsResponse),
+  errors: [400, 404]
+})
+
+/**
+ * `GET /computeruse/mouse/position`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseMousePosition = endpoint({
+  name: "getMousePosition",
+  method: "GET",
+  path: "/computeruse/mouse/position",
+  success: Endpoint.json(ComputerUseDto.MousePositionResponse),
+  errors: [400]
+})
+
+/**
+ * `POST /computeruse/mouse/move`: answers where the pointer is after the move.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseMouseMove = endpoint({
+  name: "moveMouse",
+  method: "POST",
+  path: "/computeruse/mouse/move",
+  payload: Endpoint.json(ComputerUseDto.MouseMoveRequest),
+  success: Endpoint.json(ComputerUseDto.MousePositionResponse),
+  errors: [400],
+  replay: "safe"
+})
+
+/**
+ * `POST /computeruse/mouse/click`: moves the pointer and clicks (twice with `double`).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseMouseClick = endpoint({
+  name: "click",
+  method: "POST",
+  path: "/computeruse/mouse/click",
+  payload: Endpoint.json(ComputerUseDto.MouseClickRequest),
+  success: Endpoint.json(ComputerUseDto.MouseClickResponse),
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/mouse/drag`: presses a button at the start, moves to the end and releases it.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseMouseDrag = endpoint({
+  name: "drag",
+  method: "POST",
+  path: "/computeruse/mouse/drag",
+  payload: Endpoint.json(ComputerUseDto.MouseDragRequest),
+  success: Endpoint.json(ComputerUseDto.MouseDragResponse),
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/mouse/scroll`: turns the wheel at a position.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseMouseScroll = endpoint({
+  name: "scroll",
+  method: "POST",
+  path: "/computeruse/mouse/scroll",
+  payload: Endpoint.json(ComputerUseDto.MouseScrollRequest),
+  success: Endpoint.json(ComputerUseDto.ScrollResponse),
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/keyboard/type`: types a text.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseTypeText = endpoint({
+  name: "typeText",
+  method: "POST",
+  path: "/computeruse/keyboard/type",
+  payload: Endpoint.json(ComputerUseDto.KeyboardTypeRequest),
+  success: Endpoint.json(ComputerUseDto.EmptyResponse),
+  errors: [400, 408],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/keyboard/key`: presses a key with modifiers.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUsePressKey = endpoint({
+  name: "pressKey",
+  method: "POST",
+  path: "/computeruse/keyboard/key",
+  payload: Endpoint.json(ComputerUseDto.KeyboardPressRequest),
+  success: Endpoint.json(ComputerUseDto.EmptyResponse),
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/keyboard/hotkey`: presses one chord (`ctrl+c`).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUsePressHotkey = endpoint({
+  name: "pressHotkey",
+  method: "POST",
+  path: "/computeruse/keyboard/hotkey",
+  payload: Endpoint.json(ComputerUseDto.KeyboardHotkeyRequest),
+  success: Endpoint.json(ComputerUseDto.EmptyResponse),
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `GET /computeruse/screenshot?showCursor=`: the whole screen as PNG.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseScreenshot = endpoint({
+  name: "takeScreenshot",
+  method: "GET",
+  path: "/computeruse/screenshot",
+  query: ComputerUseDto.ScreenshotQuery,
+  success: Endpoint.json(ComputerUseDto.ScreenshotResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/screenshot/region?x=&y=&width=&height=&showCursor=`: a region as PNG.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseRegionScreenshot = endpoint({
+  name: "takeRegionScreenshot",
+  method: "GET",
+  path: "/computeruse/screenshot/region",
+  query: ComputerUseDto.RegionScreenshotQuery,
+  success: Endpoint.json(ComputerUseDto.ScreenshotResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/screenshot/compressed?showCursor=&format=&quality=&scale=`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseCompressedScreenshot = endpoint({
+  name: "takeCompressedScreenshot",
+  method: "GET",
+  path: "/computeruse/screenshot/compressed",
+  query: ComputerUseDto.CompressedScreenshotQuery,
+  success: Endpoint.json(ComputerUseDto.ScreenshotResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/screenshot/region/compressed?x=&y=&width=&height=&showCursor=&format=&quality=&scale=`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseCompressedRegionScreenshot = endpoint({
+  name: "takeCompressedRegionScreenshot",
+  method: "GET",
+  path: "/computeruse/screenshot/region/compressed",
+  query: ComputerUseDto.CompressedRegionScreenshotQuery,
+  success: Endpoint.json(ComputerUseDto.ScreenshotResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/display/info`: the displays and their geometry.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseDisplayInfo = endpoint({
+  name: "getDisplayInfo",
+  method: "GET",
+  path: "/computeruse/display/info",
+  success: Endpoint.json(ComputerUseDto.DisplayInfoResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/display/windows`: the open windows, their titles and geometry.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseWindows = endpoint({
+  name: "getWindows",
+  method: "GET",
+  path: "/computeruse/display/windows",
+  success: Endpoint.json(ComputerUseDto.WindowsResponse),
+  errors: [400]
+})
+
+/**
+ * `POST /computeruse/recordings/start`: starts recording the screen into an MP4 file in the
+ * sandbox (201).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseStartRecording = endpoint({
+  name: "startRecording",
+  method: "POST",
+  path: "/computeruse/recordings/start",
+  payload: Endpoint.json(ComputerUseDto.StartRecordingRequest),
+  success: Endpoint.json(ComputerUseDto.Recording),
+  status: 201,
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/recordings/stop`: stops a recording and answers it completed (a recording
+ * already stopped is answered as it is).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseStopRecording = endpoint({
+  name: "stopRecording",
+  method: "POST",
+  path: "/computeruse/recordings/stop",
+  payload: Endpoint.json(ComputerUseDto.StopRecordingRequest),
+  success: Endpoint.json(ComputerUseDto.Recording),
+  errors: [400, 404],
+  replay: "safe"
+})
+
+/**
+ * `GET /computeruse/recordings`: every recording, active and completed.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseListRecordings = endpoint({
+  name: "listRecordings",
+  method: "GET",
+  path: "/computeruse/recordings",
+  success: Endpoint.json(ComputerUseDto.ListRecordingsResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /computeruse/recordings/{id}`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseGetRecording = endpoint({
+  name: "getRecording",
+  method: "GET",
+  path: "/computeruse/recordings/{id}",
+  params: ComputerUseDto.RecordingRef,
+  success: Endpoint.json(ComputerUseDto.Recording),
+  errors: [400, 404]
+})
+
+/**
+ * `DELETE /computeruse/recordings/{id}`: removes a recording's file (409 while it records).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseDeleteRecording = endpoint({
+  name: "deleteRecording",
+  method: "DELETE",
+  path: "/computeruse/recordings/{id}",
+  params: ComputerUseDto.RecordingRef,
+  status: 204,
+  errors: [400, 404, 409]
+})
+
+/**
+ * `GET /computeruse/recordings/{id}/download`: the recording's bytes.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseDownloadRecording = endpoint({
+  name: "downloadRecording",
+  method: "GET",
+  path: "/computeruse/recordings/{id}/download",
+  params: ComputerUseDto.RecordingRef,
+  success: Endpoint.binary,
+  errors: [400, 404, 409]
+})
+
+/**
+ * `GET /computeruse/a11y/tree?scope=&pid=&maxDepth=`: the AT-SPI accessibility tree.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseAccessibilityTree = endpoint({
+  name: "getAccessibilityTree",
+  method: "GET",
+  path: "/computeruse/a11y/tree",
+  query: ComputerUseDto.AccessibilityTreeQuery,
+  success: Endpoint.json(ComputerUseDto.AccessibilityTreeResponse),
+  errors: [400, 404]
+})
+
+/**
+ * `POST /computeruse/a11y/find`: the nodes that match a filter, as a flat list.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseFindAccessibilityNodes = endpoint({
+  name: "findAccessibilityNodes",
+  method: "POST",
+  path: "/computeruse/a11y/find",
+  payload: Endpoint.json(ComputerUseDto.FindAccessibilityNodesRequest),
+  success: Endpoint.json(ComputerUseDto.AccessibilityNodesResponse),
+  errors: [400, 404],
+  replay: "safe"
+})
+
+/**
+ * `POST /computeruse/a11y/node/focus`.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseFocusAccessibilityNode = endpoint({
+  name: "focusAccessibilityNode",
+  method: "POST",
+  path: "/computeruse/a11y/node/focus",
+  payload: Endpoint.json(ComputerUseDto.AccessibilityNodeRequest),
+  success: Endpoint.json(ComputerUseDto.EmptyResponse),
+  errors: [400, 404],
+  replay: "safe"
+})
+
+/**
+ * `POST /computeruse/a11y/node/invoke`: runs one of a node's actions (its first by default).
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseInvokeAccessibilityNode = endpoint({
+  name: "invokeAccessibilityNode",
+  method: "POST",
+  path: "/computeruse/a11y/node/invoke",
+  payload: Endpoint.json(ComputerUseDto.AccessibilityInvokeRequest),
+  success: Endpoint.json(ComputerUseDto.EmptyResponse),
+  errors: [400, 404],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /computeruse/a11y/node/value`: sets a node's text or value.
+ *
+ * @since 0.1.0
+ * @category computer use
+ */
+export const computerUseSetAccessibilityNodeValue = endpoint({
+  name: "setAccessibilityNodeValue",
+  method: "POST",
+  path: "/computeruse/a11y/node/value",
+  payload: Endpoint.json(ComputerUseDto.AccessibilitySetValueRequest),
+  success: Endpoint.json(ComputerUseDto.EmptyResponse),
+  errors: [400, 404],
+  replay: "safe"
+})
+
 /**
  * Every toolbox endpoint, by the name its module exports it under.
  *
@@ -847,6 +1360,39 @@ export const endpoints: {
   readonly lspCompletions: typeof lspCompletions
   readonly lspDocumentSymbols: typeof lspDocumentSymbols
   readonly lspWorkspaceSymbols: typeof lspWorkspaceSymbols
+  readonly computerUseStart: typeof computerUseStart
+  readonly computerUseStop: typeof computerUseStop
+  readonly computerUseProcessesStatus: typeof computerUseProcessesStatus
+  readonly computerUseSystemStatus: typeof computerUseSystemStatus
+  readonly computerUseProcessStatus: typeof computerUseProcessStatus
+  readonly computerUseRestartProcess: typeof computerUseRestartProcess
+  readonly computerUseProcessLogs: typeof computerUseProcessLogs
+  readonly computerUseProcessErrors: typeof computerUseProcessErrors
+  readonly computerUseMousePosition: typeof computerUseMousePosition
+  readonly computerUseMouseMove: typeof computerUseMouseMove
+  readonly computerUseMouseClick: typeof computerUseMouseClick
+  readonly computerUseMouseDrag: typeof computerUseMouseDrag
+  readonly computerUseMouseScroll: typeof computerUseMouseScroll
+  readonly computerUseTypeText: typeof computerUseTypeText
+  readonly computerUsePressKey: typeof computerUsePressKey
+  readonly computerUsePressHotkey: typeof computerUsePressHotkey
+  readonly computerUseScreenshot: typeof computerUseScreenshot
+  readonly computerUseRegionScreenshot: typeof computerUseRegionScreenshot
+  readonly computerUseCompressedScreenshot: typeof computerUseCompressedScreenshot
+  readonly computerUseCompressedRegionScreenshot: typeof computerUseCompressedRegionScreenshot
+  readonly computerUseDisplayInfo: typeof computerUseDisplayInfo
+  readonly computerUseWindows: typeof computerUseWindows
+  readonly computerUseStartRecording: typeof computerUseStartRecording
+  readonly computerUseStopRecording: typeof computerUseStopRecording
+  readonly computerUseListRecordings: typeof computerUseListRecordings
+  readonly computerUseGetRecording: typeof computerUseGetRecording
+  readonly computerUseDeleteRecording: typeof computerUseDeleteRecording
+  readonly computerUseDownloadRecording: typeof computerUseDownloadRecording
+  readonly computerUseAccessibilityTree: typeof computerUseAccessibilityTree
+  readonly computerUseFindAccessibilityNodes: typeof computerUseFindAccessibilityNodes
+  readonly computerUseFocusAccessibilityNode: typeof computerUseFocusAccessibilityNode
+  readonly computerUseInvokeAccessibilityNode: typeof computerUseInvokeAccessibilityNode
+  readonly computerUseSetAccessibilityNodeValue: typeof computerUseSetAccessibilityNodeValue
 } = {
   getVersion,
   getUserHomeDir,
@@ -893,5 +1439,38 @@ export const endpoints: {
   lspDidClose,
   lspCompletions,
   lspDocumentSymbols,
-  lspWorkspaceSymbols
+  lspWorkspaceSymbols,
+  computerUseStart,
+  computerUseStop,
+  computerUseProcessesStatus,
+  computerUseSystemStatus,
+  computerUseProcessStatus,
+  computerUseRestartProcess,
+  computerUseProcessLogs,
+  computerUseProcessErrors,
+  computerUseMousePosition,
+  computerUseMouseMove,
+  computerUseMouseClick,
+  computerUseMouseDrag,
+  computerUseMouseScroll,
+  computerUseTypeText,
+  computerUsePressKey,
+  computerUsePressHotkey,
+  computerUseScreenshot,
+  computerUseRegionScreenshot,
+  computerUseCompressedScreenshot,
+  computerUseCompressedRegionScreenshot,
+  computerUseDisplayInfo,
+  computerUseWindows,
+  computerUseStartRecording,
+  computerUseStopRecording,
+  computerUseListRecordings,
+  computerUseGetRecording,
+  computerUseDeleteRecording,
+  computerUseDownloadRecording,
+  computerUseAccessibilityTree,
+  computerUseFindAccessibilityNodes,
+  computerUseFocusAccessibilityNode,
+  computerUseInvokeAccessibilityNode,
+  computerUseSetAccessibilityNodeValue
 }

@@ -5,6 +5,20 @@
  */
 
 /**
+ * Computer use.
+ *
+ * @since 0.1.0
+ */
+export * as ComputerUse from "./ComputerUse.js"
+
+/**
+ * Schemas of the toolbox daemon's computer-use bodies and queries (the desktop, mouse, keyboard, screenshots, display, recordings and accessibility), defined once.
+ *
+ * @since 0.1.0
+ */
+export * as ComputerUseDto from "./ComputerUseDto.js"
+
+/**
  * Every place where an endpoint declaration deliberately differs from the contract snapshot of Daytona's generated clients (`packages/sdk/contract/`), with what really happens and why.
  *
  * @since 0.1.0

@@ -104,25 +104,34 @@ describe("the declared replay class of every endpoint", () => {
     ])
   })
 
-  it("unsafe: what a second request would do a second time", () => {
+  it("unsafe: what a second request would do a second time (input, a recording, a restart included)", () => {
     assert.deepStrictEqual(named("unsafe"), [
+      "click",
       "cloneRepository",
       "codeRun",
       "commitChanges",
       "createBranch",
       "createSnapshot",
       "createVolume",
+      "drag",
       "executeCommand",
+      "invokeAccessibilityNode",
       "moveFile",
+      "pressHotkey",
+      "pressKey",
       "pullChanges",
       "pushChanges",
+      "restartProcess",
+      "scroll",
       "sendInput",
-      "sessionExecuteCommand"
+      "sessionExecuteCommand",
+      "startRecording",
+      "typeText"
     ])
   })
 
   it("everything else is safe; deletes count a replay's 404 as done, a session create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 20)
+    assert.strictEqual(named("safe").length, all.length - 29)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)

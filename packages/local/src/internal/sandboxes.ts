@@ -1,8 +1,10 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { LocalConfig } from "../LocalConfig.js"
 import { securityNotice } from "../SandboxEngine.js"
 import { notFound } from "./controlPlaneError.js"
+import * as DesktopTools from "./desktopTools.js"
 import { daemonVersion } from "./record.js"
 import * as SandboxAccess from "./sandboxAccess.js"
 import * as SandboxCore from "./sandboxCore.js"
@@ -26,6 +28,7 @@ export const make = Effect.gen(function* () {
   const access = SandboxAccess.make(core)
   yield* SandboxPolicies.make(core).run
   const { previewHost } = access
+  const desktopTools = DesktopTools.detect((yield* LocalConfig).desktopToolPath)
 
   /** Daytona's `DaytonaConfiguration` where its fields apply, plus how sandboxes are isolated. */
   const configuration = {
@@ -43,12 +46,14 @@ export const make = Effect.gen(function* () {
     sshGatewayCommand: `ssh -p 2222 {{TOKEN}}@${new URL(core.serverUrl).hostname}`,
     isolation: core.engine.isolation,
     ...securityNotice(core.engine.isolation),
-    resourceLimits: core.engine.limits
+    resourceLimits: core.engine.limits,
+    computerUse: DesktopTools.report(desktopTools)
   }
 
   return {
     toolboxProxyUrl: core.toolboxProxyUrl,
     configuration,
+    desktopTools,
     ...lifecycle,
     ...access,
     notFound: (message: string) => notFound(message)

@@ -8,6 +8,7 @@ import { json } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
 import { split } from "./shellWords.js"
 import { badRequest } from "./daemonError.js"
+import * as ToolboxComputerUse from "./toolboxComputerUse.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
@@ -98,5 +99,6 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.concat(ToolboxFiles.router),
   HttpRouter.concat(ToolboxSessions.router),
   HttpRouter.concat(ToolboxGit.router),
-  HttpRouter.concat(ToolboxLsp.router)
+  HttpRouter.concat(ToolboxLsp.router),
+  HttpRouter.concat(ToolboxComputerUse.router)
 )

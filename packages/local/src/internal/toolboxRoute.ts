@@ -5,6 +5,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { SandboxEngine } from "../SandboxEngine.js"
+import { desktopEnv } from "./desktopState.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import type { SandboxRecord } from "./record.js"
 import { SandboxesService } from "./sandboxes.js"
@@ -78,7 +79,7 @@ export const sandboxTmp = (sandbox: SandboxRecord) =>
 
 /**
  * Runs a process in the sandbox (isolation applies), with the sandbox's own environment plus
- * `env`, failing with the daemon's answers: a timeout, a sandbox that is not started, an engine
+ * `env` (and `DISPLAY` while its desktop runs), failing with the daemon's answers: a timeout, a sandbox that is not started, an engine
  * failure.
  */
 export const runInSandbox = (
@@ -90,11 +91,11 @@ export const runInSandbox = (
     readonly timeout?: Duration.Duration | undefined
   } = {}
 ) =>
-  Effect.flatMap(SandboxEngine, (engine) =>
+  Effect.flatMap(Effect.zip(SandboxEngine, desktopEnv(sandbox.id)), ([engine, display]) =>
     engine.run(sandbox.id, {
       argv,
       cwd: options.cwd,
-      env: { ...sandbox.env, ...options.env },
+      env: { ...display, ...sandbox.env, ...options.env },
       timeout: options.timeout
     })
   ).pipe(

@@ -199,7 +199,11 @@ export interface ShapeField {
 /** Which side of a schema is compared: what is decoded from the wire, or what the SDK holds and sends. */
 export type Side = "encoded" | "type"
 
-const shapeOfAst = (ast: AST.AST, side: Side): Shape => {
+/** How many recursive (`Suspend`) levels of a schema are unfolded; deeper ones compare as unknown. */
+const maxSuspends = 2
+
+const shapeOfAst = (ast: AST.AST, side: Side, suspends = 0): Shape => {
+  const inner = (child: AST.AST) => shapeOfAst(child, side, suspends)
   switch (ast._tag) {
     case "StringKeyword":
     case "TemplateLiteral":
@@ -230,11 +234,11 @@ const shapeOfAst = (ast: AST.AST, side: Side): Shape => {
         ? { _tag: "Primitive", name: "string", literals: ast.enums.map(([, value]) => String(value)) }
         : { _tag: "Primitive", name: "number" }
     case "Refinement":
-      return shapeOfAst(ast.from, side)
+      return inner(ast.from)
     case "Transformation":
-      return shapeOfAst(side === "encoded" ? ast.from : ast.to, side)
+      return inner(side === "encoded" ? ast.from : ast.to)
     case "Suspend":
-      return shapeOfAst(ast.f(), side)
+      return suspends >= maxSuspends ? { _tag: "Primitive", name: "unknown" } : shapeOfAst(ast.f(), side, suspends + 1)
     case "Declaration":
       return Option.getOrUndefined(AST.getIdentifierAnnotation(ast)) === "Date"
         ? { _tag: "Primitive", name: "string" }
@@ -242,25 +246,25 @@ const shapeOfAst = (ast: AST.AST, side: Side): Shape => {
     case "TupleType": {
       const rest = ast.rest[0]
       return ast.elements.length === 0 && ast.rest.length === 1 && rest !== undefined
-        ? { _tag: "Array", item: shapeOfAst(rest.type, side) }
+        ? { _tag: "Array", item: inner(rest.type) }
         : { _tag: "Other", detail: "tuple" }
     }
     case "TypeLiteral": {
       const index = ast.indexSignatures[0]
       if (ast.propertySignatures.length === 0 && ast.indexSignatures.length === 1 && index !== undefined) {
-        return { _tag: "Record", value: shapeOfAst(index.type, side) }
+        return { _tag: "Record", value: inner(index.type) }
       }
       return {
         _tag: "Struct",
         fields: ast.propertySignatures.map((signature) => ({
           name: String(signature.name),
           optional: signature.isOptional,
-          shape: shapeOfAst(signature.type, side)
+          shape: inner(signature.type)
         }))
       }
     }
     case "Union": {
-      const members = ast.types.map((member) => shapeOfAst(member, side))
+      const members = ast.types.map(inner)
       const literals = members.every((m) => m._tag === "Primitive" && m.name === "string" && m.literals !== undefined)
       if (literals) {
         return {
