@@ -411,15 +411,19 @@ const perform = async (client: Client, task: Task): Promise<Outcome> => {
     case "upload": {
       const bytes = (await stat(task.localPath)).size
       await startProfile()
+      const cpu = process.cpuUsage()
       const millis = await time(() => client.upload(task.localPath, task.remotePath))
+      const used = process.cpuUsage(cpu)
       await stopProfile()
-      return { _tag: "transfer", bytes, millis }
+      return { _tag: "transfer", bytes, millis, cpuMicros: used.user + used.system }
     }
     case "download": {
       await startProfile()
+      const cpu = process.cpuUsage()
       const millis = await time(() => client.download(task.remotePath, task.localPath))
+      const used = process.cpuUsage(cpu)
       await stopProfile()
-      return { _tag: "transfer", bytes: (await stat(task.localPath)).size, millis }
+      return { _tag: "transfer", bytes: (await stat(task.localPath)).size, millis, cpuMicros: used.user + used.system }
     }
     case "waits": {
       const rounds: Array<WaitRound> = []

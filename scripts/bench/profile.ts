@@ -1,5 +1,6 @@
 /**
- * `tsx scripts/bench/profile.ts [--task small|concurrent|upload|download|import] [--kind ours|official|undici] [--size <MiB>] [--top <n>]`:
+ * `tsx scripts/bench/profile.ts [--task small|concurrent|upload|download|import] [--kind ours|official|undici]
+ * [--size <MiB>] [--top <n>] [--node-flag <flag>]…`:
  * where a client's time goes. Starts the local server, runs one client child (scripts/bench/client.ts,
  * our SDK compiled into `.bench/profile/sdk`) under `node --cpu-prof`, and prints the self time of the
  * profile grouped by package and by function, so that a change is aimed at what costs.
@@ -30,6 +31,8 @@ const taskName = option("--task", "small")
 const kind = option("--kind", "ours") as ClientKind
 const sizeMiB = Number(option("--size", "256"))
 const top = Number(option("--top", "40"))
+/** Extra flags for the client's node (`--node-flag --trace-gc`); its other output is printed. */
+const nodeFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "--node-flag" ? [arg] : []))
 const buildDir = join(root, ".bench/profile/sdk")
 const profileDir = join(root, ".bench/profile/cpu")
 
@@ -89,6 +92,7 @@ const runProfiled = (task: Task): Promise<ChildReport> =>
     const child = spawn(
       process.execPath,
       [
+        ...nodeFlags,
         ...(taskName === "import" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
         "--import",
         "tsx",
@@ -109,6 +113,8 @@ const runProfiled = (task: Task): Promise<ChildReport> =>
     let stdout = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
     child.on("exit", () => {
+      const other = stdout.split("\n").filter((l) => l !== "" && !l.startsWith(resultPrefix))
+      if (other.length > 0) console.log(other.join("\n"))
       const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
       done(
         line === undefined

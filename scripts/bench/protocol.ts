@@ -79,6 +79,8 @@ export interface TransferResult {
   readonly _tag: "transfer"
   readonly bytes: number
   readonly millis: number
+  /** Client CPU time (user + system) spent on the transfer, microseconds. */
+  readonly cpuMicros: number
 }
 
 export interface WaitsResult {

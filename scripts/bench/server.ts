@@ -17,6 +17,8 @@ export interface LocalServer {
   /** Peak RSS (VmHWM) in bytes since start or since the last `resetPeak`. */
   readonly peakRss: () => Promise<number>
   readonly rss: () => Promise<number>
+  /** CPU time (user + system) the server process has used since it started, milliseconds. */
+  readonly cpuMillis: () => Promise<number>
   /** Resets VmHWM to the current RSS (`echo 5 > /proc/<pid>/clear_refs`); false when not permitted. */
   readonly resetPeak: () => Promise<boolean>
   readonly stop: () => Promise<void>
@@ -30,6 +32,13 @@ const statusField = async (pid: number, field: string): Promise<number> => {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)
   if (match === null) throw new Error(`no ${field} in /proc/${pid}/status`)
   return Number(match[1]) * 1024
+}
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
+const cpuMillisOf = async (pid: number): Promise<number> => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 export const startServer = async (options: {
@@ -95,6 +104,7 @@ export const startServer = async (options: {
     dataDir,
     peakRss: () => statusField(pid, "VmHWM"),
     rss: () => statusField(pid, "VmRSS"),
+    cpuMillis: () => cpuMillisOf(pid),
     resetPeak: async () => {
       try {
         await writeFile(`/proc/${pid}/clear_refs`, "5")
