@@ -1,6 +1,6 @@
 /**
  * `tsx scripts/bench/profile.ts [--task small|concurrent|upload|download|import] [--kind ours|official|undici]
- * [--size <MiB>] [--top <n>] [--node-flag <flag>]…`:
+ * [--size <MiB>] [--top <n>] [--node-flag <flag>]… [--server]`:
  * where a client's time goes. Starts the local server, runs one client child (scripts/bench/client.ts,
  * our SDK compiled into `.bench/profile/sdk`) under `node --cpu-prof`, and prints the self time of the
  * profile grouped by package and by function, so that a change is aimed at what costs.
@@ -33,6 +33,8 @@ const sizeMiB = Number(option("--size", "256"))
 const top = Number(option("--top", "40"))
 /** Extra flags for the client's node (`--node-flag --trace-gc`); its other output is printed. */
 const nodeFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "--node-flag" ? [arg] : []))
+/** Profile the server process instead of the client (the server writes its profile when stopped). */
+const profileServer = process.argv.includes("--server")
 const buildDir = join(root, ".bench/profile/sdk")
 const profileDir = join(root, ".bench/profile/cpu")
 
@@ -63,7 +65,11 @@ const areaOf = (url: string): string => {
 const summarize = (profile: CpuProfile) => {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const self = new Map<number, number>()
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  // The first delta is the time from the profiler's start to its first sample (the inspector
+  // session being set up), charged to whatever frame was on the stack: not the client's work.
+  profile.samples.forEach((id, i) => {
+    if (i > 0) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
   // Waiting for the server is not the client's cost.
   for (const [id] of self) if (byId.get(id)!.callFrame.functionName === "(idle)") self.delete(id)
   const total = [...self.values()].reduce((a, b) => a + b, 0)
@@ -106,7 +112,9 @@ const runProfiled = (task: Task): Promise<ChildReport> =>
         env: {
           ...process.env,
           [ourSdkDirVariable]: buildDir,
-          ...(taskName === "import" ? {} : { BENCH_CPU_PROFILE: join(profileDir, "measured.cpuprofile") })
+          ...(taskName === "import" || profileServer
+            ? {}
+            : { BENCH_CPU_PROFILE: join(profileDir, "measured.cpuprofile") })
         }
       }
     )
@@ -129,7 +137,12 @@ const main = async () => {
   await rm(profileDir, { recursive: true, force: true })
   await mkdir(profileDir, { recursive: true })
   const work = await mkdtemp(join(tmpdir(), "effect-daytona-profile-"))
-  const server = await startServer({ root, transitionMs: 20 })
+  const serverProfileDir = join(profileDir, "server")
+  const server = await startServer({
+    root,
+    transitionMs: 20,
+    ...(profileServer ? { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${serverProfileDir}`] } : {})
+  })
   const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
   try {
     const created = await request(`${server.apiUrl}/sandbox`, {
@@ -205,10 +218,13 @@ const main = async () => {
     }
     const report = await runProfiled(task)
     if (!report.ok) throw new Error(`the client failed: ${report.error}`)
-    const [file] = (await readdir(profileDir)).filter((name) => name.endsWith(".cpuprofile"))
+    // The server's profile spans its whole life (start, setup and the task): it is written at exit.
+    if (profileServer) await server.stop()
+    const dir = profileServer ? serverProfileDir : profileDir
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith(".cpuprofile"))
     if (file === undefined) throw new Error("no profile written")
-    const profile = JSON.parse(await readFile(join(profileDir, file), "utf8")) as CpuProfile
-    console.log(`${kind} ${taskName}: profile ${join(profileDir, file)}`)
+    const profile = JSON.parse(await readFile(join(dir, file), "utf8")) as CpuProfile
+    console.log(`${profileServer ? "server during " : ""}${kind} ${taskName}: profile ${join(dir, file)}`)
     if (report.result?._tag === "latency" && report.result.small.length > 0)
       console.log(`client CPU per sequential small call: ${report.result.smallCpuMicros.toFixed(0)} µs`)
     console.log(summarize(profile))

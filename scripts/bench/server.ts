@@ -45,12 +45,15 @@ export const startServer = async (options: {
   readonly root: string
   readonly transitionMs: number
   readonly isolation?: "auto" | "none" | "bwrap"
+  /** Flags for the server's node, e.g. `--cpu-prof` (profile.ts `--server`). */
+  readonly nodeFlags?: ReadonlyArray<string>
 }): Promise<LocalServer> => {
   const dataDir = await mkdtemp(join(tmpdir(), "effect-daytona-bench-data-"))
   const apiKey = `bench-${Math.random().toString(36).slice(2)}`
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(options.nodeFlags ?? []),
       join(options.root, "packages/local/bin/daytona-local.mjs"),
       "serve",
       "--port",
