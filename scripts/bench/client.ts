@@ -130,6 +130,34 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
   }
 }
 
+const makePlatform = async (server: ServerInfo, sandboxRef: SandboxRef): Promise<Client> => {
+  const [NodeHttpClient, HttpClient, Effect, ManagedRuntime] = await Promise.all([
+    import("@effect/platform-node/NodeHttpClient"),
+    import("@effect/platform/HttpClient"),
+    import("effect/Effect"),
+    import("effect/ManagedRuntime")
+  ])
+  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  const client = await runtime.runPromise(HttpClient.HttpClient)
+  const url = `${sandboxRef.toolboxProxyUrl.replace(/\/+$/, "")}/${sandboxRef.id}/user-home-dir`
+  const small = () =>
+    runtime.runPromise(
+      Effect.flatMap(client.get(url, { headers: { authorization: `Bearer ${server.apiKey}` } }), (r) => r.json)
+    )
+  return {
+    small,
+    exec: async () => "hi",
+    concurrentSmall: (n) => Promise.all(Array.from({ length: n }, small)),
+    createAndRun: async () => "",
+    deleteSandbox: async () => undefined,
+    upload: () => Promise.reject(new Error("no")),
+    download: () => Promise.reject(new Error("no")),
+    waitRound: () => Promise.reject(new Error("no")),
+    eventMode: () => undefined,
+    close: () => runtime.dispose()
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // @daytona/sdk (official)
 // ---------------------------------------------------------------------------------------------
@@ -300,6 +328,32 @@ const makeUndici = async (server: ServerInfo, sandboxRef: SandboxRef | undefined
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * With `BENCH_CPU_PROFILE=<file>` (scripts/bench/profile.ts), a CPU profile of the measured work
+ * only (not the imports, the set-up or the warm-up) is written there.
+ */
+const profileFile = process.env.BENCH_CPU_PROFILE
+let profiler: import("node:inspector/promises").Session | undefined
+
+const startProfile = async () => {
+  if (profileFile === undefined || profileFile === "" || profiler !== undefined) return
+  const { Session } = await import("node:inspector/promises")
+  profiler = new Session()
+  profiler.connect()
+  await profiler.post("Profiler.enable")
+  await profiler.post("Profiler.setSamplingInterval", { interval: 200 })
+  await profiler.post("Profiler.start")
+}
+
+const stopProfile = async () => {
+  if (profiler === undefined || profileFile === undefined) return
+  const { profile } = await profiler.post("Profiler.stop")
+  const { writeFile } = await import("node:fs/promises")
+  await writeFile(profileFile, JSON.stringify(profile))
+  profiler.disconnect()
+  profiler = undefined
+}
+
 const time = async (run: () => Promise<unknown>): Promise<number> => {
   const start = performance.now()
   await run()
@@ -311,17 +365,24 @@ const runLatency = async (client: Client, task: Extract<Task, { _tag: "latency" 
   if (echoed.trim() !== "hi") throw new Error(`executeCommand("echo hi") answered ${JSON.stringify(echoed)}`)
   for (let i = 0; i < task.warmup; i++) await client.small()
   const small: Array<number> = []
+  await startProfile()
+  const cpuBefore = process.cpuUsage()
   for (let i = 0; i < task.calls; i++) small.push(await time(client.small))
-  for (let i = 0; i < Math.min(task.warmup, 20); i++) await client.exec("echo hi")
+  const cpu = process.cpuUsage(cpuBefore)
+  const smallCpuMicros = (cpu.user + cpu.system) / Math.max(1, task.calls)
+  const execCalls = task.execCalls ?? task.calls
+  for (let i = 0; i < Math.min(task.warmup, 20, execCalls); i++) await client.exec("echo hi")
   const exec: Array<number> = []
-  for (let i = 0; i < task.calls; i++) exec.push(await time(() => client.exec("echo hi")))
+  for (let i = 0; i < execCalls; i++) exec.push(await time(() => client.exec("echo hi")))
   const concurrent: Record<string, Array<number>> = {}
   for (const n of task.concurrency) {
     await client.concurrentSmall(n) // warm-up: opens the connections this level needs
+    await startProfile()
     const rounds: Array<number> = []
     for (let r = 0; r < task.concurrencyRounds; r++) rounds.push(await time(() => client.concurrentSmall(n)))
     concurrent[String(n)] = rounds
   }
+  await stopProfile()
   const createToFirstCommand: Array<number> = []
   for (let r = 0; r < task.createRounds + 1; r++) {
     let id = ""
@@ -335,6 +396,7 @@ const runLatency = async (client: Client, task: Extract<Task, { _tag: "latency" 
   return {
     _tag: "latency",
     small,
+    smallCpuMicros,
     exec,
     concurrent,
     createToFirstCommand,
@@ -348,11 +410,20 @@ const perform = async (client: Client, task: Task): Promise<Outcome> => {
       return runLatency(client, task)
     case "upload": {
       const bytes = (await stat(task.localPath)).size
-      return { _tag: "transfer", bytes, millis: await time(() => client.upload(task.localPath, task.remotePath)) }
+      await startProfile()
+      const cpu = process.cpuUsage()
+      const millis = await time(() => client.upload(task.localPath, task.remotePath))
+      const used = process.cpuUsage(cpu)
+      await stopProfile()
+      return { _tag: "transfer", bytes, millis, cpuMicros: used.user + used.system }
     }
     case "download": {
+      await startProfile()
+      const cpu = process.cpuUsage()
       const millis = await time(() => client.download(task.remotePath, task.localPath))
-      return { _tag: "transfer", bytes: (await stat(task.localPath)).size, millis }
+      const used = process.cpuUsage(cpu)
+      await stopProfile()
+      return { _tag: "transfer", bytes: (await stat(task.localPath)).size, millis, cpuMicros: used.user + used.system }
     }
     case "waits": {
       const rounds: Array<WaitRound> = []
@@ -386,11 +457,13 @@ const main = async () => {
     const server = task._tag === "idle" ? { apiUrl: "http://127.0.0.1:9/api", apiKey: "idle" } : task.server
     const sandbox = "sandbox" in task ? task.sandbox : undefined
     const client =
-      kind === "ours"
-        ? await makeOurs(server, sandbox)
-        : kind === "official"
-          ? await makeOfficial(server, sandbox, task._tag === "waits" && task.deprecatedPolling)
-          : await makeUndici(server, sandbox)
+      (kind as string) === "platform"
+        ? await makePlatform(server, sandbox!)
+        : kind === "ours"
+          ? await makeOurs(server, sandbox)
+          : kind === "official"
+            ? await makeOfficial(server, sandbox, task._tag === "waits" && task.deprecatedPolling)
+            : await makeUndici(server, sandbox)
     rssReady = process.memoryUsage.rss()
     const result = await perform(client, task)
     await client.close()

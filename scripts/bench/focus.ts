@@ -113,20 +113,26 @@ const main = async () => {
             localPath: source,
             remotePath: `focus/up-${kind}.bin`
           }
+          const serverCpu = await server.cpuMillis()
           const report = await runChild(kind, task)
           if (!report.ok || report.result?._tag !== "transfer") throw new Error(`${kind}: ${report.error}`)
           const mibs = sizeMiB / (report.result.millis / 1000)
           ;(uploads[kind] ??= []).push(mibs)
-          process.stderr.write(`round ${r} ${kind} upload ${mibs.toFixed(0)} MiB/s\n`)
+          process.stderr.write(
+            `round ${r} ${kind} upload ${mibs.toFixed(0)} MiB/s, client CPU ${(report.result.cpuMicros / 1000).toFixed(0)} ms, server CPU ${(await server.cpuMillis()) - serverCpu} ms, client peak ${(report.maxRss / MiB).toFixed(0)} MiB\n`
+          )
         }
         if (download) {
           const localPath = join(work, `copy-${kind}.bin`)
+          const serverCpu = await server.cpuMillis()
           const report = await runChild(kind, { _tag: "download", server: info, sandbox, remotePath, localPath })
           if (!report.ok || report.result?._tag !== "transfer") throw new Error(`${kind}: ${report.error}`)
           if ((await stat(localPath)).size !== sizeMiB * MiB) throw new Error(`${kind}: wrong size`)
           const mibs = sizeMiB / (report.result.millis / 1000)
           ;(throughput[kind] ??= []).push(mibs)
-          process.stderr.write(`round ${r} ${kind} download ${mibs.toFixed(0)} MiB/s\n`)
+          process.stderr.write(
+            `round ${r} ${kind} download ${mibs.toFixed(0)} MiB/s, client CPU ${(report.result.cpuMicros / 1000).toFixed(0)} ms, server CPU ${(await server.cpuMillis()) - serverCpu} ms, client peak ${(report.maxRss / MiB).toFixed(0)} MiB\n`
+          )
           await rm(localPath, { force: true })
         }
         if (latency) {

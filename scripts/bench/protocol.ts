@@ -23,6 +23,8 @@ export type Task =
       readonly sandbox: SandboxRef
       readonly warmup: number
       readonly calls: number
+      /** Sequential `executeCommand` calls (default: `calls`). */
+      readonly execCalls?: number
       readonly concurrency: ReadonlyArray<number>
       readonly concurrencyRounds: number
       readonly createRounds: number
@@ -63,6 +65,8 @@ export interface LatencyResult {
   readonly _tag: "latency"
   /** Milliseconds per call. */
   readonly small: ReadonlyArray<number>
+  /** Client CPU time (user + system) per sequential small call, microseconds: independent of the machine's load. */
+  readonly smallCpuMicros: number
   readonly exec: ReadonlyArray<number>
   /** Concurrency level → wall milliseconds of each round. */
   readonly concurrent: Record<string, ReadonlyArray<number>>
@@ -75,6 +79,8 @@ export interface TransferResult {
   readonly _tag: "transfer"
   readonly bytes: number
   readonly millis: number
+  /** Client CPU time (user + system) spent on the transfer, microseconds. */
+  readonly cpuMicros: number
 }
 
 export interface WaitsResult {

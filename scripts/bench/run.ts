@@ -29,7 +29,7 @@ import {
   installedSize,
   installPackedSdk
 } from "./size.js"
-import { summarize, type Summary } from "./stats.js"
+import { median, summarize, type Summary } from "./stats.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const outDir = join(root, ".bench")
@@ -151,6 +151,8 @@ interface LatencyEntry {
   readonly ok: boolean
   readonly error?: string
   readonly small?: Summary
+  /** Client CPU time per sequential small call (µs), median over the child processes. */
+  readonly smallCpuMicros?: number
   readonly exec?: Summary
   readonly concurrent?: Record<string, Summary>
   readonly createToFirstCommand?: Summary
@@ -194,6 +196,7 @@ const latencyPhase = async (server: LocalServer, sandbox: SandboxRef): Promise<R
     const r: LatencyResult = {
       _tag: "latency",
       small: runs.flatMap((x) => x.small),
+      smallCpuMicros: median(runs.map((x) => x.smallCpuMicros)),
       exec: runs.flatMap((x) => x.exec),
       concurrent: Object.fromEntries(
         Object.keys(runs[0]!.concurrent).map((n) => [n, runs.flatMap((x) => x.concurrent[n] ?? [])])
@@ -204,6 +207,7 @@ const latencyPhase = async (server: LocalServer, sandbox: SandboxRef): Promise<R
     out[kind] = {
       ok: true,
       small: summarize(r.small),
+      smallCpuMicros: r.smallCpuMicros,
       exec: summarize(r.exec),
       concurrent: Object.fromEntries(Object.entries(r.concurrent).map(([n, rounds]) => [n, summarize(rounds)])),
       createToFirstCommand: summarize(r.createToFirstCommand),
@@ -484,6 +488,13 @@ const render = (results: Results): string => {
     }
     return { metric, cells, values }
   }
+  const cpuRow: Row = {
+    metric: "getUserHomeDir: client CPU per call (µs)",
+    cells: Object.fromEntries(
+      kinds.map((kind) => [kind, failed(l[kind]) ?? l[kind].smallCpuMicros?.toFixed(0) ?? "—"])
+    ) as Record<ClientKind, string>,
+    values: Object.fromEntries(kinds.map((kind) => [kind, l[kind].smallCpuMicros]))
+  }
   out.push(
     table(
       "Latency (ms)",
@@ -491,6 +502,7 @@ const render = (results: Results): string => {
       [
         latencyRow("getUserHomeDir median", (e) => e.small, "median"),
         latencyRow("getUserHomeDir p95", (e) => e.small, "p95"),
+        cpuRow,
         latencyRow('executeCommand("echo hi") median', (e) => e.exec, "median"),
         latencyRow('executeCommand("echo hi") p95', (e) => e.exec, "p95"),
         latencyRow("50 concurrent, wall median", (e) => e.concurrent?.["50"], "median"),

@@ -17,6 +17,8 @@ export interface LocalServer {
   /** Peak RSS (VmHWM) in bytes since start or since the last `resetPeak`. */
   readonly peakRss: () => Promise<number>
   readonly rss: () => Promise<number>
+  /** CPU time (user + system) the server process has used since it started, milliseconds. */
+  readonly cpuMillis: () => Promise<number>
   /** Resets VmHWM to the current RSS (`echo 5 > /proc/<pid>/clear_refs`); false when not permitted. */
   readonly resetPeak: () => Promise<boolean>
   readonly stop: () => Promise<void>
@@ -32,16 +34,26 @@ const statusField = async (pid: number, field: string): Promise<number> => {
   return Number(match[1]) * 1024
 }
 
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
+const cpuMillisOf = async (pid: number): Promise<number> => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 export const startServer = async (options: {
   readonly root: string
   readonly transitionMs: number
   readonly isolation?: "auto" | "none" | "bwrap"
+  /** Flags for the server's node, e.g. `--cpu-prof` (profile.ts `--server`). */
+  readonly nodeFlags?: ReadonlyArray<string>
 }): Promise<LocalServer> => {
   const dataDir = await mkdtemp(join(tmpdir(), "effect-daytona-bench-data-"))
   const apiKey = `bench-${Math.random().toString(36).slice(2)}`
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(options.nodeFlags ?? []),
       join(options.root, "packages/local/bin/daytona-local.mjs"),
       "serve",
       "--port",
@@ -95,6 +107,7 @@ export const startServer = async (options: {
     dataDir,
     peakRss: () => statusField(pid, "VmHWM"),
     rss: () => statusField(pid, "VmRSS"),
+    cpuMillis: () => cpuMillisOf(pid),
     resetPeak: async () => {
       try {
         await writeFile(`/proc/${pid}/clear_refs`, "5")

@@ -158,4 +158,30 @@ describe("sandbox file system", () => {
       assert.deepStrictEqual(yield* hostFiles(dirs.home), [])
     })
   )
+
+  it.scoped("an abandoned upload stops waiting for its source and leaves nothing behind", () =>
+    Effect.gen(function* () {
+      const { view, dirs } = yield* layout
+      const controller = new AbortController()
+      // A source that delivers one chunk, then stalls until the request is abandoned.
+      let delivered = false
+      const stalled: AsyncIterableIterator<Uint8Array> = {
+        next: () => {
+          if (delivered) return new Promise<IteratorResult<Uint8Array>>(() => undefined)
+          delivered = true
+          queueMicrotask(() => controller.abort())
+          return Promise.resolve({ done: false, value: Buffer.from("partial") })
+        },
+        [Symbol.asyncIterator]: () => stalled
+      }
+      const error = yield* failure(() => SandboxFs.writeFile(view, "upload.txt", stalled, controller.signal))
+      assert.strictEqual((error as Error).message, "the upload was abandoned")
+      assert.deepStrictEqual(yield* hostFiles(dirs.home), [])
+      const already = yield* failure(() =>
+        SandboxFs.writeFile(view, "again.txt", [Buffer.from("x")], controller.signal)
+      )
+      assert.strictEqual((already as Error).message, "the upload was abandoned")
+      assert.deepStrictEqual(yield* hostFiles(dirs.home), [])
+    })
+  )
 })

@@ -12,7 +12,9 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type {
   CommandTimeoutError,
@@ -463,26 +465,48 @@ export const request = <T extends Any>(
   endpoint: T,
   input: Input<T>
 ): Effect.Effect<HttpClientRequest.HttpClientRequest, ValidationError> =>
-  Effect.gen(function* () {
-    const given = input as { readonly params?: unknown; readonly query?: unknown; readonly payload?: unknown }
-    const params = (yield* Schema.encodeUnknown(endpoint.params)(given.params ?? {}).pipe(
-      Effect.mapError(invalidInput(endpoint, "path parameters"))
-    )) as EncodedParams
-    const query = (yield* Schema.encodeUnknown(endpoint.query)(given.query ?? {}).pipe(
-      Effect.mapError(invalidInput(endpoint, "query"))
-    )) as EncodedQuery
-    let built = HttpClientRequest.make(endpoint.method)(fillPath(endpoint.path, params))
-    for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined) built = HttpClientRequest.appendUrlParams(built, { [name]: value })
-    }
-    if (endpoint.payload._tag === "Json") {
-      const body = yield* Schema.encodeUnknown(endpoint.payload.schema)(given.payload).pipe(
-        Effect.mapError(invalidInput(endpoint, "body"))
-      )
-      built = HttpClientRequest.bodyUnsafeJson(built, body)
-    }
-    return built
-  })
+  Effect.suspend(() => requestEither(endpoint, input))
+
+const encoders = new WeakMap<
+  Schema.Schema.AnyNoContext,
+  (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+>()
+
+/** The declaration's encoder of a part, made once per schema (a struct without fields encodes nothing). */
+const encoderOf = (schema: Schema.Schema.AnyNoContext) => {
+  let encode = encoders.get(schema)
+  if (encode === undefined) {
+    const ast = schema.ast
+    const encodeEither = Schema.encodeUnknownEither(schema)
+    encode =
+      ast._tag === "TypeLiteral" && ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0
+        ? (u) => (Predicate.isRecord(u) && Object.keys(u).length === 0 ? Either.right({}) : encodeEither(u))
+        : encodeEither
+    encoders.set(schema, encode)
+  }
+  return encode
+}
+
+const requestEither = <T extends Any>(
+  endpoint: T,
+  input: Input<T>
+): Either.Either<HttpClientRequest.HttpClientRequest, ValidationError> => {
+  const given = input as { readonly params?: unknown; readonly query?: unknown; readonly payload?: unknown }
+  const params = encoderOf(endpoint.params)(given.params ?? {})
+  if (Either.isLeft(params)) return Either.left(invalidInput(endpoint, "path parameters")(params.left))
+  const query = encoderOf(endpoint.query)(given.query ?? {})
+  if (Either.isLeft(query)) return Either.left(invalidInput(endpoint, "query")(query.left))
+  let built = HttpClientRequest.make(endpoint.method)(fillPath(endpoint.path, params.right as EncodedParams))
+  for (const [name, value] of Object.entries(query.right as EncodedQuery)) {
+    if (value !== undefined) built = HttpClientRequest.appendUrlParams(built, { [name]: value })
+  }
+  if (endpoint.payload._tag === "Json") {
+    const body = encoderOf(endpoint.payload.schema)(given.payload)
+    if (Either.isLeft(body)) return Either.left(invalidInput(endpoint, "body")(body.left))
+    built = HttpClientRequest.bodyUnsafeJson(built, body.right)
+  }
+  return Either.right(built)
+}
 
 /**
  * Decodes path parameters as a server receives them.

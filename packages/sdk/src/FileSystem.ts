@@ -283,6 +283,11 @@ export interface FileSystem {
 }
 
 const defaultUploadTimeout = Duration.minutes(30)
+/**
+ * A local file is read in chunks this large, one read ahead while the previous one is sent: few
+ * enough that the stream's per-chunk work does not show, small enough that memory stays flat.
+ */
+const uploadChunkBytes = 1024 * 1024
 const maxErrorPartBytes = 64 * 1024
 const encoder = new TextEncoder()
 
@@ -435,7 +440,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
           parts.push({
             destination: file.destination,
             content: fs
-              .stream(source.path)
+              .stream(source.path, { chunkSize: uploadChunkBytes, bufferSize: 1 })
               .pipe(Stream.tapError((error) => Ref.set(sourceFailure, Option.some({ local: true, error }))))
           })
         }

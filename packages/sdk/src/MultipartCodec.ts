@@ -175,13 +175,42 @@ export interface Parser {
 
 const empty = new Uint8Array(0)
 
+/** Node's `Buffer`, seen only as far as its native byte search goes. */
+interface NativeBytes {
+  readonly from: (
+    buffer: ArrayBufferLike,
+    byteOffset: number,
+    length: number
+  ) => { readonly indexOf: (needle: Uint8Array, from: number) => number }
+}
+
+const nativeBytes = (globalThis as { readonly Buffer?: NativeBytes }).Buffer
+
 /**
- * The first index at or after `from` where `needle` occurs in `haystack`, or -1
- * (Boyer-Moore-Horspool: on data unlike the needle it steps by the needle's length).
+ * The first index at or after `from` where `needle` occurs in `haystack`, or -1. Where Node's
+ * `Buffer` exists its native search is used (a view, no copy: a download's bytes are all searched,
+ * and the native search is several times faster than a script's); elsewhere Boyer-Moore-Horspool,
+ * which on data unlike the needle steps by the needle's length.
  *
  * @since 0.1.0
  */
 export const makeSearch = (needle: Uint8Array): ((haystack: Uint8Array, from?: number) => number) => {
+  if (nativeBytes !== undefined) {
+    const native = nativeBytes
+    return (haystack, from = 0) =>
+      from >= haystack.length
+        ? -1
+        : native.from(haystack.buffer, haystack.byteOffset, haystack.length).indexOf(needle, from)
+  }
+  return scriptSearch(needle)
+}
+
+/**
+ * {@link makeSearch} without Node's `Buffer` (Boyer-Moore-Horspool).
+ *
+ * @since 0.1.0
+ */
+export const scriptSearch = (needle: Uint8Array): ((haystack: Uint8Array, from?: number) => number) => {
   const last = needle.length - 1
   const lastByte = needle[last]!
   const skip = new Uint32Array(256).fill(needle.length)

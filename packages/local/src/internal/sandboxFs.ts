@@ -311,6 +311,36 @@ const quotaGuard = async (view: View, path: string) => {
 
 const createParents = (view: View, mode = 0o755) => ({ mode, created: claimDir(view) })
 
+const abandoned = () => new Error("the upload was abandoned")
+
+/**
+ * The iterator's next chunk, or a rejection once `signal` aborts. Each wait listens to the signal
+ * only while it lasts: racing every read against one promise that never settles (`Promise.race`)
+ * would hang a reaction on that promise per chunk, and each reaction keeps its chunk alive, so an
+ * upload held all its bytes in memory until it ended.
+ */
+const nextUnlessAborted = <A>(
+  iterator: AsyncIterator<A> | Iterator<A>,
+  signal: AbortSignal | undefined
+): Promise<IteratorResult<A>> => {
+  if (signal === undefined) return Promise.resolve(iterator.next())
+  if (signal.aborted) return Promise.reject(abandoned())
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(abandoned())
+    signal.addEventListener("abort", abort, { once: true })
+    Promise.resolve(iterator.next()).then(
+      (result) => {
+        signal.removeEventListener("abort", abort)
+        resolve(result)
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", abort)
+        reject(error)
+      }
+    )
+  })
+}
+
 /**
  * Writes a file from `chunks` through a temporary file next to it, renamed over `path` when
  * complete: a reader never sees a partial file under its final name, even after a crash. Missing
@@ -331,17 +361,11 @@ export const writeFile = (
     const mode = target.status?.isFile() ? target.status.mode & 0o777 : 0o644
     const handle = await openIn(target.parent, temp, O_WRONLY | O_CREAT | O_EXCL, mode)
     const iterator = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]()
-    const aborted = new Promise<never>((_, reject) => {
-      const abort = () => reject(new Error("the upload was abandoned"))
-      if (signal?.aborted === true) abort()
-      else signal?.addEventListener("abort", abort, { once: true })
-    })
-    aborted.catch(() => undefined)
     let bytes = 0
     try {
       await claimFile(view, handle)
       while (true) {
-        const next = await Promise.race([iterator.next(), aborted])
+        const next = await nextUnlessAborted(iterator, signal)
         if (next.done === true) break
         const chunk = next.value
         check(bytes + chunk.length)

@@ -266,16 +266,26 @@ export const asciiPartHeaders =
         for (let i = 0; i < copy.length; i++) if (copy[i]! > 0x7f) copy[i] = 0x5f
         return copy
       }
+      /** The length of the longest end of `buffer` (after `from`) that could begin a delimiter. */
+      const partialDelimiter = (buffer: Buffer, from: number) => {
+        for (let start = Math.max(from, buffer.length - (delimiter.length - 1)); start < buffer.length; start++) {
+          if (buffer[start] !== delimiter[0]) continue
+          if (buffer.subarray(start).equals(delimiter.subarray(0, buffer.length - start))) return buffer.length - start
+        }
+        return 0
+      }
+      // Only what could be the start of a delimiter is held back for the next chunk (almost always
+      // nothing in a file's content), so a chunk is read in place rather than copied behind it.
       const transform = (chunk: Uint8Array) => {
-        const buffer =
-          held.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length) : Buffer.concat([held, chunk])
         const out: Array<Uint8Array> = []
+        const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+        const buffer = held.length === 0 ? view : Buffer.concat([held, view])
         let position = 0
         while (true) {
           if (!inHeaders) {
             const found = buffer.indexOf(delimiter, position)
             if (found === -1) {
-              const keep = Math.min(delimiter.length - 1, buffer.length - position)
+              const keep = partialDelimiter(buffer, position)
               emit(out, buffer.subarray(position, buffer.length - keep))
               held = Buffer.from(buffer.subarray(buffer.length - keep))
               return out

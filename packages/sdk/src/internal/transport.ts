@@ -5,11 +5,10 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as DaytonaConfig from "../DaytonaConfig.js"
@@ -30,6 +29,7 @@ import {
 import type { Replay } from "../Endpoint.js"
 import type { RetryableFailure } from "../RetryPolicy.js"
 import * as ErrorBody from "../ErrorBody.js"
+import { attemptTimeout } from "./attemptTimeout.js"
 import * as BufferedResponse from "./bufferedResponse.js"
 import { sdkVersion, targetProtocolVersion } from "./version.js"
 
@@ -259,21 +259,20 @@ export const defaultHeaders = (config: DaytonaConfig.Service): Record<string, st
   ...(config.credentials._tag === "Jwt" ? { "x-daytona-organization-id": config.credentials.organizationId } : {})
 })
 
+/**
+ * The headers set on every request, credentials included, built once per client; they replace any
+ * the caller set under the same names (a caller's `Authorization` never reaches the server).
+ * @internal
+ */
+export const requestHeaders = (config: DaytonaConfig.Service): Record<string, string> => ({
+  ...defaultHeaders(config),
+  authorization: `Bearer ${Redacted.value(config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token)}`
+})
+
 /** The secrets that must never appear in an error. @internal */
 export const secretsOf = (config: DaytonaConfig.Service): ReadonlyArray<string> => [
   Redacted.value(config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token)
 ]
-
-/**
- * Lets a timed effect's timeout work where the caller cannot be interrupted (a scope's finaliser
- * deleting its sandbox). There the timed effect runs interruptibly in a detached fiber: its own
- * timeout can stop a stalled exchange, while an interruption sent to the caller still cannot reach it
- * (a child fiber would receive it, and the finaliser's request would be cut short).
- */
-const timeoutEvenWhereUninterruptible = <A, E, R>(timed: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.checkInterruptible((interruptible) =>
-    interruptible ? timed : Effect.flatMap(Effect.forkDaemon(Effect.interruptible(timed)), Fiber.join)
-  )
 
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
 
@@ -281,28 +280,33 @@ const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
 const buffered = (response: HttpClientResponse.HttpClientResponse, bytes: ArrayBuffer) =>
   BufferedResponse.make(response, nullBodyStatuses.has(response.status) ? undefined : new Uint8Array(bytes))
 
+const isSuccess = (status: number) => status >= 200 && status < 300
+
 /** @internal */
 export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Service, side: Side): Transport => {
   const secrets = secretsOf(config)
-  const headers = defaultHeaders(config)
-  const token = config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token
+  const headers = requestHeaders(config)
   const schedule = Schedule.intersect(config.retryPolicy, Schedule.identity<RetryableFailure>()).pipe(
     Schedule.modifyDelay(([, failure], delay) =>
       failure.retryAfter !== undefined && Duration.greaterThan(failure.retryAfter, delay) ? failure.retryAfter : delay
     )
   )
+  // What `Effect.retry({ schedule, while: retryable })` steps: the policy sees every failed attempt.
+  const retrySchedule = Schedule.whileInput(schedule, (failure: AttemptFailure) => failure.retryable)
 
   const send: Transport["send"] = (input, options = {}) =>
-    Effect.gen(function* () {
-      const request = input.pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bearerToken(token))
+    Effect.suspend(() => {
+      const request = HttpClientRequest.setHeaders(input, headers)
       const method = request.method
-      const path = pathOf(request.url)
       const timeout = options.timeout ?? config.requestTimeout
       const rule: ReplayRule = options.rule ?? {
         replay: (options.idempotent ?? idempotentMethods.has(method)) ? "safe" : "unsafe",
         alreadyDone: method === "DELETE" ? 404 : undefined
       }
-      const attempts = yield* Ref.make(0)
+      // Only failures need the path (a URL parse): errors name it.
+      let path: string | undefined
+      const pathOfRequest = () => (path ??= pathOf(request.url))
+      let attempts = 0
       // Whether an earlier attempt may have been handled by the server although its answer was lost.
       let answerLost = false
 
@@ -326,75 +330,87 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         } satisfies AttemptFailure
       }
 
+      const timedOut = () => new RequestTimeoutError({ method, path: pathOfRequest(), timeout, sent: true })
+      const exchangeFailure = (error: HttpClientError.HttpClientError | RequestTimeoutError): SendError => {
+        switch (error._tag) {
+          case "RequestTimeoutError":
+            return error
+          case "RequestError":
+            return transportError(error, method, pathOfRequest())
+          case "ResponseError":
+            return new TransportError({
+              reason: "Body",
+              method,
+              path: pathOfRequest(),
+              sent: true,
+              description: error.description ?? "could not read the response",
+              cause: error.cause
+            })
+        }
+      }
+
       // The head, and for a buffered answer the whole body, within one request timeout.
-      const exchange = Effect.flatMap(client.execute(request), (response) =>
-        options.stream === true || response.status < 200 || response.status >= 300
-          ? Effect.succeed(response)
-          : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
+      const exchange = attemptTimeout(
+        Effect.flatMap(client.execute(request), (response) =>
+          options.stream === true || !isSuccess(response.status)
+            ? Effect.succeed(response)
+            : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
+        ),
+        timeout,
+        timedOut
       )
 
-      const attempt = Effect.gen(function* () {
-        const n = yield* Ref.updateAndGet(attempts, (k) => k + 1)
-        const response = yield* exchange.pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => classify(new RequestTimeoutError({ method, path, timeout, sent: true }), undefined, n)
-          }),
-          timeoutEvenWhereUninterruptible,
-          Effect.catchTag("RequestError", (error) =>
-            Effect.fail(classify(transportError(error, method, path), undefined, n))
-          ),
-          Effect.catchTag("ResponseError", (error) =>
-            Effect.fail(
-              classify(
-                new TransportError({
-                  reason: "Body",
-                  method,
-                  path,
-                  sent: true,
-                  description: error.description ?? "could not read the response",
-                  cause: error.cause
-                }),
-                undefined,
-                n
-              )
-            )
-          )
-        )
-        if (response.status >= 200 && response.status < 300) return response
+      const failed = (response: HttpClientResponse.HttpClientResponse, attempt: number) =>
         // A replay whose lost earlier attempt already did the work (a delete's 404, a create's 409).
-        if (response.status === rule.alreadyDone && answerLost) {
-          yield* response.text.pipe(Effect.timeout(timeout), timeoutEvenWhereUninterruptible, Effect.ignore)
-          return buffered(response, new ArrayBuffer(0))
-        }
-        const bodyText = yield* response.text.pipe(
-          Effect.timeout(timeout),
-          timeoutEvenWhereUninterruptible,
-          Effect.orElseSucceed(() => "")
-        )
-        const now = yield* Clock.currentTimeMillis
-        const retryAfter = retryAfterOf(response.headers, now)
-        return yield* Effect.fail(
-          classify(
-            errorFromResponse({
-              side,
-              status: response.status,
-              method,
-              path,
-              headers: response.headers,
-              bodyText,
-              retryAfter,
-              secrets
-            }),
-            retryAfter,
-            n
-          )
-        )
+        response.status === rule.alreadyDone && answerLost
+          ? Effect.as(
+              Effect.ignore(attemptTimeout(response.text, timeout, timedOut)),
+              buffered(response, new ArrayBuffer(0))
+            )
+          : Effect.flatMap(
+              Effect.orElseSucceed(attemptTimeout(response.text, timeout, timedOut), () => ""),
+              (bodyText) =>
+                Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                  const retryAfter = retryAfterOf(response.headers, now)
+                  return Effect.fail(
+                    classify(
+                      errorFromResponse({
+                        side,
+                        status: response.status,
+                        method,
+                        path: pathOfRequest(),
+                        headers: response.headers,
+                        bodyText,
+                        retryAfter,
+                        secrets
+                      }),
+                      retryAfter,
+                      attempt
+                    )
+                  )
+                })
+            )
+
+      const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptFailure> = Effect.suspend(() => {
+        const n = ++attempts
+        return Effect.matchEffect(exchange, {
+          onFailure: (error) => Effect.fail(classify(exchangeFailure(error), undefined, n)),
+          onSuccess: (response) => (isSuccess(response.status) ? Effect.succeed(response) : failed(response, n))
+        })
       })
 
-      return yield* attempt.pipe(
-        Effect.retry({ schedule, while: (failure) => failure.retryable }),
-        Effect.mapError((failure) => failure.failure)
+      // The retry policy comes in only once an attempt failed: a call answered at once never steps it.
+      const replaying = (
+        failure: AttemptFailure,
+        driver: Schedule.ScheduleDriver<unknown, AttemptFailure>
+      ): Effect.Effect<HttpClientResponse.HttpClientResponse, SendError> =>
+        Effect.matchEffect(driver.next(failure), {
+          onFailure: () => Effect.fail(failure.failure),
+          onSuccess: () => Effect.catchAll(attempt, (next) => replaying(next, driver))
+        })
+
+      return Effect.catchAll(attempt, (failure) =>
+        Effect.flatMap(Schedule.driver(retrySchedule), (driver) => replaying(failure, driver))
       )
     })
 
@@ -402,37 +418,47 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
 }
 
 /** Reads a JSON body and decodes it; a body that does not match becomes `UnexpectedResponseError`. @internal */
-export const decodeJson =
-  <A, I>(schema: Schema.Schema<A, I>, secrets: ReadonlyArray<string> = []) =>
-  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, UnexpectedResponseError | TransportError> => {
-    const method = response.request.method
-    const path = pathOf(response.request.url)
-    return readText(response).pipe(
-      Effect.flatMap((text) =>
-        Effect.try(() => JSON.parse(text) as unknown).pipe(
-          Effect.flatMap(Schema.decodeUnknown(schema)),
-          Effect.mapError((error) => {
-            const excerpt = scrub(text, secrets).slice(0, excerptLength)
-            const detail = ParseResult.isParseError(error)
-              ? ParseResult.TreeFormatter.formatErrorSync(error)
-              : "the body is not JSON"
-            return new UnexpectedResponseError({
-              reason: "InvalidBody",
-              sent: true,
-              status: response.status,
-              method,
-              path,
-              message: scrub(
-                `${method} ${path} → ${response.status}: the response does not match the contract: ${detail}`,
-                secrets
-              ),
-              ...(excerpt === "" ? {} : { body: excerpt })
-            })
-          })
-        )
-      )
-    )
-  }
+export const decodeJson = <A, I>(schema: Schema.Schema<A, I>, secrets: ReadonlyArray<string> = []) => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<A, UnexpectedResponseError | TransportError> =>
+    Effect.flatMap(readText(response), (text) => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return Effect.fail(invalidBody(response, text, "the body is not JSON", secrets))
+      }
+      const decoded = decode(json)
+      return Either.isRight(decoded)
+        ? Effect.succeed(decoded.right)
+        : Effect.fail(invalidBody(response, text, ParseResult.TreeFormatter.formatErrorSync(decoded.left), secrets))
+    })
+}
+
+const invalidBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  text: string,
+  detail: string,
+  secrets: ReadonlyArray<string>
+) => {
+  const method = response.request.method
+  const path = pathOf(response.request.url)
+  const excerpt = scrub(text, secrets).slice(0, excerptLength)
+  return new UnexpectedResponseError({
+    reason: "InvalidBody",
+    sent: true,
+    status: response.status,
+    method,
+    path,
+    message: scrub(
+      `${method} ${path} → ${response.status}: the response does not match the contract: ${detail}`,
+      secrets
+    ),
+    ...(excerpt === "" ? {} : { body: excerpt })
+  })
+}
 
 /** Reads a text body; a body that cannot be read becomes `TransportError`. @internal */
 export const readText = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, TransportError> =>

@@ -1,0 +1,121 @@
+/**
+ * `tsx scripts/bench/overhead.ts [--calls <n>] [--rounds <n>] [--only <layer>]`: what one small
+ * call costs the client in each layer of the SDK, with no network and no server: an `HttpClient`
+ * that answers `{"dir":"/home/daytona"}` at once, then the platform client's own wrapper (its span),
+ * our transport (headers, per-attempt timeout, replay rules, buffered body), the declared call
+ * (request built from the declaration, answer decoded by its schema) and the sandbox method (its span).
+ *
+ * Prints the CPU time (user + system, `process.cpuUsage`) per call of each layer: the median of
+ * `rounds` rounds that interleave the layers, so that a change of the machine's load hits them alike.
+ * The difference between two lines is what the layer adds.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as DaytonaConfig from "../../packages/sdk/src/DaytonaConfig.js"
+import * as BufferedResponse from "../../packages/sdk/src/internal/bufferedResponse.js"
+import { inputCannotFail } from "../../packages/sdk/src/internal/expect.js"
+import * as Transport from "../../packages/sdk/src/internal/transport.js"
+import * as ToolboxApi from "../../packages/sdk/src/ToolboxApi.js"
+import * as ToolboxClient from "../../packages/sdk/src/ToolboxClient.js"
+
+const option = (name: string) => {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+const calls = Number(option("--calls") ?? 20_000)
+const only = option("--only")
+const warmup = 2_000
+const rounds = Number(option("--rounds") ?? 7)
+
+const body = JSON.stringify({ dir: "/home/daytona" })
+const bytes = new TextEncoder().encode(body)
+const template = HttpClientResponse.fromWeb(
+  HttpClientRequest.get("http://127.0.0.1/"),
+  new Response(body, { status: 200, headers: { "content-type": "application/json" } })
+)
+/** Answers every request at once with the same small JSON body (read from memory). */
+const instant = HttpClient.make((request) =>
+  Effect.sync(() =>
+    BufferedResponse.make(
+      Object.assign(Object.create(template) as HttpClientResponse.HttpClientResponse, { request }),
+      bytes
+    )
+  )
+)
+const target = { id: "sandbox-1", toolboxProxyUrl: "http://127.0.0.1:1/toolbox" }
+const config = DaytonaConfig.layer({ apiKey: Redacted.make("bench-0123456789"), apiUrl: "http://127.0.0.1:1/api" })
+const runtime = ManagedRuntime.make(
+  Layer.merge(ToolboxClient.layer, config).pipe(
+    Layer.provide(config),
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, instant))
+  )
+)
+
+const layers = async (): Promise<ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]>> => {
+  const toolbox = await runtime.runPromise(ToolboxClient.ToolboxClient)
+  const transport = Transport.make(instant, toolbox.config, "toolbox")
+  const url = `${ToolboxClient.baseUrl(target)}/user-home-dir`
+  const schema = ToolboxApi.getUserHomeDir.success.schema
+  return [
+    ["runtime: runPromise(Effect.void)", Effect.void],
+    [
+      "platform client, tracer off: execute + body",
+      Effect.flatMap(
+        instant.pipe(HttpClient.withTracerDisabledWhen(() => true)).execute(HttpClientRequest.get(url)),
+        (r) => r.arrayBuffer
+      )
+    ],
+    [
+      "platform client: execute + body",
+      Effect.flatMap(instant.execute(HttpClientRequest.get(url)), (r) => r.arrayBuffer)
+    ],
+    [
+      "transport: send + decodeJson",
+      Effect.flatMap(transport.send(HttpClientRequest.get(url)), Transport.decodeJson(schema))
+    ],
+    ["declared call: toolbox.call(getUserHomeDir)", toolbox.call(target, ToolboxApi.getUserHomeDir, {})],
+    [
+      "sandbox method: getUserHomeDir (call + span)",
+      toolbox.call(target, ToolboxApi.getUserHomeDir, {}).pipe(
+        inputCannotFail,
+        Effect.map((answer) => answer.dir),
+        Effect.withSpan("Sandbox.getUserHomeDir", { attributes: { "daytona.sandbox.id": target.id } })
+      )
+    ]
+  ]
+}
+
+const measure = async (effect: Effect.Effect<unknown, unknown>, n: number) => {
+  const before = process.cpuUsage()
+  for (let i = 0; i < n; i++) await runtime.runPromise(effect)
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / n
+}
+
+const main = async () => {
+  const all = (await layers()).filter(([label]) => only === undefined || label === only)
+  for (const [, effect] of all) for (let i = 0; i < warmup; i++) await runtime.runPromise(effect)
+  // Rounds interleave the layers, so that a change of the machine's load hits them all alike.
+  const samples = all.map(() => [] as Array<number>)
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, [, effect]] of all.entries()) samples[i]!.push(await measure(effect, Math.ceil(calls / rounds)))
+  }
+  for (const [i, [label]] of all.entries()) {
+    const sorted = [...samples[i]!].sort((a, b) => a - b)
+    const median = sorted[Math.floor(sorted.length / 2)]!
+    console.log(
+      `${label.padEnd(48)} ${median.toFixed(1).padStart(7)} µs CPU  (rounds: ${samples[i]!.map((x) => x.toFixed(0)).join(" ")})`
+    )
+  }
+  await runtime.dispose()
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})

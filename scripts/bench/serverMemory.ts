@@ -1,0 +1,105 @@
+/**
+ * `tsx scripts/bench/serverMemory.ts [--size <MiB>] [--kind ours|official|undici] [--isolation auto|none|bwrap]
+ * [--server-flag <flag>]…`:
+ * the local server's RSS while one client uploads then downloads a file, sampled every 100 ms from
+ * /proc, with the server's heap figures at the end (to tell buffered request bytes from a heap that
+ * did not shrink).
+ */
+import { spawn } from "node:child_process"
+import { randomFillSync } from "node:crypto"
+import { createWriteStream } from "node:fs"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { request } from "undici"
+import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { startServer } from "./server.js"
+import { buildOurSdk } from "./size.js"
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const MiB = 1024 * 1024
+const option = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? fallback : process.argv[i + 1]!
+}
+const sizeMiB = Number(option("--size", "256"))
+const kind = option("--kind", "undici") as ClientKind
+const isolation = option("--isolation", "auto") as "auto" | "none" | "bwrap"
+const buildDir = join(root, ".bench/focus/sdk")
+/** Flags for the server's node (`--server-flag --trace-gc`); the server's output is printed at the end. */
+const serverFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "--server-flag" ? [arg] : []))
+
+const runChild = (task: Task): Promise<ChildReport> =>
+  new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(root, "scripts/bench/client.ts"), kind, JSON.stringify(task)],
+      { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, [ourSdkDirVariable]: buildDir } }
+    )
+    let stdout = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.on("exit", () => {
+      const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
+      done(
+        line === undefined
+          ? { ok: false, error: "no result", rssReady: 0, maxRss: 0 }
+          : (JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
+      )
+    })
+  })
+
+const main = async () => {
+  if (kind === "ours") await buildOurSdk(root, buildDir)
+  const work = await mkdtemp(join(tmpdir(), "effect-daytona-server-memory-"))
+  const server = await startServer({ root, transitionMs: 20, isolation, nodeFlags: serverFlags })
+  const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
+  try {
+    const created = await request(`${server.apiUrl}/sandbox`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ labels: { "code-toolbox-language": "python" } })
+    })
+    const sandbox = (await created.body.json()) as SandboxRef
+    const source = join(work, "source.bin")
+    const out = createWriteStream(source)
+    for (let written = 0; written < sizeMiB * MiB; written += MiB) {
+      if (!out.write(randomFillSync(Buffer.allocUnsafe(MiB))))
+        await new Promise<void>((r) => out.once("drain", () => r()))
+    }
+    await new Promise<void>((r) => out.end(() => r()))
+    for (const task of [
+      { _tag: "upload", server: info, sandbox, localPath: source, remotePath: "memory/file.bin" },
+      { _tag: "download", server: info, sandbox, remotePath: "memory/file.bin", localPath: join(work, "copy.bin") }
+    ] satisfies ReadonlyArray<Task>) {
+      const before = await server.rss()
+      await server.resetPeak()
+      let max = before
+      const sampler = setInterval(() => {
+        void server.rss().then((rss) => (max = Math.max(max, rss)))
+      }, 100)
+      const started = performance.now()
+      const report = await runChild(task)
+      clearInterval(sampler)
+      const seconds = (performance.now() - started) / 1000
+      console.log(
+        `${(await readFile(`/proc/${server.pid}/status`, "utf8"))
+          .split("\n")
+          .filter((l) => /^(RssAnon|RssFile|RssShmem)/.test(l))
+          .join(
+            ", "
+          )}\n${kind} ${task._tag} ${sizeMiB} MiB (isolation ${server.isolation}): ${report.ok ? "ok" : report.error}, ${seconds.toFixed(1)} s; server RSS before ${(before / MiB).toFixed(0)} MiB, sampled max ${(max / MiB).toFixed(0)} MiB, VmHWM ${((await server.peakRss()) / MiB).toFixed(0)} MiB, after ${((await server.rss()) / MiB).toFixed(0)} MiB`
+      )
+    }
+  } finally {
+    if (serverFlags.length > 0) console.log(server.output().slice(-6000))
+    await server.stop()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
