@@ -267,7 +267,11 @@ export const make = (
             status: 502,
             message: `nothing listens on port ${port} of sandbox ${sandboxId}: a scripted engine runs no processes`
           })
-        )
+        ),
+      openTerminal: () =>
+        Effect.fail(new SandboxEngine.EngineError({ message: "a scripted engine runs no terminals yet" })),
+      startInterpreter: () =>
+        Effect.fail(new SandboxEngine.EngineError({ message: "a scripted engine runs no interpreter yet" }))
     })
   })
 

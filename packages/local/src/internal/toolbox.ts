@@ -10,7 +10,9 @@ import { split } from "./shellWords.js"
 import { badRequest } from "./daemonError.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
+import * as ToolboxInterpreter from "./toolboxInterpreter.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
+import * as ToolboxPty from "./toolboxPty.js"
 import { type EndpointHandler, runInSandbox, serve } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
 
@@ -98,5 +100,7 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.concat(ToolboxFiles.router),
   HttpRouter.concat(ToolboxSessions.router),
   HttpRouter.concat(ToolboxGit.router),
-  HttpRouter.concat(ToolboxLsp.router)
+  HttpRouter.concat(ToolboxLsp.router),
+  HttpRouter.concat(ToolboxPty.router),
+  HttpRouter.concat(ToolboxInterpreter.router)
 )
