@@ -5,6 +5,7 @@
  */
 import * as Daytona from "@effect-daytona/sdk/Daytona"
 import { assert, describe, it } from "@effect/vitest"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -18,7 +19,7 @@ const sandbox = Effect.flatMap(Daytona.Daytona, (daytona) => daytona.create())
 const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
 
 /** Runs `effect` to its end, settling real tasks and moving the TestClock `step` at a time. */
-const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step = "100 millis") =>
+const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step: Duration.DurationInput = "100 millis") =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(effect)
     for (let i = 0; i < 200 && Option.isNone(yield* Fiber.poll(fiber)); i++) {
