@@ -11,6 +11,7 @@ import * as WebSocketConnector from "@effect-daytona/sdk/WebSocketConnector"
 import type * as Pty from "@effect-daytona/sdk/Pty"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs/promises"
 import WebSocket from "ws"
@@ -192,6 +193,15 @@ describe("attacks through terminals and the code interpreter", () => {
         )
         const refused = yield* failureOf(sandbox.codeInterpreter.runCode("print(1)", { context }))
         assert.strictEqual(refused._tag, "ValidationError")
+
+        // Started again: the context's state is gone, and its first run says so instead of running.
+        yield* sandbox.start()
+        assert.deepStrictEqual(yield* sandbox.process.listPtySessions, [])
+        const lost = yield* sandbox.codeInterpreter.runCode("print('ran')", { context })
+        assert.strictEqual(lost.stdout, "")
+        assert.strictEqual(lost.error?.name, "InterpreterExited")
+        assert.match(lost.error?.value ?? "", /state is lost and this code did not run/)
+        assert.strictEqual((yield* sandbox.codeInterpreter.runCode("print('ran')", { context })).stdout, "ran\n")
       }).pipe(Effect.scoped, Effect.provide(connector)),
     60_000
   )
@@ -222,6 +232,40 @@ describe("attacks through terminals and the code interpreter", () => {
         )
         assert.strictEqual(endless.error?.name, "InterpreterExited")
         assert.strictEqual((yield* interpreter.runCode("print(2)", { context })).stdout, "2\n")
+      }).pipe(Effect.scoped, Effect.provide(connector)),
+    60_000
+  )
+
+  it.live(
+    "a NUL byte in a variable is refused on the wire (400 for a terminal, 1008 for a run), never a 500 or a dead interpreter",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, server } = yield* sdkSandbox()
+        const base = `${sandbox.toolboxProxyUrl.replace(/\/+$/, "")}/${sandbox.id}`
+        const headers = { authorization: `Bearer ${Redacted.value(server.apiKey)}`, "content-type": "application/json" }
+        const created = yield* Effect.promise(() =>
+          fetch(`${base}/process/pty`, {
+            method: "POST",
+            headers,
+            body: JSON.stringify({ id: "nul", envs: { A: "x\u0000y" } })
+          }).then(async (response) => ({ status: response.status, body: await response.text() }))
+        )
+        assert.strictEqual(created.status, 400)
+        assert.match(created.body, /contains a NUL byte/)
+
+        const closed = yield* Effect.async<{ readonly code: number; readonly reason: string }>((resume) => {
+          const socket = new WebSocket(`${base.replace(/^http/, "ws")}/process/interpreter/execute`, { headers })
+          socket.on("open", () => socket.send(JSON.stringify({ code: "print(1)", envs: { A: "x\u0000y" } })))
+          socket.on("close", (code, reason) => resume(Effect.succeed({ code, reason: reason.toString("utf8") })))
+          return Effect.sync(() => socket.terminate())
+        }).pipe(Effect.timeout("10 seconds"))
+        assert.deepStrictEqual(closed, {
+          code: 1008,
+          reason: "invalid value of environment variable A: it contains a NUL byte"
+        })
+        assert.strictEqual((yield* sandbox.codeInterpreter.runCode("print(1)")).stdout, "1\n")
+        const sdkSide = yield* failureOf(sandbox.codeInterpreter.runCode("print(1)", { env: { A: "x\u0000y" } }))
+        assert.strictEqual(sdkSide._tag, "ValidationError")
       }).pipe(Effect.scoped, Effect.provide(connector)),
     60_000
   )

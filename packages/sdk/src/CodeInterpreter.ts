@@ -216,6 +216,12 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             field: "env",
             message: `environment variable names must match ${validEnvKey.source}, got ${JSON.stringify(bad)}`
           })
+        const nul = Object.entries(options.env ?? {}).find(([, value]) => value.includes("\u0000"))
+        if (nul !== undefined)
+          return yield* new ValidationError({
+            field: "env",
+            message: `the value of environment variable ${nul[0]} contains a NUL byte`
+          })
         const timeout = yield* timeoutSeconds(options.timeout)
         const request: typeof InterpreterDto.ExecuteRequest.Encoded = {
           code,

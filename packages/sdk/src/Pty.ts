@@ -192,6 +192,12 @@ const checkCreate = (options: CreatePtyOptions) =>
         field: "envs",
         message: `environment variable names must match ${validEnvKey.source}, got ${JSON.stringify(bad)}`
       })
+    const nul = Object.entries(options.envs ?? {}).find(([, value]) => value.includes("\u0000"))
+    if (nul !== undefined)
+      return yield* new ValidationError({
+        field: "envs",
+        message: `the value of environment variable ${nul[0]} contains a NUL byte`
+      })
     yield* checkSize(options.cols ?? 80, options.rows ?? 24)
   })
 

@@ -91,14 +91,14 @@ def run(message):
     name = "<cell-%d>" % state["cells"]
     code = str(message.get("code", ""))
     envs = message.get("envs") or {}
-    saved = {key: os.environ.get(key) for key in envs}
-    for key, value in envs.items():
-        os.environ[str(key)] = str(value)
+    saved = {str(key): os.environ.get(str(key)) for key in envs}
     linecache.cache[name] = (len(code), None, code.splitlines(True), name)
     outcome, error = "completed", None
     try:
         state["asked"] = False
         state["running"] = True
+        for key, value in envs.items():
+            os.environ[str(key)] = str(value)
         exec(compile(code, name, "exec"), scope)
     except KeyboardInterrupt as e:
         if state["asked"]:

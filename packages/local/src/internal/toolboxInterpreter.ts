@@ -21,7 +21,7 @@ import { badRequest, internal, notFound } from "./daemonError.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxRegistry from "./sandboxRegistry.js"
-import { workingDirectory } from "./toolboxPty.js"
+import { envProblem, workingDirectory } from "./toolboxPty.js"
 import { type EndpointHandler, serve } from "./toolboxRoute.js"
 
 interface InterpreterContext {
@@ -44,8 +44,6 @@ const maxQueued = 8 * 1024 * 1024
 
 /** How long an interrupted run has to end before its interpreter is killed (and its state lost). */
 const interruptGrace = Duration.seconds(2)
-
-const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 const dto = (context: InterpreterContext, active: boolean): typeof InterpreterDto.InterpreterContext.Encoded => ({
   id: context.id,
@@ -140,8 +138,8 @@ const parseRequest = (text: string): Either.Either<typeof InterpreterDto.Execute
   if (request.code === "") return Either.left({ code: 1008, reason: "code is required" })
   if (request.timeout !== undefined && (!Number.isInteger(request.timeout) || request.timeout < 0))
     return Either.left({ code: 1008, reason: "timeout must be a whole number of seconds, at least 0" })
-  const bad = Object.keys(request.envs ?? {}).find((key) => !envKey.test(key))
-  if (bad !== undefined) return Either.left({ code: 1008, reason: `invalid environment variable name: ${bad}` })
+  const problem = envProblem(request.envs ?? {})
+  if (problem !== undefined) return Either.left({ code: 1008, reason: problem })
   return Either.right(request)
 }
 
@@ -160,6 +158,7 @@ const message = (event: Exclude<SandboxInterpreter.Event, { readonly _tag: "End"
 /** How a run ended, for the socket: the last messages and the close frame. */
 type Ending =
   | { readonly _tag: "Completed" }
+  | { readonly _tag: "Lost" }
   | { readonly _tag: "Exited"; readonly exitCode: number }
   | { readonly _tag: "TimedOut"; readonly restarted: boolean; readonly timeout: Duration.Duration }
 
@@ -178,6 +177,10 @@ const execute = (
   context.lock.withPermits(1)(
     Effect.gen(function* () {
       const alive = context.interpreter === undefined ? false : yield* context.interpreter.alive
+      if (context.interpreter !== undefined && !alive) {
+        context.interpreter = undefined
+        return { _tag: "Lost" } satisfies Ending
+      }
       const interpreter = alive ? context.interpreter! : yield* startInterpreter(sandbox, context)
       const ended = yield* Deferred.make<SandboxInterpreter.Outcome>()
       const events = interpreter.run(request.code, request.envs ?? {}).pipe(
@@ -195,9 +198,9 @@ const execute = (
           : yield* Deferred.await(ended).pipe(Effect.timeoutOption(timeout))
       if (Option.isSome(outcome)) {
         const value = outcome.value
-        return value._tag === "Exited"
-          ? ({ _tag: "Exited", exitCode: value.exitCode } satisfies Ending)
-          : ({ _tag: "Completed" } satisfies Ending)
+        if (value._tag !== "Exited") return { _tag: "Completed" } satisfies Ending
+        context.interpreter = undefined
+        return { _tag: "Exited", exitCode: value.exitCode } satisfies Ending
       }
       yield* interpreter.interrupt
       const afterInterrupt = yield* Deferred.await(ended).pipe(Effect.timeoutOption(interruptGrace))
@@ -221,6 +224,18 @@ const closing = (ending: Ending): ReadonlyArray<string | Socket.CloseEvent> => {
           type: "error",
           name: "InterpreterExited",
           value: `the interpreter process ended (exit code ${ending.exitCode}): the context's state is lost, the next run starts a new interpreter`,
+          traceback: ""
+        }),
+        JSON.stringify({ type: "control", text: "completed" }),
+        new Socket.CloseEvent(1000)
+      ]
+    case "Lost":
+      return [
+        JSON.stringify({
+          type: "error",
+          name: "InterpreterExited",
+          value:
+            "the interpreter process ended since the last run (its sandbox was stopped, or it was killed): the context's state is lost and this code did not run; the next run starts a new interpreter",
           traceback: ""
         }),
         JSON.stringify({ type: "control", text: "completed" }),
@@ -260,7 +275,7 @@ const executeCode: EndpointHandler<typeof ToolboxApi.executeInterpreterCode> = (
         if (typeof frame === "string") {
           if (queued + frame.length > maxQueued) {
             listening = false
-            outgoing.unsafeOffer(new Socket.CloseEvent(1008, "slow consumer"))
+            outgoing.unsafeOffer(new Socket.CloseEvent(1011, "slow consumer: the client did not read the run's output"))
             return
           }
           queued += frame.length

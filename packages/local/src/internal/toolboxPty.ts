@@ -55,9 +55,19 @@ const sessionsOf = SandboxRegistry.make<PtySession>()
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+/** Why a set of variables cannot be an environment (a name that is not one, a NUL byte in a value), if it cannot. */
+export const envProblem = (envs: Readonly<Record<string, string>>): string | undefined => {
+  const badName = Object.keys(envs).find((key) => !envKey.test(key))
+  if (badName !== undefined) return `invalid environment variable name: ${badName}`
+  const badValue = Object.entries(envs).find(([, value]) => value.includes("\u0000"))
+  return badValue === undefined
+    ? undefined
+    : `invalid value of environment variable ${badValue[0]}: it contains a NUL byte`
+}
+
 const checkEnvs = (envs: Readonly<Record<string, string>>) => {
-  const bad = Object.keys(envs).find((key) => !envKey.test(key))
-  return bad === undefined ? Effect.void : Effect.fail(badRequest(`invalid environment variable name: ${bad}`))
+  const problem = envProblem(envs)
+  return problem === undefined ? Effect.void : Effect.fail(badRequest(problem))
 }
 
 /**
