@@ -269,4 +269,40 @@ describe("attacks through terminals and the code interpreter", () => {
       }).pipe(Effect.scoped, Effect.provide(connector)),
     60_000
   )
+
+  it.live(
+    "a sandbox holds at most 16 PTY sessions and 16 interpreter contexts: the next is refused with 400",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, server } = yield* sdkSandbox()
+        const base = `${sandbox.toolboxProxyUrl.replace(/\/+$/, "")}/${sandbox.id}`
+        const headers = { authorization: `Bearer ${Redacted.value(server.apiKey)}`, "content-type": "application/json" }
+        const createPty = (id: string) =>
+          Effect.promise(() =>
+            fetch(`${base}/process/pty`, {
+              method: "POST",
+              headers,
+              body: JSON.stringify({ id, lazyStart: true })
+            }).then(async (response) => ({ status: response.status, body: await response.text() }))
+          )
+        for (let i = 0; i < 16; i++) assert.strictEqual((yield* createPty(`lazy-${i}`)).status, 201)
+        const onePty = yield* createPty("one-too-many")
+        assert.strictEqual(onePty.status, 400)
+        assert.match(onePty.body, /too many PTY sessions in this sandbox \(at most 16\)/)
+        yield* sandbox.process.killPtySession("lazy-0")
+        assert.strictEqual((yield* createPty("fits-again")).status, 201)
+
+        const contexts = yield* Effect.all(
+          Array.from({ length: 16 }, () => sandbox.codeInterpreter.createContext()),
+          { concurrency: 4 }
+        )
+        const oneContext = yield* failureOf(sandbox.codeInterpreter.createContext())
+        assert.strictEqual(oneContext._tag, "ValidationError")
+        assert.match(oneContext.message, /too many interpreter contexts in this sandbox \(at most 16\)/)
+        assert.strictEqual((yield* sandbox.codeInterpreter.runCode("print(1)")).stdout, "1\n")
+        yield* sandbox.codeInterpreter.deleteContext(contexts[0]!)
+        yield* sandbox.codeInterpreter.createContext()
+      }).pipe(Effect.scoped, Effect.provide(connector)),
+    60_000
+  )
 })

@@ -1,3 +1,4 @@
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Mailbox from "effect/Mailbox"
@@ -137,6 +138,9 @@ while True:
 /** The command that starts a worker. */
 export const workerCommand: ReadonlyArray<string> = ["python3", "-c", workerSource]
 
+/** How long a worker has to say it is ready (a sandbox short of memory or CPU can take long). */
+const readyTimeout = Duration.seconds(15)
+
 /** The longest line the server reads from a worker: a longer one ends the worker (it broke the protocol). */
 const maxLine = 16 * 1024 * 1024
 
@@ -237,7 +241,14 @@ export const fromWorker = (
       Effect.sync(() => {
         if (alive) worker.stdin.write(`${JSON.stringify(message)}\n`)
       })
-    if (!(yield* Effect.promise(() => started))) {
+    const ok = yield* Effect.promise(() => started).pipe(Effect.timeoutOption(readyTimeout))
+    if (Option.isNone(ok)) {
+      yield* killAll
+      return yield* Effect.fail(
+        new WorkerDidNotStart(`the interpreter did not start within ${Duration.format(readyTimeout)}`)
+      )
+    }
+    if (!ok.value) {
       if (pending !== "") before += pending
       return yield* Effect.fail(new WorkerDidNotStart(before))
     }

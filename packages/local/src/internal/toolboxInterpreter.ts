@@ -17,7 +17,7 @@ import * as Stream from "effect/Stream"
 import * as NodeCrypto from "node:crypto"
 import { SandboxEngine } from "../SandboxEngine.js"
 import type * as SandboxInterpreter from "../SandboxInterpreter.js"
-import { badRequest, internal, notFound } from "./daemonError.js"
+import { badRequest, notFound } from "./daemonError.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxRegistry from "./sandboxRegistry.js"
@@ -35,6 +35,9 @@ interface InterpreterContext {
 }
 
 const contextsOf = SandboxRegistry.make<InterpreterContext>()
+
+/** How many contexts a sandbox may have besides the default one (each is a Python process in it). */
+const maxContexts = 16
 
 /** The daemon's default for a run that gives no timeout. */
 const defaultTimeout = Duration.minutes(10)
@@ -65,7 +68,7 @@ const startInterpreter = (sandbox: SandboxRecord, context: InterpreterContext) =
         Effect.mapError((error) =>
           error._tag === "SandboxNotRunning"
             ? badRequest(`sandbox ${sandbox.id} is not started`)
-            : internal(`failed to start the interpreter: ${error.message}`)
+            : badRequest(`the interpreter could not start in the sandbox: ${error.message}`)
         )
       )
     context.interpreter = interpreter
@@ -91,9 +94,14 @@ const createContext: EndpointHandler<typeof ToolboxApi.createInterpreterContext>
       return yield* badRequest(
         `unsupported language: ${language} (only '${InterpreterDto.language}' is supported currently)`
       )
+    const contexts = yield* contextsOf(sandbox.id)
+    const created = [...contexts.keys()].filter((id) => id !== InterpreterDto.defaultContextId).length
+    if (created >= maxContexts)
+      return yield* badRequest(
+        `too many interpreter contexts in this sandbox (at most ${maxContexts}): delete one first`
+      )
     const context = yield* newContext(sandbox, NodeCrypto.randomUUID(), payload.cwd)
     yield* startInterpreter(sandbox, context)
-    const contexts = yield* contextsOf(sandbox.id)
     contexts.set(context.id, context)
     return dto(context, true)
   })

@@ -14,11 +14,14 @@ import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs/promises"
 import { SandboxEngine } from "../SandboxEngine.js"
 import type * as SandboxTerminal from "../SandboxTerminal.js"
-import { badRequest, conflict, internal, notFound } from "./daemonError.js"
+import { badRequest, conflict, notFound } from "./daemonError.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxRegistry from "./sandboxRegistry.js"
 import { type EndpointHandler, resolveSandboxPath, serve } from "./toolboxRoute.js"
+
+/** How many sessions a sandbox may have at once (each is a shell and a relay in it). */
+const maxSessions = 16
 
 /** What a terminal keeps of its latest output, replayed to a client that attaches (or comes back). */
 const replayBytes = 64 * 1024
@@ -146,7 +149,7 @@ const start = (sandbox: SandboxRecord, sessions: Map<string, PtySession>, sessio
         Effect.mapError((error) =>
           error._tag === "SandboxNotRunning"
             ? badRequest(`sandbox ${sandbox.id} is not started`)
-            : internal(`failed to start PTY session: ${error.message}`)
+            : badRequest(`the PTY session could not start in the sandbox: ${error.message}`)
         )
       )
     session.terminal = terminal
@@ -300,6 +303,8 @@ const newSession = (
     if (options.id === "") return yield* badRequest("session ID is required")
     const sessions = yield* sessionsOf(sandbox.id)
     if (sessions.has(options.id)) return yield* conflict(`PTY session with ID '${options.id}' already exists`)
+    if (sessions.size >= maxSessions)
+      return yield* badRequest(`too many PTY sessions in this sandbox (at most ${maxSessions}): kill one first`)
     yield* checkEnvs(options.envs)
     const cwd = yield* workingDirectory(sandbox, options.cwd)
     const session: PtySession = {
