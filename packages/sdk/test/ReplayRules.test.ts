@@ -109,10 +109,13 @@ describe("the declared replay class of every endpoint", () => {
       "cloneRepository",
       "codeRun",
       "commitChanges",
+      "createAndConnectPtySession",
       "createBranch",
+      "createInterpreterContext",
       "createSnapshot",
       "createVolume",
       "executeCommand",
+      "executeInterpreterCode",
       "moveFile",
       "pullChanges",
       "pushChanges",
@@ -121,8 +124,8 @@ describe("the declared replay class of every endpoint", () => {
     ])
   })
 
-  it("everything else is safe; deletes count a replay's 404 as done, a session create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 20)
+  it("everything else is safe; deletes count a replay's 404 as done, a session or PTY create its 409", () => {
+    assert.strictEqual(named("safe").length, all.length - 23)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)
@@ -131,7 +134,7 @@ describe("the declared replay class of every endpoint", () => {
       all
         .filter((endpoint) => endpoint.method === "DELETE")
         .map((endpoint) => `${endpoint.name} 404`)
-        .concat(["createSession 409"])
+        .concat(["createSession 409", "createPtySession 409"])
         .sort()
     )
   })
