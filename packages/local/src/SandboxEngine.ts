@@ -21,11 +21,16 @@ import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
 import * as Bwrap from "./internal/bwrap.js"
 import * as Cgroups from "./internal/cgroups.js"
+import { spawnInteractive } from "./internal/interactive.js"
+import * as InterpreterWorker from "./internal/interpreterWorker.js"
 import * as Processes from "./internal/processes.js"
 import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
 import { childStdio, collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
+import * as TerminalRelay from "./internal/terminalRelay.js"
 import { LocalConfig } from "./LocalConfig.js"
+import type * as SandboxInterpreter from "./SandboxInterpreter.js"
+import type * as SandboxTerminal from "./SandboxTerminal.js"
 
 /**
  * The isolation a running engine uses (`auto` resolved).
@@ -312,6 +317,22 @@ export interface Service {
   ) => Effect.Effect<void, NetworkNotEnforced>
   /** A connection to a port the sandbox listens on (for the preview proxy); never to anything else. */
   readonly connect: (sandboxId: string, port: number) => Effect.Effect<NodeNet.Socket, PortNotReachable>
+  /**
+   * Opens a pseudo-terminal with an interactive shell in a running sandbox, as one of its processes
+   * (its namespaces, control group, limits and user); it dies with the sandbox.
+   */
+  readonly openTerminal: (
+    sandboxId: string,
+    options: SandboxTerminal.Options
+  ) => Effect.Effect<SandboxTerminal.Terminal, EngineError | SandboxNotRunning>
+  /**
+   * Starts a stateful Python interpreter in a running sandbox, as one of its processes; it dies with
+   * the sandbox. Fails when it cannot start (no `python3`, a working directory that does not exist).
+   */
+  readonly startInterpreter: (
+    sandboxId: string,
+    options: SandboxInterpreter.Options
+  ) => Effect.Effect<SandboxInterpreter.Interpreter, EngineError | SandboxNotRunning>
 }
 
 const quoted = (name: string) => `"$0/${name.replace(/["\\$`]/g, "\\$&")}"`
@@ -835,10 +856,14 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       }
     })
 
-  const run = (sandboxId: string, options: RunOptions) =>
+  /**
+   * How a process of a running sandbox starts on the machine: entering its namespaces (under bwrap),
+   * joining its control group, with its limits, its environment, the working directory as it sees it
+   * and a marker of its own in its environment (which finds everything it starts). `undefined` when
+   * the working directory does not exist (without isolation, where the server checks it).
+   */
+  const commandSpec = (sandboxId: string, r: Running, options: Pick<RunOptions, "argv" | "cwd" | "env" | "stdin">) =>
     Effect.gen(function* () {
-      const r = running.get(sandboxId)
-      if (r === undefined) return yield* new SandboxNotRunning({ sandboxId })
       const p = paths(sandboxId)
       const commandMarker = `DAYTONA_LOCAL_COMMAND=${NodeCrypto.randomUUID()}`
       const env = {
@@ -852,7 +877,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       let spec: SpawnSpec
       if (r.holder === undefined) {
         const dir = NodePath.resolve(p.home, cwd)
-        if (!(yield* isDirectory(dir))) return { exitCode: -1, output: `chdir ${dir}: no such file or directory` }
+        if (!(yield* isDirectory(dir))) return { _tag: "MissingDirectory" as const, dir }
         const argv = [...rlimits, ...commandShell(dir, r.groupFds.length, r.resources), ...options.argv]
         spec = { file: argv[0]!, args: argv.slice(1), cwd: dir, env, stdin: options.stdin, fds: r.groupFds }
       } else if (joinThroughDescriptors) {
@@ -885,15 +910,63 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         ])
         spec = { file: command.file, args: command.args, cwd: "/", env, stdin: options.stdin }
       }
-      const spawned = collect(spec, track(r))
+      return { _tag: "Spec" as const, spec, commandMarker }
+    })
+
+  const run = (sandboxId: string, options: RunOptions) =>
+    Effect.gen(function* () {
+      const r = running.get(sandboxId)
+      if (r === undefined) return yield* new SandboxNotRunning({ sandboxId })
+      const command = yield* commandSpec(sandboxId, r, options)
+      if (command._tag === "MissingDirectory")
+        return { exitCode: -1, output: `chdir ${command.dir}: no such file or directory` }
+      const spawned = collect(command.spec, track(r))
       const timeout = options.timeout
       return yield* timeout === undefined
         ? spawned
         : spawned.pipe(
             Effect.timeoutFail({ duration: timeout, onTimeout: () => new ProcessTimeout({ timeout }) }),
-            Effect.tapErrorTag("ProcessTimeout", () => killCommand(sandboxId, r, commandMarker))
+            Effect.tapErrorTag("ProcessTimeout", () => killCommand(sandboxId, r, command.commandMarker))
           )
     })
+
+  /**
+   * Starts a long-running process in a sandbox that the server talks to through its stdin and stdout,
+   * with a way to kill it and everything it started.
+   */
+  const spawnInSandbox = (
+    sandboxId: string,
+    argv: ReadonlyArray<string>,
+    options: SandboxTerminal.Options | SandboxInterpreter.Options
+  ) =>
+    Effect.gen(function* () {
+      const r = running.get(sandboxId)
+      if (r === undefined) return yield* new SandboxNotRunning({ sandboxId })
+      const command = yield* commandSpec(sandboxId, r, { argv, cwd: options.cwd, env: options.env })
+      if (command._tag === "MissingDirectory")
+        return yield* new EngineError({ message: `chdir ${command.dir}: no such file or directory` })
+      const process = yield* Effect.try({
+        try: () => spawnInteractive(command.spec, track(r)),
+        catch: (cause) => new EngineError({ message: `cannot start ${argv[0]}: ${String(cause)}`, cause })
+      })
+      const killAll = Effect.sync(() => process.killGroup()).pipe(
+        Effect.zipRight(killCommand(sandboxId, r, command.commandMarker))
+      )
+      return { process, killAll }
+    })
+
+  const openTerminal = (sandboxId: string, options: SandboxTerminal.Options) =>
+    Effect.flatMap(
+      spawnInSandbox(sandboxId, TerminalRelay.relayCommand(options.cols, options.rows), options),
+      (started) => TerminalRelay.fromRelay(started.process, started.killAll)
+    )
+
+  const startInterpreter = (sandboxId: string, options: SandboxInterpreter.Options) =>
+    Effect.flatMap(spawnInSandbox(sandboxId, InterpreterWorker.workerCommand, options), (started) =>
+      InterpreterWorker.fromWorker(started.process, started.killAll).pipe(
+        Effect.mapError((error) => new EngineError({ message: `cannot start the interpreter: ${error.message}` }))
+      )
+    )
 
   const view = (sandboxId: string): SandboxView => {
     const p = paths(sandboxId)
@@ -1034,7 +1107,9 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     view,
     resize,
     checkNetwork,
-    connect
+    connect,
+    openTerminal,
+    startInterpreter
   })
 })
 

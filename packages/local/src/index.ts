@@ -29,3 +29,17 @@ export * as LocalDaytonaConfig from "./LocalDaytonaConfig.js"
  * @since 0.1.0
  */
 export * as SandboxEngine from "./SandboxEngine.js"
+
+/**
+ * A stateful Python interpreter inside a sandbox, as the engine hands it to the toolbox's interpreter routes.
+ *
+ * @since 0.1.0
+ */
+export * as SandboxInterpreter from "./SandboxInterpreter.js"
+
+/**
+ * A pseudo-terminal inside a sandbox, as the engine hands it to the toolbox's PTY routes.
+ *
+ * @since 0.1.0
+ */
+export * as SandboxTerminal from "./SandboxTerminal.js"

@@ -53,5 +53,11 @@ export const deviations: ReadonlyArray<Deviation> = [
     subject: "endpoint",
     contract: "absent since the daemon's upload-v2",
     ours: "POST /files/upload?path= with the part `file`, served by the local server for clients of older daemons"
+  },
+  {
+    endpoint: "createAndConnectPtySession",
+    subject: "endpoint",
+    contract: "absent from the 0.216 generated client",
+    ours: "GET /process/pty/create-connect?id=&cols=&rows=&cwd= upgraded to a WebSocket (the environment in an `X-Daytona-Pty-Envs~` subprotocol): Daytona's daemon serves it and the official SDK 0.216's createPty opens it, so the local server serves it too"
   }
 ]

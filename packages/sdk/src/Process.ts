@@ -36,6 +36,7 @@ import {
 } from "./DaytonaError.js"
 import * as LogDemux from "./internal/logDemux.js"
 import * as Transport from "./internal/transport.js"
+import * as Pty from "./Pty.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import { Chart, type Command, type Session, SessionCommandLogsResponse } from "./ToolboxDto.js"
@@ -186,12 +187,12 @@ export type SessionLogEvent = LogChunk | { readonly _tag: "Exit"; readonly exitC
 export type ProcessError = ApiError | NotFoundError | ValidationError
 
 /**
- * The process operations of one sandbox.
+ * The process operations of one sandbox (terminals included, see `Pty`).
  *
  * @since 0.1.0
  * @category models
  */
-export interface Process {
+export interface Process extends Pty.PtyOperations {
   /**
    * Runs a command (not through a shell: wrap pipes and `&&` in `bash -c '…'`) and waits for it
    * (`POST /process/execute`).
@@ -527,6 +528,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
     })
 
   return {
+    ...Pty.make(toolboxTarget, toolbox),
     executeCommand,
     codeRun,
     createSession: (sessionId) =>

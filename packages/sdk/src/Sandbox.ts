@@ -9,6 +9,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
+import * as CodeInterpreter from "./CodeInterpreter.js"
 import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import type { ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
 import type * as DaytonaClient from "./DaytonaClient.js"
@@ -101,6 +102,8 @@ export interface Operations {
   readonly process: Process.Process
   /** A desktop in the sandbox: mouse, keyboard, screenshots, windows, recordings, accessibility. */
   readonly computerUse: ComputerUse.ComputerUse
+  /** A stateful Python interpreter in the sandbox (contexts, streamed runs). */
+  readonly codeInterpreter: CodeInterpreter.CodeInterpreter
   /**
    * A language server for a project in the sandbox (`python`, `typescript` or `javascript`; an
    * unsupported language fails before any request).
@@ -317,6 +320,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     git: Git.make(self, toolbox),
     process: Process.make(self, toolbox),
     computerUse: ComputerUse.make(self, toolbox),
+    codeInterpreter: CodeInterpreter.make(self, toolbox),
     createLspServer: (languageId, pathToProject) =>
       LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
     refreshData: fetch.pipe(Effect.map(wrap), span("refreshData")),

@@ -8,6 +8,15 @@
  */
 import * as Schema from "effect/Schema"
 import * as ComputerUseDto from "./ComputerUseDto.js"
+import { CreateContextRequest, InterpreterContext, ListContextsResponse } from "./InterpreterDto.js"
+import {
+  PtyCreateRequest,
+  PtyCreateResponse,
+  PtyListResponse,
+  PtyResizeRequest,
+  PtySessionInfo,
+  PtySideFromString
+} from "./PtyDto.js"
 import * as Endpoint from "./Endpoint.js"
 import {
   CodeRunRequest,
@@ -1307,6 +1316,199 @@ export const computerUseSetAccessibilityNodeValue = endpoint({
   replay: "safe"
 })
 
+// ---------------------------------------------------------------------------------------------
+// pty
+// ---------------------------------------------------------------------------------------------
+
+const PtyRef = Schema.Struct({ sessionId: Schema.String })
+
+/**
+ * `POST /process/pty`: opens a pseudo-terminal session (a shell) under the id the caller chose. A
+ * replay is harmless: when the lost first attempt opened it, the replay's 409 says so.
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const createPtySession = endpoint({
+  name: "createPtySession",
+  method: "POST",
+  path: "/process/pty",
+  payload: Endpoint.json(PtyCreateRequest),
+  success: Endpoint.json(PtyCreateResponse),
+  status: 201,
+  errors: [400, 409],
+  replay: "safe",
+  alreadyDone: 409
+})
+
+/**
+ * `GET /process/pty`: every PTY session whose shell runs (or has not started yet).
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const listPtySessions = endpoint({
+  name: "listPtySessions",
+  method: "GET",
+  path: "/process/pty",
+  success: Endpoint.json(PtyListResponse),
+  errors: [400]
+})
+
+/**
+ * `GET /process/pty/{sessionId}`.
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const getPtySession = endpoint({
+  name: "getPtySession",
+  method: "GET",
+  path: "/process/pty/{sessionId}",
+  params: PtyRef,
+  success: Endpoint.json(PtySessionInfo),
+  errors: [400, 404]
+})
+
+/**
+ * `DELETE /process/pty/{sessionId}`: kills the session's shell and everything it started.
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const deletePtySession = endpoint({
+  name: "deletePtySession",
+  method: "DELETE",
+  path: "/process/pty/{sessionId}",
+  params: PtyRef,
+  success: Endpoint.json(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  errors: [400, 404]
+})
+
+/**
+ * `POST /process/pty/{sessionId}/resize`: sets the window size (the shell gets `SIGWINCH`); 410 when
+ * the session is gone or its shell has ended.
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const resizePtySession = endpoint({
+  name: "resizePtySession",
+  method: "POST",
+  path: "/process/pty/{sessionId}/resize",
+  params: PtyRef,
+  payload: Endpoint.json(PtyResizeRequest),
+  success: Endpoint.json(PtySessionInfo),
+  errors: [400, 404, 410],
+  replay: "safe"
+})
+
+/**
+ * `GET /process/pty/{sessionId}/connect`: a WebSocket to a session's terminal (see `PtyDto`).
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const connectPtySession = endpoint({
+  name: "connectPtySession",
+  method: "GET",
+  path: "/process/pty/{sessionId}/connect",
+  params: PtyRef,
+  success: Endpoint.webSocket,
+  errors: [400, 404]
+})
+
+/**
+ * `GET /process/pty/create-connect?id=&cols=&rows=&cwd=`: creates a session and connects to it in one
+ * WebSocket upgrade, its environment in a subprotocol (see `PtyDto.envsProtocolPrefix`). Daytona's
+ * daemon serves it and the official SDK's `createPty` opens it, but the 0.216 generated client does
+ * not list it (see `ContractDeviations`).
+ *
+ * @since 0.1.0
+ * @category pty
+ */
+export const createAndConnectPtySession = endpoint({
+  name: "createAndConnectPtySession",
+  method: "GET",
+  path: "/process/pty/create-connect",
+  query: Schema.Struct({
+    id: Required,
+    cwd: Schema.optional(Schema.String),
+    cols: Schema.optional(PtySideFromString("cols")),
+    rows: Schema.optional(PtySideFromString("rows"))
+  }),
+  success: Endpoint.webSocket,
+  errors: [400, 409],
+  replay: "unsafe"
+})
+
+// ---------------------------------------------------------------------------------------------
+// interpreter
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /process/interpreter/context`: starts a new interpreter context (a Python process of its own);
+ * any language but `python` is refused with 400.
+ *
+ * @since 0.1.0
+ * @category interpreter
+ */
+export const createInterpreterContext = endpoint({
+  name: "createInterpreterContext",
+  method: "POST",
+  path: "/process/interpreter/context",
+  payload: Endpoint.json(CreateContextRequest),
+  success: Endpoint.json(InterpreterContext),
+  errors: [400],
+  replay: "unsafe"
+})
+
+/**
+ * `GET /process/interpreter/context`: the contexts the caller created (not the default one).
+ *
+ * @since 0.1.0
+ * @category interpreter
+ */
+export const listInterpreterContexts = endpoint({
+  name: "listInterpreterContexts",
+  method: "GET",
+  path: "/process/interpreter/context",
+  success: Endpoint.json(ListContextsResponse),
+  errors: [400]
+})
+
+/**
+ * `DELETE /process/interpreter/context/{id}`: ends a context's interpreter; the default context
+ * cannot be deleted (400).
+ *
+ * @since 0.1.0
+ * @category interpreter
+ */
+export const deleteInterpreterContext = endpoint({
+  name: "deleteInterpreterContext",
+  method: "DELETE",
+  path: "/process/interpreter/context/{id}",
+  params: Schema.Struct({ id: Schema.String }),
+  success: Endpoint.json(Schema.Record({ key: Schema.String, value: Schema.String })),
+  errors: [400, 404]
+})
+
+/**
+ * `GET /process/interpreter/execute`: a WebSocket that runs one piece of code and streams what it
+ * prints (see `InterpreterDto`).
+ *
+ * @since 0.1.0
+ * @category interpreter
+ */
+export const executeInterpreterCode = endpoint({
+  name: "executeInterpreterCode",
+  method: "GET",
+  path: "/process/interpreter/execute",
+  success: Endpoint.webSocket,
+  errors: [400],
+  replay: "unsafe"
+})
+
 /**
  * Every toolbox endpoint, by the name its module exports it under.
  *
@@ -1393,6 +1595,17 @@ export const endpoints: {
   readonly computerUseFocusAccessibilityNode: typeof computerUseFocusAccessibilityNode
   readonly computerUseInvokeAccessibilityNode: typeof computerUseInvokeAccessibilityNode
   readonly computerUseSetAccessibilityNodeValue: typeof computerUseSetAccessibilityNodeValue
+  readonly createPtySession: typeof createPtySession
+  readonly listPtySessions: typeof listPtySessions
+  readonly getPtySession: typeof getPtySession
+  readonly deletePtySession: typeof deletePtySession
+  readonly resizePtySession: typeof resizePtySession
+  readonly connectPtySession: typeof connectPtySession
+  readonly createAndConnectPtySession: typeof createAndConnectPtySession
+  readonly createInterpreterContext: typeof createInterpreterContext
+  readonly listInterpreterContexts: typeof listInterpreterContexts
+  readonly deleteInterpreterContext: typeof deleteInterpreterContext
+  readonly executeInterpreterCode: typeof executeInterpreterCode
 } = {
   getVersion,
   getUserHomeDir,
@@ -1472,5 +1685,16 @@ export const endpoints: {
   computerUseFindAccessibilityNodes,
   computerUseFocusAccessibilityNode,
   computerUseInvokeAccessibilityNode,
-  computerUseSetAccessibilityNodeValue
+  computerUseSetAccessibilityNodeValue,
+  createPtySession,
+  listPtySessions,
+  getPtySession,
+  deletePtySession,
+  resizePtySession,
+  connectPtySession,
+  createAndConnectPtySession,
+  createInterpreterContext,
+  listInterpreterContexts,
+  deleteInterpreterContext,
+  executeInterpreterCode
 }

@@ -119,6 +119,8 @@ export interface SocketOptions {
   readonly closeCodeIsError?: ((code: number) => boolean) | undefined
   /** How long the opening handshake may take. Default: `DaytonaConfig.requestTimeout`. */
   readonly openTimeout?: Duration.DurationInput | undefined
+  /** The subprotocols offered in the handshake (`Sec-WebSocket-Protocol`). Default: none. */
+  readonly protocols?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -154,7 +156,8 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
     const acquire = Effect.acquireRelease(
       Effect.map(WebSocketConnector, (connect) =>
         connect(url, {
-          headers: { ...Transport.defaultHeaders(config), authorization: `Bearer ${Redacted.value(token)}` }
+          headers: { ...Transport.defaultHeaders(config), authorization: `Bearer ${Redacted.value(token)}` },
+          ...(options?.protocols === undefined ? {} : { protocols: [...options.protocols] })
         })
       ),
       (ws) => Effect.sync(() => ws.close(1000))

@@ -5,6 +5,13 @@
  */
 
 /**
+ * A stateful Python interpreter in a sandbox.
+ *
+ * @since 0.1.0
+ */
+export * as CodeInterpreter from "./CodeInterpreter.js"
+
+/**
  * Computer use.
  *
  * @since 0.1.0
@@ -110,6 +117,13 @@ export * as GpuType from "./GpuType.js"
 export * as Image from "./Image.js"
 
 /**
+ * Schemas of the toolbox daemon's code-interpreter bodies (`/process/interpreter`) and of the messages its execute WebSocket carries, defined once.
+ *
+ * @since 0.1.0
+ */
+export * as InterpreterDto from "./InterpreterDto.js"
+
+/**
  * A language server inside a sandbox (Python via pylsp, TypeScript and JavaScript via typescript-language-server), driven through the toolbox daemon.
  *
  * @since 0.1.0
@@ -136,6 +150,20 @@ export * as PreviewUrl from "./PreviewUrl.js"
  * @since 0.1.0
  */
 export * as Process from "./Process.js"
+
+/**
+ * Pseudo-terminals in a sandbox.
+ *
+ * @since 0.1.0
+ */
+export * as Pty from "./Pty.js"
+
+/**
+ * Schemas of the toolbox daemon's pseudo-terminal bodies (`/process/pty`) and of the messages its PTY WebSocket carries, defined once.
+ *
+ * @since 0.1.0
+ */
+export * as PtyDto from "./PtyDto.js"
 
 /**
  * The retry policy.

@@ -110,11 +110,14 @@ describe("the declared replay class of every endpoint", () => {
       "cloneRepository",
       "codeRun",
       "commitChanges",
+      "createAndConnectPtySession",
       "createBranch",
+      "createInterpreterContext",
       "createSnapshot",
       "createVolume",
       "drag",
       "executeCommand",
+      "executeInterpreterCode",
       "invokeAccessibilityNode",
       "moveFile",
       "pressHotkey",
@@ -130,8 +133,8 @@ describe("the declared replay class of every endpoint", () => {
     ])
   })
 
-  it("everything else is safe; deletes count a replay's 404 as done, a session create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 29)
+  it("everything else is safe; deletes count a replay's 404 as done, a session or PTY create its 409", () => {
+    assert.strictEqual(named("safe").length, all.length - 32)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)
@@ -140,7 +143,7 @@ describe("the declared replay class of every endpoint", () => {
       all
         .filter((endpoint) => endpoint.method === "DELETE")
         .map((endpoint) => `${endpoint.name} 404`)
-        .concat(["createSession 409"])
+        .concat(["createSession 409", "createPtySession 409"])
         .sort()
     )
   })

@@ -17,6 +17,7 @@ import type { MissingCredentialsError, ValidationError } from "@effect-daytona/s
 import type * as Snapshots from "@effect-daytona/sdk/Snapshots"
 import type * as ToolboxClient from "@effect-daytona/sdk/ToolboxClient"
 import type * as Volumes from "@effect-daytona/sdk/Volumes"
+import * as WebSocketConnector from "@effect-daytona/sdk/WebSocketConnector"
 import * as LocalConfig from "@effect-daytona/local/LocalConfig"
 import * as LocalDaytona from "@effect-daytona/local/LocalDaytona"
 import * as SandboxEngine from "@effect-daytona/local/SandboxEngine"
@@ -31,6 +32,7 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as Faults from "./Faults.js"
 import * as InMemoryHttpClient from "./InMemoryHttpClient.js"
+import * as InMemoryWebSocket from "./InMemoryWebSocket.js"
 import type * as RequestMatch from "./RequestMatch.js"
 import * as ScriptedEngine from "./ScriptedEngine.js"
 
@@ -106,6 +108,12 @@ export interface Service {
   readonly scriptCommand: ScriptedEngine.Script["scriptCommand"]
   /** Every command the scripted engine was asked to run, oldest first (empty with the real engine). */
   readonly commands: Effect.Effect<ReadonlyArray<ScriptedEngine.CommandRun>>
+  /** Decides what terminals opened from now on do with their input (scripted engine only). */
+  readonly scriptTerminal: ScriptedEngine.Script["scriptTerminal"]
+  /** Decides what matching code-interpreter runs report (scripted engine only). */
+  readonly scriptCode: ScriptedEngine.Script["scriptCode"]
+  /** Every interpreter run the scripted engine was asked for, oldest first (empty with the real engine). */
+  readonly codeRuns: Effect.Effect<ReadonlyArray<ScriptedEngine.CodeRun>>
 }
 
 /**
@@ -158,7 +166,8 @@ const tempDir = Effect.acquireRelease(
 
 /**
  * The SDK's services (`Daytona`, `Snapshots`, `Volumes` and their clients) over an in-memory local
- * server, and the {@link DaytonaTest} service. Build one per test (see the module's documentation).
+ * server, a `WebSocketConnector` to the same server in memory (for terminals and interpreter runs),
+ * and the {@link DaytonaTest} service. Build one per test (see the module's documentation).
  *
  * @since 0.1.0
  * @category layers
@@ -172,7 +181,8 @@ export const layer = (
   | Volumes.Volumes
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
-  | DaytonaConfig.DaytonaConfig,
+  | DaytonaConfig.DaytonaConfig
+  | WebSocketConnector.WebSocketConnector,
   LocalDaytona.StartError | MissingCredentialsError | ValidationError
 > =>
   Layer.scopedContext(
@@ -193,7 +203,9 @@ export const layer = (
       const engine = options.engine === "real" ? SandboxEngine.layer : ScriptedEngine.layer(script)
       const services = yield* Layer.build(LocalDaytona.layerServices(config, baseUrl, { engine }))
       const faults = yield* Faults.make("/api")
-      const httpClient = InMemoryHttpClient.make(Effect.provide(LocalDaytona.app, services), {
+      const app = Effect.provide(LocalDaytona.app, services)
+      const connect = yield* InMemoryWebSocket.make(app, { origin: baseUrl })
+      const httpClient = InMemoryHttpClient.make(app, {
         origin: baseUrl,
         intercept: faults.intercept
       })
@@ -220,9 +232,12 @@ export const layer = (
             Effect.orDieWith((error) => new Error(`DaytonaTest.setSandboxState: ${error.message}`))
           ),
         scriptCommand: script.scriptCommand,
-        commands: script.commands
+        commands: script.commands,
+        scriptTerminal: script.scriptTerminal,
+        scriptCode: script.scriptCode,
+        codeRuns: script.codeRuns
       }
-      return Context.add(sdk, DaytonaTest, service)
+      return Context.add(sdk, DaytonaTest, service).pipe(Context.add(WebSocketConnector.WebSocketConnector, connect))
     })
   )
 
@@ -322,4 +337,39 @@ export const requests: Effect.Effect<ReadonlyArray<Faults.RecordedRequest>, neve
 export const commands: Effect.Effect<ReadonlyArray<ScriptedEngine.CommandRun>, never, DaytonaTest> = Effect.flatMap(
   DaytonaTest,
   (test) => test.commands
+)
+
+/**
+ * Decides what terminals opened from now on do with what is typed (each piece of input and the
+ * session, its current size included, go to `script`; see the README's example).
+ *
+ * @since 0.1.0
+ * @category terminals
+ */
+export const scriptTerminal = (script: ScriptedEngine.TerminalScript): Effect.Effect<void, never, DaytonaTest> =>
+  Effect.flatMap(DaytonaTest, (test) => test.scriptTerminal(script))
+
+/**
+ * Decides what matching code-interpreter runs report, e.g.
+ * `DaytonaTest.scriptCode("print(x + 1)", { stdout: "42\n" })`.
+ *
+ * @since 0.1.0
+ * @category interpreter
+ */
+export const scriptCode = (
+  match: ScriptedEngine.CodeMatch,
+  reply: ScriptedEngine.CodeReply | ((run: ScriptedEngine.CodeRun) => ScriptedEngine.CodeReply),
+  options?: ScriptedEngine.ScriptOptions
+): Effect.Effect<void, never, DaytonaTest> =>
+  Effect.flatMap(DaytonaTest, (test) => test.scriptCode(match, reply, options))
+
+/**
+ * Every code-interpreter run so far, oldest first.
+ *
+ * @since 0.1.0
+ * @category inspection
+ */
+export const codeRuns: Effect.Effect<ReadonlyArray<ScriptedEngine.CodeRun>, never, DaytonaTest> = Effect.flatMap(
+  DaytonaTest,
+  (test) => test.codeRuns
 )

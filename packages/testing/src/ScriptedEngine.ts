@@ -8,12 +8,16 @@
  */
 import * as LocalConfig from "@effect-daytona/local/LocalConfig"
 import * as SandboxEngine from "@effect-daytona/local/SandboxEngine"
+import type * as SandboxInterpreter from "@effect-daytona/local/SandboxInterpreter"
+import type * as SandboxTerminal from "@effect-daytona/local/SandboxTerminal"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
+import * as ScriptedInterpreter from "./internal/scriptedInterpreter.js"
+import * as ScriptedTerminal from "./internal/scriptedTerminal.js"
 
 /**
  * A command as the toolbox asked the engine to run it. `command` is `argv` joined by spaces:
@@ -49,6 +53,104 @@ export interface CommandReply {
   readonly exitCode?: number | undefined
   readonly delay?: Duration.DurationInput | undefined
 }
+
+/**
+ * A terminal as a script sees it: where it was opened, its environment and its current size
+ * (changed by resizes).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TerminalSession {
+  readonly sandboxId: string
+  readonly cwd: string | undefined
+  readonly env: Readonly<Record<string, string>>
+  readonly cols: number
+  readonly rows: number
+}
+
+/**
+ * What a scripted terminal does with what was typed: print `output` (after `delay` on Effect's
+ * `Clock`, when given), then end with `exitCode` when given.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TerminalReply {
+  readonly output?: string | undefined
+  readonly exitCode?: number | undefined
+  readonly delay?: Duration.DurationInput | undefined
+}
+
+/**
+ * A scripted terminal: called with each piece of input as it is typed (text, as the client sent it)
+ * and the session; `undefined` prints nothing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TerminalScript = (input: string, session: TerminalSession) => TerminalReply | undefined
+
+/**
+ * What a terminal does when no script was given: it echoes what is typed, newlines as `\r\n`, as a
+ * terminal in its default mode does, and never exits by itself.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const echoTerminal: TerminalScript = (input) => ({ output: input.replace(/\r?\n/g, "\r\n") })
+
+/**
+ * A run of the code interpreter as the toolbox asked for it. `interpreter` numbers the interpreters
+ * the engine started (from 1, in order): each context has its own, so a script can keep state per
+ * context.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CodeRun {
+  readonly sandboxId: string
+  readonly interpreter: number
+  readonly code: string
+  readonly env: Readonly<Record<string, string>>
+  readonly cwd: string | undefined
+}
+
+/**
+ * What a scripted run reports, in order: `stdout`, `stderr`, then `error` (an exception with name,
+ * value and traceback). With `delay` the run takes that long on Effect's `Clock` before it reports
+ * anything (so a run timeout shorter than the delay interrupts it). With `exitCode` the interpreter
+ * process ends after the run, losing its state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CodeReply {
+  readonly stdout?: string | undefined
+  readonly stderr?: string | undefined
+  readonly error?:
+    | { readonly name: string; readonly value: string; readonly traceback?: string | undefined }
+    | undefined
+  readonly delay?: Duration.DurationInput | undefined
+  readonly exitCode?: number | undefined
+}
+
+/**
+ * Which runs a code script answers: the exact code, a `RegExp` tested against it, or a predicate on
+ * the whole run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CodeMatch = string | RegExp | ((run: CodeRun) => boolean)
+
+/**
+ * The name of the error a run no script matches reports.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const unscriptedCodeError = "NotScripted"
 
 /**
  * Which commands a script answers: the exact `command` string, a `RegExp` tested against it, or a
@@ -88,6 +190,19 @@ export interface Script {
   ) => Effect.Effect<void>
   /** Every command run so far, oldest first. */
   readonly commands: Effect.Effect<ReadonlyArray<CommandRun>>
+  /** What terminals opened from now on do with their input (default: {@link echoTerminal}). */
+  readonly scriptTerminal: (script: TerminalScript) => Effect.Effect<void>
+  /**
+   * Answers matching interpreter runs with `reply`; the most recently added script that matches
+   * wins. A run no script matches reports a `NotScripted` error naming the code.
+   */
+  readonly scriptCode: (
+    match: CodeMatch,
+    reply: CodeReply | ((run: CodeRun) => CodeReply),
+    options?: ScriptOptions
+  ) => Effect.Effect<void>
+  /** Every interpreter run so far, oldest first. */
+  readonly codeRuns: Effect.Effect<ReadonlyArray<CodeRun>>
 }
 
 interface Rule {
@@ -105,6 +220,10 @@ interface Rule {
 export interface ScriptedCommands extends Script {
   /** Records the run and returns the reply of the newest matching script (or the unscripted one). */
   readonly answer: (run: CommandRun) => CommandReply
+  /** Records the interpreter run and returns the reply of the newest matching code script. */
+  readonly answerCode: (run: CodeRun) => CodeReply
+  /** The terminal script in force. */
+  readonly terminal: () => TerminalScript
 }
 
 /**
@@ -124,9 +243,40 @@ export const unscriptedExitCode = 127
 export const makeScript: Effect.Effect<ScriptedCommands> = Effect.sync(() => {
   const rules: Array<Rule> = []
   const runs: Array<CommandRun> = []
+  const codeRules: Array<{
+    readonly match: CodeMatch
+    readonly reply: CodeReply | ((run: CodeRun) => CodeReply)
+    remaining: number
+  }> = []
+  const codeRuns: Array<CodeRun> = []
+  let terminal = echoTerminal
   const test = (match: CommandMatch, run: CommandRun) =>
     typeof match === "string" ? match === run.command : match instanceof RegExp ? match.test(run.command) : match(run)
+  const testCode = (match: CodeMatch, run: CodeRun) =>
+    typeof match === "string" ? match === run.code : match instanceof RegExp ? match.test(run.code) : match(run)
   return {
+    scriptTerminal: (script) => Effect.sync(() => void (terminal = script)),
+    terminal: () => terminal,
+    scriptCode: (match, reply, options) =>
+      Effect.sync(() => {
+        codeRules.push({ match, reply, remaining: options?.times ?? Number.POSITIVE_INFINITY })
+      }),
+    codeRuns: Effect.sync(() => codeRuns.slice()),
+    answerCode: (run) => {
+      codeRuns.push(run)
+      for (let i = codeRules.length - 1; i >= 0; i--) {
+        const rule = codeRules[i]!
+        if (rule.remaining <= 0 || !testCode(rule.match, run)) continue
+        rule.remaining--
+        return typeof rule.reply === "function" ? rule.reply(run) : rule.reply
+      }
+      return {
+        error: {
+          name: unscriptedCodeError,
+          value: `no script matches ${JSON.stringify(run.code)}; add one with DaytonaTest.scriptCode`
+        }
+      }
+    },
     scriptCommand: (match, reply, options) =>
       Effect.sync(() => {
         rules.push({ match, reply, remaining: options?.times ?? Number.POSITIVE_INFINITY })
@@ -160,11 +310,27 @@ const home = "/home/daytona"
  * @category constructors
  */
 export const make = (
-  script: Pick<ScriptedCommands, "answer">
+  script: Pick<ScriptedCommands, "answer" | "answerCode" | "terminal">
 ): Effect.Effect<SandboxEngine.Service, never, LocalConfig.LocalConfig> =>
   Effect.gen(function* () {
     const config = yield* LocalConfig.LocalConfig
     const running = new Set<string>()
+    let interpreters = 0
+    /** How to end each terminal and interpreter of a sandbox, as stopping it ends its processes. */
+    const live = new Map<string, Set<Effect.Effect<void>>>()
+    const track = <A extends { readonly kill: Effect.Effect<void> }>(sandboxId: string, opened: A) =>
+      Effect.sync(() => {
+        let kills = live.get(sandboxId)
+        if (kills === undefined) live.set(sandboxId, (kills = new Set()))
+        kills.add(opened.kill)
+        return opened
+      })
+    const endAll = (sandboxId: string) =>
+      Effect.suspend(() => {
+        const kills = [...(live.get(sandboxId) ?? [])]
+        live.delete(sandboxId)
+        return Effect.all(kills, { discard: true })
+      })
     const paths = (sandboxId: string): SandboxEngine.SandboxPaths => {
       const root = NodePath.join(config.dataDir, "sandboxes", sandboxId)
       const fs = NodePath.join(root, "fs")
@@ -232,15 +398,22 @@ export const make = (
       paths,
       provision,
       start: (sandboxId) => Effect.map(provision(sandboxId), () => void running.add(sandboxId)),
-      stop: (sandboxId) => Effect.sync(() => void running.delete(sandboxId)),
+      stop: (sandboxId) =>
+        Effect.zipRight(
+          Effect.sync(() => void running.delete(sandboxId)),
+          endAll(sandboxId)
+        ),
       destroy: (sandboxId) =>
-        Effect.try({
-          try: () => {
-            running.delete(sandboxId)
-            NodeFs.rmSync(paths(sandboxId).root, { recursive: true, force: true })
-          },
-          catch: (cause) => new SandboxEngine.EngineError({ message: "cannot remove the sandbox's directory", cause })
-        }),
+        Effect.zipRight(
+          endAll(sandboxId),
+          Effect.try({
+            try: () => {
+              running.delete(sandboxId)
+              NodeFs.rmSync(paths(sandboxId).root, { recursive: true, force: true })
+            },
+            catch: (cause) => new SandboxEngine.EngineError({ message: "cannot remove the sandbox's directory", cause })
+          })
+        ),
       isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
       run,
       prepare: (sandboxId, plumbing) =>
@@ -267,7 +440,27 @@ export const make = (
             status: 502,
             message: `nothing listens on port ${port} of sandbox ${sandboxId}: a scripted engine runs no processes`
           })
-        )
+        ),
+      openTerminal: (sandboxId, options: SandboxTerminal.Options) =>
+        running.has(sandboxId)
+          ? Effect.flatMap(
+              ScriptedTerminal.make(script.terminal(), {
+                sandboxId,
+                cwd: options.cwd,
+                env: options.env ?? {},
+                cols: options.cols,
+                rows: options.rows
+              }),
+              (terminal) => track(sandboxId, terminal)
+            )
+          : Effect.fail(new SandboxEngine.SandboxNotRunning({ sandboxId })),
+      startInterpreter: (sandboxId, options: SandboxInterpreter.Options) =>
+        running.has(sandboxId)
+          ? Effect.flatMap(
+              ScriptedInterpreter.make(script.answerCode, { sandboxId, interpreter: ++interpreters, cwd: options.cwd }),
+              (interpreter) => track(sandboxId, interpreter)
+            )
+          : Effect.fail(new SandboxEngine.SandboxNotRunning({ sandboxId }))
     })
   })
 
@@ -278,6 +471,6 @@ export const make = (
  * @category layers
  */
 export const layer = (
-  script: Pick<ScriptedCommands, "answer">
+  script: Pick<ScriptedCommands, "answer" | "answerCode" | "terminal">
 ): Layer.Layer<SandboxEngine.SandboxEngine, never, LocalConfig.LocalConfig> =>
   Layer.effect(SandboxEngine.SandboxEngine, make(script))

@@ -24,6 +24,13 @@ export * as Faults from "./Faults.js"
 export * as InMemoryHttpClient from "./InMemoryHttpClient.js"
 
 /**
+ * A `WebSocketConnector` that connects the SDK's WebSockets (followed logs, terminals, interpreter runs) to an `HttpApp` in memory.
+ *
+ * @since 0.1.0
+ */
+export * as InMemoryWebSocket from "./InMemoryWebSocket.js"
+
+/**
  * Which requests a fault applies to.
  *
  * @since 0.1.0

@@ -11,7 +11,9 @@ import { badRequest } from "./daemonError.js"
 import * as ToolboxComputerUse from "./toolboxComputerUse.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
+import * as ToolboxInterpreter from "./toolboxInterpreter.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
+import * as ToolboxPty from "./toolboxPty.js"
 import { type EndpointHandler, runInSandbox, serve } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
 
@@ -100,5 +102,7 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.concat(ToolboxSessions.router),
   HttpRouter.concat(ToolboxGit.router),
   HttpRouter.concat(ToolboxLsp.router),
-  HttpRouter.concat(ToolboxComputerUse.router)
+  HttpRouter.concat(ToolboxComputerUse.router),
+  HttpRouter.concat(ToolboxPty.router),
+  HttpRouter.concat(ToolboxInterpreter.router)
 )
