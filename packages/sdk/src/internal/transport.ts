@@ -31,6 +31,7 @@ import type { Replay } from "../Endpoint.js"
 import type { RetryableFailure } from "../RetryPolicy.js"
 import * as ErrorBody from "../ErrorBody.js"
 import * as BufferedResponse from "./bufferedResponse.js"
+import * as Telemetry from "./telemetry.js"
 import { sdkVersion, targetProtocolVersion } from "./version.js"
 
 /** @internal */
@@ -64,11 +65,18 @@ export interface ReplayRule {
 /** @internal */
 export type SendError = ApiError | StatusError
 
+/** The declared operation a request calls, for its span and metrics. @internal */
+export interface Operation {
+  readonly name: string
+  /** The control-plane sandbox it concerns, when its path names one. */
+  readonly sandboxId?: string | undefined
+}
+
 /** @internal */
 export interface Transport {
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
-    options?: SendOptions & { readonly rule?: ReplayRule | undefined }
+    options?: SendOptions & { readonly rule?: ReplayRule | undefined; readonly operation?: Operation | undefined }
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, SendError>
   /** The retry policy with the server's `Retry-After` applied: what paces every replay. */
   readonly schedule: Schedule.Schedule<unknown, RetryableFailure>
@@ -294,14 +302,24 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
 
   const send: Transport["send"] = (input, options = {}) =>
     Effect.gen(function* () {
-      const request = input.pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bearerToken(token))
-      const method = request.method
-      const path = pathOf(request.url)
+      const method = input.method
+      const path = pathOf(input.url)
       const timeout = options.timeout ?? config.requestTimeout
       const rule: ReplayRule = options.rule ?? {
         replay: (options.idempotent ?? idempotentMethods.has(method)) ? "safe" : "unsafe",
         alreadyDone: method === "DELETE" ? 404 : undefined
       }
+      const telemetry = yield* Telemetry.request(
+        {
+          api: side,
+          method,
+          operation: options.operation?.name,
+          sandboxId: options.operation?.sandboxId,
+          replay: rule.replay
+        },
+        input.pipe(HttpClientRequest.setHeaders(headers), HttpClientRequest.bearerToken(token))
+      )
+      const request = telemetry.request
       const attempts = yield* Ref.make(0)
       // Whether an earlier attempt may have been handled by the server although its answer was lost.
       let answerLost = false
@@ -327,10 +345,12 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
       }
 
       // The head, and for a buffered answer the whole body, within one request timeout.
-      const exchange = Effect.flatMap(client.execute(request), (response) =>
-        options.stream === true || response.status < 200 || response.status >= 300
-          ? Effect.succeed(response)
-          : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
+      const exchange = Effect.flatMap(
+        Telemetry.withPropagationRule(config.tracePropagation)(client.execute(request)),
+        (response) =>
+          options.stream === true || response.status < 200 || response.status >= 300
+            ? Effect.succeed(response)
+            : Effect.map(response.arrayBuffer, (bytes) => buffered(response, telemetry.received(bytes)))
       )
 
       const attempt = Effect.gen(function* () {
@@ -390,11 +410,14 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
             n
           )
         )
-      })
+      }).pipe(telemetry.attempt)
 
-      return yield* attempt.pipe(
-        Effect.retry({ schedule, while: (failure) => failure.retryable }),
-        Effect.mapError((failure) => failure.failure)
+      return yield* telemetry.observe(
+        attempt.pipe(
+          Effect.retry({ schedule, while: (failure) => failure.retryable }),
+          Effect.mapError((failure) => failure.failure)
+        ),
+        options.stream === true
       )
     })
 
