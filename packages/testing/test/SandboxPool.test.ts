@@ -282,6 +282,22 @@ describe("SandboxPool", () => {
     )
   )
 
+  it.effect("createRate: a token bucket of limit creates per interval, across the pool", () =>
+    Effect.gen(function* () {
+      const leases = yield* Effect.fork(
+        Effect.scoped(Effect.all([lease(), lease(), lease({ language: "typescript" })], { concurrency: "unbounded" }))
+      )
+      yield* settle
+      assert.strictEqual((yield* requestsOf("createSandbox")).length, 2)
+      yield* TestClock.adjust("29 seconds")
+      assert.strictEqual((yield* requestsOf("createSandbox")).length, 2)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(leases)
+      const sent = (yield* requestsOf("createSandbox")).map((request) => request.sentAt)
+      assert.deepStrictEqual(sent, [0, 0, 30_000])
+    }).pipe(Effect.provide(withPool({ min: 0, max: 3, createRate: { limit: 2, interval: "1 minute" } })))
+  )
+
   it.effect("shutdown waits for leases to end, then deletes every pooled sandbox", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
