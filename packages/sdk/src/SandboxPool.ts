@@ -365,11 +365,22 @@ export const make = (options: Options = {}): Effect.Effect<Service, ValidationEr
     const acquire = (entry: { readonly spec: Spec; readonly language: string }, self: Deferred.Deferred<Entry>) =>
       Effect.gen(function* () {
         const createScope = yield* Scope.make()
+        let counted: Entry | undefined
+        // Registered before the create starts: the pool closes an item's scope whether its acquire
+        // failed, was interrupted (shutdown) or the item is released, so no sandbox escapes deletion.
+        yield* Effect.addFinalizer(() =>
+          Effect.suspend(() => {
+            if (counted !== undefined) {
+              counted.sandboxes -= 1
+              gauge(DaytonaMetrics.poolSandboxes, counted, counted.sandboxes)
+            }
+            return inBackground(Scope.close(createScope, Exit.void))
+          })
+        )
         const sandbox = yield* daytona.createScoped(createOptions(entry.spec)).pipe(
           Scope.extend(createScope),
           rateLimit,
           createPermits.withPermits(1),
-          Effect.onError(() => inBackground(Scope.close(createScope, Exit.void))),
           Effect.catchTags({
             AuthorizationError: (error) =>
               isQuotaMessage(error.message)
@@ -401,14 +412,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, ValidationEr
         const pooled: Pooled = { sandbox, createdAt: yield* Clock.currentTimeMillis }
         const full = yield* Deferred.await(self)
         full.sandboxes += 1
+        counted = full
         gauge(DaytonaMetrics.poolSandboxes, full, full.sandboxes)
-        yield* Effect.addFinalizer(() =>
-          Effect.suspend(() => {
-            full.sandboxes -= 1
-            gauge(DaytonaMetrics.poolSandboxes, full, full.sandboxes)
-            return inBackground(Scope.close(createScope, Exit.void))
-          })
-        )
         // Past its time to live a sandbox is deleted: at once when idle, at the end of its lease otherwise.
         if (Duration.isFinite(timeToLive)) {
           yield* Effect.forkScoped(Effect.delay(full.pool.invalidate(pooled), timeToLive))

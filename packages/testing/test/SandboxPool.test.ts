@@ -322,6 +322,19 @@ describe("SandboxPool", () => {
     }).pipe(Effect.provide(DaytonaTest.layer()))
   )
 
+  it.effect("shutdown while creates are under way deletes what they made", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      yield* SandboxPool.make({ min: 3, max: 3, warm: [{}], maxConcurrentCreates: 3 }).pipe(Scope.extend(scope))
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual((yield* requestsOf("createSandbox")).length, 3)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      for (let i = 0; i < 12; i++) yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(closing)
+      assert.deepStrictEqual(yield* pooledOnServer, [])
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { create: "10 seconds" } })))
+  )
+
   it.effect("bad options and specs are refused with a ValidationError", () =>
     Effect.gen(function* () {
       const tooSmall = yield* Effect.flip(Effect.scoped(SandboxPool.make({ min: 3, max: 2 })))

@@ -145,6 +145,9 @@ const program = Effect.gen(function* () {
   yield* Scope.close(warm, Exit.void)
 
   const left = yield* leftOnServer
+  for (const item of left) {
+    yield* Console.log(`left: ${item.id} ${item.state} ${item.labels[SandboxPool.poolLabel]} ${item.createdAt}`)
+  }
   yield* Console.log(
     [
       "| Requests | n | failed | p50 ms | p95 ms | max ms |",
