@@ -18,11 +18,13 @@ import * as LocalDaytonaConfig from "@effect-daytona/local/LocalDaytonaConfig"
 import * as Daytona from "@effect-daytona/sdk/Daytona"
 import * as SandboxPool from "@effect-daytona/sdk/SandboxPool"
 import * as WebSocketConnector from "@effect-daytona/sdk/WebSocketConnector"
+import * as DaytonaMetrics from "@effect-daytona/sdk/DaytonaMetrics"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Scope from "effect/Scope"
 import * as NodeFs from "node:fs"
 import { createServer } from "node:http"
@@ -107,6 +109,13 @@ const warmUp = (count: number) =>
       )
   )
 
+/** The mean wait for a healthy sandbox in `pool`, in milliseconds, from the SDK's metric. */
+const meanLeaseWait = (pool: string) =>
+  Effect.map(
+    Metric.value(DaytonaMetrics.poolLeaseWait.pipe(Metric.tagged("pool", pool), Metric.tagged("language", "python"))),
+    (state) => (state.count === 0 ? 0 : (state.sum / state.count) * 1000)
+  )
+
 const leftOnServer = Effect.flatMap(Daytona.Daytona, (service) =>
   Effect.map(service.listPage({ limit: 200 }), (page) =>
     page.items.filter((item) => SandboxPool.poolLabel in item.labels)
@@ -124,6 +133,7 @@ const program = Effect.gen(function* () {
     (i) => run(coldBase, i)
   )
   rows.push(summary("no warm sandbox, one at a time", coldResults))
+  const coldWait = yield* meanLeaseWait("load-cold")
   yield* Scope.close(cold, Exit.void)
 
   const warm = yield* Scope.make()
@@ -136,6 +146,7 @@ const program = Effect.gen(function* () {
     yield* warmUp(poolSize)
   }
   rows.push(summary(`warm pool of ${poolSize}, one at a time`, warmResults))
+  const warmWait = yield* meanLeaseWait("load-warm")
   const burstResults = yield* Effect.forEach(
     Array.from({ length: burst }, (_, i) => i),
     (i) => run(warmBase, i),
@@ -144,20 +155,33 @@ const program = Effect.gen(function* () {
   rows.push(summary(`warm pool of ${poolSize}, ${burst} at once`, burstResults))
   yield* Scope.close(warm, Exit.void)
 
+  // Shutdown waits until Daytona accepted every delete; a sandbox may still be `destroying` then.
   const left = yield* leftOnServer
-  for (const item of left) {
-    yield* Console.log(`left: ${item.id} ${item.state} ${item.labels[SandboxPool.poolLabel]} ${item.createdAt}`)
-  }
+  const notDeleted = left.filter((item) => item.state !== "destroying" && item.state !== "destroyed")
+  const shutdownAt = performance.now()
+  const gone = yield* leftOnServer.pipe(
+    Effect.delay("100 millis"),
+    Effect.repeat({ until: (items) => items.length === 0 }),
+    Effect.timeout("60 seconds"),
+    Effect.option
+  )
+  const goneAfter = performance.now() - shutdownAt
   yield* Console.log(
     [
       "| Requests | n | failed | p50 ms | p95 ms | max ms |",
       "| --- | --- | --- | --- | --- | --- |",
       ...rows,
       "",
-      `Pooled sandboxes left on the server after shutdown: ${left.length}`
+      `Mean wait for a healthy sandbox (daytona_pool_lease_wait_seconds), one at a time: no warm sandbox ${coldWait.toFixed(0)} ms, warm pool ${warmWait.toFixed(0)} ms`,
+      `Pooled sandboxes on the server when shutdown ended: ${left.length} (delete not accepted: ${notDeleted.length}); ` +
+        (gone._tag === "Some" ? `none left ${goneAfter.toFixed(0)} ms later` : "some still there 60 s later")
     ].join("\n")
   )
-  if (left.length > 0 || [...coldResults, ...warmResults, ...burstResults].some((r) => !r.ok)) {
+  if (
+    notDeleted.length > 0 ||
+    gone._tag === "None" ||
+    [...coldResults, ...warmResults, ...burstResults].some((r) => !r.ok)
+  ) {
     return yield* Effect.fail(new Error("the load run failed (see above)"))
   }
 })
