@@ -1,6 +1,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as LocalDaytona from "@effect-daytona/local/LocalDaytona"
 import * as LocalDaytonaConfig from "@effect-daytona/local/LocalDaytonaConfig"
 import * as Daytona from "@effect-daytona/sdk/Daytona"
 import * as SandboxPool from "@effect-daytona/sdk/SandboxPool"
@@ -10,7 +11,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
+import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import { createServer } from "node:http"
 import * as NodeOs from "node:os"
@@ -170,6 +173,58 @@ describe("the example backend over real HTTP on the local server", () => {
         )
         assert.deepStrictEqual(left, [])
       }).pipe(Effect.provide(daytona)),
+    180_000
+  )
+  it.live(
+    "the started service (pnpm start) deletes every pooled sandbox on SIGTERM before it exits",
+    () =>
+      Effect.gen(function* () {
+        const local = yield* LocalDaytona.LocalDaytona
+        const child = spawn(process.execPath, ["--import", "tsx", "src/backend/main.ts"], {
+          cwd: new URL("..", import.meta.url).pathname,
+          env: {
+            ...process.env,
+            DAYTONA_API_URL: local.apiUrl,
+            DAYTONA_API_KEY: Redacted.value(local.apiKey),
+            PORT: "0",
+            POOL_MIN: "2",
+            POOL_MAX: "4"
+          },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+        const port = yield* Effect.promise(
+          () =>
+            new Promise<string>((resolve) => {
+              let out = ""
+              child.stdout.on("data", (chunk: Buffer) => {
+                out += chunk.toString()
+                const found = /Listening on http:\/\/[^:]+:(\d+)/.exec(out)
+                if (found !== null) resolve(found[1]!)
+              })
+            })
+        ).pipe(Effect.timeout("60 seconds"))
+        const answer = yield* post(`http://127.0.0.1:${port}/run`, { language: "python", code: "print('up')" })
+        assert.strictEqual(answer.body!["output"], "up\n")
+        const service = yield* Daytona.Daytona
+        const ofService = Effect.map(
+          service.listPage({ labels: { [SandboxPool.poolLabel]: "run-service" } }),
+          (page) => page.items
+        )
+        assert.isAbove((yield* ofService).length, 0)
+
+        child.kill("SIGTERM")
+        const code = yield* Effect.promise(() => exited).pipe(Effect.timeout("60 seconds"))
+        assert.strictEqual(code, 0)
+        for (const item of yield* ofService) assert.strictEqual(item.state, "destroying")
+        const left = yield* ofService.pipe(
+          Effect.delay("50 millis"),
+          Effect.repeat({ until: (items) => items.length === 0 }),
+          Effect.timeout("30 seconds")
+        )
+        assert.deepStrictEqual(left, [])
+      }).pipe(Effect.scoped, Effect.provide(daytona)),
     180_000
   )
 })
