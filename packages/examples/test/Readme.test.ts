@@ -12,6 +12,14 @@ describe("the root README", () => {
     assert.strictEqual(block?.[1], read("../src/firstProgram.ts"))
   })
 
+  it("shows, for the pool, exactly src/poolSnippet.ts (which the type checker compiles)", () => {
+    const readme = read("../../../README.md")
+    const section = readme.slice(readme.indexOf("### SandboxPool"), readme.indexOf("### Metrics"))
+    const block = /```ts\n([\s\S]*?)```/.exec(section)
+    assert.isNotNull(block)
+    assert.strictEqual(block?.[1], read("../src/poolSnippet.ts"))
+  })
+
   it("names a quick start whose commands exist as root scripts", () => {
     const scripts = (JSON.parse(read("../../../package.json")) as { scripts: Record<string, string> }).scripts
     const readme = read("../../../README.md")

@@ -30,6 +30,7 @@ import {
 } from "./DaytonaError.js"
 import * as Image from "./Image.js"
 import * as FailedToStart from "./internal/failedToStart.js"
+import * as Telemetry from "./internal/telemetry.js"
 import * as Transport from "./internal/transport.js"
 import type { SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
@@ -424,7 +425,8 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
           run,
           timeout,
           tracker.timeoutError({ operation: "create", awaited: "started", timeout })
-        )
+        ).pipe(Telemetry.timedWait("create"))
+        yield* Telemetry.sandboxCreated(dto.id)
         return Sandbox.make(dto, services)
       })
 

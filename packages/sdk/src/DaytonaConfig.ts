@@ -57,6 +57,12 @@ export interface Service {
    * ends the connection with an error. `Duration.infinity` turns the heartbeat off.
    */
   readonly socketHeartbeat: Duration.Duration
+  /**
+   * Whether requests carry trace propagation headers (`traceparent`, `b3`): `true` always, `false`
+   * never, unset (the default) only when the program runs with a tracer of its own rather than
+   * Effect's built-in one.
+   */
+  readonly tracePropagation?: boolean | undefined
 }
 
 /**
@@ -89,6 +95,12 @@ export interface Options {
    * sockets can ping (`ws`'s can; a browser's `WebSocket` cannot, and then there is no heartbeat).
    */
   readonly socketHeartbeat?: Duration.DurationInput | undefined
+  /**
+   * Trace propagation headers (`traceparent`, `b3`) on requests: `true` always, `false` never. Unset
+   * (the default): only when the program runs with a tracer of its own (for example
+   * `@effect/opentelemetry`'s), not with Effect's built-in tracer, whose spans nobody collects.
+   */
+  readonly tracePropagation?: boolean | undefined
 }
 
 const nonEmpty = (value: string | undefined): value is string => value !== undefined && value.trim() !== ""
@@ -141,7 +153,8 @@ const resolve = (
       operationTimeout: yield* positiveDuration("operationTimeout", options.operationTimeout, Duration.seconds(60)),
       retryPolicy: options.retryPolicy ?? RetryPolicy.defaultPolicy,
       maxRetryAfter: yield* positiveDuration("maxRetryAfter", options.maxRetryAfter, Duration.seconds(60)),
-      socketHeartbeat: yield* positiveDuration("socketHeartbeat", options.socketHeartbeat, Duration.seconds(15))
+      socketHeartbeat: yield* positiveDuration("socketHeartbeat", options.socketHeartbeat, Duration.seconds(15)),
+      tracePropagation: options.tracePropagation
     }
   })
 

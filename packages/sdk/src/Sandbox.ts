@@ -23,6 +23,7 @@ import {
 } from "./DaytonaError.js"
 import { inputCannotFail } from "./internal/expect.js"
 import * as FailedToStart from "./internal/failedToStart.js"
+import * as Telemetry from "./internal/telemetry.js"
 import * as Transport from "./internal/transport.js"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import type { SandboxDto, SandboxListItem } from "./SandboxDto.js"
@@ -273,7 +274,11 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         }
         return yield* Wait.poll(Effect.flatMap(poll, tracker.observe), { decide, schedule: options?.schedule })
       })
-      return wrap(yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout })))
+      return wrap(
+        yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout })).pipe(
+          Telemetry.timedWait(operation)
+        )
+      )
     })
 
   const fetchOrDestroyed = fetch.pipe(

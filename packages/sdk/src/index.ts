@@ -75,6 +75,13 @@ export * as DaytonaConfig from "./DaytonaConfig.js"
 export * as DaytonaError from "./DaytonaError.js"
 
 /**
+ * The SDK's metrics.
+ *
+ * @since 0.1.0
+ */
+export * as DaytonaMetrics from "./DaytonaMetrics.js"
+
+/**
  * One declaration per endpoint of Daytona's wire contract.
  *
  * @since 0.1.0
@@ -185,6 +192,13 @@ export * as Sandbox from "./Sandbox.js"
  * @since 0.1.0
  */
 export * as SandboxDto from "./SandboxDto.js"
+
+/**
+ * A pool of warm sandboxes for backends.
+ *
+ * @since 0.1.0
+ */
+export * as SandboxPool from "./SandboxPool.js"
 
 /**
  * The states of a sandbox, its backup and its class, decoded tolerantly.

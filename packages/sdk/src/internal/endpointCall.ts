@@ -8,6 +8,7 @@ import * as Schedule from "effect/Schedule"
 import { type ApiError, TransportError, type ValidationError } from "../DaytonaError.js"
 import * as Endpoint from "../Endpoint.js"
 import { expectStatus } from "./expect.js"
+import * as Telemetry from "./telemetry.js"
 import * as Transport from "./transport.js"
 
 /** Per-call options of a declared endpoint: the transport's, and the body of a multipart request. @internal */
@@ -72,7 +73,13 @@ export const execute = <T extends Endpoint.Any>(
           ),
           base
         ),
-        { timeout: options.timeout, retry: options.retry, stream: options.stream, rule: ruleOf(endpoint) }
+        {
+          timeout: options.timeout,
+          retry: options.retry,
+          stream: options.stream,
+          rule: ruleOf(endpoint),
+          operation: Telemetry.operationOf(endpoint.name, input)
+        }
       )
     ),
     expectStatus(...tags)

@@ -31,6 +31,7 @@ import type { RetryableFailure } from "../RetryPolicy.js"
 import * as ErrorBody from "../ErrorBody.js"
 import { attemptTimeout } from "./attemptTimeout.js"
 import * as BufferedResponse from "./bufferedResponse.js"
+import * as Telemetry from "./telemetry.js"
 import { sdkVersion, targetProtocolVersion } from "./version.js"
 
 /** @internal */
@@ -64,11 +65,18 @@ export interface ReplayRule {
 /** @internal */
 export type SendError = ApiError | StatusError
 
+/** The declared operation a request calls, for its span and metrics. @internal */
+export interface Operation {
+  readonly name: string
+  /** The control-plane sandbox it concerns, when its path names one. */
+  readonly sandboxId?: string | undefined
+}
+
 /** @internal */
 export interface Transport {
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
-    options?: SendOptions & { readonly rule?: ReplayRule | undefined }
+    options?: SendOptions & { readonly rule?: ReplayRule | undefined; readonly operation?: Operation | undefined }
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, SendError>
   /** The retry policy with the server's `Retry-After` applied: what paces every replay. */
   readonly schedule: Schedule.Schedule<unknown, RetryableFailure>
@@ -293,16 +301,40 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
   )
   // What `Effect.retry({ schedule, while: retryable })` steps: the policy sees every failed attempt.
   const retrySchedule = Schedule.whileInput(schedule, (failure: AttemptFailure) => failure.retryable)
+  const propagationRule = Telemetry.withPropagationRule(config.tracePropagation)
 
   const send: Transport["send"] = (input, options = {}) =>
     Effect.suspend(() => {
-      const request = HttpClientRequest.setHeaders(input, headers)
-      const method = request.method
+      const method = input.method
       const timeout = options.timeout ?? config.requestTimeout
       const rule: ReplayRule = options.rule ?? {
         replay: (options.idempotent ?? idempotentMethods.has(method)) ? "safe" : "unsafe",
         alreadyDone: method === "DELETE" ? 404 : undefined
       }
+      return Effect.flatMap(
+        Telemetry.request(
+          {
+            api: side,
+            method,
+            operation: options.operation?.name,
+            sandboxId: options.operation?.sandboxId,
+            replay: rule.replay
+          },
+          HttpClientRequest.setHeaders(input, headers)
+        ),
+        (telemetry) => sendWith(telemetry, method, timeout, rule, options)
+      )
+    })
+
+  const sendWith = (
+    telemetry: Telemetry.RequestTelemetry,
+    method: HttpClientRequest.HttpClientRequest["method"],
+    timeout: Duration.Duration,
+    rule: ReplayRule,
+    options: SendOptions & { readonly rule?: ReplayRule | undefined; readonly operation?: Operation | undefined }
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, SendError> =>
+    Effect.suspend(() => {
+      const request = telemetry.request
       // Only failures need the path (a URL parse): errors name it.
       let path: string | undefined
       const pathOfRequest = () => (path ??= pathOf(request.url))
@@ -351,10 +383,10 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
 
       // The head, and for a buffered answer the whole body, within one request timeout.
       const exchange = attemptTimeout(
-        Effect.flatMap(client.execute(request), (response) =>
+        Effect.flatMap(propagationRule(client.execute(request)), (response) =>
           options.stream === true || !isSuccess(response.status)
             ? Effect.succeed(response)
-            : Effect.map(response.arrayBuffer, (bytes) => buffered(response, bytes))
+            : Effect.map(response.arrayBuffer, (bytes) => buffered(response, telemetry.received(bytes)))
         ),
         timeout,
         timedOut
@@ -391,13 +423,15 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
                 })
             )
 
-      const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptFailure> = Effect.suspend(() => {
-        const n = ++attempts
-        return Effect.matchEffect(exchange, {
-          onFailure: (error) => Effect.fail(classify(exchangeFailure(error), undefined, n)),
-          onSuccess: (response) => (isSuccess(response.status) ? Effect.succeed(response) : failed(response, n))
+      const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptFailure> = telemetry.attempt(
+        Effect.suspend((): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptFailure> => {
+          const n = ++attempts
+          return Effect.matchEffect(exchange, {
+            onFailure: (error) => Effect.fail(classify(exchangeFailure(error), undefined, n)),
+            onSuccess: (response) => (isSuccess(response.status) ? Effect.succeed(response) : failed(response, n))
+          })
         })
-      })
+      )
 
       // The retry policy comes in only once an attempt failed: a call answered at once never steps it.
       const replaying = (
@@ -409,8 +443,11 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
           onSuccess: () => Effect.catchAll(attempt, (next) => replaying(next, driver))
         })
 
-      return Effect.catchAll(attempt, (failure) =>
-        Effect.flatMap(Schedule.driver(retrySchedule), (driver) => replaying(failure, driver))
+      return telemetry.observe(
+        Effect.catchAll(attempt, (failure) =>
+          Effect.flatMap(Schedule.driver(retrySchedule), (driver) => replaying(failure, driver))
+        ),
+        options.stream === true
       )
     })
 

@@ -1,0 +1,350 @@
+import type * as Cookies from "@effect/platform/Cookies"
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as UrlParams from "@effect/platform/UrlParams"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
+import * as Inspectable from "effect/Inspectable"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import * as DaytonaMetrics from "../DaytonaMetrics.js"
+
+/**
+ * The sandbox the toolbox calls run inside an effect go to, set by the toolbox client so that the
+ * transport's span and metrics can name it. @internal
+ */
+export const currentSandboxId: FiberRef.FiberRef<string | undefined> = globalValue(
+  Symbol.for("@effect-daytona/sdk/internal/telemetry/currentSandboxId"),
+  () => FiberRef.unsafeMake<string | undefined>(undefined)
+)
+
+/** Runs `effect` with its toolbox calls attributed to `sandboxId`. @internal */
+export const forSandbox = <A, E, R>(sandboxId: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(effect, currentSandboxId, sandboxId)
+
+let builtInTracer: Tracer.Tracer | undefined
+
+/** Effect's own tracer, the one a program runs with when it installed none. */
+const builtIn = (): Tracer.Tracer => (builtInTracer ??= Effect.runSync(Effect.tracer))
+
+/**
+ * The propagation rule: trace headers (`traceparent`, `b3`) go with a request when the caller set
+ * `tracePropagation: true`, never when it set `false`, and otherwise only when the program runs with
+ * a tracer of its own (an exporter such as `@effect/opentelemetry`'s), not Effect's built-in one,
+ * whose spans nobody collects. An `HttpClient` given `HttpClient.withTracerPropagation` keeps its
+ * own choice. @internal
+ */
+export const propagates = (setting: boolean | undefined): Effect.Effect<boolean> =>
+  setting !== undefined ? Effect.succeed(setting) : Effect.map(Effect.tracer, (tracer) => tracer !== builtIn())
+
+/** `execute` with trace propagation decided by {@link propagates}. @internal */
+export const withPropagationRule =
+  (setting: boolean | undefined) =>
+  <A, E, R>(execute: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(propagates(setting), (enabled) =>
+      Effect.locally(execute, HttpClient.currentTracerPropagation, enabled)
+    )
+
+const taggedCache = new Map<string, Metric.Metric<any, any, any>>()
+
+/** A metric with tags, built once per distinct set of tags. */
+const tagged = <M extends Metric.Metric<any, any, any>>(metric: M, name: string, tags: ReadonlyArray<string>): M => {
+  const key = `${name}\u0000${tags.join("\u0000")}`
+  let found = taggedCache.get(key)
+  if (found === undefined) {
+    let current: Metric.Metric<any, any, any> = metric
+    for (let i = 0; i + 1 < tags.length; i += 2) current = Metric.tagged(current, tags[i]!, tags[i + 1]!)
+    found = current
+    taggedCache.set(key, found)
+  }
+  return found as M
+}
+
+const liveSandboxes = new Set<string>()
+
+/** Records a sandbox handed out by a create. @internal */
+export const sandboxCreated = (id: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    liveSandboxes.add(id)
+    DaytonaMetrics.sandboxesCreated.unsafeUpdate(1, [])
+    DaytonaMetrics.sandboxesLive.unsafeUpdate(liveSandboxes.size, [])
+  })
+
+/** Records a sandbox that is gone: `accepted` when this delete removed it (else it was already gone). */
+const sandboxGone = (id: string | undefined, accepted: boolean): void => {
+  if (accepted) DaytonaMetrics.sandboxesDeleted.unsafeUpdate(1, [])
+  if (id !== undefined && liveSandboxes.delete(id)) DaytonaMetrics.sandboxesLive.unsafeUpdate(liveSandboxes.size, [])
+}
+
+const seconds = (startMillis: number, endMillis: number) => Math.max(0, endMillis - startMillis) / 1000
+
+/** The typed failure of an exit, if it failed with one. */
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E | undefined =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+
+/**
+ * Times a wait for a sandbox state into `daytona_wait_duration_seconds`, with its outcome: `done`,
+ * `timeout` (its deadline passed), `failed` or `interrupted`. @internal
+ */
+export const timedWait =
+  (operation: string) =>
+  <A, E, R>(wait: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Clock.currentTimeMillis, (start) =>
+      Effect.onExit(wait, (exit) =>
+        Effect.map(Clock.currentTimeMillis, (end) => {
+          const outcome = Exit.isSuccess(exit)
+            ? "done"
+            : Predicate.isTagged(failureOf(exit), "WaitTimeoutError")
+              ? "timeout"
+              : Cause.isInterruptedOnly(exit.cause)
+                ? "interrupted"
+                : "failed"
+          tagged(DaytonaMetrics.waitDuration, "wait", ["operation", operation, "outcome", outcome]).unsafeUpdate(
+            seconds(start, end),
+            []
+          )
+        })
+      )
+    )
+
+/** The status tag of a failed attempt: the answer's status, else what went wrong. */
+const failureStatus = (failure: unknown): string => {
+  if (Predicate.hasProperty(failure, "status") && typeof failure.status === "number") return String(failure.status)
+  if (Predicate.isTagged(failure, "RequestTimeoutError")) return "timeout"
+  if (Predicate.isTagged(failure, "TransportError")) return "transport_error"
+  return "error"
+}
+
+/** A streamed answer whose body bytes are counted as they are read. */
+class CountedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly remoteAddress: Option.Option<string>
+
+  constructor(
+    private readonly source: HttpClientResponse.HttpClientResponse,
+    private readonly counter: Metric.Metric.Counter<number>
+  ) {
+    super()
+    this.request = source.request
+    this.status = source.status
+    this.headers = source.headers
+    this.remoteAddress = source.remoteAddress
+  }
+
+  get cookies(): Cookies.Cookies {
+    return this.source.cookies
+  }
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.tap(this.source.text, (text) => this.counter.unsafeUpdate(encoder.encode(text).length, []))
+  }
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return this.source.json
+  }
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return this.source.urlParamsBody
+  }
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.tap(this.source.arrayBuffer, (bytes) => this.counter.unsafeUpdate(bytes.byteLength, []))
+  }
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return this.source.formData
+  }
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return countChunks(this.source.stream, this.counter)
+  }
+  toJSON(): unknown {
+    return this.source.toJSON()
+  }
+}
+
+const encoder = new TextEncoder()
+
+const countChunks = <E>(
+  stream: Stream.Stream<Uint8Array, E>,
+  counter: Metric.Metric.Counter<number>
+): Stream.Stream<Uint8Array, E> =>
+  Stream.mapChunks(stream, (chunk) => {
+    let total = 0
+    for (const bytes of chunk) total += bytes.length
+    if (total > 0) counter.unsafeUpdate(total, [])
+    return chunk
+  })
+
+/** The operation a declared call makes, with the sandbox its path names (`sandboxIdOrName`). @internal */
+export const operationOf = (name: string, input: unknown): { readonly name: string; readonly sandboxId?: string } => {
+  const params = Predicate.hasProperty(input, "params") ? input.params : undefined
+  return Predicate.hasProperty(params, "sandboxIdOrName") && typeof params.sandboxIdOrName === "string"
+    ? { name, sandboxId: params.sandboxIdOrName }
+    : { name }
+}
+
+/** What the transport knows of one request. @internal */
+export interface RequestInfo {
+  readonly api: "control-plane" | "toolbox"
+  readonly method: string
+  /** The declared operation's name; `undefined` for a raw request. */
+  readonly operation: string | undefined
+  readonly replay: string
+  /** The control-plane sandbox parameter, when the operation has one. */
+  readonly sandboxId?: string | undefined
+}
+
+/**
+ * The telemetry of one request: a span around all its attempts, each attempt counted and timed,
+ * replays counted with their reason, body bytes counted. @internal
+ */
+export interface RequestTelemetry {
+  /** The request with its body counted as it is sent (a stream body as it is read). */
+  readonly request: HttpClientRequest.HttpClientRequest
+  /** Wraps the whole request, all attempts, in its span; a streamed answer's body is counted as it is read. */
+  readonly observe: <E, R>(
+    effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+    streamed: boolean
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+  /** Wraps one attempt: counts it by status, times it, counts it as a retry after the first. */
+  readonly attempt: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Counts the bytes of an answer read into memory; hands them back. */
+  readonly received: <B extends ArrayBuffer>(bytes: B) => B
+}
+
+/** Starts the telemetry of one request. @internal */
+export const request = (
+  info: RequestInfo,
+  httpRequest: HttpClientRequest.HttpClientRequest
+): Effect.Effect<RequestTelemetry> =>
+  Effect.map(FiberRef.get(currentSandboxId), (toolboxSandbox) => {
+    const operation = info.operation ?? "undeclared"
+    const sandboxId = info.api === "toolbox" ? toolboxSandbox : info.sandboxId
+    const sent = tagged(DaytonaMetrics.bytesSent, "sent", ["api", info.api])
+    const received = tagged(DaytonaMetrics.bytesReceived, "received", ["api", info.api])
+    const duration = tagged(DaytonaMetrics.requestDuration, "duration", ["operation", operation, "api", info.api])
+    const body = httpRequest.body
+    // A body in memory is sent whole by every attempt; a stream is counted as it is read.
+    const bytesPerAttempt =
+      body._tag === "Uint8Array" ? body.body.length : body._tag === "Raw" ? (body.contentLength ?? 0) : 0
+    const counted =
+      body._tag === "Stream"
+        ? HttpClientRequest.setBody(
+            httpRequest,
+            HttpBody.stream(countChunks(body.stream, sent), body.contentType, body.contentLength)
+          )
+        : httpRequest
+    let attempts = 0
+    let lastFailure: unknown = undefined
+
+    const attempt: RequestTelemetry["attempt"] = (effect) =>
+      Effect.suspend(() => {
+        attempts += 1
+        const n = attempts
+        if (bytesPerAttempt > 0) sent.unsafeUpdate(bytesPerAttempt, [])
+        const retry =
+          n === 1
+            ? Effect.void
+            : Effect.suspend(() => {
+                const reason = failureStatus(lastFailure)
+                tagged(DaytonaMetrics.retries, "retries", ["operation", operation, "reason", reason]).unsafeUpdate(
+                  1,
+                  []
+                )
+                // The TestClock can hold fractional milliseconds, which `currentTimeNanos` cannot convert.
+                return Effect.flatMap(Clock.currentTimeMillis, (millis) =>
+                  Effect.ignore(
+                    Effect.map(Effect.currentSpan, (span) =>
+                      span.event("daytona.retry", BigInt(Math.round(millis * 1_000_000)), {
+                        "daytona.attempt": n,
+                        "daytona.retry.reason": reason
+                      })
+                    )
+                  )
+                )
+              })
+        return Effect.zipRight(
+          retry,
+          Effect.flatMap(Clock.currentTimeMillis, (start) =>
+            Effect.onExit(effect, (exit) =>
+              Effect.map(Clock.currentTimeMillis, (end) => {
+                let status: string
+                if (Exit.isSuccess(exit)) {
+                  const value: unknown = exit.value
+                  status =
+                    Predicate.hasProperty(value, "status") && typeof value.status === "number"
+                      ? String(value.status)
+                      : "ok"
+                } else {
+                  // The transport fails an attempt with its classification, which holds the error.
+                  const failure: unknown = failureOf(exit)
+                  lastFailure = Predicate.hasProperty(failure, "failure") ? failure.failure : failure
+                  status = failure === undefined ? "interrupted" : failureStatus(lastFailure)
+                }
+                tagged(DaytonaMetrics.requests, "requests", [
+                  "operation",
+                  operation,
+                  "api",
+                  info.api,
+                  "status",
+                  status
+                ]).unsafeUpdate(1, [])
+                duration.unsafeUpdate(seconds(start, end), [])
+              })
+            )
+          )
+        )
+      })
+
+    const observe: RequestTelemetry["observe"] = (effect, streamed) =>
+      effect.pipe(
+        Effect.map((response) => (streamed ? new CountedResponse(response, received) : response)),
+        Effect.onExit((exit) => {
+          const failure = failureOf(exit)
+          if (operation === "deleteSandbox") {
+            if (Exit.isSuccess(exit)) sandboxGone(sandboxId, true)
+            else if (Predicate.isTagged(failure, "NotFoundError")) sandboxGone(sandboxId, false)
+          }
+          const attributes: Record<string, unknown> = { "daytona.attempts": attempts }
+          if (Exit.isSuccess(exit)) attributes["http.response.status_code"] = exit.value.status
+          else if (Predicate.hasProperty(failure, "_tag")) attributes["error.type"] = failure._tag
+          return Effect.ignore(
+            Effect.map(Effect.currentSpan, (span) => {
+              for (const [key, value] of Object.entries(attributes)) span.attribute(key, value)
+            })
+          )
+        }),
+        Effect.withSpan(`daytona.${operation}`, {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: {
+            "daytona.operation": operation,
+            "daytona.api": info.api,
+            "daytona.replay": info.replay,
+            "http.request.method": info.method,
+            ...(sandboxId === undefined ? {} : { "daytona.sandbox.id": sandboxId })
+          }
+        })
+      )
+
+    return {
+      request: counted,
+      observe,
+      attempt,
+      received: (bytes) => {
+        if (bytes.byteLength > 0) received.unsafeUpdate(bytes.byteLength, [])
+        return bytes
+      }
+    }
+  })

@@ -1,0 +1,178 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
+import * as DaytonaMetrics from "../src/DaytonaMetrics.js"
+import {
+  apiKey,
+  type CapturedRequest,
+  daytonaOver,
+  errorBody,
+  handleOver,
+  makeFake,
+  sandboxDto
+} from "./support/FakeHttp.js"
+
+const propagationHeaders = (request: CapturedRequest) =>
+  Object.keys(request.headers).filter((name) => name === "traceparent" || name === "b3")
+
+/** A tracer of the program's own (as an exporter installs): Effect's spans, recorded. */
+const recordingTracer = Effect.map(Effect.tracer, (builtIn) => {
+  const spans: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span: (...args) => {
+      const span = builtIn.span(...args)
+      spans.push(span)
+      return span
+    },
+    context: (f, fiber) => builtIn.context(f, fiber)
+  })
+  return { tracer, spans }
+})
+
+/** A fake control plane that answers `GET /sandbox/sb-1` with the sandbox. */
+const getSandbox = makeFake(() => ({ status: 200, body: sandboxDto() }))
+
+const counterValue = (metric: Metric.Metric.Counter<number>, tags: Record<string, string>) => {
+  let tagged = metric
+  for (const [key, value] of Object.entries(tags)) tagged = Metric.tagged(tagged, key, value)
+  return Effect.map(Metric.value(tagged), (state) => state.count)
+}
+
+describe("Tracing", () => {
+  it.effect("no traceparent or b3 header by default: the program has no tracer of its own", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      const daytona = yield* daytonaOver(fake.client)
+      yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
+      const [request] = yield* fake.requests
+      assert.deepStrictEqual(propagationHeaders(request!), [])
+    })
+  )
+
+  it.effect("tracePropagation: true sends them even with Effect's built-in tracer", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      const daytona = yield* daytonaOver(fake.client, { tracePropagation: true })
+      yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
+      const [request] = yield* fake.requests
+      assert.deepStrictEqual(propagationHeaders(request!).sort(), ["b3", "traceparent"])
+    })
+  )
+
+  it.effect("a tracer of the program's own turns them on; tracePropagation: false keeps them off", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      const on = yield* getSandbox
+      yield* Effect.flatMap(daytonaOver(on.client), (daytona) => daytona.get("sb-1")).pipe(Effect.withTracer(tracer))
+      const [sent] = yield* on.requests
+      assert.deepStrictEqual(propagationHeaders(sent!).sort(), ["b3", "traceparent"])
+      // The header carries the trace of the SDK's span for the operation.
+      const operation = spans.find((span) => span.name === "daytona.getSandbox")
+      assert.isDefined(operation)
+      assert.include(sent!.headers["traceparent"]!, operation!.traceId)
+
+      const off = yield* getSandbox
+      yield* Effect.flatMap(daytonaOver(off.client, { tracePropagation: false }), (daytona) =>
+        daytona.get("sb-1")
+      ).pipe(Effect.withTracer(tracer))
+      const [quiet] = yield* off.requests
+      assert.deepStrictEqual(propagationHeaders(quiet!), [])
+    })
+  )
+
+  it.effect("one span per operation with its sandbox id and attempts, and never the API key", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      let calls = 0
+      const fake = yield* makeFake((request) => {
+        if (request.path.endsWith("/user-home-dir")) return { status: 200, body: { dir: "/home/daytona" } }
+        calls += 1
+        return calls === 1
+          ? { status: 503, body: errorBody(503, "Service Unavailable", "try again") }
+          : { status: 200, body: sandboxDto() }
+      })
+      const daytona = yield* daytonaOver(fake.client, {
+        retryPolicy: Schedule.recurs(1)
+      })
+      yield* Effect.withTracer(daytona.get("sb-1"), tracer)
+      const sandbox = yield* handleOver(fake.client)
+      yield* Effect.withTracer(sandbox.getUserHomeDir, tracer)
+
+      const get = spans.find((span) => span.name === "daytona.getSandbox")!
+      assert.strictEqual(get.kind, "client")
+      assert.strictEqual(get.attributes.get("daytona.operation"), "getSandbox")
+      assert.strictEqual(get.attributes.get("daytona.api"), "control-plane")
+      assert.strictEqual(get.attributes.get("daytona.sandbox.id"), "sb-1")
+      assert.strictEqual(get.attributes.get("daytona.attempts"), 2)
+      assert.strictEqual(get.attributes.get("http.response.status_code"), 200)
+
+      const home = spans.find((span) => span.name === "daytona.getUserHomeDir")!
+      assert.strictEqual(home.attributes.get("daytona.api"), "toolbox")
+      assert.strictEqual(home.attributes.get("daytona.sandbox.id"), "sb-1")
+
+      for (const span of spans) {
+        for (const value of span.attributes.values()) assert.notInclude(String(value), apiKey)
+      }
+    })
+  )
+})
+
+describe("DaytonaMetrics", () => {
+  it.effect("requests by operation and status, retries, bytes received", () =>
+    Effect.gen(function* () {
+      const tags = { operation: "getSandbox", api: "control-plane" }
+      const before = {
+        ok: yield* counterValue(DaytonaMetrics.requests, { ...tags, status: "200" }),
+        unavailable: yield* counterValue(DaytonaMetrics.requests, { ...tags, status: "503" }),
+        retries: yield* counterValue(DaytonaMetrics.retries, { operation: "getSandbox", reason: "503" }),
+        received: yield* counterValue(DaytonaMetrics.bytesReceived, { api: "control-plane" })
+      }
+      let calls = 0
+      const body = JSON.stringify(sandboxDto())
+      const fake = yield* makeFake(() => {
+        calls += 1
+        return calls === 1
+          ? { status: 503, body: errorBody(503, "Service Unavailable", "try again") }
+          : { status: 200, body }
+      })
+      const daytona = yield* daytonaOver(fake.client, {
+        retryPolicy: Schedule.recurs(1)
+      })
+      yield* daytona.get("sb-1")
+      assert.strictEqual(yield* counterValue(DaytonaMetrics.requests, { ...tags, status: "200" }), before.ok + 1)
+      assert.strictEqual(
+        yield* counterValue(DaytonaMetrics.requests, { ...tags, status: "503" }),
+        before.unavailable + 1
+      )
+      assert.strictEqual(
+        yield* counterValue(DaytonaMetrics.retries, { operation: "getSandbox", reason: "503" }),
+        before.retries + 1
+      )
+      assert.strictEqual(
+        yield* counterValue(DaytonaMetrics.bytesReceived, { api: "control-plane" }),
+        before.received + new TextEncoder().encode(body).length
+      )
+    })
+  )
+
+  it.effect("every documented name is a metric in the registry once used", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      const daytona = yield* daytonaOver(fake.client)
+      yield* daytona.get("sb-1")
+      const registered = new Set((yield* Metric.snapshot).map((pair) => pair.metricKey.name))
+      for (const name of [
+        "daytona_requests_total",
+        "daytona_request_duration_seconds",
+        "daytona_bytes_received_total"
+      ]) {
+        assert.isTrue(registered.has(name), name)
+      }
+      for (const name of registered) {
+        if (name.startsWith("daytona_")) assert.include(DaytonaMetrics.names, name)
+      }
+    })
+  )
+})
