@@ -260,6 +260,6 @@ describe("randomized scoped workflows in memory under the fault mix and interrup
         ),
         Effect.scoped
       ),
-    240_000
+    600_000
   )
 })
