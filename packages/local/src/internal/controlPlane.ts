@@ -7,11 +7,12 @@ import * as Effect from "effect/Effect"
 import { type ControlPlaneError, controlPlaneErrorResponse, badRequest } from "./controlPlaneError.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import { SandboxesService } from "./sandboxes.js"
+import { SecretVaultService } from "./secretVault.js"
 import { SnapshotsService } from "./snapshots.js"
 import { VolumesService } from "./volumes.js"
 
 /** What the control plane's handlers need. */
-export type Services = SandboxesService | SnapshotsService | VolumesService
+export type Services = SandboxesService | SnapshotsService | VolumesService | SecretVaultService
 
 type Endpoints = typeof ControlPlaneApi.endpoints
 
@@ -28,6 +29,9 @@ const snapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A,
 
 const volumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
   Effect.flatMap(VolumesService, f)
+
+const secrets = <A>(f: (service: SecretVaultService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
+  Effect.flatMap(SecretVaultService, f)
 
 /** One handler per declared control-plane endpoint: the compiler refuses a declaration without one. */
 const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
@@ -70,7 +74,17 @@ const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
   getVolume: ({ params }) => volumes((s) => s.get(params.volumeId)),
   getVolumeByName: ({ params }) => volumes((s) => s.getByName(params.name)),
   deleteVolume: ({ params }) => volumes((s) => s.remove(params.volumeId)),
-  getConfig: () => sandboxes((s) => Effect.succeed(s.configuration))
+  getConfig: () => sandboxes((s) => Effect.succeed(s.configuration)),
+  listSecrets: () => secrets((s) => s.list),
+  listSecretsPaginated: ({ query }) => secrets((s) => s.listPage(query)),
+  createSecret: ({ payload }) => secrets((s) => s.create(payload)),
+  getSecret: ({ params }) => secrets((s) => s.get(params.secretId)),
+  updateSecret: ({ params, payload }) => secrets((s) => s.update(params.secretId, payload)),
+  deleteSecret: ({ params }) => secrets((s) => s.remove(params.secretId)),
+  updateSandboxSecrets: ({ params, payload }) => sandboxes((s) => s.updateSecrets(params.sandboxIdOrName, payload)),
+  getSandboxSigningKey: ({ params }) => sandboxes((s) => s.signingKey(params.sandboxId)),
+  rotateSigningKey: ({ params }) => sandboxes((s) => s.rotateSigningKey(params.sandboxId)),
+  getBuildLogsUrl: ({ params }) => sandboxes((s) => s.buildLogsUrl(params.sandboxIdOrName))
 }
 
 /** A bad request as NestJS answers it: every message of the validation pipe, joined. */

@@ -46,7 +46,19 @@ export const SandboxRecord = Schema.Struct({
   createdAt: Schema.Number,
   updatedAt: Schema.Number,
   lastActivityAt: Schema.Number,
-  destroyedAt: Schema.NullOr(Schema.Number)
+  destroyedAt: Schema.NullOr(Schema.Number),
+  // --- secrets, environment, signed file URLs (issue 13); absent in rows written before ---
+  /** The secrets mounted in the sandbox: the variable each is under, and the secret's id. */
+  secrets: Schema.optionalWith(Schema.Array(Schema.Struct({ env: Schema.String, secretId: Schema.String })), {
+    default: () => []
+  }),
+  /** The key that signs the sandbox's file URLs (created when first asked for, replaced by a rotation). */
+  signingKey: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /**
+   * The environment of processes started from now on, once `POST /env` or a change of secrets has
+   * changed it in the running sandbox; `null` until then. Cleared when the sandbox starts.
+   */
+  processEnv: Schema.optionalWith(Schema.NullOr(StringMap), { default: () => null })
 })
 
 export type SandboxRecord = typeof SandboxRecord.Type

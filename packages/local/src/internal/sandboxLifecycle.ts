@@ -125,7 +125,10 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
             createdAt: now,
             updatedAt: now,
             lastActivityAt: now,
-            destroyedAt: null
+            destroyedAt: null,
+            secrets: [],
+            signingKey: null,
+            processEnv: null
           }
           yield* store.put(record)
           return record

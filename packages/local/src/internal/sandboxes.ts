@@ -6,8 +6,10 @@ import { notFound } from "./controlPlaneError.js"
 import { daemonVersion } from "./record.js"
 import * as SandboxAccess from "./sandboxAccess.js"
 import * as SandboxCore from "./sandboxCore.js"
+import * as SandboxData from "./sandboxData.js"
 import * as SandboxLifecycle from "./sandboxLifecycle.js"
 import * as SandboxPolicies from "./sandboxPolicies.js"
+import { SecretVaultService } from "./secretVault.js"
 import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
 
 export { sameSecret } from "./secrets.js"
@@ -18,12 +20,13 @@ export { defaultSnapshot }
 /**
  * The sandbox service the routes call, assembled from its parts: the state machine
  * (`sandboxCore.ts`), the lifecycle and settings (`sandboxLifecycle.ts`), access from outside
- * (`sandboxAccess.ts`) and the policies that act by themselves (`sandboxPolicies.ts`).
+ * (`sandboxAccess.ts`), secrets, environment and signing keys (`sandboxData.ts`) and the policies that act by themselves (`sandboxPolicies.ts`).
  */
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
   const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService)
   const access = SandboxAccess.make(core)
+  const data = SandboxData.make(core, yield* SecretVaultService)
   yield* SandboxPolicies.make(core).run
   const { previewHost } = access
 
@@ -51,6 +54,7 @@ export const make = Effect.gen(function* () {
     configuration,
     ...lifecycle,
     ...access,
+    ...data,
     notFound: (message: string) => notFound(message)
   }
 })

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import { SandboxEngine } from "../SandboxEngine.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import type { SandboxRecord } from "./record.js"
+import { processEnvOf } from "./sandboxData.js"
 import { SandboxesService } from "./sandboxes.js"
 import {
   badRequest,
@@ -94,7 +95,7 @@ export const runInSandbox = (
     engine.run(sandbox.id, {
       argv,
       cwd: options.cwd,
-      env: { ...sandbox.env, ...options.env },
+      env: { ...processEnvOf(sandbox), ...options.env },
       timeout: options.timeout
     })
   ).pipe(
