@@ -28,6 +28,7 @@ import * as Snapshots from "./internal/snapshots.js"
 import * as Volumes from "./internal/volumes.js"
 import * as DaemonError from "./internal/daemonError.js"
 import * as Store from "./internal/store.js"
+import * as Egress from "./internal/egress.js"
 import * as SecretVault from "./internal/secretVault.js"
 import * as Toolbox from "./internal/toolbox.js"
 import * as LocalConfig from "./LocalConfig.js"
@@ -218,7 +219,7 @@ export const layerServices = (
   const engineAndStore = Layer.mergeAll(options.engine ?? SandboxEngine.layer, Store.layer).pipe(
     Layer.provideMerge(base)
   )
-  const resources = Layer.mergeAll(Snapshots.layer, Volumes.layer, SecretVault.layer).pipe(
+  const resources = Layer.mergeAll(Snapshots.layer, Volumes.layer, SecretVault.layer, Egress.layer).pipe(
     Layer.provideMerge(engineAndStore)
   )
   return Sandboxes.layer.pipe(Layer.provideMerge(resources))

@@ -125,5 +125,5 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
   /** The current time in seconds, for signed URLs. */
   const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
-  return { updateSecrets, signingKey, rotateSigningKey, buildLogsUrl, updateEnv, nowSeconds }
+  return { resolveMounts, updateSecrets, signingKey, rotateSigningKey, buildLogsUrl, updateEnv, nowSeconds }
 }

@@ -22,7 +22,14 @@ const limits = { cpu: 4, memory: 8, disk: 10 }
  * The lifecycle of sandboxes: create, start, stop, archive, delete, recover, resize, and their
  * settings (labels, intervals, network), each a change of the state machine under its lock.
  */
-export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type"]) => {
+export const make = (
+  core: SandboxCore,
+  snapshotsService: SnapshotsService["Type"],
+  /** The secrets of a create request as mounts (400 for an unknown name). */
+  resolveMounts: (
+    secrets: NonNullable<CreateSandbox["secrets"]>
+  ) => Effect.Effect<ReadonlyArray<{ readonly env: string; readonly secretId: string }>, ControlPlaneError>
+) => {
   const { config, store, engine, locked, dto, findLocked, update, schedule, begin, softDelete, awaitStarted } = core
   const { settledAll, toolboxProxyUrl } = core
   const { forceStop, timings: t } = core
@@ -71,6 +78,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
           domainAllowList: body.domainAllowList
         })
         .pipe(Effect.mapError((error) => badRequest(error.message)))
+      const secrets = yield* resolveMounts(body.secrets ?? [])
       const autoStopInterval = body.autoStopInterval ?? 15
       if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
       const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
@@ -126,7 +134,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
             updatedAt: now,
             lastActivityAt: now,
             destroyedAt: null,
-            secrets: [],
+            secrets,
             signingKey: null,
             processEnv: null
           }

@@ -24,9 +24,9 @@ export { defaultSnapshot }
  */
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
-  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService)
-  const access = SandboxAccess.make(core)
   const data = SandboxData.make(core, yield* SecretVaultService)
+  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService, data.resolveMounts)
+  const access = SandboxAccess.make(core)
   yield* SandboxPolicies.make(core).run
   const { previewHost } = access
 
