@@ -83,7 +83,31 @@ export type Services =
 const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
 
 /** Routes whose bodies are streamed to disk (bounded by the sandbox's disk), not read whole. */
-const isStreamedUpload = (url: string) => /^\/toolbox\/[^/?]+\/files\/(?:bulk-)?upload(?:[?#]|$)/.test(url)
+const isStreamedUpload = (url: string) => /^\/toolbox\/[^/?]+\/files\/(?:bulk-)?upload(?:-v2)?(?:[?#]|$)/.test(url)
+
+/**
+ * The parts of a signed file URL (`downloadUrl` / `uploadUrl`): only a download (`GET
+ * /files/download`) or a single upload (`POST /files/upload-v2`) of a sandbox can be signed.
+ */
+const signedFileRequest = (method: string, url: string) => {
+  const [path = "", search = ""] = url.split("?", 2)
+  const match = /^\/toolbox\/([^/]+)\/files\/(download|upload-v2)$/.exec(path)
+  if (match === null) return undefined
+  if ((match[2] === "download" ? "GET" : "POST") !== method) return undefined
+  const query = new URLSearchParams(search)
+  const signature = query.get("signature")
+  const filePath = query.get("path")
+  const expires = query.get("expires")
+  if (signature === null || filePath === null || expires === null) return undefined
+  if (query.getAll("path").length !== 1) return undefined
+  let sandboxId: string
+  try {
+    sandboxId = decodeURIComponent(match[1]!)
+  } catch {
+    return undefined
+  }
+  return { sandboxId, method, path: filePath, expires, signature }
+}
 
 /** What a body above the route's limit (or an unreadable one) is answered with: 413 as Daytona's API answers, or 400. */
 const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
@@ -154,7 +178,13 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   }
   const toolbox = isToolbox(request.url)
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
-  if (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey))) {
+  const signed = match === null ? signedFileRequest(request.method, request.url) : undefined
+  const signedOk =
+    signed !== undefined &&
+    (yield* Effect.flatMap(Sandboxes.SandboxesService, (service) =>
+      service.signedRequestAllowed(signed.sandboxId, signed)
+    ))
+  if (!signedOk && (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey)))) {
     return yield* toolbox
       ? DaemonError.daemonErrorResponse(
           DaemonError.unauthorized("authentication failed: invalid or missing bearer token")

@@ -1,10 +1,11 @@
 import type { UpdateSandboxSecrets } from "@effect-daytona/sdk/SecretDto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as NodeCrypto from "node:crypto"
 import { badRequest, type ControlPlaneError, notFound } from "./controlPlaneError.js"
 import type { SandboxRecord } from "./record.js"
-import type { SandboxCore } from "./sandboxCore.js"
+import { type SandboxCore, visible } from "./sandboxCore.js"
 import { placeholderOf, type SecretVault } from "./secretVault.js"
 import { sameSecret } from "./secrets.js"
 
@@ -51,7 +52,7 @@ export const signedUrlProblem = (
 const newKey = () => NodeCrypto.randomBytes(32).toString("base64url")
 
 export const make = (core: SandboxCore, vault: SecretVault) => {
-  const { update, dto, findLocked, serverUrl } = core
+  const { update, dto, findLocked, serverUrl, locked, load } = core
 
   /** The record with its mounted secrets replaced; a running sandbox's new processes see the change. */
   const withSecrets = (
@@ -122,8 +123,21 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
       processEnvOf
     )
 
-  /** The current time in seconds, for signed URLs. */
-  const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
+  /**
+   * Whether a request without the API key is let through by its signature: the sandbox (by id only)
+   * must exist, and the signature must be its current key's over this method, path and expiry,
+   * not yet expired.
+   */
+  const signedRequestAllowed = (
+    sandboxId: string,
+    request: { readonly method: string; readonly path: string; readonly expires: string; readonly signature: string }
+  ): Effect.Effect<boolean> =>
+    Effect.gen(function* () {
+      const found = yield* locked(load(sandboxId))
+      if (Option.isNone(found) || !visible(found.value)) return false
+      const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      return signedUrlProblem(found.value, request, now) === undefined
+    })
 
-  return { resolveMounts, updateSecrets, signingKey, rotateSigningKey, buildLogsUrl, updateEnv, nowSeconds }
+  return { resolveMounts, updateSecrets, signingKey, rotateSigningKey, buildLogsUrl, updateEnv, signedRequestAllowed }
 }
