@@ -3,6 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as NodePath from "node:path"
 import { LocalConfig } from "../LocalConfig.js"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { type ControlPlaneError, sandboxNotFound } from "./controlPlaneError.js"
@@ -62,6 +63,9 @@ export const make = Effect.gen(function* () {
       }
     })
 
+  /** Where a volume's files are (the volume service's `directoryOf`). */
+  const volumesRoot = (volumeId: string) => NodePath.join(config.dataDir, "volumes", volumeId)
+
   /** A sandbox goes out through the egress proxy when it mounts secrets or has an allow list. */
   const needsEgress = (r: SandboxRecord) =>
     r.secrets.length > 0 || r.networkAllowList !== null || r.domainAllowList !== null
@@ -107,7 +111,12 @@ export const make = Effect.gen(function* () {
                   allowList: r.networkAllowList,
                   domainAllowList: r.domainAllowList
                 },
-                egress: proxy
+                egress: proxy,
+                volumes: r.volumes.map((v) => ({
+                  root: volumesRoot(v.volumeId),
+                  subpath: v.subpath ?? undefined,
+                  mountPath: v.mountPath
+                }))
               })
             })
           )

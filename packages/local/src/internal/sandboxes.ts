@@ -11,6 +11,7 @@ import * as SandboxLifecycle from "./sandboxLifecycle.js"
 import * as SandboxPolicies from "./sandboxPolicies.js"
 import { SecretVaultService } from "./secretVault.js"
 import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
+import { VolumesService } from "./volumes.js"
 
 export { sameSecret } from "./secrets.js"
 export { ServerUrl } from "./serverUrl.js"
@@ -25,7 +26,7 @@ export { defaultSnapshot }
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
   const data = SandboxData.make(core, yield* SecretVaultService)
-  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService, data.resolveMounts)
+  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService, yield* VolumesService, data.resolveMounts)
   const access = SandboxAccess.make(core)
   yield* SandboxPolicies.make(core).run
   const { previewHost } = access
