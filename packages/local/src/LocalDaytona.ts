@@ -227,7 +227,8 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
 const router = HttpRouter.empty.pipe(
   HttpRouter.mount("/api", ControlPlane.router),
   HttpRouter.mount("/toolbox", Toolbox.router),
-  HttpRouter.mount("/snapshots", ControlPlane.buildLogsRouter)
+  HttpRouter.mount("/snapshots", ControlPlane.buildLogsRouter),
+  HttpRouter.mount("/sandboxes", ControlPlane.sandboxBuildLogsRouter)
 )
 
 /**

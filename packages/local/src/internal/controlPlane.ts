@@ -1,10 +1,11 @@
 import * as ControlPlaneApi from "@effect-daytona/sdk/ControlPlaneApi"
 import type * as Endpoint from "@effect-daytona/sdk/Endpoint"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import { type ControlPlaneError, controlPlaneErrorResponse, badRequest } from "./controlPlaneError.js"
+import * as BuildLogFollow from "./buildLogFollow.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import { SandboxesService } from "./sandboxes.js"
 import { SecretVaultService } from "./secretVault.js"
@@ -111,18 +112,44 @@ export const router: HttpRouter.HttpRouter<never, Services | HttpServerRequest.H
   HttpRouter.empty as HttpRouter.HttpRouter<never, Services>
 )
 
+const followed = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const query = new URLSearchParams(request.url.split("?")[1] ?? "")
+  return query.get("follow") === "true"
+})
+
 /**
  * Build logs of snapshots, where `build-logs-url` points (Daytona serves them from its proxy):
- * plain text, what has been written so far.
+ * plain text, what has been written so far, or followed live until the build ends (`?follow=true`).
  */
-export const buildLogsRouter: HttpRouter.HttpRouter<never, SnapshotsService> = HttpRouter.empty.pipe(
+export const buildLogsRouter: HttpRouter.HttpRouter<never, SnapshotsService | HttpServerRequest.HttpServerRequest> =
+  HttpRouter.empty.pipe(
+    HttpRouter.get(
+      "/:id/build-logs",
+      Effect.gen(function* () {
+        const params = yield* HttpRouter.params
+        const snapshots = yield* SnapshotsService
+        const id = params["id"] ?? ""
+        const state = snapshots.buildLogState(id)
+        // A log that does not exist is a 404 before anything is streamed.
+        yield* state
+        return yield* BuildLogFollow.respond(state, yield* followed)
+      }).pipe(Effect.catchTag("ControlPlaneError", controlPlaneErrorResponse))
+    )
+  )
+
+/** Build logs of sandboxes created from an image (`GET /sandbox/{id}/build-logs-url` points here). */
+export const sandboxBuildLogsRouter: HttpRouter.HttpRouter<
+  never,
+  SandboxesService | HttpServerRequest.HttpServerRequest
+> = HttpRouter.empty.pipe(
   HttpRouter.get(
     "/:id/build-logs",
     Effect.gen(function* () {
       const params = yield* HttpRouter.params
-      const snapshots = yield* SnapshotsService
-      const text = yield* snapshots.buildLogs(params["id"] ?? "")
-      return HttpServerResponse.text(text, { contentType: "text/plain; charset=utf-8" })
+      const sandboxes = yield* SandboxesService
+      const state = sandboxes.buildLogState(params["id"] ?? "")
+      yield* state
+      return yield* BuildLogFollow.respond(state, yield* followed)
     }).pipe(Effect.catchTag("ControlPlaneError", controlPlaneErrorResponse))
   )
 )

@@ -112,6 +112,24 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
         : Effect.succeed({ url: `${serverUrl}/sandboxes/${r.id}/build-logs` })
     )
 
+  /** The build log of a sandbox created from an image: the Dockerfile's steps (none is run here). */
+  const buildLogState = (id: string) =>
+    Effect.flatMap(findLocked(id), (r) => {
+      if (r.buildInfo === null)
+        return Effect.fail(notFound(`Sandbox ${id} was not built from an image: it has no build logs`))
+      const steps = r.buildInfo.dockerfileContent
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#"))
+      const building = r.state === "pending_build" || r.state === "building_snapshot"
+      const lines = [
+        `Building the image of sandbox ${r.id} (${r.buildInfo.snapshotRef})`,
+        ...(r.state === "pending_build" ? [] : steps.map((line, i) => `Step ${i + 1}/${steps.length} : ${line}`)),
+        ...(building ? [] : [`Build finished: the sandbox is ${r.state} (the local server runs no Dockerfile)`])
+      ]
+      return Effect.succeed({ lines, done: !building })
+    })
+
   /** `POST /env` of the toolbox: sets and unsets variables of the processes started from now on. */
   const updateEnv = (id: string, set: Readonly<Record<string, string>>, unset: ReadonlyArray<string>) =>
     Effect.map(
@@ -139,5 +157,14 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
       return signedUrlProblem(found.value, request, now) === undefined
     })
 
-  return { resolveMounts, updateSecrets, signingKey, rotateSigningKey, buildLogsUrl, updateEnv, signedRequestAllowed }
+  return {
+    resolveMounts,
+    updateSecrets,
+    signingKey,
+    rotateSigningKey,
+    buildLogsUrl,
+    buildLogState,
+    updateEnv,
+    signedRequestAllowed
+  }
 }
