@@ -18,8 +18,9 @@ describe("toolbox git extras through the SDK", () => {
         "true"
       )
 
-      yield* git.configureUser("Ada", "ada@example.com", { path: "repo" })
-      assert.deepStrictEqual(yield* git.getConfig("user.name", { path: "repo" }), Option.some("Ada"))
+      yield* git.configureUser("Ada", "ada@example.com", { scope: "local", path: "repo" })
+      assert.deepStrictEqual(yield* git.getConfig("user.name", { scope: "local", path: "repo" }), Option.some("Ada"))
+      assert.deepStrictEqual(yield* git.getConfig("user.name"), Option.none())
       assert.deepStrictEqual(
         yield* git.getConfig("user.email", { scope: "local", path: "repo" }),
         Option.some("ada@example.com")

@@ -382,7 +382,7 @@ const configKey = /^[A-Za-z][A-Za-z0-9-]*(\.[^\s=]+)*\.[A-Za-z][A-Za-z0-9-]*$/
 /** Where a configuration value is read or written: `--global` (default), `--system`, or a repository's `--local`. */
 const configScope = (sandbox: SandboxRecord, scope: string | undefined, path: string | undefined) =>
   Effect.gen(function* () {
-    const chosen = scope ?? (path === undefined || path === "" ? "global" : "local")
+    const chosen = scope ?? "global"
     if (!(gitConfigScopes as ReadonlyArray<string>).includes(chosen))
       return yield* badRequest(`invalid scope: ${chosen} (one of ${gitConfigScopes.join(", ")})`)
     if (chosen !== "local") return { cwd: undefined, flag: `--${chosen}` }
