@@ -235,6 +235,44 @@ describe("secrets: the egress proxy (bubblewrap)", () => {
   )
 
   bwrapTest?.(
+    "an allow list is enforced by the egress proxy and can change while the sandbox runs",
+    () =>
+      Effect.gen(function* () {
+        const plain = yield* recorder()
+        const { client } = yield* attackServer({
+          egress: { hosts: { "api.test": "127.0.0.1", "other.test": "127.0.0.1" } }
+        })
+        const sandbox = yield* createStarted(client, { domainAllowList: "api.test" })
+        assert.strictEqual(sandbox.state, "started", sandbox.errorReason ?? "")
+        const status = (host: string) =>
+          Effect.map(
+            sh(
+              client,
+              sandbox.id,
+              `curl -s -o /dev/null -w '%{http_code}' --max-time 10 http://${host}:${plain.port}/`
+            ),
+            (r) => r.result
+          )
+        assert.strictEqual(yield* status("api.test"), "200")
+        assert.strictEqual(yield* status("other.test"), "403")
+        const tunnel = yield* sh(
+          client,
+          sandbox.id,
+          `curl -s -o /dev/null -w '%{http_code}' --max-time 10 -p http://other.test:${plain.port}/`
+        )
+        assert.notStrictEqual(tunnel.result, "200")
+        const changed = yield* call(client, "POST", `/api/sandbox/${sandbox.id}/network-settings`, {
+          domainAllowList: "other.test"
+        })
+        assert.strictEqual(changed.status, 200, JSON.stringify(changed.body))
+        assert.strictEqual(yield* status("api.test"), "403")
+        assert.strictEqual(yield* status("other.test"), "200")
+        assert.strictEqual(plain.seen.length, 2)
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
+
+  bwrapTest?.(
     "the value is nowhere a sandbox can read: env, its files, the trust files, other answers",
     () =>
       Effect.gen(function* () {
