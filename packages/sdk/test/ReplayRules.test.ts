@@ -106,23 +106,26 @@ describe("the declared replay class of every endpoint", () => {
 
   it("unsafe: what a second request would do a second time", () => {
     assert.deepStrictEqual(named("unsafe"), [
+      "addRemote",
       "cloneRepository",
       "codeRun",
       "commitChanges",
       "createBranch",
+      "createSecret",
       "createSnapshot",
       "createVolume",
       "executeCommand",
       "moveFile",
       "pullChanges",
       "pushChanges",
+      "resetChanges",
       "sendInput",
       "sessionExecuteCommand"
     ])
   })
 
   it("everything else is safe; deletes count a replay's 404 as done, a session create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 20)
+    assert.strictEqual(named("safe").length, all.length - 23)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)
