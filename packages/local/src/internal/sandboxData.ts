@@ -73,6 +73,7 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
   const resolveMounts = (secrets: UpdateSandboxSecrets["secrets"]) =>
     Effect.gen(function* () {
       const pairs = secrets.flatMap((entry) => Object.entries(entry))
+      if (pairs.length === 0) return []
       const seen = new Set<string>()
       for (const [env] of pairs) {
         if (seen.has(env)) return yield* badRequest(`Environment variable ${env} is mounted twice`)
