@@ -9,7 +9,7 @@ import { SandboxEngine } from "../SandboxEngine.js"
 import { type ControlPlaneError, sandboxNotFound } from "./controlPlaneError.js"
 import { EgressService } from "./egress.js"
 import { parseDomains, parseNetworks, type EgressPolicy } from "./networkRules.js"
-import { type SandboxRecord, toDto } from "./record.js"
+import { type SandboxRecord, secretsOf, toDto } from "./record.js"
 import { SecretVaultService } from "./secretVault.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
@@ -59,7 +59,7 @@ export const make = Effect.gen(function* () {
         blockAll: record.networkBlockAll,
         networks: parseNetworks(record.networkAllowList),
         domains: parseDomains(record.domainAllowList),
-        secrets: yield* vault.reveal(record.secrets.map((mount) => mount.secretId))
+        secrets: yield* vault.reveal(secretsOf(record).map((mount) => mount.secretId))
       }
     })
 
@@ -68,7 +68,7 @@ export const make = Effect.gen(function* () {
 
   /** A sandbox goes out through the egress proxy when it mounts secrets or has an allow list. */
   const needsEgress = (r: SandboxRecord) =>
-    r.secrets.length > 0 || r.networkAllowList !== null || r.domainAllowList !== null
+    secretsOf(r).length > 0 || r.networkAllowList !== null || r.domainAllowList !== null
 
   /** Completes the step of a transition whose time has come, with its effect on the machine. */
   const step = (r: Transitions.Due<SandboxRecord>): Effect.Effect<SandboxRecord> =>

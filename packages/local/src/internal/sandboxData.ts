@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as NodeCrypto from "node:crypto"
 import { badRequest, type ControlPlaneError, notFound } from "./controlPlaneError.js"
-import type { SandboxRecord } from "./record.js"
+import { type SandboxRecord, secretsOf } from "./record.js"
 import { type SandboxCore, visible } from "./sandboxCore.js"
 import { placeholderOf, type SecretVault } from "./secretVault.js"
 import { sameSecret } from "./secrets.js"
@@ -17,14 +17,14 @@ import { sameSecret } from "./secrets.js"
 
 /** The environment variables that hold the placeholders of the sandbox's secrets. */
 export const secretEnv = (r: SandboxRecord): Record<string, string> =>
-  Object.fromEntries(r.secrets.map((mount) => [mount.env, placeholderOf(mount.secretId)]))
+  Object.fromEntries(secretsOf(r).map((mount) => [mount.env, placeholderOf(mount.secretId)]))
 
 /**
  * The environment every new process of the sandbox gets: what `updateEnv` made of it since the
  * sandbox started, else its creation env with the secrets' placeholders.
  */
 export const processEnvOf = (r: SandboxRecord): Record<string, string> =>
-  r.processEnv === null ? { ...r.env, ...secretEnv(r) } : { ...r.processEnv }
+  r.processEnv === null || r.processEnv === undefined ? { ...r.env, ...secretEnv(r) } : { ...r.processEnv }
 
 /** The canonical text a file URL's signature covers (Daytona's `v1:files:` scheme). */
 export const signedText = (method: string, path: string, expires: number) => `v1:files:${method}:${path}:${expires}`
@@ -41,7 +41,7 @@ export const signedUrlProblem = (
   request: { readonly method: string; readonly path: string; readonly expires: string; readonly signature: string },
   nowSeconds: number
 ): string | undefined => {
-  if (r.signingKey === null) return "the sandbox has no signing key"
+  if (r.signingKey === null || r.signingKey === undefined) return "the sandbox has no signing key"
   if (!/^\d{1,12}$/.test(request.expires)) return "invalid expires"
   const expires = Number(request.expires)
   if (expires !== 0 && expires <= nowSeconds) return "the signed URL has expired"
@@ -59,9 +59,9 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
     r: SandboxRecord,
     mounts: ReadonlyArray<{ readonly env: string; readonly secretId: string }>
   ) => {
-    if (r.processEnv === null) return { ...r, secrets: mounts }
+    if (r.processEnv === null || r.processEnv === undefined) return { ...r, secrets: mounts }
     const rest = { ...r.processEnv }
-    for (const old of r.secrets) if (rest[old.env] === placeholderOf(old.secretId)) delete rest[old.env]
+    for (const old of secretsOf(r)) if (rest[old.env] === placeholderOf(old.secretId)) delete rest[old.env]
     return {
       ...r,
       secrets: mounts,
@@ -93,9 +93,13 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
   const signingKey = (id: string): Effect.Effect<string, ControlPlaneError> =>
     Effect.gen(function* () {
       const r = yield* findLocked(id)
-      if (r.signingKey !== null) return r.signingKey
+      if (r.signingKey !== null && r.signingKey !== undefined) return r.signingKey
       const stored = yield* update(r.id, (current) =>
-        Effect.succeed(current.signingKey === null ? { ...current, signingKey: newKey() } : current)
+        Effect.succeed(
+          current.signingKey === null || current.signingKey === undefined
+            ? { ...current, signingKey: newKey() }
+            : current
+        )
       )
       return stored.signingKey!
     })
