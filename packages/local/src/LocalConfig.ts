@@ -83,6 +83,26 @@ export interface Options {
    * list. Default: the server's `PATH`; an empty string means that none is installed.
    */
   readonly desktopToolPath?: string | undefined
+  /** The egress proxy of sandboxes with secrets or network rules (see {@link EgressOptions}). */
+  readonly egress?: EgressOptions | undefined
+}
+
+/**
+ * Settings of the egress proxy, the only way out of a sandbox that has secrets or network rules.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EgressOptions {
+  /**
+   * Host names the proxy resolves to these addresses before asking the system's resolver, like
+   * `/etc/hosts` for the proxy alone (a service of this machine under a name of its own). An
+   * address given here is used even when it is this machine's loopback, which is otherwise never
+   * a destination.
+   */
+  readonly hosts?: Readonly<Record<string, string>> | undefined
+  /** PEM certificates the proxy trusts, besides the system's, when it connects to a host over HTTPS. */
+  readonly trustedCertificates?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -104,6 +124,10 @@ export interface LocalConfigShape {
   readonly organizationId: string
   readonly region: string
   readonly desktopToolPath: string
+  readonly egress: {
+    readonly hosts: Readonly<Record<string, string>>
+    readonly trustedCertificates: ReadonlyArray<string>
+  }
 }
 
 /**
@@ -173,7 +197,13 @@ export const make = (options: Options = {}): LocalConfigShape => {
     lifecycleInterval: Duration.decode(options.lifecycleInterval ?? Duration.seconds(10)),
     organizationId: options.organizationId ?? "local",
     region: options.region ?? "local",
-    desktopToolPath: options.desktopToolPath ?? process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+    desktopToolPath: options.desktopToolPath ?? process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+    egress: {
+      hosts: Object.fromEntries(
+        Object.entries(options.egress?.hosts ?? {}).map(([name, address]) => [name.toLowerCase(), address])
+      ),
+      trustedCertificates: options.egress?.trustedCertificates ?? []
+    }
   }
 }
 

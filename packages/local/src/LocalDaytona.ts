@@ -28,6 +28,8 @@ import * as Snapshots from "./internal/snapshots.js"
 import * as Volumes from "./internal/volumes.js"
 import * as DaemonError from "./internal/daemonError.js"
 import * as Store from "./internal/store.js"
+import * as Egress from "./internal/egress.js"
+import * as SecretVault from "./internal/secretVault.js"
 import * as Toolbox from "./internal/toolbox.js"
 import * as LocalConfig from "./LocalConfig.js"
 import * as SandboxEngine from "./SandboxEngine.js"
@@ -74,13 +76,38 @@ export type Services =
   | Sandboxes.SandboxesService
   | Snapshots.SnapshotsService
   | Volumes.VolumesService
+  | SecretVault.SecretVaultService
   | SandboxEngine.SandboxEngine
   | LocalConfig.LocalConfig
 
 const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
 
 /** Routes whose bodies are streamed to disk (bounded by the sandbox's disk), not read whole. */
-const isStreamedUpload = (url: string) => /^\/toolbox\/[^/?]+\/files\/(?:bulk-)?upload(?:[?#]|$)/.test(url)
+const isStreamedUpload = (url: string) => /^\/toolbox\/[^/?]+\/files\/(?:bulk-)?upload(?:-v2)?(?:[?#]|$)/.test(url)
+
+/**
+ * The parts of a signed file URL (`downloadUrl` / `uploadUrl`): only a download (`GET
+ * /files/download`) or a single upload (`POST /files/upload-v2`) of a sandbox can be signed.
+ */
+const signedFileRequest = (method: string, url: string) => {
+  const [path = "", search = ""] = url.split("?", 2)
+  const match = /^\/toolbox\/([^/]+)\/files\/(download|upload-v2)$/.exec(path)
+  if (match === null) return undefined
+  if ((match[2] === "download" ? "GET" : "POST") !== method) return undefined
+  const query = new URLSearchParams(search)
+  const signature = query.get("signature")
+  const filePath = query.get("path")
+  const expires = query.get("expires")
+  if (signature === null || filePath === null || expires === null) return undefined
+  if (query.getAll("path").length !== 1) return undefined
+  let sandboxId: string
+  try {
+    sandboxId = decodeURIComponent(match[1]!)
+  } catch {
+    return undefined
+  }
+  return { sandboxId, method, path: filePath, expires, signature }
+}
 
 /** What a body above the route's limit (or an unreadable one) is answered with: 413 as Daytona's API answers, or 400. */
 const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
@@ -151,7 +178,13 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   }
   const toolbox = isToolbox(request.url)
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
-  if (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey))) {
+  const signed = match === null ? signedFileRequest(request.method, request.url) : undefined
+  const signedOk =
+    signed !== undefined &&
+    (yield* Effect.flatMap(Sandboxes.SandboxesService, (service) =>
+      service.signedRequestAllowed(signed.sandboxId, signed)
+    ))
+  if (!signedOk && (match === null || !Sandboxes.sameSecret(match[1]!.trim(), Redacted.value(config.apiKey)))) {
     return yield* toolbox
       ? DaemonError.daemonErrorResponse(
           DaemonError.unauthorized("authentication failed: invalid or missing bearer token")
@@ -194,7 +227,8 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
 const router = HttpRouter.empty.pipe(
   HttpRouter.mount("/api", ControlPlane.router),
   HttpRouter.mount("/toolbox", Toolbox.router),
-  HttpRouter.mount("/snapshots", ControlPlane.buildLogsRouter)
+  HttpRouter.mount("/snapshots", ControlPlane.buildLogsRouter),
+  HttpRouter.mount("/sandboxes", ControlPlane.sandboxBuildLogsRouter)
 )
 
 /**
@@ -216,7 +250,9 @@ export const layerServices = (
   const engineAndStore = Layer.mergeAll(options.engine ?? SandboxEngine.layer, Store.layer).pipe(
     Layer.provideMerge(base)
   )
-  const resources = Layer.mergeAll(Snapshots.layer, Volumes.layer).pipe(Layer.provideMerge(engineAndStore))
+  const resources = Layer.mergeAll(Snapshots.layer, Volumes.layer, SecretVault.layer, Egress.layer).pipe(
+    Layer.provideMerge(engineAndStore)
+  )
   return Sandboxes.layer.pipe(Layer.provideMerge(resources))
 }
 

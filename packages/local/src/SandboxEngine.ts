@@ -23,11 +23,14 @@ import * as Bwrap from "./internal/bwrap.js"
 import * as Cgroups from "./internal/cgroups.js"
 import { spawnInteractive } from "./internal/interactive.js"
 import * as InterpreterWorker from "./internal/interpreterWorker.js"
+import * as EgressListener from "./internal/egressListener.js"
+import * as EgressTrust from "./internal/egressTrust.js"
 import * as Processes from "./internal/processes.js"
 import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
 import { childStdio, collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
 import * as TerminalRelay from "./internal/terminalRelay.js"
+import * as VolumeMounts from "./internal/volumeMounts.js"
 import { LocalConfig } from "./LocalConfig.js"
 import type * as SandboxInterpreter from "./SandboxInterpreter.js"
 import type * as SandboxTerminal from "./SandboxTerminal.js"
@@ -147,6 +150,42 @@ export interface NetworkSettings {
 export interface StartOptions {
   readonly resources?: Resources | undefined
   readonly network?: NetworkSettings | undefined
+  /**
+   * The egress proxy the sandbox goes out through (secrets, allow lists): under isolation its only
+   * way out; required whenever the network settings hold an allow list.
+   */
+  readonly egress?: EgressOptions | undefined
+  /** Volume directories to bind into the sandbox (isolation only). */
+  readonly volumes?: ReadonlyArray<VolumeMount> | undefined
+}
+
+/**
+ * How a sandbox reaches its egress proxy: the engine makes a listener the sandbox (and only it) can
+ * reach, hands every connection to `accept`, points the sandbox's programs at it and makes them
+ * trust the proxy's authority; `close` is called when the sandbox stops.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EgressOptions {
+  readonly accept: (socket: NodeNet.Socket) => void
+  readonly close: () => void
+  /** The proxy's authority certificate (PEM file). */
+  readonly caFile: string
+  /** The machine's CA bundle followed by that certificate (PEM file). */
+  readonly bundleFile: string
+}
+
+/**
+ * A volume to bind: its directory on this machine, a subpath in it, and where the sandbox sees it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface VolumeMount {
+  readonly root: string
+  readonly subpath?: string | undefined
+  readonly mountPath: string
 }
 
 /**
@@ -465,8 +504,9 @@ const pause = (millis: number) =>
 
 const blockAllRefused =
   'networkBlockAll is not enforced with isolation "none": the local server cuts a sandbox off the network only under bubblewrap isolation'
-const allowListRefused =
-  "network allow lists are not enforced by the local server: it can only cut a sandbox off the network entirely (networkBlockAll, under bubblewrap isolation)"
+const allowListRefused = `network allow lists are not enforced with isolation "none": the local server enforces them with its egress proxy only under bubblewrap isolation, where the proxy is the sandbox's only way out`
+const egressRequired = "network allow lists need the egress proxy, which was not given to the engine"
+const volumesRefused = `volumes are not mounted with isolation "none": without a mount namespace the local server cannot place a volume at its mount path`
 const restartNeeded =
   "the network of a started sandbox cannot change on the local server: stop the sandbox, change its network settings, then start it"
 
@@ -528,10 +568,14 @@ interface Running {
   /** The group's `cgroup.procs` files, open for writing, handed to each command. */
   readonly groupFds: ReadonlyArray<number>
   resources: Resources
-  readonly network: "host" | "none"
+  readonly network: "host" | "none" | "egress"
   readonly spawned: Set<Group>
   relay: Relay | undefined
   readonly listeners: Map<number, number>
+  /** The egress proxy's listener, its port as the sandbox reaches it, and the proxy. */
+  readonly egress?: { readonly listener: NodeNet.Server; readonly port: number; readonly options: EgressOptions }
+  /** Open directories of the mounted volumes, and where the sandbox sees each. */
+  readonly volumes?: ReadonlyArray<{ readonly handle: NodeFs.FileHandle; readonly inside: string }>
 }
 
 const connectTcp = (port: number) =>
@@ -619,7 +663,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         isolation === "bwrap"
           ? { enforced: true, how: "its own network namespace with only a loopback interface" }
           : { enforced: false, how: `refused with 400: ${blockAllRefused}` },
-      networkAllowList: { enforced: false, how: `refused with 400: ${allowListRefused}` },
+      networkAllowList:
+        isolation === "bwrap"
+          ? {
+              enforced: true,
+              how: `the egress proxy: a sandbox with allow lists or secrets has its own network namespace whose only way out is the proxy on 127.0.0.1:${EgressListener.egressPort}, which allows a destination when its name matches domainAllowList or its address networkAllowList`
+            }
+          : { enforced: false, how: `refused with 400: ${allowListRefused}` },
       ...(typeof cgroups === "string" ? { cgroupsUnavailable: cgroups } : {})
     }
   })()
@@ -715,6 +765,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       for (const group of r.spawned) signalGroup(group.child, "SIGKILL")
       yield* exitsWithin(Array.from(r.spawned), stopGrace)
       r.relay?.close()
+      yield* releaseAccess(r)
       closeAll(r.groupFds)
       if (r.group !== undefined) yield* Effect.promise(() => r.group!.remove())
     })
@@ -735,12 +786,50 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       return graceful.pipe(Effect.zipRight(killAll(sandboxId, r)), Effect.uninterruptible)
     })
 
+  const hasAllowList = (settings: NetworkSettings | undefined) =>
+    settings !== undefined && ((settings.allowList ?? "") !== "" || (settings.domainAllowList ?? "") !== "")
+
   const refuseNetwork = (settings: NetworkSettings | undefined): string | undefined => {
     if (settings === undefined) return undefined
-    if ((settings.allowList ?? "") !== "" || (settings.domainAllowList ?? "") !== "") return allowListRefused
+    if (hasAllowList(settings) && isolation === "none") return allowListRefused
     if (settings.blockAll && isolation === "none") return blockAllRefused
     return undefined
   }
+
+  /** The network a sandbox with these settings starts with (`egress` when the proxy is given). */
+  const networkMode = (settings: NetworkSettings | undefined, egress: boolean): Running["network"] =>
+    egress || hasAllowList(settings) ? "egress" : settings?.blockAll === true ? "none" : "host"
+
+  /** Ends what the sandbox's access to the outside holds: the proxy's listener, the volumes' directories. */
+  const releaseAccess = (r: Running) =>
+    Effect.promise(async () => {
+      if (r.egress !== undefined) {
+        r.egress.listener.close()
+        r.egress.options.close()
+      }
+      for (const volume of r.volumes ?? []) await volume.handle.close().catch(() => undefined)
+    })
+
+  /** Opens every volume's directory (subpaths created, no link followed); closes them all on a failure. */
+  const openVolumes = (volumes: ReadonlyArray<VolumeMount>) =>
+    Effect.tryPromise({
+      try: async () => {
+        const opened: Array<{ readonly handle: NodeFs.FileHandle; readonly inside: string }> = []
+        try {
+          for (const volume of volumes)
+            opened.push({
+              handle: await VolumeMounts.openVolumeDirectory(volume.root, volume.subpath),
+              inside: volume.mountPath
+            })
+          return opened
+        } catch (error) {
+          for (const volume of opened) await volume.handle.close().catch(() => undefined)
+          throw error
+        }
+      },
+      catch: (cause) =>
+        new EngineError({ message: `cannot mount a volume: ${cause instanceof Error ? cause.message : String(cause)}` })
+    })
 
   const start = (sandboxId: string, options: StartOptions = {}) =>
     Effect.gen(function* () {
@@ -749,12 +838,17 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       known.set(sandboxId, resources)
       const refused = refuseNetwork(options.network)
       if (refused !== undefined) return yield* new EngineError({ message: refused })
+      const network = networkMode(options.network, options.egress !== undefined)
+      if (network === "egress" && options.egress === undefined)
+        return yield* new EngineError({ message: egressRequired })
+      const volumeMounts = options.volumes ?? []
+      if (volumeMounts.length > 0 && isolation === "none") return yield* new EngineError({ message: volumesRefused })
       const p = yield* provision(sandboxId)
+      const volumes = yield* openVolumes(volumeMounts)
       const group =
         support === undefined
           ? undefined
           : yield* fs("cannot create the sandbox's control group", () => support.create(sandboxId, limitsOf(resources)))
-      const network = options.network?.blockAll === true ? "none" : "host"
       const groupFds = joinThroughDescriptors
         ? (group?.procsFiles ?? []).map((file) => NodeFsSync.openSync(file, "w"))
         : []
@@ -766,31 +860,92 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         network,
         spawned: new Set(),
         relay: undefined,
-        listeners: new Map()
+        listeners: new Map(),
+        volumes
       }
+      /** Undoes what this start made when a later step fails. */
+      const undo = Effect.sync(() => closeAll(groupFds)).pipe(
+        Effect.zipRight(releaseAccess(entry)),
+        Effect.zipRight(group === undefined ? Effect.void : Effect.promise(() => group.remove()))
+      )
+      const egress = options.egress
       if (isolation === "none") {
-        running.set(sandboxId, entry)
+        if (egress === undefined) {
+          running.set(sandboxId, entry)
+          return
+        }
+        const listening = yield* Effect.tryPromise({
+          try: () => EgressListener.listenOnHost(),
+          catch: (cause) => new EngineError({ message: `cannot start the egress proxy: ${String(cause)}`, cause })
+        }).pipe(Effect.tapError(() => undo))
+        listening.server.on("connection", egress.accept)
+        running.set(sandboxId, {
+          ...entry,
+          egress: { listener: listening.server, port: listening.port, options: egress }
+        })
         return
       }
-      const layout: Bwrap.Layout = { home: p.home, tmp: p.tmp, network, hostname: sandboxId.slice(0, 63), hide }
+      // The trust files are copied into the sandbox from descriptors (bubblewrap's --ro-bind-data),
+      // one descriptor per copy: the machine's bundle path, and the proxy's own directory.
+      const trustTargets =
+        egress === undefined
+          ? []
+          : [
+              ...(EgressTrust.hasSystemBundle() ? [{ file: egress.bundleFile, inside: EgressTrust.systemBundle }] : []),
+              { file: egress.bundleFile, inside: `${EgressListener.trustDirectoryInside}/ca-bundle.pem` },
+              { file: egress.caFile, inside: `${EgressListener.trustDirectoryInside}/ca.pem` }
+            ]
+      const trustFds = trustTargets.map((target) => NodeFsSync.openSync(target.file, "r"))
+      const extraFds = [...volumes.map((volume) => volume.handle.fd), ...trustFds]
+      const layout: Bwrap.Layout = {
+        home: p.home,
+        tmp: p.tmp,
+        network: network === "host" ? "host" : "none",
+        hostname: sandboxId.slice(0, 63),
+        hide,
+        volumes: volumes.map((volume, i) => ({ fd: Bwrap.firstExtraFd + i, inside: volume.inside })),
+        files: trustTargets.map((target, i) => ({ fd: Bwrap.firstExtraFd + volumes.length + i, inside: target.inside }))
+      }
       const holder = yield* Bwrap.startHolder(
         layout,
         rootIdentity(sandboxId),
-        launcher(group, resources, sandboxId)
+        launcher(group, resources, sandboxId),
+        extraFds
       ).pipe(
-        Effect.tapError(() =>
-          Effect.sync(() => closeAll(groupFds)).pipe(
-            Effect.zipRight(group === undefined ? Effect.void : Effect.promise(() => group.remove()))
-          )
-        ),
+        Effect.ensuring(Effect.sync(() => closeAll(trustFds))),
+        Effect.tapError(() => undo),
         Effect.mapError((reason) => new EngineError({ message: `cannot isolate sandbox ${sandboxId}: ${reason}` }))
       )
-      const started: Running = { ...entry, holder }
+      let started: Running = { ...entry, holder }
+      if (egress !== undefined) {
+        const listener = yield* Effect.tryPromise({
+          try: () => EgressListener.listenInNamespace(Bwrap.networkCommand(holder, asRoot)),
+          catch: (cause) =>
+            new EngineError({
+              message: `cannot start the egress proxy of sandbox ${sandboxId}: ${cause instanceof Error ? cause.message : String(cause)}`,
+              cause
+            })
+        }).pipe(Effect.tapError(() => Bwrap.stopHolder(holder).pipe(Effect.zipRight(undo))))
+        listener.on("connection", egress.accept)
+        started = { ...started, egress: { listener, port: EgressListener.egressPort, options: egress } }
+      }
       running.set(sandboxId, started)
       void holder.exited.then(() => {
         if (running.get(sandboxId) === started) Effect.runFork(stop(sandboxId, { force: true }))
       })
     }).pipe(startLock.withPermits(1))
+
+  /** The proxy and trust variables of a sandbox that goes out through the egress proxy. */
+  const egressEnv = (r: Running): Record<string, string> => {
+    if (r.egress === undefined) return {}
+    return isolation === "bwrap"
+      ? EgressListener.egressEnv(
+          r.egress.port,
+          `${EgressListener.trustDirectoryInside}/ca.pem`,
+          `${EgressListener.trustDirectoryInside}/ca-bundle.pem`
+        )
+      : EgressListener.egressEnv(r.egress.port, r.egress.options.caFile, r.egress.options.bundleFile)
+  }
 
   const baseEnv = (p: SandboxPaths): Record<string, string> => {
     const env: Record<string, string> = {
@@ -868,6 +1023,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       const commandMarker = `DAYTONA_LOCAL_COMMAND=${NodeCrypto.randomUUID()}`
       const env = {
         ...baseEnv(p),
+        ...egressEnv(r),
         ...options.env,
         DAYTONA_SANDBOX_ID: sandboxId,
         DAYTONA_LOCAL_COMMAND: commandMarker.slice("DAYTONA_LOCAL_COMMAND=".length)
@@ -988,9 +1144,15 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       { inside: isolatedHome, host: p.home, writable: true },
       { inside: "/tmp", host: p.tmp, writable: true }
     ]
+    // A volume is reached through the directory the engine holds open, never by its name on the host.
+    const volumes = (running.get(sandboxId)?.volumes ?? []).map((volume) => ({
+      inside: volume.inside,
+      host: `/proc/self/fd/${volume.handle.fd}`,
+      writable: true
+    }))
     return {
       home: isolatedHome,
-      mounts: [...own, ...Bwrap.systemMounts],
+      mounts: [...own, ...volumes, ...Bwrap.systemMounts],
       hidden: ["/proc", "/dev", ...hide],
       identity: identityOf(sandboxId),
       checkPermissions: asRoot,
@@ -1026,7 +1188,14 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       const refused = refuseNetwork(settings)
       if (refused !== undefined) return yield* new NetworkNotEnforced({ message: refused })
       const r = sandboxId === undefined ? undefined : running.get(sandboxId)
-      if (r !== undefined && isolation === "bwrap" && (r.network === "none") !== settings.blockAll)
+      // A sandbox behind the egress proxy takes any rules at once (the proxy reads them per
+      // request); otherwise its network namespace must already be the one the rules need.
+      if (
+        r !== undefined &&
+        isolation === "bwrap" &&
+        r.network !== "egress" &&
+        networkMode(settings, false) !== r.network
+      )
         return yield* new NetworkNotEnforced({ message: restartNeeded })
     })
 
@@ -1041,6 +1210,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         status: 502,
         message: `nothing in the sandbox listens on port ${port}`
       })
+      if (r.egress !== undefined && r.holder?.ownNetwork === true && port === r.egress.port)
+        return yield* new PortNotReachable({
+          status: 502,
+          message: `port ${port} is the sandbox's egress proxy, not a service of the sandbox`
+        })
       if (r.holder?.ownNetwork === true) {
         const holder = r.holder
         const relay = (r.relay ??= startRelay([

@@ -225,12 +225,12 @@ describe("api", () => {
 
       const proxy = yield* call(client, "GET", `/api/sandbox/${id}/toolbox-proxy-url`)
       assert.deepStrictEqual(proxy.body, { url: `${server.url}/toolbox` })
-      // The local server cannot enforce allow lists: it refuses them rather than store and ignore them.
+      // Without isolation the local server cannot enforce allow lists: it refuses them rather than store and ignore them.
       const network = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, {
         networkAllowList: "10.0.0.0/8"
       })
       assert.strictEqual(network.status, 400)
-      assert.include(asApiError(network).message, "not enforced by the local server")
+      assert.include(asApiError(network).message, 'allow lists are not enforced with isolation "none"')
       const emptyNetwork = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, {})
       assert.strictEqual(emptyNetwork.status, 400)
       const badNetwork = yield* call(client, "POST", `/api/sandbox/${id}/network-settings`, {

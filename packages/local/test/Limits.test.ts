@@ -146,12 +146,12 @@ describe("network", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
-  it.scoped("allow lists are refused with 400 (not enforced locally); without isolation so is networkBlockAll", () =>
+  it.scoped("without isolation, allow lists and networkBlockAll are refused with 400 (not enforced)", () =>
     Effect.gen(function* () {
       const { client } = yield* serve(yield* tempDir)
       const allow = yield* call(client, "POST", "/api/sandbox", { networkAllowList: "10.0.0.0/8" })
       assert.strictEqual(allow.status, 400)
-      assert.include(asApiError(allow).message, "allow lists are not enforced by the local server")
+      assert.include(asApiError(allow).message, 'allow lists are not enforced with isolation "none"')
       const block = yield* call(client, "POST", "/api/sandbox", { networkBlockAll: true })
       assert.strictEqual(block.status, 400)
       assert.include(asApiError(block).message, 'networkBlockAll is not enforced with isolation "none"')

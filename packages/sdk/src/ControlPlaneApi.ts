@@ -12,6 +12,7 @@ import * as Endpoint from "./Endpoint.js"
 import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, SandboxLabels, ToolboxProxyUrl } from "./SandboxDto.js"
 import { SandboxClass, SandboxState } from "./SandboxState.js"
+import { CreateSecret, ListSecretsResponse, SecretDto, UpdateSandboxSecrets, UpdateSecret } from "./SecretDto.js"
 import { CreateSnapshot, PaginatedSnapshots, SnapshotDto, Url } from "./SnapshotDto.js"
 import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 import { CreateVolume, VolumeDto, VolumeList } from "./VolumeDto.js"
@@ -727,6 +728,184 @@ export const getConfig = endpoint({
   success: Endpoint.json(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 })
 
+// ---------------------------------------------------------------------------------------------
+// secrets, signed file URLs and sandbox build logs
+// ---------------------------------------------------------------------------------------------
+
+const SecretRef = Schema.Struct({ secretId: Schema.String })
+
+/**
+ * The query of the cursor-paginated secret list.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const ListSecretsQuery = Schema.Struct({
+  cursor: Schema.optional(Schema.String),
+  limit: Schema.optional(queryInteger(1, 200)),
+  name: Schema.optional(Schema.String),
+  sort: Schema.optional(oneOf("name", "createdAt", "updatedAt")),
+  order
+})
+
+/**
+ * `GET /secret`: every secret of the organization (deprecated by Daytona for the paginated list).
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const listSecrets = endpoint({
+  name: "listSecrets",
+  method: "GET",
+  path: "/secret",
+  success: Endpoint.json(Schema.Array(SecretDto))
+})
+
+/**
+ * `GET /secret/paginated`: one page of the cursor-paginated list.
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const listSecretsPaginated = endpoint({
+  name: "listSecretsPaginated",
+  method: "GET",
+  path: "/secret/paginated",
+  query: ListSecretsQuery,
+  success: Endpoint.json(ListSecretsResponse),
+  errors: [400]
+})
+
+/**
+ * `POST /secret`: the value is stored encrypted and never answered.
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const createSecret = endpoint({
+  name: "createSecret",
+  method: "POST",
+  path: "/secret",
+  payload: Endpoint.json(CreateSecret),
+  success: Endpoint.json(SecretDto),
+  errors: [400, 409],
+  replay: "unsafe"
+})
+
+/**
+ * `GET /secret/{secretId}`.
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const getSecret = endpoint({
+  name: "getSecret",
+  method: "GET",
+  path: "/secret/{secretId}",
+  params: SecretRef,
+  success: Endpoint.json(SecretDto),
+  errors: [400, 404]
+})
+
+/**
+ * `PATCH /secret/{secretId}`: sets the given fields (the same request twice sets them twice).
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const updateSecret = endpoint({
+  name: "updateSecret",
+  method: "PATCH",
+  path: "/secret/{secretId}",
+  params: SecretRef,
+  payload: Endpoint.json(UpdateSecret),
+  success: Endpoint.json(SecretDto),
+  errors: [400, 404],
+  replay: "safe"
+})
+
+/**
+ * `DELETE /secret/{secretId}`.
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const deleteSecret = endpoint({
+  name: "deleteSecret",
+  method: "DELETE",
+  path: "/secret/{secretId}",
+  params: SecretRef,
+  errors: [400, 404]
+})
+
+/**
+ * `PUT /sandbox/{sandboxIdOrName}/secrets`: replaces the secrets mounted in the sandbox.
+ *
+ * @since 0.1.0
+ * @category secrets
+ */
+export const updateSandboxSecrets = endpoint({
+  name: "updateSandboxSecrets",
+  method: "PUT",
+  path: "/sandbox/{sandboxIdOrName}/secrets",
+  params: SandboxRef,
+  payload: Endpoint.json(UpdateSandboxSecrets),
+  success: Endpoint.json(SandboxDto),
+  errors: [400, 404, 409]
+})
+
+const SandboxIdRef = Schema.Struct({ sandboxId: Schema.String })
+
+/**
+ * `GET /sandbox/{sandboxId}/signing-key`: the key that signs the sandbox's file URLs (plain text).
+ *
+ * @since 0.1.0
+ * @category access
+ */
+export const getSandboxSigningKey = endpoint({
+  name: "getSandboxSigningKey",
+  method: "GET",
+  path: "/sandbox/{sandboxId}/signing-key",
+  params: SandboxIdRef,
+  success: Endpoint.text,
+  errors: [404]
+})
+
+/**
+ * `POST /sandbox/{sandboxId}/signing-key/rotate`: a new signing key (plain text); every URL signed
+ * with the old one stops working. Sent again, it rotates again, which changes nothing the caller
+ * relies on.
+ *
+ * @since 0.1.0
+ * @category access
+ */
+export const rotateSigningKey = endpoint({
+  name: "rotateSigningKey",
+  method: "POST",
+  path: "/sandbox/{sandboxId}/signing-key/rotate",
+  params: SandboxIdRef,
+  success: Endpoint.text,
+  status: 201,
+  errors: [404],
+  replay: "safe"
+})
+
+/**
+ * `GET /sandbox/{sandboxIdOrName}/build-logs-url`: where the build log of a sandbox created from an
+ * image is read.
+ *
+ * @since 0.1.0
+ * @category sandboxes
+ */
+export const getBuildLogsUrl = endpoint({
+  name: "getBuildLogsUrl",
+  method: "GET",
+  path: "/sandbox/{sandboxIdOrName}/build-logs-url",
+  params: SandboxRef,
+  success: Endpoint.json(Url),
+  errors: [400, 404]
+})
+
 /**
  * Every control-plane endpoint, by the name its module exports it under.
  *
@@ -770,6 +949,16 @@ export const endpoints: {
   readonly getVolumeByName: typeof getVolumeByName
   readonly deleteVolume: typeof deleteVolume
   readonly getConfig: typeof getConfig
+  readonly listSecrets: typeof listSecrets
+  readonly listSecretsPaginated: typeof listSecretsPaginated
+  readonly createSecret: typeof createSecret
+  readonly getSecret: typeof getSecret
+  readonly updateSecret: typeof updateSecret
+  readonly deleteSecret: typeof deleteSecret
+  readonly updateSandboxSecrets: typeof updateSandboxSecrets
+  readonly getSandboxSigningKey: typeof getSandboxSigningKey
+  readonly rotateSigningKey: typeof rotateSigningKey
+  readonly getBuildLogsUrl: typeof getBuildLogsUrl
 } = {
   listSandboxes,
   listSandboxesPaginated,
@@ -806,5 +995,15 @@ export const endpoints: {
   getVolume,
   getVolumeByName,
   deleteVolume,
-  getConfig
+  getConfig,
+  listSecrets,
+  listSecretsPaginated,
+  createSecret,
+  getSecret,
+  updateSecret,
+  deleteSecret,
+  updateSandboxSecrets,
+  getSandboxSigningKey,
+  rotateSigningKey,
+  getBuildLogsUrl
 }

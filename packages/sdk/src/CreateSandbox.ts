@@ -7,6 +7,7 @@
  */
 import * as Schema from "effect/Schema"
 import { GpuTypeName } from "./GpuType.js"
+import { SecretMounts } from "./SecretDto.js"
 import * as WireSchema from "./WireSchema.js"
 
 /**
@@ -105,7 +106,9 @@ const CreateSandboxSchema = Schema.Struct({
   autoDeleteInterval: WireSchema.optional(WireSchema.number),
   volumes: WireSchema.optional(WireSchema.array(CreateSandboxVolume)),
   buildInfo: WireSchema.optional(CreateBuildInfo),
-  linkedSandbox: WireSchema.optional(WireSchema.string)
+  linkedSandbox: WireSchema.optional(WireSchema.string),
+  // secrets (issue 13)
+  secrets: WireSchema.optional(SecretMounts)
 }).annotations({ identifier: "CreateSandbox" })
 
 /**

@@ -35,6 +35,7 @@ import * as Transport from "./internal/transport.js"
 import type { SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
+import * as Secrets from "./Secrets.js"
 import * as Snapshots from "./Snapshots.js"
 import * as ToolboxClient from "./ToolboxClient.js"
 import * as Volumes from "./Volumes.js"
@@ -102,6 +103,12 @@ export interface CreateOptions {
   readonly target?: string | undefined
   /** Deadline for the request and the wait until `started`. Default `DaytonaConfig.operationTimeout`. */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Secrets to mount: environment variable name → name of an existing secret of the organization.
+   * The variable holds the secret's placeholder; the value is substituted on outbound requests to
+   * the secret's hosts.
+   */
+  readonly secrets?: Readonly<Record<string, string>> | undefined
 }
 
 /**
@@ -318,7 +325,10 @@ const createBody = (
       ...(options.networkBlockAll === undefined ? {} : { networkBlockAll: options.networkBlockAll }),
       ...(options.networkAllowList === undefined ? {} : { networkAllowList: options.networkAllowList }),
       ...(options.domainAllowList === undefined ? {} : { domainAllowList: options.domainAllowList }),
-      ...(buildInfo === undefined ? {} : { buildInfo })
+      ...(buildInfo === undefined ? {} : { buildInfo }),
+      ...(options.secrets === undefined
+        ? {}
+        : { secrets: Object.entries(options.secrets).map(([env, secret]) => ({ [env]: secret })) })
     }
     return body
   })
@@ -550,23 +560,28 @@ export const layerFromClients: Layer.Layer<Daytona, never, DaytonaClient.Daytona
   Layer.effect(Daytona, make)
 
 /**
- * The service, the `Snapshots` and `Volumes` services, their clients and nothing else: needs
+ * The service, the `Snapshots`, `Volumes` and `Secrets` services, their clients and nothing else: needs
  * `DaytonaConfig` and an `HttpClient`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithoutConfig: Layer.Layer<
-  Daytona | Snapshots.Snapshots | Volumes.Volumes | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient,
+  | Daytona
+  | Snapshots.Snapshots
+  | Volumes.Volumes
+  | Secrets.Secrets
+  | DaytonaClient.DaytonaClient
+  | ToolboxClient.ToolboxClient,
   never,
   HttpClient.HttpClient | DaytonaConfig.DaytonaConfig
 > = Layer.provideMerge(
-  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer),
+  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer, Secrets.layer),
   Layer.merge(DaytonaClient.layer, ToolboxClient.layer)
 )
 
 /**
- * Everything (`Daytona`, `Snapshots`, `Volumes` and their clients) from explicit options; needs an
+ * Everything (`Daytona`, `Snapshots`, `Volumes`, `Secrets` and their clients) from explicit options; needs an
  * `HttpClient` (for example `NodeHttpClient.layerUndici`).
  *
  * @since 0.1.0
@@ -578,6 +593,7 @@ export const layer = (
   | Daytona
   | Snapshots.Snapshots
   | Volumes.Volumes
+  | Secrets.Secrets
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,
@@ -598,6 +614,7 @@ export const layerConfig = (
   | Daytona
   | Snapshots.Snapshots
   | Volumes.Volumes
+  | Secrets.Secrets
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,

@@ -90,6 +90,14 @@ export interface Service {
     request: HttpClientRequest.HttpClientRequest,
     options?: SendOptions
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError | StatusError>
+  /**
+   * Sends a request whose URL is absolute (an address Daytona handed out, such as a build log on
+   * its proxy) with the client's headers, timeout and retries; any non-2xx becomes a typed error.
+   */
+  readonly sendAbsolute: (
+    request: HttpClientRequest.HttpClientRequest,
+    options?: SendOptions
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError | StatusError>
   /** Sends a request and decodes its JSON answer. */
   readonly json: <A, I>(
     request: HttpClientRequest.HttpClientRequest,
@@ -128,6 +136,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
       EndpointCall.call(transport, config.apiUrl, secrets, endpoint, input, ...options),
     execute: (endpoint, input, options) => EndpointCall.execute(transport, config.apiUrl, endpoint, input, options),
     send,
+    sendAbsolute: (request, options) => transport.send(request, options),
     json: (request, schema, options) => Effect.flatMap(send(request, options), Transport.decodeJson(schema, secrets)),
     discard: (request, options) => Effect.flatMap(send(request, options), Transport.discardBody)
   }

@@ -199,8 +199,15 @@ export type DownloadError = ApiError | ValidationError
  * @category models
  */
 export interface FileSystem {
-  /** The entries of a directory (`GET /files?path=`). */
-  readonly listFiles: (path: string) => Effect.Effect<ReadonlyArray<FileInfo>, FileError>
+  /**
+   * The entries of a directory (`GET /files?path=`); with `depth` above 1, also those of its
+   * subdirectories down to that many levels, each with its `path`. `depth` must be a positive
+   * integer.
+   */
+  readonly listFiles: (
+    path: string,
+    options?: { readonly depth?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<FileInfo>, FileError>
   /** One file's details (`GET /files/info?path=`). */
   readonly getFileDetails: (path: string) => Effect.Effect<FileInfo, FileError>
   /** Creates a directory with an octal mode such as `"755"` (`POST /files/folder`). */
@@ -329,8 +336,12 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
   const streamSpan = (name: string) =>
     Stream.withSpan(`FileSystem.${name}`, { attributes: { "daytona.sandbox.id": target.id } })
 
-  const listFiles: FileSystem["listFiles"] = (path) =>
-    toolbox.call(target, ToolboxApi.listFiles, { query: { path } }).pipe(span("listFiles", { "daytona.path": path }))
+  const listFiles: FileSystem["listFiles"] = (path, options) =>
+    toolbox
+      .call(target, ToolboxApi.listFiles, {
+        query: { path, ...(options?.depth === undefined ? {} : { depth: options.depth }) }
+      })
+      .pipe(span("listFiles", { "daytona.path": path }))
 
   const getFileDetails: FileSystem["getFileDetails"] = (path) =>
     toolbox

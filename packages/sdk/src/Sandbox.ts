@@ -5,11 +5,13 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import * as CodeInterpreter from "./CodeInterpreter.js"
+import * as Stream from "effect/Stream"
 import * as ControlPlaneApi from "./ControlPlaneApi.js"
 import type { ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
 import type * as DaytonaClient from "./DaytonaClient.js"
@@ -21,7 +23,9 @@ import {
   ValidationError,
   type WaitTimeoutError
 } from "./DaytonaError.js"
+import * as BuildLogs from "./internal/buildLogs.js"
 import { inputCannotFail } from "./internal/expect.js"
+import * as FileUrlSigning from "./internal/fileUrlSigning.js"
 import * as FailedToStart from "./internal/failedToStart.js"
 import * as Telemetry from "./internal/telemetry.js"
 import * as Transport from "./internal/transport.js"
@@ -87,6 +91,20 @@ export type UpdateError = ApiError | NotFoundError | ConflictError | ValidationE
  * @category models
  */
 export type ToolboxError = ApiError | NotFoundError
+
+/**
+ * Options of a pre-signed file URL.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SignedUrlOptions {
+  /**
+   * How long the URL works: whole seconds, at least one; `Duration.infinity` for a URL that never
+   * expires (until the signing key is rotated). Default one hour.
+   */
+  readonly expiresIn?: Duration.DurationInput | undefined
+}
 
 /**
  * The operations of a sandbox, whatever form its fields came in.
@@ -183,6 +201,47 @@ export interface Operations {
   readonly waitForResizeComplete: (
     options?: WaitOptions
   ) => Effect.Effect<Sandbox, ApiError | NotFoundError | ValidationError | WaitTimeoutError | SandboxFailedError>
+
+  // --- secrets, environment, signed file URLs, build logs (issue 13) ---
+
+  /**
+   * Replaces the secrets mounted in the sandbox: environment variable name → name of an existing
+   * secret (`{}` detaches them all). Processes started from now on see the new placeholders; the
+   * substitution on outbound requests follows at once in a sandbox that had secrets or network rules
+   * when it started, after a restart otherwise.
+   */
+  readonly updateSecrets: (secrets: Readonly<Record<string, string>>) => Effect.Effect<Sandbox, UpdateError>
+  /**
+   * Sets (and, with `unset`, removes first) environment variables of the processes, sessions and
+   * terminals started from now on; running ones keep theirs (toolbox `POST /env`).
+   */
+  readonly updateEnv: (
+    env: Readonly<Record<string, string>>,
+    options?: { readonly unset?: ReadonlyArray<string> | undefined }
+  ) => Effect.Effect<void, ToolboxError | ValidationError>
+  /**
+   * A URL that downloads the file at `path` with a plain GET, without the API key, until it expires
+   * or the sandbox's signing key is rotated (and while the sandbox runs).
+   */
+  readonly downloadUrl: (
+    path: string,
+    options?: SignedUrlOptions
+  ) => Effect.Effect<string, ApiError | NotFoundError | ValidationError>
+  /**
+   * A URL that uploads a file to `path` with a POST of `multipart/form-data` (the part `file`),
+   * without the API key, until it expires or the signing key is rotated.
+   */
+  readonly uploadUrl: (
+    path: string,
+    options?: SignedUrlOptions
+  ) => Effect.Effect<string, ApiError | NotFoundError | ValidationError>
+  /** Replaces the sandbox's signing key: every URL signed before stops working. */
+  readonly rotateSigningKey: Effect.Effect<void, ApiError | NotFoundError>
+  /**
+   * The build log of a sandbox created from an image, line by line, followed while the build runs
+   * and ending when it ends.
+   */
+  readonly buildLogs: Stream.Stream<string, BuildLogs.FollowError | ValidationError>
 }
 
 /**
@@ -541,7 +600,77 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
           options
         )
       }).pipe(span("resize")),
-    waitForResizeComplete
+    waitForResizeComplete,
+    ...dataOperations(self, services, wrap, span)
+  }
+}
+
+const defaultUrlLifetime = Duration.hours(1)
+
+/** The operations of issue 13: secrets, environment, signed file URLs, build logs. */
+const dataOperations = (
+  self: SandboxListItem,
+  services: Services,
+  wrap: (dto: SandboxDto) => Sandbox,
+  span: (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Pick<Operations, "updateSecrets" | "updateEnv" | "downloadUrl" | "uploadUrl" | "rotateSigningKey" | "buildLogs"> => {
+  const { client, toolbox } = services
+  const id = self.id
+
+  const expiresAt = (options: SignedUrlOptions | undefined) =>
+    Effect.gen(function* () {
+      const lifetime = Duration.decode(options?.expiresIn ?? defaultUrlLifetime)
+      if (!Duration.isFinite(lifetime)) return 0
+      const seconds = Duration.toSeconds(lifetime)
+      if (!Number.isInteger(seconds) || seconds < 1)
+        return yield* new ValidationError({
+          field: "expiresIn",
+          message: `expiresIn must be a whole number of seconds, at least 1, got ${seconds}`
+        })
+      return Math.floor((yield* Clock.currentTimeMillis) / 1000) + seconds
+    })
+
+  const signed = (operation: "download" | "upload") => (path: string, options?: SignedUrlOptions) =>
+    Effect.gen(function* () {
+      if (path === "") return yield* new ValidationError({ field: "path", message: "a path is required" })
+      const expires = yield* expiresAt(options)
+      const key = yield* client
+        .call(ControlPlaneApi.getSandboxSigningKey, { params: { sandboxId: id } })
+        .pipe(inputCannotFail)
+      return yield* FileUrlSigning.signedUrl({
+        toolboxProxyUrl: self.toolboxProxyUrl,
+        sandboxId: id,
+        operation,
+        path,
+        expires,
+        key: key.trim()
+      })
+    }).pipe(span(`${operation}Url`))
+
+  return {
+    updateSecrets: (secrets) =>
+      client
+        .call(ControlPlaneApi.updateSandboxSecrets, {
+          params: { sandboxIdOrName: id },
+          payload: { secrets: Object.entries(secrets).map(([env, secret]) => ({ [env]: secret })) }
+        })
+        .pipe(Effect.map(wrap), span("updateSecrets")),
+    updateEnv: (env, options) =>
+      toolbox
+        .call(self, ToolboxApi.updateEnv, {
+          payload: { set: env, ...(options?.unset === undefined ? {} : { unset: options.unset }) }
+        })
+        .pipe(Effect.asVoid, span("updateEnv")),
+    downloadUrl: signed("download"),
+    uploadUrl: signed("upload"),
+    rotateSigningKey: client
+      .call(ControlPlaneApi.rotateSigningKey, { params: { sandboxId: id } })
+      .pipe(inputCannotFail, Effect.asVoid, span("rotateSigningKey")),
+    buildLogs: client.call(ControlPlaneApi.getBuildLogsUrl, { params: { sandboxIdOrName: id } }).pipe(
+      Effect.map((answer) => BuildLogs.follow(client.sendAbsolute, answer.url, Transport.secretsOf(client.config))),
+      Stream.unwrap,
+      Stream.withSpan("Sandbox.buildLogs", { attributes: { "daytona.sandbox.id": id } })
+    )
   }
 }
 

@@ -29,6 +29,7 @@ import {
 } from "./DaytonaError.js"
 import * as Image from "./Image.js"
 import { expectStatus } from "./internal/expect.js"
+import * as BuildLogs from "./internal/buildLogs.js"
 import * as Transport from "./internal/transport.js"
 import type { GpuType } from "./GpuType.js"
 import type { SandboxClass } from "./SandboxState.js"
@@ -193,9 +194,14 @@ export interface Service {
   readonly buildLogsUrl: (snapshot: SnapshotRef) => Effect.Effect<string, ApiError | NotFoundError | ValidationError>
   /**
    * The build logs written so far, as text: one plain GET of the build-logs URL with the
-   * control-plane credentials (as the official SDKs do). Following the logs live is not offered.
+   * control-plane credentials (as the official SDKs do). {@link Service.followBuildLogs} follows them.
    */
   readonly buildLogs: (snapshot: SnapshotRef) => Effect.Effect<string, ApiError | NotFoundError | ValidationError>
+  /**
+   * The build logs line by line, followed live while the snapshot builds (`?follow=true`): the
+   * stream ends when the build ends.
+   */
+  readonly followBuildLogs: (snapshot: SnapshotRef) => Stream.Stream<string, ApiError | NotFoundError | ValidationError>
 }
 
 /**
@@ -410,6 +416,12 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
           Effect.withSpan("Snapshots.waitUntilActive", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
         ),
       buildLogsUrl: (snapshot) => buildLogsUrl(snapshot),
+      followBuildLogs: (snapshot) =>
+        buildLogsUrl(snapshot).pipe(
+          Effect.map((url) => BuildLogs.follow(proxy.send, url, secrets)),
+          Stream.unwrap,
+          Stream.withSpan("Snapshots.followBuildLogs", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+        ),
       buildLogs: (snapshot) =>
         buildLogsUrl(snapshot).pipe(
           Effect.flatMap((url) => proxy.send(HttpClientRequest.get(url))),

@@ -35,7 +35,6 @@ import {
   GitCommitInfo,
   GitCommitRequest,
   GitCommitResponse,
-  GitRepoRequest,
   GitStatus,
   ListBranchResponse,
   LspCompletionParams,
@@ -52,6 +51,21 @@ import {
   SessionExecuteResponse,
   SessionSendInputRequest
 } from "./ToolboxDto.js"
+import {
+  GitAddRemoteRequest,
+  GitAuthenticateRequest,
+  GitConfigResponse,
+  GitConfigureUserRequest,
+  GitInitRequest,
+  GitPullRequest,
+  GitPushRequest,
+  GitResetRequest,
+  GitRestoreRequest,
+  GitSetConfigRequest,
+  ListRemotesResponse,
+  SingleFileUploaded,
+  UpdateEnvRequest
+} from "./ToolboxDto.js"
 import * as WireSchema from "./WireSchema.js"
 
 const endpoint = Endpoint.make("toolbox")
@@ -63,6 +77,11 @@ const Path = Schema.Struct({ path: Required })
 const SessionRef = Schema.Struct({ sessionId: Schema.String })
 const CommandRef = Schema.Struct({ sessionId: Schema.String, commandId: Schema.String })
 const Directory = Schema.Struct({ dir: Schema.String })
+
+/** How many levels a listing descends (1: the directory's own entries). */
+const Depth = Schema.NumberFromString.annotations({ message: () => "depth must be a positive integer" }).pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: () => "depth must be a positive integer" })
+)
 
 // ---------------------------------------------------------------------------------------------
 // info
@@ -116,7 +135,8 @@ export const getWorkDir = endpoint({
 const fileErrors = [400, 404] as const
 
 /**
- * `GET /files?path=`: the entries of a directory.
+ * `GET /files?path=&depth=`: the entries of a directory, and with `depth` above 1 those of its
+ * subdirectories down to that depth (each entry then carries its `path`).
  *
  * @since 0.1.0
  * @category files
@@ -125,7 +145,7 @@ export const listFiles = endpoint({
   name: "listFiles",
   method: "GET",
   path: "/files",
-  query: Schema.Struct({ path: Schema.optional(Schema.String) }),
+  query: Schema.Struct({ path: Schema.optional(Schema.String), depth: Schema.optional(Depth) }),
   success: Endpoint.json(Schema.Array(FileInfo)),
   errors: fileErrors
 })
@@ -461,7 +481,7 @@ export const pushChanges = endpoint({
   name: "pushChanges",
   method: "POST",
   path: "/git/push",
-  payload: Endpoint.json(GitRepoRequest),
+  payload: Endpoint.json(GitPushRequest),
   errors: gitErrors,
   replay: "unsafe"
 })
@@ -476,7 +496,7 @@ export const pullChanges = endpoint({
   name: "pullChanges",
   method: "POST",
   path: "/git/pull",
-  payload: Endpoint.json(GitRepoRequest),
+  payload: Endpoint.json(GitPullRequest),
   errors: gitErrors,
   replay: "unsafe"
 })
@@ -494,6 +514,185 @@ export const getCommitHistory = endpoint({
   query: Path,
   success: Endpoint.json(Schema.NullOr(Schema.Array(GitCommitInfo))),
   errors: gitErrors
+})
+
+// ---------------------------------------------------------------------------------------------
+// git: repositories, remotes, configuration, credentials (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /git/init`: a new repository (run again on one, git reinitializes it harmlessly).
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const initRepository = endpoint({
+  name: "initRepository",
+  method: "POST",
+  path: "/git/init",
+  payload: Endpoint.json(GitInitRequest),
+  status: 201,
+  errors: gitErrors,
+  replay: "safe"
+})
+
+/**
+ * `POST /git/reset`: moves HEAD (a second reset to a relative target would move it again).
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const resetChanges = endpoint({
+  name: "resetChanges",
+  method: "POST",
+  path: "/git/reset",
+  payload: Endpoint.json(GitResetRequest),
+  errors: gitErrors,
+  replay: "unsafe"
+})
+
+/**
+ * `POST /git/restore`: restores files of the working tree or the index.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const restoreFiles = endpoint({
+  name: "restoreFiles",
+  method: "POST",
+  path: "/git/restore",
+  payload: Endpoint.json(GitRestoreRequest),
+  errors: gitErrors,
+  replay: "safe"
+})
+
+/**
+ * `POST /git/remotes`: adds (or, with `overwrite`, replaces) a remote.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const addRemote = endpoint({
+  name: "addRemote",
+  method: "POST",
+  path: "/git/remotes",
+  payload: Endpoint.json(GitAddRemoteRequest),
+  status: 201,
+  errors: gitErrors,
+  replay: "unsafe"
+})
+
+/**
+ * `GET /git/remotes?path=`: the repository's remotes.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const listRemotes = endpoint({
+  name: "listRemotes",
+  method: "GET",
+  path: "/git/remotes",
+  query: Path,
+  success: Endpoint.json(ListRemotesResponse),
+  errors: gitErrors
+})
+
+/**
+ * `GET /git/config?key=&scope=&path=`: one configuration value.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const getGitConfig = endpoint({
+  name: "getGitConfig",
+  method: "GET",
+  path: "/git/config",
+  query: Schema.Struct({ key: Required, scope: Schema.optional(Schema.String), path: Schema.optional(Schema.String) }),
+  success: Endpoint.json(GitConfigResponse),
+  errors: gitErrors
+})
+
+/**
+ * `POST /git/config`: sets one configuration value.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const setGitConfig = endpoint({
+  name: "setGitConfig",
+  method: "POST",
+  path: "/git/config",
+  payload: Endpoint.json(GitSetConfigRequest),
+  errors: gitErrors,
+  replay: "safe"
+})
+
+/**
+ * `POST /git/config/user`: sets `user.name` and `user.email`.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const configureUser = endpoint({
+  name: "configureUser",
+  method: "POST",
+  path: "/git/config/user",
+  payload: Endpoint.json(GitConfigureUserRequest),
+  errors: gitErrors,
+  replay: "safe"
+})
+
+/**
+ * `POST /git/credentials`: stores credentials in git's credential store inside the sandbox.
+ *
+ * @since 0.1.0
+ * @category git
+ */
+export const authenticate = endpoint({
+  name: "authenticate",
+  method: "POST",
+  path: "/git/credentials",
+  payload: Endpoint.json(GitAuthenticateRequest),
+  errors: gitErrors,
+  replay: "safe"
+})
+
+// ---------------------------------------------------------------------------------------------
+// environment and signed single-file uploads (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /env`: changes the environment that processes, sessions and terminals started from now on
+ * get; answers the resulting environment.
+ *
+ * @since 0.1.0
+ * @category process
+ */
+export const updateEnv = endpoint({
+  name: "updateEnv",
+  method: "POST",
+  path: "/env",
+  payload: Endpoint.json(UpdateEnvRequest),
+  success: Endpoint.json(Schema.Record({ key: Schema.String, value: Schema.String })),
+  errors: [400],
+  replay: "safe"
+})
+
+/**
+ * `POST /files/upload-v2?path=`: one file (the part `file`), where a signed upload URL points.
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const uploadFile = endpoint({
+  name: "uploadFile",
+  method: "POST",
+  path: "/files/upload-v2",
+  query: Path,
+  payload: Endpoint.multipart("file"),
+  success: Endpoint.json(SingleFileUploaded),
+  errors: [400, 409],
+  replay: "safe"
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -1606,6 +1805,17 @@ export const endpoints: {
   readonly listInterpreterContexts: typeof listInterpreterContexts
   readonly deleteInterpreterContext: typeof deleteInterpreterContext
   readonly executeInterpreterCode: typeof executeInterpreterCode
+  readonly initRepository: typeof initRepository
+  readonly resetChanges: typeof resetChanges
+  readonly restoreFiles: typeof restoreFiles
+  readonly addRemote: typeof addRemote
+  readonly listRemotes: typeof listRemotes
+  readonly getGitConfig: typeof getGitConfig
+  readonly setGitConfig: typeof setGitConfig
+  readonly configureUser: typeof configureUser
+  readonly authenticate: typeof authenticate
+  readonly updateEnv: typeof updateEnv
+  readonly uploadFile: typeof uploadFile
 } = {
   getVersion,
   getUserHomeDir,
@@ -1696,5 +1906,16 @@ export const endpoints: {
   createInterpreterContext,
   listInterpreterContexts,
   deleteInterpreterContext,
-  executeInterpreterCode
+  executeInterpreterCode,
+  initRepository,
+  resetChanges,
+  restoreFiles,
+  addRemote,
+  listRemotes,
+  getGitConfig,
+  setGitConfig,
+  configureUser,
+  authenticate,
+  updateEnv,
+  uploadFile
 }

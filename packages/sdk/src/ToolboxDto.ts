@@ -241,7 +241,12 @@ export const GitCloneRequest = Schema.Struct({
   commit_id: Schema.optional(Schema.String),
   username: Schema.optional(Schema.String),
   password: Schema.optional(Schema.String),
-  insecure_skip_tls: Schema.optional(Schema.Boolean)
+  insecure_skip_tls: Schema.optional(Schema.Boolean),
+  depth: Schema.optional(
+    Schema.Number.pipe(
+      Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: () => "depth must be a positive integer" })
+    )
+  )
 }).annotations({ identifier: "GitCloneRequest" })
 
 /**
@@ -342,6 +347,213 @@ export const GitRepoRequest = Schema.Struct({
   username: Schema.optional(Schema.String),
   password: Schema.optional(Schema.String)
 }).annotations({ identifier: "GitRepoRequest" })
+
+/**
+ * The body of `POST /git/push`: the remote (default `origin`) and branch (default the current one)
+ * to push, and whether to set the upstream.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitPushRequest = Schema.Struct({
+  path: Schema.String,
+  username: Schema.optional(Schema.String),
+  password: Schema.optional(Schema.String),
+  branch: Schema.optional(Schema.String),
+  remote: Schema.optional(Schema.String),
+  set_upstream: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "GitPushRequest" })
+
+/**
+ * The body of `POST /git/pull`: the remote and branch to pull (default: the upstream).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitPullRequest = Schema.Struct({
+  path: Schema.String,
+  username: Schema.optional(Schema.String),
+  password: Schema.optional(Schema.String),
+  branch: Schema.optional(Schema.String),
+  remote: Schema.optional(Schema.String)
+}).annotations({ identifier: "GitPullRequest" })
+
+/**
+ * The body of `POST /git/init`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitInitRequest = Schema.Struct({
+  path: Schema.String,
+  bare: Schema.optional(Schema.Boolean),
+  initial_branch: Schema.optional(Schema.String)
+}).annotations({ identifier: "GitInitRequest" })
+
+/**
+ * The modes of `git reset`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const gitResetModes = ["soft", "mixed", "hard", "merge", "keep"] as const
+
+/**
+ * The body of `POST /git/reset`: `mode` one of {@link gitResetModes} (default `mixed`), `target` a
+ * revision (default `HEAD`), `files` to limit the reset to paths.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitResetRequest = Schema.Struct({
+  path: Schema.String,
+  mode: Schema.optional(Schema.String),
+  target: Schema.optional(Schema.String),
+  files: Schema.optional(Schema.Array(Schema.String))
+}).annotations({ identifier: "GitResetRequest" })
+
+/**
+ * The body of `POST /git/restore`: restores the working tree (the default) and/or the index of
+ * `files`, from `source` (a revision) or the index.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitRestoreRequest = Schema.Struct({
+  path: Schema.String,
+  files: Schema.Array(Schema.String),
+  staged: Schema.optional(Schema.Boolean),
+  worktree: Schema.optional(Schema.Boolean),
+  source: Schema.optional(Schema.String)
+}).annotations({ identifier: "GitRestoreRequest" })
+
+/**
+ * The body of `POST /git/remotes`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitAddRemoteRequest = Schema.Struct({
+  path: Schema.String,
+  name: Schema.String,
+  url: Schema.String,
+  fetch: Schema.optional(Schema.Boolean),
+  overwrite: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "GitAddRemoteRequest" })
+
+/**
+ * A remote of a repository.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitRemote = Schema.Struct({ name: Schema.String, url: Schema.String }).annotations({
+  identifier: "GitRemote"
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type GitRemote = typeof GitRemote.Type
+
+/**
+ * The answer of `GET /git/remotes`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ListRemotesResponse = Schema.Struct({
+  remotes: Schema.optionalWith(Schema.Array(GitRemote), { nullable: true, default: () => [] })
+}).annotations({ identifier: "ListRemotesResponse" })
+
+/**
+ * The scopes of git's configuration: `global` (the sandbox user's), `local` (one repository's,
+ * which needs its path) and `system` (read-only in a local sandbox).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const gitConfigScopes = ["global", "local", "system"] as const
+
+/**
+ * The answer of `GET /git/config`: the value, absent when the key is not set.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitConfigResponse = Schema.Struct({ value: optional(Schema.String) }).annotations({
+  identifier: "GitConfigResponse"
+})
+
+/**
+ * The body of `POST /git/config`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitSetConfigRequest = Schema.Struct({
+  key: Schema.String,
+  value: Schema.String,
+  scope: Schema.optional(Schema.String),
+  path: Schema.optional(Schema.String)
+}).annotations({ identifier: "GitSetConfigRequest" })
+
+/**
+ * The body of `POST /git/config/user`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitConfigureUserRequest = Schema.Struct({
+  name: Schema.String,
+  email: Schema.String,
+  scope: Schema.optional(Schema.String),
+  path: Schema.optional(Schema.String)
+}).annotations({ identifier: "GitConfigureUserRequest" })
+
+/**
+ * The body of `POST /git/credentials`: credentials git keeps in its credential store (in plain text,
+ * in the sandbox user's home).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GitAuthenticateRequest = Schema.Struct({
+  username: Schema.String,
+  password: Schema.String,
+  host: Schema.optional(Schema.String),
+  protocol: Schema.optional(Schema.String)
+}).annotations({ identifier: "GitAuthenticateRequest" })
+
+// ---------------------------------------------------------------------------------------------
+// environment and single-file uploads
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The body of `POST /env`: variables to set, names to remove, and a value prefix whose variables
+ * are removed (applied before `set`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UpdateEnvRequest = Schema.Struct({
+  set: Schema.optional(StringMap),
+  unset: Schema.optional(Schema.Array(Schema.String)),
+  unsetValuePrefix: Schema.optional(Schema.String)
+}).annotations({ identifier: "UpdateEnvRequest" })
+
+/**
+ * The answer of `POST /files/upload-v2`: the file's name, its absolute path and its type.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SingleFileUploaded = Schema.Struct({
+  name: Schema.String,
+  path: Schema.String,
+  type: Schema.String
+}).annotations({ identifier: "SingleFileUploaded" })
 
 // ---------------------------------------------------------------------------------------------
 // process

@@ -208,6 +208,20 @@ export * as SandboxPool from "./SandboxPool.js"
 export * as SandboxState from "./SandboxState.js"
 
 /**
+ * Schemas of Daytona's organization secrets (`/secret`).
+ *
+ * @since 0.1.0
+ */
+export * as SecretDto from "./SecretDto.js"
+
+/**
+ * The Secrets service.
+ *
+ * @since 0.1.0
+ */
+export * as Secrets from "./Secrets.js"
+
+/**
  * Schemas of the snapshots the control plane takes and returns, and their states.
  *
  * @since 0.1.0

@@ -106,6 +106,7 @@ describe("the declared replay class of every endpoint", () => {
 
   it("unsafe: what a second request would do a second time (input, a recording, a restart included)", () => {
     assert.deepStrictEqual(named("unsafe"), [
+      "addRemote",
       "click",
       "cloneRepository",
       "codeRun",
@@ -113,6 +114,7 @@ describe("the declared replay class of every endpoint", () => {
       "createAndConnectPtySession",
       "createBranch",
       "createInterpreterContext",
+      "createSecret",
       "createSnapshot",
       "createVolume",
       "drag",
@@ -124,6 +126,7 @@ describe("the declared replay class of every endpoint", () => {
       "pressKey",
       "pullChanges",
       "pushChanges",
+      "resetChanges",
       "restartProcess",
       "scroll",
       "sendInput",
@@ -134,7 +137,7 @@ describe("the declared replay class of every endpoint", () => {
   })
 
   it("everything else is safe; deletes count a replay's 404 as done, a session or PTY create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 32)
+    assert.strictEqual(named("safe").length, all.length - 35)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)

@@ -119,10 +119,23 @@ export interface Layout {
   readonly hostname: string
   /** Paths covered by an empty tmpfs (the server's data directory, if a system path holds it). */
   readonly hide: ReadonlyArray<string>
+  /** Directories bound writable at `inside`, each an open descriptor the holder gets as `fd`. */
+  readonly volumes?: ReadonlyArray<{ readonly fd: number; readonly inside: string }> | undefined
+  /** Files made read-only at `inside` from the content of an open descriptor the holder gets as `fd`. */
+  readonly files?: ReadonlyArray<{ readonly fd: number; readonly inside: string }> | undefined
 }
 
+/** The descriptor numbers a holder's extra descriptors get (after stdio and the info pipe). */
+export const firstExtraFd = 4
+
+/** Where the outer bwrap (server as root) binds the i-th volume for the inner one. */
+const stagedVolume = (i: number) => `${staging}/volume-${i}`
+
 /** The sandbox's namespaces and mounts, with `/home/daytona` and `/tmp` bound from `sources`. */
-const sandboxArgs = (layout: Layout, sources: { readonly home: string; readonly tmp: string }): Array<string> => [
+const sandboxArgs = (
+  layout: Layout,
+  sources: { readonly home: string; readonly tmp: string; readonly staged: boolean }
+): Array<string> => [
   "--unshare-user",
   "--uid",
   "0",
@@ -148,6 +161,10 @@ const sandboxArgs = (layout: Layout, sources: { readonly home: string; readonly 
   "/tmp",
   // After /tmp and the home: a runtime that lives under /tmp (a clone checked out there) stays visible.
   ...systemArgs(),
+  ...(layout.volumes ?? []).flatMap((volume, i) =>
+    sources.staged ? ["--bind", stagedVolume(i), volume.inside] : ["--bind-fd", String(volume.fd), volume.inside]
+  ),
+  ...(layout.files ?? []).flatMap((file) => ["--perms", "0644", "--ro-bind-data", String(file.fd), file.inside]),
   "--proc",
   "/proc",
   "--dev",
@@ -190,6 +207,7 @@ const outerArgs = (layout: Layout, identity: { readonly uid: number; readonly gi
   "--bind",
   layout.tmp,
   `${staging}/tmp`,
+  ...(layout.volumes ?? []).flatMap((volume, i) => ["--bind-fd", String(volume.fd), stagedVolume(i)]),
   "--",
   "setpriv",
   `--reuid=${identity.uid}`,
@@ -205,7 +223,12 @@ export const holderCommand = (
 ): Array<string> => {
   const inner = [
     "bwrap",
-    ...sandboxArgs(layout, identity === undefined ? layout : { home: `${staging}/home`, tmp: `${staging}/tmp` }),
+    ...sandboxArgs(
+      layout,
+      identity === undefined
+        ? { home: layout.home, tmp: layout.tmp, staged: false }
+        : { home: `${staging}/home`, tmp: `${staging}/tmp`, staged: true }
+    ),
     "--info-fd",
     "3",
     "--",
@@ -235,7 +258,9 @@ export type Launch = (argv: ReadonlyArray<string>) => { readonly file: string; r
 export const startHolder = (
   layout: Layout,
   identity: { readonly uid: number; readonly gid: number } | undefined,
-  launch: Launch
+  launch: Launch,
+  /** Descriptors of this process the holder gets as `firstExtraFd`, `firstExtraFd + 1`, … */
+  extraFds: ReadonlyArray<number> = []
 ): Effect.Effect<Holder, string> =>
   Effect.async<Holder, string>((resume) => {
     let child: NodeChildProcess.ChildProcess
@@ -243,7 +268,7 @@ export const startHolder = (
     try {
       child = NodeChildProcess.spawn(command.file, command.args, {
         detached: true,
-        stdio: childStdio(["ignore", "pipe", "pipe"], ["pipe"]),
+        stdio: childStdio(["ignore", "pipe", "pipe"], ["pipe", ...extraFds]),
         env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }
       })
     } catch (error) {

@@ -1,17 +1,19 @@
 import * as ControlPlaneApi from "@effect-daytona/sdk/ControlPlaneApi"
 import type * as Endpoint from "@effect-daytona/sdk/Endpoint"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import { type ControlPlaneError, controlPlaneErrorResponse, badRequest } from "./controlPlaneError.js"
+import * as BuildLogFollow from "./buildLogFollow.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import { SandboxesService } from "./sandboxes.js"
+import { SecretVaultService } from "./secretVault.js"
 import { SnapshotsService } from "./snapshots.js"
 import { VolumesService } from "./volumes.js"
 
 /** What the control plane's handlers need. */
-export type Services = SandboxesService | SnapshotsService | VolumesService
+export type Services = SandboxesService | SnapshotsService | VolumesService | SecretVaultService
 
 type Endpoints = typeof ControlPlaneApi.endpoints
 
@@ -28,6 +30,9 @@ const snapshots = <A>(f: (service: SnapshotsService["Type"]) => Effect.Effect<A,
 
 const volumes = <A>(f: (service: VolumesService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
   Effect.flatMap(VolumesService, f)
+
+const secrets = <A>(f: (service: SecretVaultService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
+  Effect.flatMap(SecretVaultService, f)
 
 /** One handler per declared control-plane endpoint: the compiler refuses a declaration without one. */
 const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
@@ -70,7 +75,17 @@ const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
   getVolume: ({ params }) => volumes((s) => s.get(params.volumeId)),
   getVolumeByName: ({ params }) => volumes((s) => s.getByName(params.name)),
   deleteVolume: ({ params }) => volumes((s) => s.remove(params.volumeId)),
-  getConfig: () => sandboxes((s) => Effect.succeed(s.configuration))
+  getConfig: () => sandboxes((s) => Effect.succeed(s.configuration)),
+  listSecrets: () => secrets((s) => s.list),
+  listSecretsPaginated: ({ query }) => secrets((s) => s.listPage(query)),
+  createSecret: ({ payload }) => secrets((s) => s.create(payload)),
+  getSecret: ({ params }) => secrets((s) => s.get(params.secretId)),
+  updateSecret: ({ params, payload }) => secrets((s) => s.update(params.secretId, payload)),
+  deleteSecret: ({ params }) => secrets((s) => s.remove(params.secretId)),
+  updateSandboxSecrets: ({ params, payload }) => sandboxes((s) => s.updateSecrets(params.sandboxIdOrName, payload)),
+  getSandboxSigningKey: ({ params }) => sandboxes((s) => s.signingKey(params.sandboxId)),
+  rotateSigningKey: ({ params }) => sandboxes((s) => s.rotateSigningKey(params.sandboxId)),
+  getBuildLogsUrl: ({ params }) => sandboxes((s) => s.buildLogsUrl(params.sandboxIdOrName))
 }
 
 /** A bad request as NestJS answers it: every message of the validation pipe, joined. */
@@ -97,18 +112,44 @@ export const router: HttpRouter.HttpRouter<never, Services | HttpServerRequest.H
   HttpRouter.empty as HttpRouter.HttpRouter<never, Services>
 )
 
+const followed = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const query = new URLSearchParams(request.url.split("?")[1] ?? "")
+  return query.get("follow") === "true"
+})
+
 /**
  * Build logs of snapshots, where `build-logs-url` points (Daytona serves them from its proxy):
- * plain text, what has been written so far.
+ * plain text, what has been written so far, or followed live until the build ends (`?follow=true`).
  */
-export const buildLogsRouter: HttpRouter.HttpRouter<never, SnapshotsService> = HttpRouter.empty.pipe(
+export const buildLogsRouter: HttpRouter.HttpRouter<never, SnapshotsService | HttpServerRequest.HttpServerRequest> =
+  HttpRouter.empty.pipe(
+    HttpRouter.get(
+      "/:id/build-logs",
+      Effect.gen(function* () {
+        const params = yield* HttpRouter.params
+        const snapshots = yield* SnapshotsService
+        const id = params["id"] ?? ""
+        const state = snapshots.buildLogState(id)
+        // A log that does not exist is a 404 before anything is streamed.
+        yield* state
+        return yield* BuildLogFollow.respond(state, yield* followed)
+      }).pipe(Effect.catchTag("ControlPlaneError", controlPlaneErrorResponse))
+    )
+  )
+
+/** Build logs of sandboxes created from an image (`GET /sandbox/{id}/build-logs-url` points here). */
+export const sandboxBuildLogsRouter: HttpRouter.HttpRouter<
+  never,
+  SandboxesService | HttpServerRequest.HttpServerRequest
+> = HttpRouter.empty.pipe(
   HttpRouter.get(
     "/:id/build-logs",
     Effect.gen(function* () {
       const params = yield* HttpRouter.params
-      const snapshots = yield* SnapshotsService
-      const text = yield* snapshots.buildLogs(params["id"] ?? "")
-      return HttpServerResponse.text(text, { contentType: "text/plain; charset=utf-8" })
+      const sandboxes = yield* SandboxesService
+      const state = sandboxes.buildLogState(params["id"] ?? "")
+      yield* state
+      return yield* BuildLogFollow.respond(state, yield* followed)
     }).pipe(Effect.catchTag("ControlPlaneError", controlPlaneErrorResponse))
   )
 )

@@ -7,6 +7,7 @@ import * as Stream from "effect/Stream"
 import * as NodePath from "node:path"
 import { bodyEnded, multipartBoundary } from "./http.js"
 import { drain, partSource } from "./partSource.js"
+import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, type DaemonError } from "./daemonError.js"
 import { inSandbox, transferError } from "./toolboxFs.js"
@@ -17,8 +18,11 @@ import type { EndpointHandler } from "./toolboxRoute.js"
  * created. It is written under a temporary name and renamed when complete.
  */
 export const upload: EndpointHandler<typeof ToolboxApi.uploadFileLegacy> = (sandbox, { query }) =>
+  uploadTo(sandbox, query.path)
+
+/** Streams the form's `file` part to `path` inside the sandbox. */
+const uploadTo = (sandbox: SandboxRecord, path: string) =>
   Effect.gen(function* () {
-    const path = query.path
     const request = yield* HttpServerRequest.HttpServerRequest
     if (multipartBoundary(request.headers["content-type"] ?? "") === undefined)
       return yield* badRequest("invalid multipart form: the content type must be multipart/form-data with a boundary")
@@ -51,6 +55,14 @@ export const upload: EndpointHandler<typeof ToolboxApi.uploadFileLegacy> = (sand
     if (!written) return yield* badRequest("the form has no file part")
     return HttpServerResponse.empty({ status: 200 })
   })
+
+/** `POST /files/upload-v2?path=` (what signed upload URLs address): one file, answered with where it went. */
+export const uploadSingle: EndpointHandler<typeof ToolboxApi.uploadFile> = (sandbox, input) =>
+  Effect.map(uploadTo(sandbox, input.query.path), () => ({
+    name: NodePath.posix.basename(input.query.path) || input.query.path,
+    path: input.query.path,
+    type: "file"
+  }))
 
 /** `GET /files/download?path=`: the file's bytes, streamed. */
 export const download: EndpointHandler<typeof ToolboxApi.downloadFile> = (sandbox, { query }) =>

@@ -46,10 +46,26 @@ export const SandboxRecord = Schema.Struct({
   createdAt: Schema.Number,
   updatedAt: Schema.Number,
   lastActivityAt: Schema.Number,
-  destroyedAt: Schema.NullOr(Schema.Number)
+  destroyedAt: Schema.NullOr(Schema.Number),
+  // --- secrets, environment, signed file URLs (issue 13); absent in rows written before. Plain
+  // optional fields (read with `secretsOf` and `??`), not defaults: a default makes every
+  // record's decoding a transformation, and records are decoded in bulk.
+  /** The secrets mounted in the sandbox: the variable each is under, and the secret's id. */
+  secrets: Schema.optional(Schema.Array(Schema.Struct({ env: Schema.String, secretId: Schema.String }))),
+  /** The key that signs the sandbox's file URLs (created when first asked for, replaced by a rotation). */
+  signingKey: Schema.optional(Schema.NullOr(Schema.String)),
+  /**
+   * The environment of processes started from now on, once `POST /env` or a change of secrets has
+   * changed it in the running sandbox; `null` until then. Cleared when the sandbox starts.
+   */
+  processEnv: Schema.optional(Schema.NullOr(StringMap))
 })
 
 export type SandboxRecord = typeof SandboxRecord.Type
+
+/** The secrets a sandbox mounts (none in rows written before secrets existed). */
+export const secretsOf = (r: SandboxRecord): ReadonlyArray<{ readonly env: string; readonly secretId: string }> =>
+  r.secrets ?? []
 
 export const SandboxRecordJson = Schema.parseJson(SandboxRecord)
 

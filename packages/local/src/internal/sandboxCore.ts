@@ -3,10 +3,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as NodePath from "node:path"
 import { LocalConfig } from "../LocalConfig.js"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { type ControlPlaneError, sandboxNotFound } from "./controlPlaneError.js"
-import { type SandboxRecord, toDto } from "./record.js"
+import { EgressService } from "./egress.js"
+import { parseDomains, parseNetworks, type EgressPolicy } from "./networkRules.js"
+import { type SandboxRecord, secretsOf, toDto } from "./record.js"
+import { SecretVaultService } from "./secretVault.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
@@ -34,6 +38,8 @@ export const make = Effect.gen(function* () {
   const store = yield* SandboxStore
   const engine = yield* SandboxEngine
   const serverUrl = yield* ServerUrl
+  const egress = yield* EgressService
+  const vault = yield* SecretVaultService
   const toolboxProxyUrl = `${serverUrl}/toolbox`
   const locked = (yield* Effect.makeSemaphore(1)).withPermits(1)
   /** Sandboxes whose pending stop was asked with `force`. */
@@ -42,6 +48,27 @@ export const make = Effect.gen(function* () {
   const ms = (d: Duration.Duration) => Duration.toMillis(d)
 
   const dto = (r: SandboxRecord) => toDto(r, toolboxProxyUrl)
+
+  /** The rules of a sandbox's egress proxy as its record holds them now (a deleted sandbox: nothing goes out). */
+  const policyOf = (id: string): Effect.Effect<EgressPolicy> =>
+    Effect.gen(function* () {
+      const r = yield* store.get(id)
+      if (Option.isNone(r)) return { blockAll: true, networks: [], domains: [], secrets: [] }
+      const record = r.value
+      return {
+        blockAll: record.networkBlockAll,
+        networks: parseNetworks(record.networkAllowList),
+        domains: parseDomains(record.domainAllowList),
+        secrets: yield* vault.reveal(secretsOf(record).map((mount) => mount.secretId))
+      }
+    })
+
+  /** Where a volume's files are (the volume service's `directoryOf`). */
+  const volumesRoot = (volumeId: string) => NodePath.join(config.dataDir, "volumes", volumeId)
+
+  /** A sandbox goes out through the egress proxy when it mounts secrets or has an allow list. */
+  const needsEgress = (r: SandboxRecord) =>
+    secretsOf(r).length > 0 || r.networkAllowList !== null || r.domainAllowList !== null
 
   /** Completes the step of a transition whose time has come, with its effect on the machine. */
   const step = (r: Transitions.Due<SandboxRecord>): Effect.Effect<SandboxRecord> =>
@@ -71,18 +98,31 @@ export const make = Effect.gen(function* () {
           if (r.state === "pending_build") return next("building_snapshot", t.build)
           if (r.state === "archived") return next("restoring", t.restore)
           const started = yield* Effect.either(
-            engine.start(r.id, {
-              resources: { cpu: r.cpu, memory: r.memory, disk: r.disk },
-              network: {
-                blockAll: r.networkBlockAll,
-                allowList: r.networkAllowList,
-                domainAllowList: r.domainAllowList
-              }
+            Effect.gen(function* () {
+              const proxy = needsEgress(r)
+                ? yield* egress
+                    .optionsFor(() => Effect.runPromise(policyOf(r.id)))
+                    .pipe(Effect.mapError((error) => ({ message: error.message })))
+                : undefined
+              yield* engine.start(r.id, {
+                resources: { cpu: r.cpu, memory: r.memory, disk: r.disk },
+                network: {
+                  blockAll: r.networkBlockAll,
+                  allowList: r.networkAllowList,
+                  domainAllowList: r.domainAllowList
+                },
+                egress: proxy,
+                volumes: r.volumes.map((v) => ({
+                  root: volumesRoot(v.volumeId),
+                  subpath: v.subpath ?? undefined,
+                  mountPath: v.mountPath
+                }))
+              })
             })
           )
           if (started._tag === "Left")
             return { ...done("error"), pending: false, errorReason: started.left.message, recoverable: true }
-          return done("started")
+          return { ...done("started"), processEnv: null }
         }
         case "stopped": {
           yield* engine.stop(r.id, { force: forceStop.delete(r.id) })

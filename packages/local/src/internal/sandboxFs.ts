@@ -82,6 +82,8 @@ export const exists = (view: View, path: string): Promise<boolean> =>
 export interface Entry {
   readonly name: string
   readonly status: Status
+  /** The entry is a symbolic link (`status` is its target's, when the target is inside the view). */
+  readonly link?: boolean | undefined
 }
 
 /** The entries of a directory. */
@@ -113,7 +115,7 @@ export const list = (view: View, path: string): Promise<Array<Entry>> =>
           if (own === undefined) return undefined
           if (!own.isSymbolicLink()) return { name, status: own }
           const target = await stat(view, NodePath.posix.join(found.path, name)).catch(() => undefined)
-          return { name, status: target?.status ?? own }
+          return { name, status: target?.status ?? own, link: true }
         })
       )
       return entries.filter((entry): entry is Entry => entry !== undefined)

@@ -11,6 +11,8 @@ import { type SandboxRecord, toListItem } from "./record.js"
 import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCore.js"
 import { randomToken } from "./secrets.js"
 import { defaultSnapshot, type SnapshotsService } from "./snapshots.js"
+import * as VolumeMounts from "./volumeMounts.js"
+import type { VolumesService } from "./volumes.js"
 
 /** The longest auto-archive interval, in minutes (30 days). */
 export const maxAutoArchiveInterval = 43200
@@ -22,7 +24,15 @@ const limits = { cpu: 4, memory: 8, disk: 10 }
  * The lifecycle of sandboxes: create, start, stop, archive, delete, recover, resize, and their
  * settings (labels, intervals, network), each a change of the state machine under its lock.
  */
-export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type"]) => {
+export const make = (
+  core: SandboxCore,
+  snapshotsService: SnapshotsService["Type"],
+  volumesService: VolumesService["Type"],
+  /** The secrets of a create request as mounts (400 for an unknown name). */
+  resolveMounts: (
+    secrets: NonNullable<CreateSandbox["secrets"]>
+  ) => Effect.Effect<ReadonlyArray<{ readonly env: string; readonly secretId: string }>, ControlPlaneError>
+) => {
   const { config, store, engine, locked, dto, findLocked, update, schedule, begin, softDelete, awaitStarted } = core
   const { settledAll, toolboxProxyUrl } = core
   const { forceStop, timings: t } = core
@@ -62,8 +72,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       }
       if (body.linkedSandbox !== undefined)
         return yield* badRequest("Linked sandboxes are not supported by the local server")
-      const volume = body.volumes?.[0]
-      if (volume !== undefined) return yield* badRequest(`Volume ${volume.volumeId} not found`)
+      const volumes = yield* mountable(body.volumes ?? [])
       yield* engine
         .checkNetwork(undefined, {
           blockAll: body.networkBlockAll ?? false,
@@ -71,6 +80,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
           domainAllowList: body.domainAllowList
         })
         .pipe(Effect.mapError((error) => badRequest(error.message)))
+      const secrets = yield* resolveMounts(body.secrets ?? [])
       const autoStopInterval = body.autoStopInterval ?? 15
       if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
       const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
@@ -111,7 +121,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
             networkAllowList: allowList,
             domainAllowList:
               body.domainAllowList === undefined || body.domainAllowList === "" ? null : body.domainAllowList,
-            volumes: [],
+            volumes,
             buildInfo:
               body.buildInfo === undefined
                 ? null
@@ -125,7 +135,10 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
             createdAt: now,
             updatedAt: now,
             lastActivityAt: now,
-            destroyedAt: null
+            destroyedAt: null,
+            secrets,
+            signingKey: null,
+            processEnv: null
           }
           yield* store.put(record)
           return record
@@ -134,6 +147,32 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       yield* schedule(id)
       const result = fromBuild ? record : yield* awaitStarted(id).pipe(Effect.flatMap(failedToStart))
       return dto(result)
+    })
+
+  /** The volumes of a create request, checked: each ready, its mount path and subpath acceptable, none nested. */
+  const mountable = (requested: NonNullable<CreateSandbox["volumes"]>) =>
+    Effect.gen(function* () {
+      if (requested.length === 0) return []
+      if (engine.isolation === "none")
+        return yield* badRequest(
+          'Volumes are not mounted with isolation "none": the local server mounts volumes only under bubblewrap isolation'
+        )
+      const overlap = VolumeMounts.overlapProblem(requested.map((v) => v.mountPath))
+      if (overlap !== undefined) return yield* badRequest(overlap)
+      return yield* Effect.forEach(requested, (v) =>
+        Effect.gen(function* () {
+          const pathProblem = VolumeMounts.mountPathProblem(v.mountPath)
+          if (pathProblem !== undefined) return yield* badRequest(pathProblem)
+          const parts = VolumeMounts.subpathComponents(v.subpath)
+          if (typeof parts === "string") return yield* badRequest(parts)
+          const volume = yield* volumesService.forSandbox(v.volumeId)
+          return {
+            volumeId: volume.id,
+            mountPath: v.mountPath,
+            ...(parts.length === 0 ? {} : { subpath: parts.join("/") })
+          }
+        })
+      )
     })
 
   const resolveAutoArchive = (interval: number): Effect.Effect<number, ControlPlaneError> =>

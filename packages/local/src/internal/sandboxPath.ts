@@ -240,6 +240,9 @@ export class Held {
   }
 }
 
+/** A host path that names a descriptor the server holds open, not a path of the machine. */
+const heldOpen = (host: string) => /^\/proc\/self\/fd\/\d+$/.test(host)
+
 const within = (path: string, prefix: string) => path === prefix || path.startsWith(prefix === "/" ? "/" : `${prefix}/`)
 
 /** The deepest mount that contains `path`. */
@@ -344,9 +347,13 @@ export const resolve = async (view: View, requested: string, options: ResolveOpt
         }
         throw new PathFailure(options.write === true ? "EROFS" : "ENOENT", requested)
       }
-      const hostStatus = await NodeFs.lstat(mount.host).catch((cause) => {
-        throw failureOf(requested, cause)
-      })
+      // A mount held by a descriptor (`/proc/self/fd/N`, a volume) is the directory that
+      // descriptor opened: followed as such, never read as a path.
+      const hostStatus = await (heldOpen(mount.host) ? NodeFs.stat(mount.host) : NodeFs.lstat(mount.host)).catch(
+        (cause) => {
+          throw failureOf(requested, cause)
+        }
+      )
       if (hostStatus.isSymbolicLink()) {
         if (++links > maxLinks) throw new PathFailure("ELOOP", requested)
         const target = await NodeFs.readlink(mount.host)

@@ -8,9 +8,12 @@ import * as DesktopTools from "./desktopTools.js"
 import { daemonVersion } from "./record.js"
 import * as SandboxAccess from "./sandboxAccess.js"
 import * as SandboxCore from "./sandboxCore.js"
+import * as SandboxData from "./sandboxData.js"
 import * as SandboxLifecycle from "./sandboxLifecycle.js"
 import * as SandboxPolicies from "./sandboxPolicies.js"
+import { SecretVaultService } from "./secretVault.js"
 import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
+import { VolumesService } from "./volumes.js"
 
 export { sameSecret } from "./secrets.js"
 export { ServerUrl } from "./serverUrl.js"
@@ -20,11 +23,12 @@ export { defaultSnapshot }
 /**
  * The sandbox service the routes call, assembled from its parts: the state machine
  * (`sandboxCore.ts`), the lifecycle and settings (`sandboxLifecycle.ts`), access from outside
- * (`sandboxAccess.ts`) and the policies that act by themselves (`sandboxPolicies.ts`).
+ * (`sandboxAccess.ts`), secrets, environment and signing keys (`sandboxData.ts`) and the policies that act by themselves (`sandboxPolicies.ts`).
  */
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
-  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService)
+  const data = SandboxData.make(core, yield* SecretVaultService)
+  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService, yield* VolumesService, data.resolveMounts)
   const access = SandboxAccess.make(core)
   yield* SandboxPolicies.make(core).run
   const { previewHost } = access
@@ -56,6 +60,7 @@ export const make = Effect.gen(function* () {
     desktopTools,
     ...lifecycle,
     ...access,
+    ...data,
     notFound: (message: string) => notFound(message)
   }
 })

@@ -409,20 +409,25 @@ export const make = Effect.gen(function* () {
    * lists its instructions and says so.
    */
   const buildLogs = (id: string) =>
+    Effect.map(buildLogState(id), (state) => state.lines.map((line) => `${line}\n`).join(""))
+
+  /** The build log's lines so far, and whether the build has ended (nothing more will be written). */
+  const buildLogState = (id: string) =>
     locked(Effect.flatMap(settled, (all) => find(all, id))).pipe(
       Effect.flatMap((r) => {
         if (r.buildInfo === null) return Effect.fail(notFound(`Snapshot ${id} has no build info`))
-        if (r.state === "pending") return Effect.succeed("")
+        if (r.state === "pending") return Effect.succeed({ lines: [], done: false })
         const steps = r.buildInfo.dockerfileContent
           .split("\n")
           .map((line) => line.trim())
           .filter((line) => line !== "" && !line.startsWith("#"))
+        const building = r.state === "building"
         const lines = [
           `Building snapshot ${r.name} (${r.buildInfo.snapshotRef})`,
           ...steps.map((line, i) => `Step ${i + 1}/${steps.length} : ${line}`),
-          ...(r.state === "building" ? [] : [`Snapshot ${r.name} is ready (the local server runs no Dockerfile)`])
+          ...(building ? [] : [`Snapshot ${r.name} is ready (the local server runs no Dockerfile)`])
         ]
-        return Effect.succeed(lines.join("\n") + "\n")
+        return Effect.succeed({ lines, done: !building })
       })
     )
 
@@ -443,7 +448,7 @@ export const make = Effect.gen(function* () {
       })
     )
 
-  return { list, get, create, remove, activate, deactivate, buildLogsUrl, buildLogs, forSandbox }
+  return { list, get, create, remove, activate, deactivate, buildLogsUrl, buildLogs, buildLogState, forSandbox }
 })
 
 export interface Snapshots extends Effect.Effect.Success<typeof make> {}

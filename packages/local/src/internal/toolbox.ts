@@ -6,6 +6,7 @@ import { SandboxEngine } from "../SandboxEngine.js"
 import * as Files from "./files.js"
 import { json } from "./http.js"
 import { daemonVersion, type SandboxRecord } from "./record.js"
+import { SandboxesService } from "./sandboxes.js"
 import { split } from "./shellWords.js"
 import { badRequest } from "./daemonError.js"
 import * as ToolboxComputerUse from "./toolboxComputerUse.js"
@@ -86,6 +87,17 @@ const codeRun: EndpointHandler<typeof ToolboxApi.codeRun> = (sandbox, { payload:
     return executed(result)
   })
 
+/** `POST /env`: the environment of the processes, sessions and PTYs the sandbox starts from now on. */
+const updateEnv: EndpointHandler<typeof ToolboxApi.updateEnv> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    const set = yield* envs(request.set)
+    const unset = request.unset ?? []
+    const bad = unset.find((key) => !envKey.test(key))
+    if (bad !== undefined) return yield* badRequest(`invalid environment variable name: ${bad}`)
+    const service = yield* SandboxesService
+    return yield* service.updateEnv(sandbox.id, set, unset).pipe(Effect.mapError((error) => badRequest(error.message)))
+  })
+
 const home = (sandbox: SandboxRecord) =>
   Effect.map(SandboxEngine, (engine) => json({ dir: engine.paths(sandbox.id).homeInSandbox }))
 
@@ -98,6 +110,8 @@ export const router = HttpRouter.empty.pipe(
   serve(ToolboxApi.codeRun, codeRun),
   serve(ToolboxApi.uploadFileLegacy, Files.upload),
   serve(ToolboxApi.downloadFile, Files.download),
+  serve(ToolboxApi.uploadFile, Files.uploadSingle),
+  serve(ToolboxApi.updateEnv, updateEnv),
   HttpRouter.concat(ToolboxFiles.router),
   HttpRouter.concat(ToolboxSessions.router),
   HttpRouter.concat(ToolboxGit.router),

@@ -65,12 +65,37 @@ const fileInfo = (view: SandboxView, name: string, stat: Status): FileInfo => ({
   modifiedAt: stat.mtime.toISOString()
 })
 
+/** The most entries a listing with `depth` answers, so that a deep tree cannot exhaust the server. */
+const maxListed = 10_000
+
 const listFiles: EndpointHandler<typeof ToolboxApi.listFiles> = (sandbox, { query }) =>
   Effect.gen(function* () {
     const path = query.path || "."
+    const depth = query.depth ?? 1
     const view = yield* viewOf(sandbox)
     const entries = yield* inSandbox(sandbox, path, (view) => SandboxFs.list(view, path))
-    return json(entries.map((entry) => fileInfo(view, entry.name, entry.status)))
+    if (depth === 1) return json(entries.map((entry) => fileInfo(view, entry.name, entry.status)))
+    // Breadth first, one directory at a time, each resolved inside the sandbox's view again:
+    // links are listed as entries and never followed.
+    const listed: Array<FileInfo> = []
+    let level: Array<{ readonly dir: string; readonly entries: typeof entries }> = [{ dir: path, entries }]
+    for (let d = 1; d <= depth && level.length > 0; d++) {
+      const next: typeof level = []
+      for (const { dir, entries } of level)
+        for (const entry of entries) {
+          if (listed.length >= maxListed)
+            return yield* badRequest(`the listing exceeds ${maxListed} entries: ask for a smaller depth`)
+          const entryPath = NodePath.posix.join(dir, entry.name)
+          listed.push({ ...fileInfo(view, entry.name, entry.status), path: entryPath })
+          if (d < depth && entry.status.isDirectory() && entry.link !== true)
+            next.push({
+              dir: entryPath,
+              entries: yield* inSandbox(sandbox, entryPath, (view) => SandboxFs.list(view, entryPath))
+            })
+        }
+      level = next
+    }
+    return json(listed)
   })
 
 const getFileInfo: EndpointHandler<typeof ToolboxApi.getFileInfo> = (sandbox, { query }) =>

@@ -1,6 +1,12 @@
 import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
-import type { FileStatus, GitCommitInfo, GitStatus } from "@effect-daytona/sdk/ToolboxDto"
+import {
+  type FileStatus,
+  type GitCommitInfo,
+  type GitStatus,
+  gitConfigScopes,
+  gitResetModes
+} from "@effect-daytona/sdk/ToolboxDto"
 import * as Effect from "effect/Effect"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
@@ -150,7 +156,15 @@ const clone: EndpointHandler<typeof ToolboxApi.cloneRepository> = (sandbox, { pa
     yield* git(
       sandbox,
       undefined,
-      ["clone", ...tls, ...(request.branch ? ["--branch", request.branch] : []), "--", request.url, request.path],
+      [
+        "clone",
+        ...tls,
+        ...(request.branch ? ["--branch", request.branch] : []),
+        ...(request.depth === undefined ? [] : ["--depth", String(request.depth)]),
+        "--",
+        request.url,
+        request.path
+      ],
       { credentials }
     )
     if (request.commit_id) yield* git(sandbox, request.path, ["checkout", "--detach", request.commit_id, "--"])
@@ -227,8 +241,21 @@ const remote =
     Effect.gen(function* () {
       const path = yield* repository(sandbox, request.path)
       const credentials = { username: request.username, password: request.password }
+      const remoteName = request.remote ?? "origin"
+      if (remoteName.startsWith("-") || (request.branch ?? "").startsWith("-"))
+        return yield* badRequest("remote and branch must not start with -")
+      const setUpstream = "set_upstream" in request ? request.set_upstream !== false : true
       const args =
-        command === "push" ? ["push", "--set-upstream", "origin", "HEAD"] : ["-c", "pull.rebase=false", "pull"]
+        command === "push"
+          ? ["push", ...(setUpstream ? ["--set-upstream"] : []), remoteName, request.branch ?? "HEAD"]
+          : [
+              "-c",
+              "pull.rebase=false",
+              "pull",
+              ...(request.remote === undefined && request.branch === undefined
+                ? []
+                : [remoteName, ...(request.branch === undefined ? [] : [request.branch])])
+            ]
       yield* git(sandbox, path, args, {
         credentials,
         env: {
@@ -262,6 +289,167 @@ const history: EndpointHandler<typeof ToolboxApi.getCommitHistory> = (sandbox, {
     return json(commits)
   })
 
+const noOption = (what: string, value: string | undefined) =>
+  value !== undefined && value.startsWith("-") ? badRequest(`${what} must not start with -`) : Effect.void
+
+const init: EndpointHandler<typeof ToolboxApi.initRepository> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    if (request.path === "") return yield* badRequest("path is required")
+    yield* resolveSandboxPath(sandbox, request.path, "write")
+    yield* noOption("initial_branch", request.initial_branch)
+    yield* git(sandbox, undefined, [
+      "init",
+      ...(request.bare === true ? ["--bare"] : []),
+      ...(request.initial_branch ? ["--initial-branch", request.initial_branch] : []),
+      "--",
+      request.path
+    ])
+    return empty(201)
+  })
+
+const reset: EndpointHandler<typeof ToolboxApi.resetChanges> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    const path = yield* repository(sandbox, request.path)
+    const mode = request.mode ?? "mixed"
+    if (!(gitResetModes as ReadonlyArray<string>).includes(mode))
+      return yield* badRequest(`invalid reset mode: ${mode} (one of ${gitResetModes.join(", ")})`)
+    yield* noOption("target", request.target)
+    const files = request.files ?? []
+    if (files.length > 0 && mode !== "mixed") return yield* badRequest("files can only be reset in mixed mode")
+    yield* git(
+      sandbox,
+      path,
+      files.length > 0
+        ? ["reset", "-q", request.target ?? "HEAD", "--", ...files]
+        : ["reset", "-q", `--${mode}`, ...(request.target ? [request.target] : []), "--"]
+    )
+    return empty(200)
+  })
+
+const restore: EndpointHandler<typeof ToolboxApi.restoreFiles> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    const path = yield* repository(sandbox, request.path)
+    if (request.files.length === 0) return yield* badRequest("files are required")
+    yield* noOption("source", request.source)
+    yield* git(sandbox, path, [
+      "restore",
+      ...(request.staged === true ? ["--staged"] : []),
+      ...(request.staged === true && request.worktree === true ? ["--worktree"] : []),
+      ...(request.source ? [`--source=${request.source}`] : []),
+      "--",
+      ...request.files
+    ])
+    return empty(200)
+  })
+
+const remoteName = /^[A-Za-z0-9._-]+$/
+
+const addRemote: EndpointHandler<typeof ToolboxApi.addRemote> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    const path = yield* repository(sandbox, request.path)
+    if (!remoteName.test(request.name) || request.name.startsWith("-"))
+      return yield* badRequest(`invalid remote name: ${request.name}`)
+    if (request.url === "" || request.url.startsWith("-")) return yield* badRequest("invalid remote url")
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(request.url))
+      return yield* badRequest("remote urls must not hold credentials: use git credentials instead")
+    const existing = yield* remotes(sandbox, path)
+    if (existing.some((r) => r.name === request.name)) {
+      if (request.overwrite !== true) return yield* conflict(`remote ${request.name} already exists`)
+      yield* git(sandbox, path, ["remote", "set-url", "--", request.name, request.url])
+    } else yield* git(sandbox, path, ["remote", "add", "--", request.name, request.url])
+    if (request.fetch === true) yield* git(sandbox, path, ["fetch", "--", request.name])
+    return empty(201)
+  })
+
+const remotes = (sandbox: SandboxRecord, path: string) =>
+  Effect.map(git(sandbox, path, ["remote", "-v"]), ({ stdout }) => {
+    const found = new Map<string, string>()
+    for (const line of stdout.split("\n")) {
+      const match = /^(\S+)\t(.+) \((fetch|push)\)$/.exec(line)
+      if (match !== null && !found.has(match[1]!)) found.set(match[1]!, match[2]!)
+    }
+    return Array.from(found, ([name, url]) => ({ name, url }))
+  })
+
+const listRemotes: EndpointHandler<typeof ToolboxApi.listRemotes> = (sandbox, { query }) =>
+  Effect.gen(function* () {
+    const path = yield* repository(sandbox, query.path ?? "")
+    return json({ remotes: yield* remotes(sandbox, path) })
+  })
+
+const configKey = /^[A-Za-z][A-Za-z0-9-]*(\.[^\s=]+)*\.[A-Za-z][A-Za-z0-9-]*$/
+
+/** Where a configuration value is read or written: `--global` (default), `--system`, or a repository's `--local`. */
+const configScope = (sandbox: SandboxRecord, scope: string | undefined, path: string | undefined) =>
+  Effect.gen(function* () {
+    const chosen = scope ?? "global"
+    if (!(gitConfigScopes as ReadonlyArray<string>).includes(chosen))
+      return yield* badRequest(`invalid scope: ${chosen} (one of ${gitConfigScopes.join(", ")})`)
+    if (chosen !== "local") return { cwd: undefined, flag: `--${chosen}` }
+    if (path === undefined || path === "") return yield* badRequest("path is required for the local scope")
+    return { cwd: yield* repository(sandbox, path), flag: "--local" }
+  })
+
+const getConfig: EndpointHandler<typeof ToolboxApi.getGitConfig> = (sandbox, { query }) =>
+  Effect.gen(function* () {
+    if (!configKey.test(query.key)) return yield* badRequest(`invalid config key: ${query.key}`)
+    const target = yield* configScope(sandbox, query.scope, query.path)
+    const read = yield* git(sandbox, target.cwd, ["config", target.flag, "--get", "--", query.key]).pipe(
+      Effect.map(({ stdout }) => ({ value: stdout.replace(/\n$/, "") })),
+      Effect.catchIf(
+        (error): error is DaemonError => error instanceof DaemonError && /exit status 1$/.test(error.message),
+        () => Effect.succeed({})
+      )
+    )
+    return json(read)
+  })
+
+const setConfig: EndpointHandler<typeof ToolboxApi.setGitConfig> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    if (!configKey.test(request.key)) return yield* badRequest(`invalid config key: ${request.key}`)
+    const target = yield* configScope(sandbox, request.scope, request.path)
+    yield* git(sandbox, target.cwd, ["config", target.flag, "--", request.key, request.value])
+    return empty(200)
+  })
+
+const configureUser: EndpointHandler<typeof ToolboxApi.configureUser> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    if (request.name === "" || request.email === "") return yield* badRequest("name and email are required")
+    const target = yield* configScope(sandbox, request.scope, request.path)
+    yield* git(sandbox, target.cwd, ["config", target.flag, "--", "user.name", request.name])
+    yield* git(sandbox, target.cwd, ["config", target.flag, "--", "user.email", request.email])
+    return empty(200)
+  })
+
+/**
+ * Stores credentials with git's `store` helper in the sandbox user's home. The values reach
+ * `git credential approve` through the environment and a `printf` of the shell, never argv.
+ */
+const authenticate: EndpointHandler<typeof ToolboxApi.authenticate> = (sandbox, { payload: request }) =>
+  Effect.gen(function* () {
+    if (request.username === "" || request.password === "")
+      return yield* badRequest("username and password are required")
+    const host = request.host ?? "github.com"
+    const protocol = request.protocol ?? "https"
+    if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) return yield* badRequest(`invalid host: ${host}`)
+    if (!/^[a-z][a-z0-9+.-]*$/.test(protocol)) return yield* badRequest(`invalid protocol: ${protocol}`)
+    if (/[\n\u0000]/.test(request.username) || /[\n\u0000]/.test(request.password))
+      return yield* badRequest("credentials must not contain newlines")
+    yield* git(sandbox, undefined, ["config", "--global", "credential.helper", "store"])
+    const result = yield* runInSandbox(
+      sandbox,
+      [
+        "/bin/sh",
+        "-c",
+        `printf 'protocol=%s\\nhost=%s\\nusername=%s\\npassword=%s\\n\\n' "$P" "$H" "$DAYTONA_GIT_USERNAME" "$DAYTONA_GIT_PASSWORD" | git -c credential.helper=store credential approve`
+      ],
+      { env: { P: protocol, H: host, DAYTONA_GIT_USERNAME: request.username, DAYTONA_GIT_PASSWORD: request.password } }
+    )
+    if (result.exitCode !== 0)
+      return yield* badRequest(`git credential approve failed: ${tail(result.output, [request.password])}`)
+    return empty(200)
+  })
+
 /** The daemon's git routes, run with the `git` command line inside the sandbox. */
 export const router = HttpRouter.empty.pipe(
   serve(ToolboxApi.cloneRepository, clone),
@@ -274,5 +462,14 @@ export const router = HttpRouter.empty.pipe(
   serve(ToolboxApi.checkoutBranch, checkout),
   serve(ToolboxApi.pushChanges, remote("push")),
   serve(ToolboxApi.pullChanges, remote("pull")),
-  serve(ToolboxApi.getCommitHistory, history)
+  serve(ToolboxApi.getCommitHistory, history),
+  serve(ToolboxApi.initRepository, init),
+  serve(ToolboxApi.resetChanges, reset),
+  serve(ToolboxApi.restoreFiles, restore),
+  serve(ToolboxApi.addRemote, addRemote),
+  serve(ToolboxApi.listRemotes, listRemotes),
+  serve(ToolboxApi.getGitConfig, getConfig),
+  serve(ToolboxApi.setGitConfig, setConfig),
+  serve(ToolboxApi.configureUser, configureUser),
+  serve(ToolboxApi.authenticate, authenticate)
 )

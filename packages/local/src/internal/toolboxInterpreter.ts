@@ -1,3 +1,4 @@
+import { processEnvOf } from "./sandboxData.js"
 import * as InterpreterDto from "@effect-daytona/sdk/InterpreterDto"
 import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -63,7 +64,7 @@ const startInterpreter = (sandbox: SandboxRecord, context: InterpreterContext) =
   Effect.gen(function* () {
     const engine = yield* SandboxEngine
     const interpreter = yield* engine
-      .startInterpreter(sandbox.id, { cwd: context.cwd, env: sandbox.env })
+      .startInterpreter(sandbox.id, { cwd: context.cwd, env: processEnvOf(sandbox) })
       .pipe(
         Effect.mapError((error) =>
           error._tag === "SandboxNotRunning"

@@ -1,3 +1,4 @@
+import { processEnvOf } from "./sandboxData.js"
 import * as PtyDto from "@effect-daytona/sdk/PtyDto"
 import * as ToolboxApi from "@effect-daytona/sdk/ToolboxApi"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -135,7 +136,7 @@ const start = (sandbox: SandboxRecord, sessions: Map<string, PtySession>, sessio
     const terminal = yield* engine
       .openTerminal(sandbox.id, {
         cwd: session.cwd,
-        env: { ...sandbox.env, ...session.envs },
+        env: { ...processEnvOf(sandbox), ...session.envs },
         cols: session.cols,
         rows: session.rows
       })

@@ -8,6 +8,7 @@ import { SandboxEngine } from "../SandboxEngine.js"
 import { desktopEnv } from "./desktopState.js"
 import * as EndpointRoute from "./endpointRoute.js"
 import type { SandboxRecord } from "./record.js"
+import { processEnvOf } from "./sandboxData.js"
 import { SandboxesService } from "./sandboxes.js"
 import {
   badRequest,
@@ -95,7 +96,7 @@ export const runInSandbox = (
     engine.run(sandbox.id, {
       argv,
       cwd: options.cwd,
-      env: { ...display, ...sandbox.env, ...options.env },
+      env: { ...display, ...processEnvOf(sandbox), ...options.env },
       timeout: options.timeout
     })
   ).pipe(

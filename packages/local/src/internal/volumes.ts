@@ -6,7 +6,9 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
-import { type ControlPlaneError, badRequest, notFound } from "./controlPlaneError.js"
+import * as NodeFs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { type ControlPlaneError, badRequest, conflict, notFound } from "./controlPlaneError.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
 
@@ -142,9 +144,18 @@ export const make = Effect.gen(function* () {
       })
     )
 
+  /** The sandboxes (not destroyed) that mount a volume. */
+  const users = (volumeId: string) =>
+    Effect.map(store.all, (sandboxes) =>
+      sandboxes.filter(
+        (s) =>
+          s.state !== "destroyed" && s.desiredState !== "destroyed" && s.volumes.some((v) => v.volumeId === volumeId)
+      )
+    )
+
   /**
-   * Marks a volume for deletion. No sandbox can mount a volume on this server (sandbox creation
-   * rejects `volumes`), so Daytona's 409 for a volume in use never arises here.
+   * Marks a volume for deletion, refused with 409 while a sandbox (in any state but destroyed)
+   * mounts it; its files are removed with it.
    */
   const remove = (volumeId: string) =>
     locked(
@@ -152,12 +163,43 @@ export const make = Effect.gen(function* () {
         const r = yield* byId(yield* settled, volumeId)
         if (r.state !== "ready" && r.state !== "error")
           return yield* badRequest("Volume must be in 'ready' or 'error' state in order to be deleted")
+        const using = yield* users(r.id)
+        if (using.length > 0)
+          return yield* conflict(
+            `Volume ${r.name} is in use by ${using.length} sandbox${using.length === 1 ? "" : "es"}: ${using.map((s) => s.id).join(", ")}`
+          )
         const now = yield* Clock.currentTimeMillis
         yield* put({ ...r, state: "pending_delete", dueAt: now + Duration.toMillis(t.destroy), updatedAt: now })
+        yield* Effect.promise(() => NodeFs.rm(directoryOf(r.id), { recursive: true, force: true }))
       })
     )
 
-  return { list, get, getByName, create, remove }
+  /** A volume's files, in the data directory (never visible to a sandbox except where it is mounted). */
+  const directoryOf = (volumeId: string) => NodePath.join(config.dataDir, "volumes", volumeId)
+
+  /**
+   * The directory of a volume a new sandbox mounts: it must exist and be `ready` (400 otherwise, as
+   * Daytona answers). Made at first use, writable by every sandbox that mounts it; its last use is
+   * recorded.
+   */
+  const forSandbox = (volumeId: string) =>
+    locked(
+      Effect.gen(function* () {
+        const r = (yield* settled).find((v) => v.id === volumeId || (v.name === volumeId && v.state !== "deleted"))
+        if (r === undefined || r.state === "deleted") return yield* badRequest(`Volume ${volumeId} not found`)
+        if (r.state !== "ready") return yield* badRequest(`Volume ${r.name} is not ready (${r.state})`)
+        const dir = directoryOf(r.id)
+        yield* Effect.promise(async () => {
+          await NodeFs.mkdir(dir, { recursive: true, mode: 0o700 })
+          await NodeFs.chmod(dir, 0o777)
+        })
+        const now = yield* Clock.currentTimeMillis
+        yield* put({ ...r, lastUsedAt: now })
+        return { id: r.id, root: dir }
+      })
+    )
+
+  return { list, get, getByName, create, remove, forSandbox, directoryOf }
 })
 
 export interface Volumes extends Effect.Effect.Success<typeof make> {}
