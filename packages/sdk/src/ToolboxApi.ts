@@ -42,6 +42,7 @@ import {
   SessionExecuteResponse,
   SessionSendInputRequest
 } from "./ToolboxDto.js"
+import { SystemMetrics } from "./SandboxMetrics.js"
 import * as WireSchema from "./WireSchema.js"
 
 const endpoint = Endpoint.make("toolbox")
@@ -794,6 +795,25 @@ export const lspWorkspaceSymbols = endpoint({
   errors: lspErrors
 })
 
+// ---------------------------------------------------------------------------------------------
+// Lifecycle of Daytona 0.216: the latest usage sample
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `GET /system/metrics`: the sandbox's latest CPU, memory and disk sample (bytes; CPU as a
+ * percentage of its limit over the last window).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const getSystemMetrics = endpoint({
+  name: "getSystemMetrics",
+  method: "GET",
+  path: "/system/metrics",
+  success: Endpoint.json(SystemMetrics),
+  errors: [404]
+})
+
 /**
  * Every toolbox endpoint, by the name its module exports it under.
  *
@@ -847,6 +867,8 @@ export const endpoints: {
   readonly lspCompletions: typeof lspCompletions
   readonly lspDocumentSymbols: typeof lspDocumentSymbols
   readonly lspWorkspaceSymbols: typeof lspWorkspaceSymbols
+  // Lifecycle of Daytona 0.216
+  readonly getSystemMetrics: typeof getSystemMetrics
 } = {
   getVersion,
   getUserHomeDir,
@@ -893,5 +915,7 @@ export const endpoints: {
   lspDidClose,
   lspCompletions,
   lspDocumentSymbols,
-  lspWorkspaceSymbols
+  lspWorkspaceSymbols,
+  // Lifecycle of Daytona 0.216
+  getSystemMetrics
 }

@@ -216,6 +216,9 @@ export const make = (
       checkPermissions: false
     })
     const notEnforced = { enforced: false, how: "a scripted engine runs no processes" }
+    const paused = new Set<string>()
+    const notStarted = (sandboxId: string) =>
+      new SandboxEngine.EngineError({ message: `sandbox ${sandboxId} is not started` })
     return SandboxEngine.SandboxEngine.of({
       // The layout is Daytona's (home at /home/daytona, /tmp its own), as under bwrap; no process runs.
       isolation: "bwrap",
@@ -232,7 +235,11 @@ export const make = (
       paths,
       provision,
       start: (sandboxId) => Effect.map(provision(sandboxId), () => void running.add(sandboxId)),
-      stop: (sandboxId) => Effect.sync(() => void running.delete(sandboxId)),
+      stop: (sandboxId) =>
+        Effect.sync(() => {
+          running.delete(sandboxId)
+          paused.delete(sandboxId)
+        }),
       destroy: (sandboxId) =>
         Effect.try({
           try: () => {
@@ -267,7 +274,14 @@ export const make = (
             status: 502,
             message: `nothing listens on port ${port} of sandbox ${sandboxId}: a scripted engine runs no processes`
           })
-        )
+        ),
+      pausing: { mechanism: "sigstop", how: "a scripted engine runs no processes: pausing only records the state" },
+      pause: (sandboxId) =>
+        running.has(sandboxId) ? Effect.sync(() => void paused.add(sandboxId)) : Effect.fail(notStarted(sandboxId)),
+      resume: (sandboxId) =>
+        running.has(sandboxId) ? Effect.sync(() => void paused.delete(sandboxId)) : Effect.fail(notStarted(sandboxId)),
+      usage: (sandboxId) =>
+        Effect.sync(() => (running.has(sandboxId) ? { cpuSeconds: 0, memoryBytes: 0 } : undefined))
     })
   })
 

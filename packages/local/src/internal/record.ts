@@ -46,7 +46,16 @@ export const SandboxRecord = Schema.Struct({
   createdAt: Schema.Number,
   updatedAt: Schema.Number,
   lastActivityAt: Schema.Number,
-  destroyedAt: Schema.NullOr(Schema.Number)
+  destroyedAt: Schema.NullOr(Schema.Number),
+  // Lifecycle of Daytona 0.216 (defaults let rows written before them decode)
+  /** Minutes of inactivity before auto-pause; 0 disables. */
+  autoPauseInterval: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** When the TTL destroys the sandbox, whatever its state. */
+  autoDestroyAt: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
+  /** The sandbox this one was forked from. */
+  parentId: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** The warm pool this sandbox waits in, while no create has claimed it. */
+  warmPoolId: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 
 export type SandboxRecord = typeof SandboxRecord.Type
@@ -55,6 +64,10 @@ export const SandboxRecordJson = Schema.parseJson(SandboxRecord)
 
 /** The state the API reports, derived from the stored and the desired state (catalog §5.2). */
 export const reportedState = (state: string, desired: string): string => {
+  if (state === "started" && desired === "paused") return "pausing"
+  if (state === "paused" && desired === "started") return "resuming"
+  if (state === "paused" && desired === "stopped") return "stopping"
+  if (state === "paused" && desired === "destroyed") return "destroying"
   if (state === "started" && desired === "stopped") return "stopping"
   if ((state === "started" || state === "stopped") && desired === "destroyed") return "destroying"
   if (state === "stopped" && desired === "started") return "starting"
@@ -92,7 +105,11 @@ const common = (record: SandboxRecord, toolboxProxyUrl: string) => ({
   sandboxClass: "container",
   daemonVersion: daemonVersion,
   runnerId: "local",
-  toolboxProxyUrl
+  toolboxProxyUrl,
+  autoPauseInterval: record.autoPauseInterval,
+  ...(record.autoDestroyAt === null ? {} : { autoDestroyAt: iso(record.autoDestroyAt) }),
+  spot: false,
+  ...(record.warmPoolId === null ? {} : { warmPoolId: record.warmPoolId })
 })
 
 export const daemonVersion = "0.190.0"

@@ -1,14 +1,18 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import { securityNotice } from "../SandboxEngine.js"
 import { notFound } from "./controlPlaneError.js"
 import { daemonVersion } from "./record.js"
 import * as SandboxAccess from "./sandboxAccess.js"
+import * as SandboxCopies from "./sandboxCopies.js"
 import * as SandboxCore from "./sandboxCore.js"
 import * as SandboxLifecycle from "./sandboxLifecycle.js"
+import * as SandboxMetrics from "./sandboxMetrics.js"
 import * as SandboxPolicies from "./sandboxPolicies.js"
 import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
+import * as WarmPools from "./warmPools.js"
 
 export { sameSecret } from "./secrets.js"
 export { ServerUrl } from "./serverUrl.js"
@@ -22,9 +26,16 @@ export { defaultSnapshot }
  */
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
-  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService)
+  const snapshots = yield* SnapshotsService
+  /** Copies of files and warm pool refills run here, ended with the service. */
+  const background = yield* FiberSet.make<unknown, unknown>()
+  const warmPools = yield* WarmPools.make(core, snapshots, background)
+  const lifecycle = SandboxLifecycle.make(core, snapshots, warmPools.claim)
+  const copies = SandboxCopies.make(core, snapshots, background)
+  const metrics = SandboxMetrics.make(core)
   const access = SandboxAccess.make(core)
-  yield* SandboxPolicies.make(core).run
+  yield* SandboxPolicies.make(core, warmPools).run
+  yield* metrics.run
   const { previewHost } = access
 
   /** Daytona's `DaytonaConfiguration` where its fields apply, plus how sandboxes are isolated. */
@@ -43,7 +54,8 @@ export const make = Effect.gen(function* () {
     sshGatewayCommand: `ssh -p 2222 {{TOKEN}}@${new URL(core.serverUrl).hostname}`,
     isolation: core.engine.isolation,
     ...securityNotice(core.engine.isolation),
-    resourceLimits: core.engine.limits
+    resourceLimits: core.engine.limits,
+    pause: core.engine.pausing
   }
 
   return {
@@ -51,7 +63,17 @@ export const make = Effect.gen(function* () {
     configuration,
     ...lifecycle,
     ...access,
-    notFound: (message: string) => notFound(message)
+    notFound: (message: string) => notFound(message),
+    // Lifecycle of Daytona 0.216
+    ...copies,
+    metrics: { range: metrics.range, latest: metrics.latest, sampleAll: metrics.sampleAll },
+    warmPools: {
+      list: warmPools.list,
+      create: warmPools.create,
+      update: warmPools.update,
+      remove: warmPools.remove,
+      refillAll: warmPools.refillAll
+    }
   }
 })
 

@@ -55,6 +55,7 @@ export interface Store {
   readonly remove: (id: string) => Effect.Effect<void>
   readonly volumes: JsonTable
   readonly snapshots: JsonTable
+  readonly warmPools: JsonTable
   readonly putSshAccess: (row: SshAccessRow) => Effect.Effect<void>
   readonly sshAccessByToken: (token: string) => Effect.Effect<Option.Option<SshAccessRow>>
   readonly revokeSshAccess: (sandboxId: string, token?: string) => Effect.Effect<void>
@@ -82,6 +83,7 @@ export const make = Effect.gen(function* () {
   yield* sql`CREATE TABLE IF NOT EXISTS sandboxes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS volumes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
+  yield* sql`CREATE TABLE IF NOT EXISTS warm_pools (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS ssh_access (
     token TEXT PRIMARY KEY, id TEXT NOT NULL, sandbox_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL)`
@@ -89,7 +91,7 @@ export const make = Effect.gen(function* () {
     token TEXT NOT NULL, port INTEGER NOT NULL, sandbox_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (port, token))`
 
-  const table = (name: "volumes" | "snapshots"): JsonTable => {
+  const table = (name: "volumes" | "snapshots" | "warm_pools"): JsonTable => {
     const all = SqlSchema.findAll({
       Request: Schema.Void,
       Result: JsonRow,
@@ -161,6 +163,7 @@ export const make = Effect.gen(function* () {
         .pipe(Effect.asVoid, orDie),
     volumes: table("volumes"),
     snapshots: table("snapshots"),
+    warmPools: table("warm_pools"),
     putSshAccess: (row) => putSsh(row).pipe(orDie),
     sshAccessByToken: (token) => sshByToken({ token }).pipe(orDie),
     revokeSshAccess: (sandboxId, token) =>

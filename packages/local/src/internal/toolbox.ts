@@ -13,6 +13,7 @@ import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
 import { type EndpointHandler, runInSandbox, serve } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
+import * as ToolboxSystem from "./toolboxSystem.js"
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -98,5 +99,6 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.concat(ToolboxFiles.router),
   HttpRouter.concat(ToolboxSessions.router),
   HttpRouter.concat(ToolboxGit.router),
-  HttpRouter.concat(ToolboxLsp.router)
+  HttpRouter.concat(ToolboxLsp.router),
+  HttpRouter.concat(ToolboxSystem.router)
 )

@@ -7,6 +7,7 @@ import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
 import { type ControlPlaneError, badRequest, notFound } from "./controlPlaneError.js"
+import { EventBus, eventNames, stateAnnouncer } from "./events.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
 
@@ -66,10 +67,19 @@ export const make = Effect.gen(function* () {
 
   const step = Transitions.tableStep(next)
 
+  const announcer = stateAnnouncer<VolumeRecord>(yield* EventBus, {
+    created: eventNames.volumeCreated,
+    stateUpdated: eventNames.volumeStateUpdated,
+    key: "volume",
+    organizationId: (r) => r.organizationId,
+    dto: toDto
+  })
+
   const put = (r: VolumeRecord) =>
     encode(r).pipe(
       Effect.orDie,
-      Effect.flatMap((data) => store.volumes.put(r.id, data))
+      Effect.flatMap((data) => store.volumes.put(r.id, data)),
+      Effect.zipRight(announcer.written(r))
     )
 
   /** Every volume with its due steps applied and stored; callers hold the lock. */
@@ -79,10 +89,18 @@ export const make = Effect.gen(function* () {
     return yield* Effect.forEach(rows, (row) =>
       Effect.gen(function* () {
         const r = yield* Effect.orDie(decode(row))
+        announcer.seen(r)
         return yield* Transitions.settle(r, now, step, put)
       })
     )
   })
+
+  /** Steps happen at their due times, not only when read, so that their events come on time. */
+  const driver = yield* Transitions.driver(
+    (id) => Effect.map(settled, (all) => all.find((r) => r.id === id)?.dueAt ?? null).pipe(locked),
+    () => Effect.asVoid(locked(settled))
+  )
+  for (const r of yield* locked(settled)) if (r.dueAt !== null) yield* driver.schedule(r.id)
 
   const byId = (all: ReadonlyArray<VolumeRecord>, volumeId: string): Effect.Effect<VolumeRecord, ControlPlaneError> => {
     const found = all.find((r) => r.id === volumeId)
@@ -140,7 +158,7 @@ export const make = Effect.gen(function* () {
         yield* put(record)
         return toDto(record)
       })
-    )
+    ).pipe(Effect.tap((dto) => driver.schedule(dto.id)))
 
   /**
    * Marks a volume for deletion. No sandbox can mount a volume on this server (sandbox creation
@@ -155,7 +173,7 @@ export const make = Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         yield* put({ ...r, state: "pending_delete", dueAt: now + Duration.toMillis(t.destroy), updatedAt: now })
       })
-    )
+    ).pipe(Effect.zipRight(driver.schedule(volumeId)))
 
   return { list, get, getByName, create, remove }
 })
@@ -164,4 +182,4 @@ export interface Volumes extends Effect.Effect.Success<typeof make> {}
 
 export class VolumesService extends Context.Tag("@effect-daytona/local/internal/Volumes")<VolumesService, Volumes>() {}
 
-export const layer = Layer.effect(VolumesService, make)
+export const layer = Layer.scoped(VolumesService, make)
