@@ -4,11 +4,25 @@ import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { attackServer, bwrapRequired, hasBwrap, realSleep, sh } from "./attackHarness.js"
 import { settleTo } from "./lifecycleHarness.js"
-import { advance, asApiError, asSandbox, call, type Client, clientLayer, createStarted, serve, tempDir } from "./utils.js"
+import {
+  advance,
+  asApiError,
+  asSandbox,
+  call,
+  type Client,
+  clientLayer,
+  createStarted,
+  serve,
+  tempDir
+} from "./utils.js"
 
 /** Starts a process in the sandbox that writes a growing counter to `~/counter` every 20 ms. */
 const startCounter = (client: Client, id: string) =>
-  sh(client, id, `nohup sh -c 'i=0; while true; do i=$((i+1)); echo $i > "$HOME/counter"; sleep 0.02; done' >/dev/null 2>&1 &`)
+  sh(
+    client,
+    id,
+    `nohup sh -c 'i=0; while true; do i=$((i+1)); echo $i > "$HOME/counter"; sleep 0.02; done' >/dev/null 2>&1 &`
+  )
 
 const readCounter = (client: Client, id: string) =>
   Effect.map(sh(client, id, `cat "$HOME/counter"`), (answer) => Number(answer.result.trim()))
