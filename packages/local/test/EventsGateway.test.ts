@@ -58,7 +58,7 @@ const aboutSandbox = (id: string, name: string, newState?: string) => (event: Re
 describe("Daytona's event gateway (Socket.IO)", () => {
   it.scoped("sends the organization's sandbox events to a client authenticated with the API key", () =>
     Effect.gen(function* () {
-      const { anonymous, client, server } = yield* serve(yield* tempDir)
+      const { client, server } = yield* serve(yield* tempDir)
       const key = Redacted.value(server.apiKey)
       const listener = yield* connect(server.url, { token: key, query: { organizationId: "local" } })
       assert.strictEqual(listener.outcome, "connected")

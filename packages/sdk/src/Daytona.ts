@@ -34,9 +34,11 @@ import * as Transport from "./internal/transport.js"
 import type { SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
+import * as Events from "./Events.js"
 import * as Snapshots from "./Snapshots.js"
 import * as ToolboxClient from "./ToolboxClient.js"
 import * as Volumes from "./Volumes.js"
+import * as WarmPools from "./WarmPools.js"
 import * as Wait from "./Wait.js"
 
 /**
@@ -92,6 +94,15 @@ export interface CreateOptions {
   readonly autoDeleteInterval?: number | undefined
   /** Deleted as soon as it stops (the same as `autoDeleteInterval: 0`). */
   readonly ephemeral?: boolean | undefined
+  /**
+   * Minutes of inactivity before auto-pause; 0 disables. At most one of `autoStopInterval` and
+   * `autoPauseInterval` may be non-zero; not allowed for ephemeral sandboxes.
+   */
+  readonly autoPauseInterval?: number | undefined
+  /** Minutes after which the sandbox is destroyed, whatever its state; 0 (the default) disables. */
+  readonly ttlMinutes?: number | undefined
+  /** GPU sandboxes only: may be evicted without notice to free capacity. */
+  readonly spot?: boolean | undefined
   readonly volumes?: ReadonlyArray<SandboxVolume> | undefined
   readonly networkBlockAll?: boolean | undefined
   /** Comma-separated IPv4 CIDRs (at most 10). */
@@ -229,6 +240,14 @@ export interface Service {
   readonly listPaginated: (query?: PaginatedQuery) => Effect.Effect<PaginatedSandboxPage, ApiError | ValidationError>
   /** Deletes a sandbox by id or name, without waiting for it to be gone. */
   readonly delete: (idOrName: string) => Effect.Effect<void, ApiError | NotFoundError | ConflictError | ValidationError>
+  /**
+   * Forks a sandbox by id or name: a new sandbox from a copy of its files, waited for until it is
+   * `started` (see {@link Sandbox.Operations.fork}).
+   */
+  readonly fork: (
+    idOrName: string,
+    options?: Sandbox.WaitOptions & { readonly name?: string | undefined }
+  ) => Effect.Effect<Sandbox.Sandbox, Sandbox.LifecycleError>
 }
 
 /**
@@ -273,6 +292,14 @@ const createBody = (
     yield* checkInterval("autoStopInterval", options.autoStopInterval, false)
     yield* checkInterval("autoArchiveInterval", options.autoArchiveInterval, false)
     yield* checkInterval("autoDeleteInterval", options.autoDeleteInterval, true)
+    yield* checkInterval("autoPauseInterval", options.autoPauseInterval, false)
+    yield* checkInterval("ttlMinutes", options.ttlMinutes, false)
+    if ((options.autoStopInterval ?? 0) > 0 && (options.autoPauseInterval ?? 0) > 0) {
+      return yield* invalid(
+        "autoPauseInterval",
+        "at most one of autoStopInterval and autoPauseInterval may be non-zero"
+      )
+    }
     if (options.ephemeral === true && options.autoDeleteInterval !== undefined && options.autoDeleteInterval !== 0) {
       return yield* invalid("ephemeral", "an ephemeral sandbox has autoDeleteInterval 0; do not set another value")
     }
@@ -313,6 +340,9 @@ const createBody = (
       ...(options.autoStopInterval === undefined ? {} : { autoStopInterval: options.autoStopInterval }),
       ...(options.autoArchiveInterval === undefined ? {} : { autoArchiveInterval: options.autoArchiveInterval }),
       ...(autoDeleteInterval === undefined ? {} : { autoDeleteInterval }),
+      ...(options.autoPauseInterval === undefined ? {} : { autoPauseInterval: options.autoPauseInterval }),
+      ...(options.ttlMinutes === undefined ? {} : { ttlMinutes: options.ttlMinutes }),
+      ...(options.spot === undefined ? {} : { spot: options.spot }),
       ...(options.volumes === undefined ? {} : { volumes: options.volumes }),
       ...(options.networkBlockAll === undefined ? {} : { networkBlockAll: options.networkBlockAll }),
       ...(options.networkAllowList === undefined ? {} : { networkAllowList: options.networkAllowList }),
@@ -534,6 +564,11 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
           Effect.zipRight(deleteById(idOrName)),
           Effect.withSpan("Daytona.delete", { attributes: { "daytona.sandbox.id": idOrName } })
+        ),
+      fork: (idOrName, options) =>
+        (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
+          Effect.zipRight(Sandbox.forkSandbox(services, idOrName, options)),
+          Effect.withSpan("Daytona.fork", { attributes: { "daytona.sandbox.id": idOrName } })
         )
     }
   })
@@ -548,23 +583,30 @@ export const layerFromClients: Layer.Layer<Daytona, never, DaytonaClient.Daytona
   Layer.effect(Daytona, make)
 
 /**
- * The service, the `Snapshots` and `Volumes` services, their clients and nothing else: needs
- * `DaytonaConfig` and an `HttpClient`.
+ * The service, the `Snapshots`, `Volumes` and `WarmPools` services, their clients and `Events`
+ * (live when a `WebSocketConnector` is provided to the layer, else waits poll): needs `DaytonaConfig`
+ * and an `HttpClient`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithoutConfig: Layer.Layer<
-  Daytona | Snapshots.Snapshots | Volumes.Volumes | DaytonaClient.DaytonaClient | ToolboxClient.ToolboxClient,
+  | Daytona
+  | Snapshots.Snapshots
+  | Volumes.Volumes
+  | WarmPools.WarmPools
+  | Events.Events
+  | DaytonaClient.DaytonaClient
+  | ToolboxClient.ToolboxClient,
   never,
   HttpClient.HttpClient | DaytonaConfig.DaytonaConfig
 > = Layer.provideMerge(
-  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer),
-  Layer.merge(DaytonaClient.layer, ToolboxClient.layer)
+  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer, WarmPools.layer),
+  Layer.mergeAll(DaytonaClient.layer, ToolboxClient.layer, Events.layer)
 )
 
 /**
- * Everything (`Daytona`, `Snapshots`, `Volumes` and their clients) from explicit options; needs an
+ * Everything (`Daytona`, `Snapshots`, `Volumes`, `WarmPools`, `Events` and the clients) from explicit options; needs an
  * `HttpClient` (for example `NodeHttpClient.layerUndici`).
  *
  * @since 0.1.0
@@ -576,6 +618,8 @@ export const layer = (
   | Daytona
   | Snapshots.Snapshots
   | Volumes.Volumes
+  | WarmPools.WarmPools
+  | Events.Events
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,
@@ -596,6 +640,8 @@ export const layerConfig = (
   | Daytona
   | Snapshots.Snapshots
   | Volumes.Volumes
+  | WarmPools.WarmPools
+  | Events.Events
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,

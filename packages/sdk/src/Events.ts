@@ -81,9 +81,9 @@ const decoders: Record<string, (data: unknown) => Option.Option<DaytonaEvent>> =
     Option.map(Schema.decodeUnknownOption(SandboxDto)(data), (sandbox) => ({ _tag: "SandboxCreated", sandbox })),
   "sandbox.state.updated": (data) =>
     Option.map(
-      Schema.decodeUnknownOption(Schema.Struct({ sandbox: SandboxDto, oldState: SandboxState, newState: SandboxState }))(
-        data
-      ),
+      Schema.decodeUnknownOption(
+        Schema.Struct({ sandbox: SandboxDto, oldState: SandboxState, newState: SandboxState })
+      )(data),
       (event) => ({ _tag: "SandboxStateUpdated", ...event })
     ),
   "sandbox.desired-state.updated": (data) =>
@@ -148,7 +148,9 @@ export const sandboxOf = (event: DaytonaEvent): Option.Option<SandboxDto> =>
  * @category getters
  */
 export const snapshotOf = (event: DaytonaEvent): Option.Option<SnapshotDto> =>
-  event._tag === "SnapshotCreated" || event._tag === "SnapshotStateUpdated" ? Option.some(event.snapshot) : Option.none()
+  event._tag === "SnapshotCreated" || event._tag === "SnapshotStateUpdated"
+    ? Option.some(event.snapshot)
+    : Option.none()
 
 /**
  * The volume an event is about, as it now is.

@@ -213,7 +213,8 @@ export const v2Group = (dir: string, controllers: Controllers): SandboxGroup => 
   const freeze = async (frozen: boolean) => {
     await write(NodePath.join(dir, "cgroup.freeze"), frozen ? "1" : "0")
     const done = await until(
-      async () => /^frozen ([01])$/m.exec((await read(NodePath.join(dir, "cgroup.events"))) ?? "")?.[1] === (frozen ? "1" : "0"),
+      async () =>
+        /^frozen ([01])$/m.exec((await read(NodePath.join(dir, "cgroup.events"))) ?? "")?.[1] === (frozen ? "1" : "0"),
       3000
     )
     if (!done) throw new Error(`the control group did not ${frozen ? "freeze" : "thaw"} within 3 s`)

@@ -54,7 +54,12 @@ export const make = (
       const source = yield* Effect.flatMap(findLocked(idOrName), (r) => copyable(r, "create a snapshot"))
       const snapshot = yield* snapshots.beginCapture(body.name, source)
       const taken = yield* update(source.id, (r) =>
-        Effect.map(copyable(r, "create a snapshot"), (r) => ({ ...r, state: "snapshotting", pending: true, dueAt: null }))
+        Effect.map(copyable(r, "create a snapshot"), (r) => ({
+          ...r,
+          state: "snapshotting",
+          pending: true,
+          dueAt: null
+        }))
       ).pipe(Effect.tapError(() => snapshots.abandonCapture(snapshot.id)))
       const started = taken.desiredState === "started"
       yield* FiberSet.run(

@@ -295,7 +295,9 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       : update(idOrName, (r) => {
           if (interval > 0 && r.autoStopInterval > 0)
             return Effect.fail(
-              badRequest("At most one of autoStopInterval and autoPauseInterval may be non-zero: disable auto-stop first")
+              badRequest(
+                "At most one of autoStopInterval and autoPauseInterval may be non-zero: disable auto-stop first"
+              )
             )
           if (interval > 0 && ephemeral(r))
             return Effect.fail(badRequest("Ephemeral sandboxes cannot have auto-pause enabled"))
@@ -306,9 +308,7 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
   const setTtl = (idOrName: string, minutes: number) =>
     resolveTtl(minutes).pipe(
       Effect.flatMap((ttl) =>
-        update(idOrName, (r, now) =>
-          Effect.succeed({ ...r, autoDestroyAt: ttl > 0 ? now + ttl * 60_000 : null })
-        )
+        update(idOrName, (r, now) => Effect.succeed({ ...r, autoDestroyAt: ttl > 0 ? now + ttl * 60_000 : null }))
       ),
       Effect.map(dto)
     )

@@ -48,8 +48,7 @@ export const make = (core: SandboxCore) => {
       const previous = lastCpu.get(r.id)
       const window = previous === undefined ? 0 : (at - previous.at) / 1000
       const spent = previous === undefined ? 0 : usage.cpuSeconds - previous.seconds
-      const cpuUsedPct =
-        window > 0 && r.cpu > 0 ? Math.min(100, Math.max(0, (spent / window / r.cpu) * 100)) : 0
+      const cpuUsedPct = window > 0 && r.cpu > 0 ? Math.min(100, Math.max(0, (spent / window / r.cpu) * 100)) : 0
       return {
         sample: {
           at,

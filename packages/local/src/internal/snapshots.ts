@@ -431,7 +431,10 @@ export const make = Effect.gen(function* () {
         Effect.zipRight(ownOnly(r, "delete")),
         Effect.as({ ...r, state: "removing", dueAt: now + Duration.toMillis(t.destroy) })
       )
-    ).pipe(Effect.tap((r) => driver.schedule(r.id)), Effect.asVoid)
+    ).pipe(
+      Effect.tap((r) => driver.schedule(r.id)),
+      Effect.asVoid
+    )
 
   const activate = (id: string) =>
     change(id, (r, now) =>

@@ -215,14 +215,12 @@ export const make = (
         yield* checkSize(body.pool)
         const target = body.target ?? config.region
         if (target !== config.region) return yield* notFound("Region not found")
-        const snapshot = yield* snapshots
-          .get(body.snapshot)
-          .pipe(
-            Effect.catchIf(
-              (error) => error.status === 404,
-              () => Effect.fail(badRequest(`Snapshot ${body.snapshot} not found`))
-            )
+        const snapshot = yield* snapshots.get(body.snapshot).pipe(
+          Effect.catchIf(
+            (error) => error.status === 404,
+            () => Effect.fail(badRequest(`Snapshot ${body.snapshot} not found`))
           )
+        )
         if (snapshot.state !== "active")
           return yield* badRequest(`Snapshot ${body.snapshot} is ${snapshot.state}, not active`)
         const pool = yield* locked(
