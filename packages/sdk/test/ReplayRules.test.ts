@@ -96,7 +96,10 @@ describe("the declared replay class of every endpoint", () => {
       "activateSnapshot",
       "archiveSandbox",
       "createSandbox",
+      "createSandboxSnapshot",
+      "createWarmPool",
       "deactivateSnapshot",
+      "pauseSandbox",
       "recoverSandbox",
       "resizeSandbox",
       "startSandbox",
@@ -113,6 +116,7 @@ describe("the declared replay class of every endpoint", () => {
       "createSnapshot",
       "createVolume",
       "executeCommand",
+      "forkSandbox",
       "moveFile",
       "pullChanges",
       "pushChanges",
@@ -122,7 +126,7 @@ describe("the declared replay class of every endpoint", () => {
   })
 
   it("everything else is safe; deletes count a replay's 404 as done, a session create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 20)
+    assert.strictEqual(named("safe").length, all.length - 24)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)
