@@ -35,6 +35,7 @@ import type { SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
 import * as Events from "./Events.js"
+import * as EventWait from "./internal/eventWait.js"
 import * as Snapshots from "./Snapshots.js"
 import * as ToolboxClient from "./ToolboxClient.js"
 import * as Volumes from "./Volumes.js"
@@ -368,7 +369,8 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
   Effect.gen(function* () {
     const client = yield* DaytonaClient.DaytonaClient
     const toolbox = yield* ToolboxClient.ToolboxClient
-    const services: Sandbox.Services = { client, toolbox }
+    const events = Option.getOrUndefined(yield* Effect.serviceOption(Events.Events))
+    const services: Sandbox.Services = { client, toolbox, events }
     const config = client.config
 
     const listPage: Service["listPage"] = (query = {}) =>
@@ -414,7 +416,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
               : Effect.map(Sandbox.fetchDto(services, ids[0]), Option.some)
           )
         )
-        const run = Effect.gen(function* () {
+        const accept = Effect.gen(function* () {
           yield* Ref.set(progress, { _tag: "InFlight" })
           const accepted = yield* client.call(ControlPlaneApi.createSandbox, { payload: body }, { reconcile }).pipe(
             Effect.catchTags({
@@ -442,13 +444,19 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
           yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id, resent })
           if (resent) yield* deleteDuplicates(createId, accepted.id)
           yield* Effect.annotateCurrentSpan("daytona.sandbox.id", accepted.id)
-          yield* tracker.observe(accepted)
-          const decision = Wait.untilStarted(accepted)
-          if (decision._tag === "Done") return accepted
-          if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
-          return yield* Wait.poll(Effect.flatMap(Sandbox.fetchDto(services, accepted.id), tracker.observe), {
-            decide: Wait.untilStarted
-          })
+          return yield* tracker.observe(accepted)
+        })
+        const run = EventWait.wait({
+          events: services.events,
+          request: accept,
+          read: (accepted) =>
+            accepted === undefined
+              ? Effect.dieMessage("a create's wait reads only after its answer")
+              : Effect.flatMap(Sandbox.fetchDto(services, accepted.id), tracker.observe),
+          pick: (event, accepted) =>
+            accepted === undefined ? Option.none() : EventWait.pickSandbox(accepted.id)(event),
+          decide: Wait.untilStarted,
+          observe: tracker.observe
         })
         const dto = yield* Wait.withDeadline(
           run,

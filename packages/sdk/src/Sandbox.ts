@@ -22,6 +22,8 @@ import {
   type WaitTimeoutError
 } from "./DaytonaError.js"
 import { inputCannotFail } from "./internal/expect.js"
+import type * as Events from "./Events.js"
+import * as EventWait from "./internal/eventWait.js"
 import * as FailedToStart from "./internal/failedToStart.js"
 import * as Transport from "./internal/transport.js"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
@@ -255,6 +257,8 @@ export interface SandboxSummary extends SandboxListItem, Operations {}
 export interface Services {
   readonly client: DaytonaClient.Service
   readonly toolbox: ToolboxClient.Service
+  /** When present and available, waits listen to its events instead of polling. */
+  readonly events?: Events.Service | undefined
 }
 
 const nonNegativeInteger = (field: string, value: number) =>
@@ -286,17 +290,19 @@ export const forkSandbox = (
     const timeout = yield* Wait.deadlineFrom("timeout", options?.timeout, services.client.config.operationTimeout)
     const tracker = yield* Wait.tracker(idOrName)
     const run = Effect.gen(function* () {
-      const child = yield* services.client.call(ControlPlaneApi.forkSandbox, {
-        params: { sandboxIdOrName: idOrName },
-        payload: options?.name === undefined ? {} : { name: options.name }
-      })
-      yield* tracker.observe(child)
-      const decision = Wait.untilStarted(child)
-      if (decision._tag === "Done") return make(child, services)
-      if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
-      const started = yield* Wait.poll(Effect.flatMap(fetchDto(services, child.id), tracker.observe), {
+      const started = yield* EventWait.wait({
+        events: services.events,
+        request: services.client
+          .call(ControlPlaneApi.forkSandbox, {
+            params: { sandboxIdOrName: idOrName },
+            payload: options?.name === undefined ? {} : { name: options.name }
+          })
+          .pipe(Effect.flatMap(tracker.observe)),
+        read: (child) => Effect.flatMap(fetchDto(services, child?.id ?? idOrName), tracker.observe),
+        pick: (event, child) => (child === undefined ? Option.none() : EventWait.pickSandbox(child.id)(event)),
         decide: Wait.untilStarted,
-        schedule: options?.schedule
+        schedule: options?.schedule,
+        observe: tracker.observe
       })
       return make(started, services)
     })
@@ -345,14 +351,14 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     Effect.gen(function* () {
       const timeout = yield* deadline(options)
       const tracker = yield* Wait.tracker(id)
-      const run = Effect.gen(function* () {
-        if (request !== undefined) {
-          const first = yield* Effect.flatMap(request, tracker.observe)
-          const decision = decide(first)
-          if (decision._tag === "Done") return decision.value
-          if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
-        }
-        return yield* Wait.poll(Effect.flatMap(poll, tracker.observe), { decide, schedule: options?.schedule })
+      const run = EventWait.wait({
+        events: services.events,
+        request: request === undefined ? undefined : Effect.flatMap(request, tracker.observe),
+        read: () => Effect.flatMap(poll, tracker.observe),
+        pick: EventWait.pickSandbox(id),
+        decide,
+        schedule: options?.schedule,
+        observe: tracker.observe
       })
       return wrap(yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout })))
     })

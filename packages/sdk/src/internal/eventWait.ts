@@ -2,7 +2,19 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type * as Events from "../Events.js"
+import type { SandboxDto } from "../SandboxDto.js"
 import * as Wait from "../Wait.js"
+
+/** The sandbox of id `id` as an event shows it, when the event is about that sandbox. */
+export const pickSandbox =
+  (id: string) =>
+  (event: Events.DaytonaEvent): Option.Option<SandboxDto> =>
+    (event._tag === "SandboxCreated" ||
+      event._tag === "SandboxStateUpdated" ||
+      event._tag === "SandboxDesiredStateUpdated") &&
+    event.sandbox.id === id
+      ? Option.some(event.sandbox)
+      : Option.none()
 
 /**
  * A wait that listens instead of polling when events are available: it subscribes (and waits for the
@@ -24,6 +36,8 @@ export const wait = <A extends { readonly updatedAt?: string | undefined }, B, E
   readonly pick: (event: Events.DaytonaEvent, first: A | undefined) => Option.Option<A>
   readonly decide: (a: A) => Wait.Decision<B, E3>
   readonly schedule?: Schedule.Schedule<unknown> | undefined
+  /** Sees every state decided on that an event brought (to report the last one on a deadline). */
+  readonly observe?: ((a: A) => Effect.Effect<unknown>) | undefined
 }): Effect.Effect<B, E1 | E2 | E3> =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -75,6 +89,7 @@ export const wait = <A extends { readonly updatedAt?: string | undefined }, B, E
             const since = startedAt(first)
             const at = startedAt(seen.value)
             if (since !== undefined && at !== undefined && at < since) continue
+            if (options.observe !== undefined) yield* options.observe(seen.value)
             decision = options.decide(seen.value)
           }
         }
