@@ -376,8 +376,10 @@ export const make: Effect.Effect<Service, never, DaytonaConfig | Scope.Scope> = 
     if (current._tag === "Unavailable" && now < current.until) return
     // Before the fork: a subscriber waiting for `live` must not read a stale state.
     yield* SubscriptionRef.set(status, { _tag: "Connecting" })
+    // Forked from a subscription's acquisition, which is uninterruptible: the fiber must not be.
     connection = yield* maintain.pipe(
       Effect.ensuring(Effect.sync(() => (connection = undefined))),
+      Effect.interruptible,
       Effect.forkIn(scope)
     )
   })
@@ -397,6 +399,8 @@ export const make: Effect.Effect<Service, never, DaytonaConfig | Scope.Scope> = 
           })
         ),
         Effect.ensuring(Effect.sync(() => (lingering = undefined))),
+        // Forked from a subscription's release, which is uninterruptible: the fiber must not be.
+        Effect.interruptible,
         Effect.forkIn(scope)
       )
     })

@@ -280,8 +280,7 @@ export const make = (
         running.has(sandboxId) ? Effect.sync(() => void paused.add(sandboxId)) : Effect.fail(notStarted(sandboxId)),
       resume: (sandboxId) =>
         running.has(sandboxId) ? Effect.sync(() => void paused.delete(sandboxId)) : Effect.fail(notStarted(sandboxId)),
-      usage: (sandboxId) =>
-        Effect.sync(() => (running.has(sandboxId) ? { cpuSeconds: 0, memoryBytes: 0 } : undefined))
+      usage: (sandboxId) => Effect.sync(() => (running.has(sandboxId) ? { cpuSeconds: 0, memoryBytes: 0 } : undefined))
     })
   })
 
