@@ -118,7 +118,12 @@ describe("official SDK 0.216: lifecycle against the local server, in its default
             const fixed = name === "pause" || name === "stop the fork" ? 2 : 1
             return { name, result, reads, allowed: fixed + Math.floor(millis / 1000), millis }
           })
-        const waits = [
+        const waits: Array<{
+          readonly name: string
+          readonly reads: ReadonlyArray<string>
+          readonly allowed: number
+          readonly millis: number
+        }> = [
           yield* readsDuring("pause", () => sandbox.pause(20)),
           yield* readsDuring("start", () => sandbox.start(20))
         ]
