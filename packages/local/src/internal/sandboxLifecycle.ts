@@ -21,6 +21,9 @@ import type { WarmRequest } from "./warmPools.js"
  */
 export type ClaimWarm = (request: WarmRequest) => Effect.Effect<Option.Option<SandboxRecord>, ControlPlaneError>
 
+/** The longest TTL, in minutes. */
+export const maxTtlMinutes = 2 ** 31 - 1
+
 /** The longest auto-archive interval, in minutes (30 days). */
 export const maxAutoArchiveInterval = 43200
 
@@ -175,10 +178,11 @@ export const make = (core: SandboxCore, snapshotsService: SnapshotsService["Type
       return dto(result)
     })
 
+  // Bounded as a 32-bit integer, so that the deadline it makes is always a valid date.
   const resolveTtl = (minutes: number): Effect.Effect<number, ControlPlaneError> =>
-    Number.isInteger(minutes) && minutes >= 0
+    Number.isInteger(minutes) && minutes >= 0 && minutes <= maxTtlMinutes
       ? Effect.succeed(minutes)
-      : Effect.fail(badRequest("TTL must be a non-negative integer number of minutes"))
+      : Effect.fail(badRequest(`TTL must be an integer number of minutes from 0 to ${maxTtlMinutes}`))
 
   const resolveAutoArchive = (interval: number): Effect.Effect<number, ControlPlaneError> =>
     interval < 0
