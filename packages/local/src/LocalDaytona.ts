@@ -21,6 +21,8 @@ import type * as SqlError from "@effect/sql/SqlError"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as ControlPlane from "./internal/controlPlane.js"
 import * as ControlPlaneError from "./internal/controlPlaneError.js"
+import * as Events from "./internal/events.js"
+import * as EventsGateway from "./internal/eventsGateway.js"
 import * as Http from "./internal/http.js"
 import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
@@ -79,6 +81,7 @@ export type Services =
   | SecretVault.SecretVaultService
   | SandboxEngine.SandboxEngine
   | LocalConfig.LocalConfig
+  | Events.EventBus
 
 const isToolbox = (url: string) => url === "/toolbox" || url.startsWith("/toolbox/")
 
@@ -155,9 +158,11 @@ const toolboxRouteMissing = (method: string, url: string): DaemonError.DaemonErr
 }
 
 /**
- * Daytona's event gateway (Socket.IO under `/api/socket.io/`). This server serves no events: it
- * answers 404 at once, before authentication (Socket.IO sends its token inside the connection, not
- * in a header), so that clients fall back to polling instead of retrying a refused upgrade.
+ * Daytona's event gateway (Socket.IO under `/api/socket.io/`) is served on the server's socket (see
+ * `start`), before this application sees a request. What reaches the application on that path (an
+ * application run in memory, with no socket) is answered 404 at once, before authentication
+ * (Socket.IO sends its token inside the connection, not in a header), so that clients fall back to
+ * polling instead of retrying a refused upgrade.
  */
 const isEventsGateway = (url: string) => /^\/api\/socket\.io(?:[/?]|$)/.test(url)
 
@@ -173,7 +178,7 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
   const config = yield* LocalConfig.LocalConfig
   if (isEventsGateway(request.url)) {
     return yield* ControlPlaneError.controlPlaneErrorResponse(
-      ControlPlaneError.notFound("This server does not serve events (Socket.IO)")
+      ControlPlaneError.notFound("This server does not serve events (Socket.IO) here: they are served on its socket")
     )
   }
   const toolbox = isToolbox(request.url)
@@ -246,7 +251,11 @@ export const layerServices = (
     readonly engine?: Layer.Layer<SandboxEngine.SandboxEngine, StartError, LocalConfig.LocalConfig> | undefined
   } = {}
 ): Layer.Layer<Services, StartError> => {
-  const base = Layer.mergeAll(Layer.succeed(LocalConfig.LocalConfig, config), Layer.succeed(Sandboxes.ServerUrl, url))
+  const base = Layer.mergeAll(
+    Layer.succeed(LocalConfig.LocalConfig, config),
+    Layer.succeed(Sandboxes.ServerUrl, url),
+    Events.layer
+  )
   const engineAndStore = Layer.mergeAll(options.engine ?? SandboxEngine.layer, Store.layer).pipe(
     Layer.provideMerge(base)
   )
@@ -303,6 +312,10 @@ const start = (config: LocalConfig.LocalConfigShape): Effect.Effect<Service, Sta
         )
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => (front.proxy = undefined)))
+    front.events = yield* EventsGateway.make({ apiKey: config.apiKey, organizationId: config.organizationId }).pipe(
+      Effect.provide(services)
+    )
+    yield* Effect.addFinalizer(() => Effect.sync(() => (front.events = undefined)))
     yield* server.serve(app).pipe(Effect.provide(services))
     return {
       url,

@@ -26,6 +26,7 @@ import * as InterpreterWorker from "./internal/interpreterWorker.js"
 import * as EgressListener from "./internal/egressListener.js"
 import * as EgressTrust from "./internal/egressTrust.js"
 import * as Processes from "./internal/processes.js"
+import * as UsageOf from "./internal/processUsage.js"
 import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
 import { childStdio, collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
@@ -219,6 +220,30 @@ export interface LimitsReport {
 }
 
 /**
+ * How the engine pauses a sandbox here: its control group's freezer (v2 `cgroup.freeze`, v1
+ * `freezer`), else SIGSTOP and SIGCONT to every process it tracks for the sandbox.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PauseReport {
+  readonly mechanism: "cgroup-v2-freeze" | "cgroup-v1-freezer" | "sigstop"
+  readonly how: string
+}
+
+/**
+ * What the processes of a started sandbox use: CPU time spent (seconds, by the processes alive
+ * now) and resident memory (bytes).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProcessUsage {
+  readonly cpuSeconds: number
+  readonly memoryBytes: number
+}
+
+/**
  * The engine could not do what was asked of the machine.
  *
  * @since 0.1.0
@@ -372,6 +397,14 @@ export interface Service {
     sandboxId: string,
     options: SandboxInterpreter.Options
   ) => Effect.Effect<SandboxInterpreter.Interpreter, EngineError | SandboxNotRunning>
+  /** How `pause` works on this machine (reported by `GET /api/config`). */
+  readonly pausing: PauseReport
+  /** Freezes every process of a started sandbox: none makes progress until `resume` (or a stop). */
+  readonly pause: (sandboxId: string) => Effect.Effect<void, EngineError>
+  /** Thaws the processes `pause` froze. */
+  readonly resume: (sandboxId: string) => Effect.Effect<void, EngineError>
+  /** What the processes of a started sandbox use now; undefined when it is not started. */
+  readonly usage: (sandboxId: string) => Effect.Effect<ProcessUsage | undefined>
 }
 
 const quoted = (name: string) => `"$0/${name.replace(/["\\$`]/g, "\\$&")}"`
@@ -576,6 +609,8 @@ interface Running {
   readonly egress?: { readonly listener: NodeNet.Server; readonly port: number; readonly options: EgressOptions }
   /** Open directories of the mounted volumes, and where the sandbox sees each. */
   readonly volumes?: ReadonlyArray<{ readonly handle: NodeFs.FileHandle; readonly inside: string }>
+  /** Whether `pause` froze its processes. */
+  paused: boolean
 }
 
 const connectTcp = (port: number) =>
@@ -744,11 +779,55 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
   const marker = (sandboxId: string) => `DAYTONA_SANDBOX_ID=${sandboxId}`
 
   /** Every process of a sandbox on the machine, by the best means this machine offers. */
-  const processesOf = (sandboxId: string, r: Running) =>
-    Effect.promise(async () => {
-      if (r.group !== undefined) return r.group.pids()
-      if (r.holder !== undefined) return Processes.pidsInNamespace(r.holder.pidNamespace)
-      return Processes.pidsWithEnv(marker(sandboxId))
+  const pidsOf = async (sandboxId: string, r: Running): Promise<Array<number>> => {
+    if (r.group !== undefined) return r.group.pids()
+    if (r.holder !== undefined) return Processes.pidsInNamespace(r.holder.pidNamespace)
+    return Processes.pidsWithEnv(marker(sandboxId))
+  }
+  const processesOf = (sandboxId: string, r: Running) => Effect.promise(() => pidsOf(sandboxId, r))
+
+  const pausing: PauseReport =
+    support?.controllers.freezer === true
+      ? support.version === "v2"
+        ? { mechanism: "cgroup-v2-freeze", how: "the sandbox's control group is frozen (cgroup v2 cgroup.freeze)" }
+        : { mechanism: "cgroup-v1-freezer", how: "the sandbox's control group is frozen (cgroup v1 freezer)" }
+      : {
+          mechanism: "sigstop",
+          how: "SIGSTOP to every process the server tracks for the sandbox (again until none appears), SIGCONT on resume"
+        }
+
+  /** Freezes or thaws a sandbox's processes by the mechanism `pausing` names. */
+  const setFrozen = (sandboxId: string, r: Running, frozen: boolean) =>
+    fs(`cannot ${frozen ? "pause" : "resume"} sandbox ${sandboxId}`, async () => {
+      const freeze = r.group?.freeze
+      if (freeze !== undefined) await freeze(frozen)
+      else if (frozen) await UsageOf.stopAll(() => pidsOf(sandboxId, r))
+      else await UsageOf.continueAll(() => pidsOf(sandboxId, r))
+      r.paused = frozen
+    })
+
+  const notStarted = (sandboxId: string) => new EngineError({ message: `sandbox ${sandboxId} is not started` })
+
+  const pauseSandbox = (sandboxId: string) =>
+    Effect.suspend(() => {
+      const r = running.get(sandboxId)
+      if (r === undefined) return Effect.fail(notStarted(sandboxId))
+      return r.paused ? Effect.void : setFrozen(sandboxId, r, true)
+    })
+
+  const resumeSandbox = (sandboxId: string) =>
+    Effect.suspend(() => {
+      const r = running.get(sandboxId)
+      if (r === undefined) return Effect.fail(notStarted(sandboxId))
+      return r.paused ? setFrozen(sandboxId, r, false) : Effect.void
+    })
+
+  const usage = (sandboxId: string) =>
+    Effect.suspend(() => {
+      const r = running.get(sandboxId)
+      return r === undefined
+        ? Effect.succeed(undefined)
+        : Effect.promise(async (): Promise<ProcessUsage> => UsageOf.usageOf(await pidsOf(sandboxId, r)))
     })
 
   const killAll = (sandboxId: string, r: Running) =>
@@ -775,6 +854,8 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       const r = running.get(sandboxId)
       if (r === undefined) return Effect.void
       running.delete(sandboxId)
+      // Frozen processes would hold SIGTERM until thawed: thaw them so that they can stop gracefully.
+      const thawed = r.paused ? Effect.ignore(setFrozen(sandboxId, r, false)) : Effect.void
       const live = Array.from(r.spawned)
       const graceful =
         options?.force === true || live.length === 0
@@ -783,7 +864,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
               for (const group of live) signalGroup(group.child, "SIGTERM")
               return exitsWithin(live, stopGrace)
             })
-      return graceful.pipe(Effect.zipRight(killAll(sandboxId, r)), Effect.uninterruptible)
+      return thawed.pipe(Effect.zipRight(graceful), Effect.zipRight(killAll(sandboxId, r)), Effect.uninterruptible)
     })
 
   const hasAllowList = (settings: NetworkSettings | undefined) =>
@@ -861,7 +942,8 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         spawned: new Set(),
         relay: undefined,
         listeners: new Map(),
-        volumes
+        volumes,
+        paused: false
       }
       /** Undoes what this start made when a later step fails. */
       const undo = Effect.sync(() => closeAll(groupFds)).pipe(
@@ -1283,7 +1365,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     checkNetwork,
     connect,
     openTerminal,
-    startInterpreter
+    startInterpreter,
+    pausing,
+    pause: pauseSandbox,
+    resume: resumeSandbox,
+    usage
   })
 })
 

@@ -261,7 +261,9 @@ const body = (random: Random): { readonly text: string; readonly contentType: st
 /** State-changing routes that must never be aimed at the sandboxes whose survival is checked. */
 const destructive = (route: FuzzRoute) =>
   route.method === "DELETE" ||
-  /\/(stop|archive|start|recover|resize|autostop|autoarchive|autodelete)/.test(route.template)
+  /\/(stop|archive|start|recover|resize|autostop|autoarchive|autodelete|pause|fork|snapshot|ttl|autopause)(\/|$)/.test(
+    route.template
+  )
 
 /**
  * Routes that would create state at every call (sandboxes, snapshots, volumes, sessions, screen
@@ -269,7 +271,7 @@ const destructive = (route: FuzzRoute) =>
  */
 const creating = (route: FuzzRoute) =>
   route.method === "POST" &&
-  (/^\/api\/(sandbox|snapshots|volumes)$/.test(route.template) ||
+  (/^\/api\/(sandbox|snapshots|volumes|warm-pools)$/.test(route.template) ||
     /\/process\/session$/.test(route.template) ||
     /\/computeruse\/recordings\/start$/.test(route.template) ||
     /\/lsp\/start$/.test(route.template) ||

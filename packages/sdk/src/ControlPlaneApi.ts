@@ -7,15 +7,23 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { CreateSandbox, ResizeSandbox, UpdateSandboxNetworkSettings } from "./CreateSandbox.js"
+import {
+  CreateSandbox,
+  CreateSandboxSnapshot,
+  ForkSandbox,
+  ResizeSandbox,
+  UpdateSandboxNetworkSettings
+} from "./CreateSandbox.js"
 import * as Endpoint from "./Endpoint.js"
 import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, SandboxLabels, ToolboxProxyUrl } from "./SandboxDto.js"
+import { MetricsResponse } from "./SandboxMetrics.js"
 import { SandboxClass, SandboxState } from "./SandboxState.js"
 import { CreateSecret, ListSecretsResponse, SecretDto, UpdateSandboxSecrets, UpdateSecret } from "./SecretDto.js"
 import { CreateSnapshot, PaginatedSnapshots, SnapshotDto, Url } from "./SnapshotDto.js"
 import { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 import { CreateVolume, VolumeDto, VolumeList } from "./VolumeDto.js"
+import { CreateWarmPool, UpdateWarmPool, WarmPool, WarmPoolList } from "./WarmPoolDto.js"
 import * as WireSchema from "./WireSchema.js"
 
 const endpoint = Endpoint.make("control-plane")
@@ -109,7 +117,11 @@ export const ListSandboxesQuery = Schema.Struct({
   createdAtBefore: Schema.optional(WireSchema.DateFromString),
   ...eventFilters,
   sort: Schema.optional(oneOf("name", "cpu", "memoryGib", "diskGib", "lastActivityAt", "createdAt")),
-  order
+  order,
+  // Lifecycle of Daytona 0.216: TTL and warm pools
+  autoDestroyAtAfter: Schema.optional(WireSchema.DateFromString),
+  autoDestroyAtBefore: Schema.optional(WireSchema.DateFromString),
+  includeWarm: Schema.optional(WireSchema.BooleanFromString)
 })
 
 /**
@@ -729,6 +741,224 @@ export const getConfig = endpoint({
 })
 
 // ---------------------------------------------------------------------------------------------
+// Lifecycle of Daytona 0.216: pause, fork, snapshots of sandboxes, TTL, auto-pause, metrics,
+// warm pools
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /sandbox/{sandboxIdOrName}/pause`: freezes a started sandbox's processes (`pausing`, then
+ * `paused`); `start` resumes it. Daytona answers 422 for classes that cannot pause.
+ *
+ * @since 0.1.0
+ * @category lifecycle
+ */
+export const pauseSandbox = endpoint({
+  name: "pauseSandbox",
+  method: "POST",
+  path: "/sandbox/{sandboxIdOrName}/pause",
+  params: SandboxRef,
+  success: Endpoint.json(SandboxDto),
+  errors: [400, 404, 409, 422],
+  replay: "convergent"
+})
+
+/**
+ * `POST /sandbox/{sandboxIdOrName}/fork`: a new sandbox (answered, `creating`) from a copy of this
+ * one's files; the source shows `forking` meanwhile. Unsafe: a second request makes a second fork.
+ *
+ * @since 0.1.0
+ * @category lifecycle
+ */
+export const forkSandbox = endpoint({
+  name: "forkSandbox",
+  method: "POST",
+  path: "/sandbox/{sandboxIdOrName}/fork",
+  params: SandboxRef,
+  payload: Endpoint.json(ForkSandbox),
+  success: Endpoint.json(SandboxDto),
+  errors: [400, 404, 409, 422],
+  replay: "unsafe"
+})
+
+/**
+ * `POST /sandbox/{sandboxIdOrName}/snapshot`: captures the sandbox's files into a new snapshot of
+ * that name; the sandbox shows `snapshotting` until it is done, then its previous state. Convergent:
+ * snapshot names are unique, so a lost answer is reconciled by looking the snapshot up.
+ *
+ * @since 0.1.0
+ * @category lifecycle
+ */
+export const createSandboxSnapshot = endpoint({
+  name: "createSandboxSnapshot",
+  method: "POST",
+  path: "/sandbox/{sandboxIdOrName}/snapshot",
+  params: SandboxRef,
+  payload: Endpoint.json(CreateSandboxSnapshot),
+  success: Endpoint.json(SandboxDto),
+  errors: [400, 404, 409, 422],
+  replay: "convergent"
+})
+
+/**
+ * `POST /sandbox/{sandboxIdOrName}/autopause/{interval}` (minutes of inactivity; 0 disables).
+ *
+ * @since 0.1.0
+ * @category settings
+ */
+export const setAutoPauseInterval = intervalSetter("setAutoPauseInterval", "autopause")
+
+/**
+ * `POST /sandbox/{sandboxIdOrName}/ttl/{ttlMinutes}`: destroyed that many minutes from now, whatever
+ * its state (0 disables). Read `autoDestroyAt` for the deadline.
+ *
+ * @since 0.1.0
+ * @category settings
+ */
+export const setTtl = endpoint({
+  name: "setTtl",
+  method: "POST",
+  path: "/sandbox/{sandboxIdOrName}/ttl/{ttlMinutes}",
+  params: Schema.Struct({ sandboxIdOrName: Schema.String, ttlMinutes: WireSchema.IntegerFromString }),
+  success: Endpoint.json(SandboxDto),
+  status: 201,
+  errors: [400, 404, 409],
+  replay: "safe"
+})
+
+/**
+ * `GET /sandbox/{sandboxIdOrName}/ancestors`: the sandboxes it was forked from, the oldest first.
+ *
+ * @since 0.1.0
+ * @category forks
+ */
+export const getSandboxAncestors = endpoint({
+  name: "getSandboxAncestors",
+  method: "GET",
+  path: "/sandbox/{sandboxIdOrName}/ancestors",
+  params: SandboxRef,
+  success: Endpoint.json(Schema.Array(SandboxDto)),
+  errors: [404]
+})
+
+/**
+ * `GET /sandbox/{sandboxIdOrName}/forks`: the sandboxes forked from it (destroyed ones with
+ * `includeDestroyed`).
+ *
+ * @since 0.1.0
+ * @category forks
+ */
+export const getSandboxForks = endpoint({
+  name: "getSandboxForks",
+  method: "GET",
+  path: "/sandbox/{sandboxIdOrName}/forks",
+  params: SandboxRef,
+  query: Schema.Struct({ includeDestroyed: Schema.optional(WireSchema.BooleanFromString) }),
+  success: Endpoint.json(Schema.Array(SandboxDto)),
+  errors: [400, 404]
+})
+
+/**
+ * `GET /sandbox/{sandboxIdOrName}/parent`: the sandbox it was forked from (404 when it was not).
+ *
+ * @since 0.1.0
+ * @category forks
+ */
+export const getSandboxParent = endpoint({
+  name: "getSandboxParent",
+  method: "GET",
+  path: "/sandbox/{sandboxIdOrName}/parent",
+  params: SandboxRef,
+  success: Endpoint.json(SandboxDto),
+  errors: [404]
+})
+
+/**
+ * `GET /sandbox/{sandboxId}/telemetry/metrics?from=&to=`: the sandbox's usage series between two
+ * times, by OpenTelemetry metric name (`metricNames` to choose).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const getSandboxMetrics = endpoint({
+  name: "getSandboxMetrics",
+  method: "GET",
+  path: "/sandbox/{sandboxId}/telemetry/metrics",
+  params: Schema.Struct({ sandboxId: Schema.String }),
+  query: Schema.Struct({
+    from: WireSchema.DateFromString,
+    to: WireSchema.DateFromString,
+    metricNames: Schema.optional(WireSchema.repeated(Schema.String))
+  }),
+  success: Endpoint.json(MetricsResponse),
+  errors: [400, 404]
+})
+
+const WarmPoolRef = Schema.Struct({ id: Schema.String })
+
+/**
+ * `GET /warm-pools`: every warm pool of the organization.
+ *
+ * @since 0.1.0
+ * @category warm pools
+ */
+export const listWarmPools = endpoint({
+  name: "listWarmPools",
+  method: "GET",
+  path: "/warm-pools",
+  success: Endpoint.json(WarmPoolList)
+})
+
+/**
+ * `POST /warm-pools`: keeps `pool` sandboxes of a snapshot started (409 when the snapshot already
+ * has a pool in that region). Convergent: a lost answer is reconciled by finding the pool of that
+ * snapshot and region.
+ *
+ * @since 0.1.0
+ * @category warm pools
+ */
+export const createWarmPool = endpoint({
+  name: "createWarmPool",
+  method: "POST",
+  path: "/warm-pools",
+  payload: Endpoint.json(CreateWarmPool),
+  success: Endpoint.json(WarmPool),
+  status: 201,
+  errors: [400, 404, 409],
+  replay: "convergent"
+})
+
+/**
+ * `PATCH /warm-pools/{id}`: sets the pool's size (`0` drains it).
+ *
+ * @since 0.1.0
+ * @category warm pools
+ */
+export const updateWarmPool = endpoint({
+  name: "updateWarmPool",
+  method: "PATCH",
+  path: "/warm-pools/{id}",
+  params: WarmPoolRef,
+  payload: Endpoint.json(UpdateWarmPool),
+  success: Endpoint.json(WarmPool),
+  errors: [400, 404],
+  replay: "safe"
+})
+
+/**
+ * `DELETE /warm-pools/{id}`: the pool and its unclaimed sandboxes go.
+ *
+ * @since 0.1.0
+ * @category warm pools
+ */
+export const deleteWarmPool = endpoint({
+  name: "deleteWarmPool",
+  method: "DELETE",
+  path: "/warm-pools/{id}",
+  params: WarmPoolRef,
+  errors: [404]
+})
+
+// ---------------------------------------------------------------------------------------------
 // secrets, signed file URLs and sandbox build logs
 // ---------------------------------------------------------------------------------------------
 
@@ -949,6 +1179,20 @@ export const endpoints: {
   readonly getVolumeByName: typeof getVolumeByName
   readonly deleteVolume: typeof deleteVolume
   readonly getConfig: typeof getConfig
+  // Lifecycle of Daytona 0.216
+  readonly pauseSandbox: typeof pauseSandbox
+  readonly forkSandbox: typeof forkSandbox
+  readonly createSandboxSnapshot: typeof createSandboxSnapshot
+  readonly setAutoPauseInterval: typeof setAutoPauseInterval
+  readonly setTtl: typeof setTtl
+  readonly getSandboxAncestors: typeof getSandboxAncestors
+  readonly getSandboxForks: typeof getSandboxForks
+  readonly getSandboxParent: typeof getSandboxParent
+  readonly getSandboxMetrics: typeof getSandboxMetrics
+  readonly listWarmPools: typeof listWarmPools
+  readonly createWarmPool: typeof createWarmPool
+  readonly updateWarmPool: typeof updateWarmPool
+  readonly deleteWarmPool: typeof deleteWarmPool
   readonly listSecrets: typeof listSecrets
   readonly listSecretsPaginated: typeof listSecretsPaginated
   readonly createSecret: typeof createSecret
@@ -1005,5 +1249,19 @@ export const endpoints: {
   updateSandboxSecrets,
   getSandboxSigningKey,
   rotateSigningKey,
-  getBuildLogsUrl
+  getBuildLogsUrl,
+  // Lifecycle of Daytona 0.216
+  pauseSandbox,
+  forkSandbox,
+  createSandboxSnapshot,
+  setAutoPauseInterval,
+  setTtl,
+  getSandboxAncestors,
+  getSandboxForks,
+  getSandboxParent,
+  getSandboxMetrics,
+  listWarmPools,
+  createWarmPool,
+  updateWarmPool,
+  deleteWarmPool
 }

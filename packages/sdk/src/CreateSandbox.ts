@@ -108,7 +108,11 @@ const CreateSandboxSchema = Schema.Struct({
   buildInfo: WireSchema.optional(CreateBuildInfo),
   linkedSandbox: WireSchema.optional(WireSchema.string),
   // secrets (issue 13)
-  secrets: WireSchema.optional(SecretMounts)
+  secrets: WireSchema.optional(SecretMounts),
+  // Lifecycle of Daytona 0.216: auto-pause, TTL, spot
+  autoPauseInterval: WireSchema.optional(WireSchema.number),
+  ttlMinutes: WireSchema.optional(WireSchema.number),
+  spot: WireSchema.optional(WireSchema.boolean)
 }).annotations({ identifier: "CreateSandbox" })
 
 /**
@@ -183,3 +187,43 @@ export const UpdateSandboxNetworkSettings = Schema.Struct({
  * @category models
  */
 export type UpdateSandboxNetworkSettings = typeof UpdateSandboxNetworkSettings.Type
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle of Daytona 0.216: fork, snapshot of a sandbox
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The body of `POST /sandbox/{id}/fork`: the fork's name (Daytona generates one when absent).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ForkSandbox = Schema.Struct({
+  name: WireSchema.optional(WireSchema.string.pipe(WireSchema.safeDisplay))
+}).annotations({ identifier: "ForkSandbox" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ForkSandbox = typeof ForkSandbox.Type
+
+/**
+ * The body of `POST /sandbox/{id}/snapshot`: the new snapshot's name, and whether the memory of a
+ * VM is kept too (Windows sandboxes only; a container refuses it).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CreateSandboxSnapshot = Schema.Struct({
+  name: Schema.propertySignature(WireSchema.string.pipe(WireSchema.nonEmpty, WireSchema.safeDisplay)).annotations({
+    missingMessage: () => "$property must be a string"
+  }),
+  includeMemory: WireSchema.optional(WireSchema.boolean)
+}).annotations({ identifier: "CreateSandboxSnapshot" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CreateSandboxSnapshot = typeof CreateSandboxSnapshot.Type

@@ -36,9 +36,12 @@ import type { SandboxVolume } from "./SandboxDto.js"
 import * as Sandbox from "./Sandbox.js"
 import type { SandboxClass, SandboxState } from "./SandboxState.js"
 import * as Secrets from "./Secrets.js"
+import * as Events from "./Events.js"
+import * as EventWait from "./internal/eventWait.js"
 import * as Snapshots from "./Snapshots.js"
 import * as ToolboxClient from "./ToolboxClient.js"
 import * as Volumes from "./Volumes.js"
+import * as WarmPools from "./WarmPools.js"
 import * as Wait from "./Wait.js"
 
 /**
@@ -94,6 +97,15 @@ export interface CreateOptions {
   readonly autoDeleteInterval?: number | undefined
   /** Deleted as soon as it stops (the same as `autoDeleteInterval: 0`). */
   readonly ephemeral?: boolean | undefined
+  /**
+   * Minutes of inactivity before auto-pause; 0 disables. At most one of `autoStopInterval` and
+   * `autoPauseInterval` may be non-zero; not allowed for ephemeral sandboxes.
+   */
+  readonly autoPauseInterval?: number | undefined
+  /** Minutes after which the sandbox is destroyed, whatever its state; 0 (the default) disables. */
+  readonly ttlMinutes?: number | undefined
+  /** GPU sandboxes only: may be evicted without notice to free capacity. */
+  readonly spot?: boolean | undefined
   readonly volumes?: ReadonlyArray<SandboxVolume> | undefined
   readonly networkBlockAll?: boolean | undefined
   /** Comma-separated IPv4 CIDRs (at most 10). */
@@ -237,6 +249,14 @@ export interface Service {
   readonly listPaginated: (query?: PaginatedQuery) => Effect.Effect<PaginatedSandboxPage, ApiError | ValidationError>
   /** Deletes a sandbox by id or name, without waiting for it to be gone. */
   readonly delete: (idOrName: string) => Effect.Effect<void, ApiError | NotFoundError | ConflictError | ValidationError>
+  /**
+   * Forks a sandbox by id or name: a new sandbox from a copy of its files, waited for until it is
+   * `started` (see {@link Sandbox.Operations.fork}).
+   */
+  readonly fork: (
+    idOrName: string,
+    options?: Sandbox.WaitOptions & { readonly name?: string | undefined }
+  ) => Effect.Effect<Sandbox.Sandbox, Sandbox.LifecycleError>
 }
 
 /**
@@ -281,6 +301,14 @@ const createBody = (
     yield* checkInterval("autoStopInterval", options.autoStopInterval, false)
     yield* checkInterval("autoArchiveInterval", options.autoArchiveInterval, false)
     yield* checkInterval("autoDeleteInterval", options.autoDeleteInterval, true)
+    yield* checkInterval("autoPauseInterval", options.autoPauseInterval, false)
+    yield* checkInterval("ttlMinutes", options.ttlMinutes, false)
+    if ((options.autoStopInterval ?? 0) > 0 && (options.autoPauseInterval ?? 0) > 0) {
+      return yield* invalid(
+        "autoPauseInterval",
+        "at most one of autoStopInterval and autoPauseInterval may be non-zero"
+      )
+    }
     if (options.ephemeral === true && options.autoDeleteInterval !== undefined && options.autoDeleteInterval !== 0) {
       return yield* invalid("ephemeral", "an ephemeral sandbox has autoDeleteInterval 0; do not set another value")
     }
@@ -321,6 +349,9 @@ const createBody = (
       ...(options.autoStopInterval === undefined ? {} : { autoStopInterval: options.autoStopInterval }),
       ...(options.autoArchiveInterval === undefined ? {} : { autoArchiveInterval: options.autoArchiveInterval }),
       ...(autoDeleteInterval === undefined ? {} : { autoDeleteInterval }),
+      ...(options.autoPauseInterval === undefined ? {} : { autoPauseInterval: options.autoPauseInterval }),
+      ...(options.ttlMinutes === undefined ? {} : { ttlMinutes: options.ttlMinutes }),
+      ...(options.spot === undefined ? {} : { spot: options.spot }),
       ...(options.volumes === undefined ? {} : { volumes: options.volumes }),
       ...(options.networkBlockAll === undefined ? {} : { networkBlockAll: options.networkBlockAll }),
       ...(options.networkAllowList === undefined ? {} : { networkAllowList: options.networkAllowList }),
@@ -349,7 +380,8 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
   Effect.gen(function* () {
     const client = yield* DaytonaClient.DaytonaClient
     const toolbox = yield* ToolboxClient.ToolboxClient
-    const services: Sandbox.Services = { client, toolbox }
+    const events = Option.getOrUndefined(yield* Effect.serviceOption(Events.Events))
+    const services: Sandbox.Services = { client, toolbox, events }
     const config = client.config
 
     const listPage: Service["listPage"] = (query = {}) =>
@@ -395,7 +427,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
               : Effect.map(Sandbox.fetchDto(services, ids[0]), Option.some)
           )
         )
-        const run = Effect.gen(function* () {
+        const accept = Effect.gen(function* () {
           yield* Ref.set(progress, { _tag: "InFlight" })
           const accepted = yield* client.call(ControlPlaneApi.createSandbox, { payload: body }, { reconcile }).pipe(
             Effect.catchTags({
@@ -423,13 +455,19 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
           yield* Ref.set(progress, { _tag: "Accepted", id: accepted.id, resent })
           if (resent) yield* deleteDuplicates(createId, accepted.id)
           yield* Effect.annotateCurrentSpan("daytona.sandbox.id", accepted.id)
-          yield* tracker.observe(accepted)
-          const decision = Wait.untilStarted(accepted)
-          if (decision._tag === "Done") return accepted
-          if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
-          return yield* Wait.poll(Effect.flatMap(Sandbox.fetchDto(services, accepted.id), tracker.observe), {
-            decide: Wait.untilStarted
-          })
+          return yield* tracker.observe(accepted)
+        })
+        const run = EventWait.wait({
+          events: services.events,
+          request: accept,
+          read: (accepted) =>
+            accepted === undefined
+              ? Effect.dieMessage("a create's wait reads only after its answer")
+              : Effect.flatMap(Sandbox.fetchDto(services, accepted.id), tracker.observe),
+          pick: (event, accepted) =>
+            accepted === undefined ? Option.none() : EventWait.pickSandbox(accepted.id)(event),
+          decide: Wait.untilStarted,
+          observe: tracker.observe
         })
         const dto = yield* Wait.withDeadline(
           run,
@@ -546,6 +584,11 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
           Effect.zipRight(deleteById(idOrName)),
           Effect.withSpan("Daytona.delete", { attributes: { "daytona.sandbox.id": idOrName } })
+        ),
+      fork: (idOrName, options) =>
+        (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
+          Effect.zipRight(Sandbox.forkSandbox(services, idOrName, options)),
+          Effect.withSpan("Daytona.fork", { attributes: { "daytona.sandbox.id": idOrName } })
         )
     }
   })
@@ -560,7 +603,8 @@ export const layerFromClients: Layer.Layer<Daytona, never, DaytonaClient.Daytona
   Layer.effect(Daytona, make)
 
 /**
- * The service, the `Snapshots`, `Volumes` and `Secrets` services, their clients and nothing else: needs
+ * The service, the `Snapshots`, `Volumes`, `Secrets` and `WarmPools` services, their clients and
+ * `Events` (live when a `WebSocketConnector` is provided to the layer, else waits poll): needs
  * `DaytonaConfig` and an `HttpClient`.
  *
  * @since 0.1.0
@@ -571,17 +615,19 @@ export const layerWithoutConfig: Layer.Layer<
   | Snapshots.Snapshots
   | Volumes.Volumes
   | Secrets.Secrets
+  | WarmPools.WarmPools
+  | Events.Events
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient,
   never,
   HttpClient.HttpClient | DaytonaConfig.DaytonaConfig
 > = Layer.provideMerge(
-  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer, Secrets.layer),
-  Layer.merge(DaytonaClient.layer, ToolboxClient.layer)
+  Layer.mergeAll(layerFromClients, Snapshots.layer, Volumes.layer, Secrets.layer, WarmPools.layer),
+  Layer.mergeAll(DaytonaClient.layer, ToolboxClient.layer, Events.layer)
 )
 
 /**
- * Everything (`Daytona`, `Snapshots`, `Volumes`, `Secrets` and their clients) from explicit options; needs an
+ * Everything (`Daytona`, `Snapshots`, `Volumes`, `Secrets`, `WarmPools`, `Events` and the clients) from explicit options; needs an
  * `HttpClient` (for example `NodeHttpClient.layerUndici`).
  *
  * @since 0.1.0
@@ -594,6 +640,8 @@ export const layer = (
   | Snapshots.Snapshots
   | Volumes.Volumes
   | Secrets.Secrets
+  | WarmPools.WarmPools
+  | Events.Events
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,
@@ -615,6 +663,8 @@ export const layerConfig = (
   | Snapshots.Snapshots
   | Volumes.Volumes
   | Secrets.Secrets
+  | WarmPools.WarmPools
+  | Events.Events
   | DaytonaClient.DaytonaClient
   | ToolboxClient.ToolboxClient
   | DaytonaConfig.DaytonaConfig,

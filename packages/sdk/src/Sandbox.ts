@@ -25,12 +25,15 @@ import {
 } from "./DaytonaError.js"
 import * as BuildLogs from "./internal/buildLogs.js"
 import { inputCannotFail } from "./internal/expect.js"
+import type * as Events from "./Events.js"
+import * as EventWait from "./internal/eventWait.js"
 import * as FileUrlSigning from "./internal/fileUrlSigning.js"
 import * as FailedToStart from "./internal/failedToStart.js"
 import * as Telemetry from "./internal/telemetry.js"
 import * as Transport from "./internal/transport.js"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import type { SandboxDto, SandboxListItem } from "./SandboxDto.js"
+import * as SandboxMetrics from "./SandboxMetrics.js"
 import type { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 import * as ComputerUse from "./ComputerUse.js"
 import * as FileSystem from "./FileSystem.js"
@@ -201,6 +204,55 @@ export interface Operations {
   readonly waitForResizeComplete: (
     options?: WaitOptions
   ) => Effect.Effect<Sandbox, ApiError | NotFoundError | ValidationError | WaitTimeoutError | SandboxFailedError>
+  /**
+   * Freezes the sandbox's processes (`pausing`, then `paused`) and waits until it is `paused`;
+   * `start` resumes it. Sandbox classes that cannot pause are refused by the server.
+   */
+  readonly pause: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /**
+   * A new sandbox from a copy of this one's files (started or stopped), waited for until it is
+   * `started`; this one shows `forking` meanwhile. Not replayed on a lost answer: a second request
+   * would make a second fork.
+   */
+  readonly fork: (
+    options?: WaitOptions & { readonly name?: string | undefined }
+  ) => Effect.Effect<Sandbox, LifecycleError>
+  /**
+   * Captures the sandbox's files into a new snapshot named `name` (new sandboxes can start from it),
+   * and waits until the sandbox has left `snapshotting`; then read the snapshot's state with
+   * `Snapshots.get(name)`.
+   */
+  readonly createSnapshot: (name: string, options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /**
+   * Minutes of inactivity before auto-pause; 0 disables. At most one of auto-stop and auto-pause
+   * may be non-zero (disable auto-stop first). Negative or fractional values are rejected.
+   */
+  readonly setAutoPauseInterval: (minutes: number) => Effect.Effect<Sandbox, UpdateError>
+  /**
+   * Destroys the sandbox `minutes` from now, whatever its state (0 removes the TTL); the deadline is
+   * `autoDestroyAt`. Negative or fractional values are rejected.
+   */
+  readonly setTtl: (minutes: number) => Effect.Effect<Sandbox, UpdateError>
+  /** The latest sample of CPU, memory and disk use, from the sandbox's toolbox (`GET /system/metrics`). */
+  readonly getMetricsLatest: Effect.Effect<SandboxMetrics.SandboxMetrics, ToolboxError>
+  /**
+   * The usage samples between `start` (default: the sandbox's creation) and `end` (default: now),
+   * in time order (`GET /sandbox/{id}/telemetry/metrics`).
+   */
+  readonly getMetrics: (options?: {
+    readonly start?: Date | undefined
+    readonly end?: Date | undefined
+  }) => Effect.Effect<ReadonlyArray<SandboxMetrics.SandboxMetrics>, ApiError | NotFoundError | ValidationError>
+  /** The same as {@link Operations.getUserHomeDir} (Daytona deprecated this name). */
+  readonly getUserRootDir: Effect.Effect<string, ToolboxError>
+  /** The sandbox this one was forked from (`NotFoundError` when it was not forked). */
+  readonly getParent: Effect.Effect<Sandbox, ApiError | NotFoundError>
+  /** The sandboxes this one descends from by forks, the oldest first. */
+  readonly getAncestors: Effect.Effect<ReadonlyArray<Sandbox>, ApiError | NotFoundError>
+  /** The sandboxes forked from this one (destroyed ones too with `includeDestroyed`). */
+  readonly getForks: (options?: {
+    readonly includeDestroyed?: boolean | undefined
+  }) => Effect.Effect<ReadonlyArray<Sandbox>, ApiError | NotFoundError | ValidationError>
 
   // --- secrets, environment, signed file URLs, build logs (issue 13) ---
 
@@ -270,6 +322,8 @@ export interface SandboxSummary extends SandboxListItem, Operations {}
 export interface Services {
   readonly client: DaytonaClient.Service
   readonly toolbox: ToolboxClient.Service
+  /** When present and available, waits listen to its events instead of polling. */
+  readonly events?: Events.Service | undefined
 }
 
 const nonNegativeInteger = (field: string, value: number) =>
@@ -285,6 +339,44 @@ const nonNegativeInteger = (field: string, value: number) =>
  */
 export const fetchDto = (services: Services, idOrName: string): Effect.Effect<SandboxDto, ApiError | NotFoundError> =>
   services.client.call(ControlPlaneApi.getSandbox, { params: { sandboxIdOrName: idOrName } }).pipe(inputCannotFail)
+
+/**
+ * Forks a sandbox by id or name and waits until the fork is `started`, under one deadline.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const forkSandbox = (
+  services: Services,
+  idOrName: string,
+  options: (WaitOptions & { readonly name?: string | undefined }) | undefined
+): Effect.Effect<Sandbox, LifecycleError> =>
+  Effect.gen(function* () {
+    const timeout = yield* Wait.deadlineFrom("timeout", options?.timeout, services.client.config.operationTimeout)
+    const tracker = yield* Wait.tracker(idOrName)
+    const run = Effect.gen(function* () {
+      const started = yield* EventWait.wait({
+        events: services.events,
+        request: services.client
+          .call(ControlPlaneApi.forkSandbox, {
+            params: { sandboxIdOrName: idOrName },
+            payload: options?.name === undefined ? {} : { name: options.name }
+          })
+          .pipe(Effect.flatMap(tracker.observe)),
+        read: (child) => Effect.flatMap(fetchDto(services, child?.id ?? idOrName), tracker.observe),
+        pick: (event, child) => (child === undefined ? Option.none() : EventWait.pickSandbox(child.id)(event)),
+        decide: Wait.untilStarted,
+        schedule: options?.schedule,
+        observe: tracker.observe
+      })
+      return make(started, services)
+    })
+    return yield* Wait.withDeadline(
+      run,
+      timeout,
+      tracker.timeoutError({ operation: "fork", awaited: "started", timeout })
+    )
+  })
 
 /**
  * Builds a handle from a sandbox's fields.
@@ -324,14 +416,14 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     Effect.gen(function* () {
       const timeout = yield* deadline(options)
       const tracker = yield* Wait.tracker(id)
-      const run = Effect.gen(function* () {
-        if (request !== undefined) {
-          const first = yield* Effect.flatMap(request, tracker.observe)
-          const decision = decide(first)
-          if (decision._tag === "Done") return decision.value
-          if (decision._tag === "Fail") return yield* Effect.fail(decision.error)
-        }
-        return yield* Wait.poll(Effect.flatMap(poll, tracker.observe), { decide, schedule: options?.schedule })
+      const run = EventWait.wait({
+        events: services.events,
+        request: request === undefined ? undefined : Effect.flatMap(request, tracker.observe),
+        read: () => Effect.flatMap(poll, tracker.observe),
+        pick: EventWait.pickSandbox(id),
+        decide,
+        schedule: options?.schedule,
+        observe: tracker.observe
       })
       return wrap(
         yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout })).pipe(
@@ -601,6 +693,106 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         )
       }).pipe(span("resize")),
     waitForResizeComplete,
+    pause: (options) =>
+      waitFor(
+        "pause",
+        "paused",
+        Wait.untilState("paused"),
+        client.call(ControlPlaneApi.pauseSandbox, ref, {
+          reconcile: reconcileWith(
+            fetch,
+            (dto) => dto.state === "pausing" || dto.state === "paused" || dto.desiredState === "paused"
+          )
+        }),
+        fetch,
+        options
+      ).pipe(span("pause")),
+    fork: (options) => forkSandbox(services, id, options).pipe(span("fork")),
+    createSnapshot: (name, options) =>
+      (name.trim() === ""
+        ? Effect.fail(new ValidationError({ field: "name", message: "a snapshot name is required" }))
+        : Effect.void
+      ).pipe(
+        Effect.zipRight(
+          waitFor(
+            "createSnapshot",
+            "snapshot complete",
+            Wait.untilNotIn(["snapshotting"]),
+            client.call(
+              ControlPlaneApi.createSandboxSnapshot,
+              { ...ref, payload: { name } },
+              {
+                // Snapshot names are unique: one of this name taken from this sandbox means it happened.
+                reconcile: client.call(ControlPlaneApi.getSnapshot, { params: { id: name } }).pipe(
+                  Effect.flatMap((snapshot) =>
+                    snapshot.sourceSandboxId === id ? Effect.map(fetch, Option.some) : Effect.succeedNone
+                  ),
+                  Effect.catchTag("NotFoundError", () => Effect.succeedNone)
+                )
+              }
+            ),
+            fetch,
+            options
+          )
+        ),
+        span("createSnapshot")
+      ),
+    setAutoPauseInterval: (minutes) =>
+      nonNegativeInteger("autoPauseInterval", minutes).pipe(
+        Effect.zipRight(
+          client.call(ControlPlaneApi.setAutoPauseInterval, { params: { sandboxIdOrName: id, interval: minutes } })
+        ),
+        Effect.map(wrap),
+        span("setAutoPauseInterval")
+      ),
+    setTtl: (minutes) =>
+      nonNegativeInteger("ttlMinutes", minutes).pipe(
+        Effect.zipRight(client.call(ControlPlaneApi.setTtl, { params: { sandboxIdOrName: id, ttlMinutes: minutes } })),
+        Effect.map(wrap),
+        span("setTtl")
+      ),
+    getMetricsLatest: Effect.zipWith(
+      toolbox.call(self, ToolboxApi.getSystemMetrics, {}).pipe(inputCannotFail),
+      Clock.currentTimeMillis,
+      (metrics, now) => SandboxMetrics.fromSystemMetrics(metrics, new Date(now))
+    ).pipe(span("getMetricsLatest")),
+    getMetrics: (options) =>
+      Effect.gen(function* () {
+        const to = options?.end ?? new Date(yield* Clock.currentTimeMillis)
+        const from = options?.start ?? (self.createdAt === undefined ? to : new Date(self.createdAt))
+        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
+          return yield* new ValidationError({ field: "start", message: "start and end must be valid dates" })
+        if (from.getTime() > to.getTime())
+          return yield* new ValidationError({ field: "start", message: "start must not be after end" })
+        const answer = yield* client.call(ControlPlaneApi.getSandboxMetrics, {
+          params: { sandboxId: id },
+          query: { from, to, metricNames: Object.keys(SandboxMetrics.metricNames) }
+        })
+        return SandboxMetrics.fromSeries(answer)
+      }).pipe(span("getMetrics")),
+    getUserRootDir: toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
+      inputCannotFail,
+      Effect.map((answer) => answer.dir),
+      span("getUserRootDir")
+    ),
+    getParent: client
+      .call(ControlPlaneApi.getSandboxParent, ref)
+      .pipe(inputCannotFail, Effect.map(wrap), span("getParent")),
+    getAncestors: client.call(ControlPlaneApi.getSandboxAncestors, ref).pipe(
+      inputCannotFail,
+      Effect.map((all) => all.map(wrap)),
+      span("getAncestors")
+    ),
+    getForks: (options) =>
+      client
+        .call(ControlPlaneApi.getSandboxForks, {
+          ...ref,
+          query: options?.includeDestroyed === undefined ? {} : { includeDestroyed: options.includeDestroyed }
+        })
+        .pipe(
+          Effect.map((all) => all.map(wrap)),
+          span("getForks")
+        ),
     ...dataOperations(self, services, wrap, span)
   }
 }

@@ -77,7 +77,13 @@ const commonFields = {
   sandboxClass: optional(SandboxClass),
   daemonVersion: optional(Schema.String),
   runnerId: optional(Schema.String),
-  toolboxProxyUrl: Schema.String
+  toolboxProxyUrl: Schema.String,
+  // Lifecycle of Daytona 0.216: auto-pause, TTL, spot, warm pools
+  autoPauseInterval: optional(Schema.Number),
+  autoDestroyAt: optional(Schema.String),
+  spot: optional(Schema.Boolean),
+  spotEvictedAt: optional(Schema.String),
+  warmPoolId: optional(Schema.String)
 }
 
 const SandboxDtoSchema = Schema.Struct({

@@ -66,7 +66,9 @@ const SnapshotDtoSchema = Schema.Struct({
   regionIds: optional(Schema.Array(Schema.String)),
   initialRunnerId: optional(Schema.String),
   ref: optional(Schema.String),
-  sandboxClass: optional(SandboxClass)
+  sandboxClass: optional(SandboxClass),
+  /** The sandbox whose files a snapshot of a sandbox holds. */
+  sourceSandboxId: optional(Schema.String)
 }).annotations({ identifier: "SnapshotDto" })
 
 /**

@@ -51,6 +51,7 @@ import {
   SessionExecuteResponse,
   SessionSendInputRequest
 } from "./ToolboxDto.js"
+import { SystemMetrics } from "./SandboxMetrics.js"
 import {
   GitAddRemoteRequest,
   GitAuthenticateRequest,
@@ -1004,6 +1005,25 @@ export const lspWorkspaceSymbols = endpoint({
 })
 
 // ---------------------------------------------------------------------------------------------
+// Lifecycle of Daytona 0.216: the latest usage sample
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `GET /system/metrics`: the sandbox's latest CPU, memory and disk sample (bytes; CPU as a
+ * percentage of its limit over the last window).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const getSystemMetrics = endpoint({
+  name: "getSystemMetrics",
+  method: "GET",
+  path: "/system/metrics",
+  success: Endpoint.json(SystemMetrics),
+  errors: [404]
+})
+
+// ---------------------------------------------------------------------------------------------
 // computer use
 // ---------------------------------------------------------------------------------------------
 
@@ -1761,6 +1781,8 @@ export const endpoints: {
   readonly lspCompletions: typeof lspCompletions
   readonly lspDocumentSymbols: typeof lspDocumentSymbols
   readonly lspWorkspaceSymbols: typeof lspWorkspaceSymbols
+  // Lifecycle of Daytona 0.216
+  readonly getSystemMetrics: typeof getSystemMetrics
   readonly computerUseStart: typeof computerUseStart
   readonly computerUseStop: typeof computerUseStop
   readonly computerUseProcessesStatus: typeof computerUseProcessesStatus
@@ -1917,5 +1939,7 @@ export const endpoints: {
   configureUser,
   authenticate,
   updateEnv,
-  uploadFile
+  uploadFile,
+  // Lifecycle of Daytona 0.216
+  getSystemMetrics
 }

@@ -96,6 +96,13 @@ export * as Endpoint from "./Endpoint.js"
 export * as ErrorBody from "./ErrorBody.js"
 
 /**
+ * Daytona's events.
+ *
+ * @since 0.1.0
+ */
+export * as Events from "./Events.js"
+
+/**
  * Files inside a sandbox.
  *
  * @since 0.1.0
@@ -194,6 +201,13 @@ export * as Sandbox from "./Sandbox.js"
 export * as SandboxDto from "./SandboxDto.js"
 
 /**
+ * A sandbox's resource usage.
+ *
+ * @since 0.1.0
+ */
+export * as SandboxMetrics from "./SandboxMetrics.js"
+
+/**
  * A pool of warm sandboxes for backends.
  *
  * @since 0.1.0
@@ -283,6 +297,20 @@ export * as Volumes from "./Volumes.js"
  * @since 0.1.0
  */
 export * as Wait from "./Wait.js"
+
+/**
+ * Schemas of Daytona's warm pools (`/warm-pools`).
+ *
+ * @since 0.1.0
+ */
+export * as WarmPoolDto from "./WarmPoolDto.js"
+
+/**
+ * The WarmPools service.
+ *
+ * @since 0.1.0
+ */
+export * as WarmPools from "./WarmPools.js"
 
 /**
  * How the SDK opens WebSockets to a sandbox's toolbox (followed session logs).

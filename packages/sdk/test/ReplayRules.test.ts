@@ -96,7 +96,10 @@ describe("the declared replay class of every endpoint", () => {
       "activateSnapshot",
       "archiveSandbox",
       "createSandbox",
+      "createSandboxSnapshot",
+      "createWarmPool",
       "deactivateSnapshot",
+      "pauseSandbox",
       "recoverSandbox",
       "resizeSandbox",
       "startSandbox",
@@ -120,6 +123,7 @@ describe("the declared replay class of every endpoint", () => {
       "drag",
       "executeCommand",
       "executeInterpreterCode",
+      "forkSandbox",
       "invokeAccessibilityNode",
       "moveFile",
       "pressHotkey",
@@ -137,7 +141,7 @@ describe("the declared replay class of every endpoint", () => {
   })
 
   it("everything else is safe; deletes count a replay's 404 as done, a session or PTY create its 409", () => {
-    assert.strictEqual(named("safe").length, all.length - 35)
+    assert.strictEqual(named("safe").length, all.length - 39)
     assert.deepStrictEqual(
       all
         .filter((endpoint) => endpoint.alreadyDone !== undefined)

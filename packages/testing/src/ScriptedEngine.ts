@@ -382,6 +382,9 @@ export const make = (
       checkPermissions: false
     })
     const notEnforced = { enforced: false, how: "a scripted engine runs no processes" }
+    const paused = new Set<string>()
+    const notStarted = (sandboxId: string) =>
+      new SandboxEngine.EngineError({ message: `sandbox ${sandboxId} is not started` })
     return SandboxEngine.SandboxEngine.of({
       // The layout is Daytona's (home at /home/daytona, /tmp its own), as under bwrap; no process runs.
       isolation: "bwrap",
@@ -400,7 +403,10 @@ export const make = (
       start: (sandboxId) => Effect.map(provision(sandboxId), () => void running.add(sandboxId)),
       stop: (sandboxId) =>
         Effect.zipRight(
-          Effect.sync(() => void running.delete(sandboxId)),
+          Effect.sync(() => {
+            running.delete(sandboxId)
+            paused.delete(sandboxId)
+          }),
           endAll(sandboxId)
         ),
       destroy: (sandboxId) =>
@@ -460,7 +466,13 @@ export const make = (
               ScriptedInterpreter.make(script.answerCode, { sandboxId, interpreter: ++interpreters, cwd: options.cwd }),
               (interpreter) => track(sandboxId, interpreter)
             )
-          : Effect.fail(new SandboxEngine.SandboxNotRunning({ sandboxId }))
+          : Effect.fail(new SandboxEngine.SandboxNotRunning({ sandboxId })),
+      pausing: { mechanism: "sigstop", how: "a scripted engine runs no processes: pausing only records the state" },
+      pause: (sandboxId) =>
+        running.has(sandboxId) ? Effect.sync(() => void paused.add(sandboxId)) : Effect.fail(notStarted(sandboxId)),
+      resume: (sandboxId) =>
+        running.has(sandboxId) ? Effect.sync(() => void paused.delete(sandboxId)) : Effect.fail(notStarted(sandboxId)),
+      usage: (sandboxId) => Effect.sync(() => (running.has(sandboxId) ? { cpuSeconds: 0, memoryBytes: 0 } : undefined))
     })
   })
 

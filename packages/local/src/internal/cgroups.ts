@@ -23,6 +23,8 @@ export interface Controllers {
   readonly memory: boolean
   readonly pids: boolean
   readonly cpu: boolean
+  /** Whether a group's processes can be frozen (v1 `freezer`, v2 `cgroup.freeze`). */
+  readonly freezer: boolean
 }
 
 /** The control group of one sandbox. */
@@ -34,6 +36,11 @@ export interface SandboxGroup {
   /** Kills every process in the group and waits (bounded) until it is empty. */
   readonly kill: () => Promise<void>
   readonly remove: () => Promise<void>
+  /**
+   * Freezes (or thaws) every process of the group and waits (bounded) until the kernel reports it
+   * done; undefined when this machine gives the group no freezer.
+   */
+  readonly freeze: ((frozen: boolean) => Promise<void>) | undefined
 }
 
 /** Control groups as this machine offers them. */
@@ -203,12 +210,22 @@ export const v2Group = (dir: string, controllers: Controllers): SandboxGroup => 
     }
     await until(empty, 3000)
   }
+  const freeze = async (frozen: boolean) => {
+    await write(NodePath.join(dir, "cgroup.freeze"), frozen ? "1" : "0")
+    const done = await until(
+      async () =>
+        /^frozen ([01])$/m.exec((await read(NodePath.join(dir, "cgroup.events"))) ?? "")?.[1] === (frozen ? "1" : "0"),
+      3000
+    )
+    if (!done) throw new Error(`the control group did not ${frozen ? "freeze" : "thaw"} within 3 s`)
+  }
   return {
     procsFiles: [NodePath.join(dir, "cgroup.procs")],
     setLimits,
     pids,
     kill,
-    remove: () => rmdirWhenEmpty(dir)
+    remove: () => rmdirWhenEmpty(dir),
+    freeze
   }
 }
 
@@ -247,7 +264,7 @@ const detectV2 = async (
         await rmdirWhenEmpty(probe)
         if (joins) {
           await sweep(dir)
-          const controllers = { memory: true, pids: true, cpu: wanted.includes("cpu") }
+          const controllers = { memory: true, pids: true, cpu: wanted.includes("cpu"), freezer: true }
           return {
             version: "v2",
             controllers,
@@ -330,7 +347,18 @@ const v1Group = (dirs: V1Dirs): SandboxGroup => {
     kill,
     remove: async () => {
       for (const dir of all) await rmdirWhenEmpty(dir)
-    }
+    },
+    freeze:
+      freezer === undefined
+        ? undefined
+        : async (frozen) => {
+            const state = NodePath.join(freezer, "freezer.state")
+            const wanted = frozen ? "FROZEN" : "THAWED"
+            await write(state, wanted)
+            // FREEZING lasts until every task has stopped: wait for the kernel to report it done.
+            const done = await until(async () => ((await read(state)) ?? "").trim() === wanted, 3000)
+            if (!done) throw new Error(`the control group did not reach ${wanted} within 3 s`)
+          }
   }
 }
 
@@ -370,7 +398,8 @@ const detectV1 = async (
   const controllers = {
     memory: bases.memory !== undefined,
     pids: bases.pids !== undefined,
-    cpu: bases.cpu !== undefined
+    cpu: bases.cpu !== undefined,
+    freezer: bases.freezer !== undefined
   }
   return {
     version: "v1",

@@ -85,7 +85,23 @@ const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
   updateSandboxSecrets: ({ params, payload }) => sandboxes((s) => s.updateSecrets(params.sandboxIdOrName, payload)),
   getSandboxSigningKey: ({ params }) => sandboxes((s) => s.signingKey(params.sandboxId)),
   rotateSigningKey: ({ params }) => sandboxes((s) => s.rotateSigningKey(params.sandboxId)),
-  getBuildLogsUrl: ({ params }) => sandboxes((s) => s.buildLogsUrl(params.sandboxIdOrName))
+  getBuildLogsUrl: ({ params }) => sandboxes((s) => s.buildLogsUrl(params.sandboxIdOrName)),
+  // Lifecycle of Daytona 0.216
+  pauseSandbox: ({ params }) => sandboxes((s) => s.pause(params.sandboxIdOrName)),
+  forkSandbox: ({ params, payload }) => sandboxes((s) => s.fork(params.sandboxIdOrName, payload)),
+  createSandboxSnapshot: ({ params, payload }) => sandboxes((s) => s.createSnapshot(params.sandboxIdOrName, payload)),
+  setAutoPauseInterval: ({ params }) => sandboxes((s) => s.setAutoPause(params.sandboxIdOrName, params.interval)),
+  setTtl: ({ params }) => sandboxes((s) => s.setTtl(params.sandboxIdOrName, params.ttlMinutes)),
+  getSandboxAncestors: ({ params }) => sandboxes((s) => s.ancestors(params.sandboxIdOrName)),
+  getSandboxForks: ({ params, query }) =>
+    sandboxes((s) => s.forks(params.sandboxIdOrName, query.includeDestroyed ?? false)),
+  getSandboxParent: ({ params }) => sandboxes((s) => s.parent(params.sandboxIdOrName)),
+  getSandboxMetrics: ({ params, query }) =>
+    sandboxes((s) => s.metrics.range(params.sandboxId, query.from, query.to, query.metricNames)),
+  listWarmPools: () => sandboxes((s) => s.warmPools.list),
+  createWarmPool: ({ payload }) => sandboxes((s) => s.warmPools.create(payload)),
+  updateWarmPool: ({ params, payload }) => sandboxes((s) => s.warmPools.update(params.id, payload.pool)),
+  deleteWarmPool: ({ params }) => sandboxes((s) => s.warmPools.remove(params.id))
 }
 
 /** A bad request as NestJS answers it: every message of the validation pipe, joined. */

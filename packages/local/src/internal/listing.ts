@@ -20,14 +20,22 @@ const filter = (
     readonly createdAtAfter?: Date | undefined
     readonly createdAtBefore?: Date | undefined
     readonly sandboxClasses?: ReadonlyArray<string> | undefined
+    readonly autoDestroyAtAfter?: Date | undefined
+    readonly autoDestroyAtBefore?: Date | undefined
+    readonly includeWarm?: boolean | undefined
   }
 ): ReadonlyArray<SandboxRecord> => {
   const includeErroredDeleted = query.includeErroredDeleted ?? false
   const time = (date: Date | undefined) => date?.getTime()
   const [createdAfter, createdBefore] = [time(only.createdAtAfter), time(only.createdAtBefore)]
   const [eventAfter, eventBefore] = [time(query.lastEventAfter), time(query.lastEventBefore)]
+  const [destroyAfter, destroyBefore] = [time(only.autoDestroyAtAfter), time(only.autoDestroyAtBefore)]
   return records.filter((r) => {
     if (r.state === "destroyed") return false
+    // Unclaimed members of a warm pool are listed only when asked for.
+    if (r.warmPoolId !== null && only.includeWarm !== true) return false
+    if (destroyAfter !== undefined && (r.autoDestroyAt === null || r.autoDestroyAt < destroyAfter)) return false
+    if (destroyBefore !== undefined && (r.autoDestroyAt === null || r.autoDestroyAt > destroyBefore)) return false
     const failed = r.state === "error" || r.state === "build_failed"
     if (failed && r.desiredState === "destroyed" && !includeErroredDeleted) return false
     if (!prefix(r.id, query.id) || !prefix(r.name, query.name)) return false

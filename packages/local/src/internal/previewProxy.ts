@@ -216,6 +216,14 @@ const starting = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerRe
  */
 export class FrontServer extends NodeHttp.Server {
   proxy: Proxy | undefined = undefined
+  /** Daytona's event gateway (Socket.IO), which takes the requests and upgrades on its path. */
+  events:
+    | {
+        readonly handles: (url: string | undefined) => boolean
+        readonly request: (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse) => void
+        readonly upgrade: (request: NodeHttp.IncomingMessage, socket: Duplex, head: Buffer) => void
+      }
+    | undefined = undefined
 
   override emit(event: string | symbol, ...args: Array<unknown>): boolean {
     if (event === "upgrade") {
@@ -230,6 +238,11 @@ export class FrontServer extends NodeHttp.Server {
       if (this.proxy !== undefined && parseHost(request.headers.host) !== undefined) {
         if (event === "request") this.proxy.request(request, args[1] as NodeHttp.ServerResponse)
         else this.proxy.upgrade(request, args[1] as Duplex, args[2] as Buffer)
+        return true
+      }
+      if (this.events !== undefined && this.events.handles(request.url)) {
+        if (event === "request") this.events.request(request, args[1] as NodeHttp.ServerResponse)
+        else this.events.upgrade(request, args[1] as Duplex, args[2] as Buffer)
         return true
       }
       if (this.listenerCount(event) === 0) {

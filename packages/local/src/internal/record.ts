@@ -3,8 +3,7 @@ import type { SandboxDto, SandboxListItem } from "@effect-daytona/sdk/SandboxDto
 import { SandboxVolume } from "@effect-daytona/sdk/SandboxDto"
 import { StringMap } from "@effect-daytona/sdk/WireSchema"
 
-/** What the server stores for a sandbox. Times are epoch milliseconds. */
-export const SandboxRecord = Schema.Struct({
+const recordFields = {
   id: Schema.String,
   organizationId: Schema.String,
   name: Schema.String,
@@ -59,18 +58,60 @@ export const SandboxRecord = Schema.Struct({
    * changed it in the running sandbox; `null` until then. Cleared when the sandbox starts.
    */
   processEnv: Schema.optional(Schema.NullOr(StringMap))
-})
+}
+
+/**
+ * The fields of Daytona 0.216's lifecycle; rows written before them lack them. They are optional in
+ * the stored form and filled in code after decoding ({@link fromStored}): a schema default would make
+ * every record's decoding a transformation, and records are decoded in bulk.
+ */
+const lifecycleFields = {
+  /** Minutes of inactivity before auto-pause; 0 disables. */
+  autoPauseInterval: Schema.Number,
+  /** When the TTL destroys the sandbox, whatever its state. */
+  autoDestroyAt: Schema.NullOr(Schema.Number),
+  /** The sandbox this one was forked from. */
+  parentId: Schema.NullOr(Schema.String),
+  /** The warm pool this sandbox waits in, while no create has claimed it. */
+  warmPoolId: Schema.NullOr(Schema.String)
+}
+
+/** What the server stores for a sandbox. Times are epoch milliseconds. */
+export const SandboxRecord = Schema.Struct({ ...recordFields, ...lifecycleFields })
 
 export type SandboxRecord = typeof SandboxRecord.Type
+
+/** A sandbox row as stored, written by any earlier version of the server. */
+const StoredSandboxRecord = Schema.Struct({
+  ...recordFields,
+  autoPauseInterval: Schema.optional(lifecycleFields.autoPauseInterval),
+  autoDestroyAt: Schema.optional(lifecycleFields.autoDestroyAt),
+  parentId: Schema.optional(lifecycleFields.parentId),
+  warmPoolId: Schema.optional(lifecycleFields.warmPoolId)
+})
+
+/** A stored row with the lifecycle fields it may lack filled in. */
+export const fromStored = (r: typeof StoredSandboxRecord.Type): SandboxRecord => ({
+  ...r,
+  autoPauseInterval: r.autoPauseInterval ?? 0,
+  autoDestroyAt: r.autoDestroyAt ?? null,
+  parentId: r.parentId ?? null,
+  warmPoolId: r.warmPoolId ?? null
+})
 
 /** The secrets a sandbox mounts (none in rows written before secrets existed). */
 export const secretsOf = (r: SandboxRecord): ReadonlyArray<{ readonly env: string; readonly secretId: string }> =>
   r.secrets ?? []
 
-export const SandboxRecordJson = Schema.parseJson(SandboxRecord)
+/** The JSON a sandbox row holds (see {@link fromStored} for what reading it needs). */
+export const SandboxRecordJson = Schema.parseJson(StoredSandboxRecord)
 
 /** The state the API reports, derived from the stored and the desired state (catalog §5.2). */
 export const reportedState = (state: string, desired: string): string => {
+  if (state === "started" && desired === "paused") return "pausing"
+  if (state === "paused" && desired === "started") return "resuming"
+  if (state === "paused" && desired === "stopped") return "stopping"
+  if (state === "paused" && desired === "destroyed") return "destroying"
   if (state === "started" && desired === "stopped") return "stopping"
   if ((state === "started" || state === "stopped") && desired === "destroyed") return "destroying"
   if (state === "stopped" && desired === "started") return "starting"
@@ -108,7 +149,11 @@ const common = (record: SandboxRecord, toolboxProxyUrl: string) => ({
   sandboxClass: "container",
   daemonVersion: daemonVersion,
   runnerId: "local",
-  toolboxProxyUrl
+  toolboxProxyUrl,
+  autoPauseInterval: record.autoPauseInterval,
+  ...(record.autoDestroyAt === null ? {} : { autoDestroyAt: iso(record.autoDestroyAt) }),
+  spot: false,
+  ...(record.warmPoolId === null ? {} : { warmPoolId: record.warmPoolId })
 })
 
 export const daemonVersion = "0.190.0"

@@ -8,11 +8,12 @@ import { LocalConfig } from "../LocalConfig.js"
 import { SandboxEngine } from "../SandboxEngine.js"
 import { type ControlPlaneError, sandboxNotFound } from "./controlPlaneError.js"
 import { EgressService } from "./egress.js"
+import { EventBus, eventNames } from "./events.js"
 import { parseDomains, parseNetworks, type EgressPolicy } from "./networkRules.js"
-import { type SandboxRecord, secretsOf, toDto } from "./record.js"
+import { reportedState, type SandboxRecord, secretsOf, toDto } from "./record.js"
 import { SecretVaultService } from "./secretVault.js"
 import { ServerUrl } from "./serverUrl.js"
-import { SandboxStore } from "./store.js"
+import { SandboxStore, type Store } from "./store.js"
 import * as Transitions from "./transitions.js"
 
 /** A sandbox that reached a failure state. */
@@ -28,6 +29,46 @@ export const ephemeral = (r: SandboxRecord) => r.autoDeleteInterval === 0
 export const visible = (r: SandboxRecord) => r.state !== "destroyed" && !(errored(r) && r.desiredState === "destroyed")
 
 /**
+ * The store as the sandbox service writes it: every write of a sandbox that changes the state or
+ * the desired state the API reports is announced as Daytona's gateway does (`sandbox.created`,
+ * `sandbox.state.updated`, `sandbox.desired-state.updated`, with the sandbox as it now is).
+ */
+const announcing = (
+  store: Store,
+  publish: (event: { name: string; organizationId: string; payload: unknown }) => Effect.Effect<void>,
+  toolboxProxyUrl: string
+): Store => ({
+  ...store,
+  put: (record) =>
+    Effect.gen(function* () {
+      const before = Option.getOrUndefined(yield* store.get(record.id))
+      yield* store.put(record)
+      const sandbox = () => toDto(record, toolboxProxyUrl)
+      const organizationId = record.organizationId
+      if (before === undefined) {
+        yield* publish({ name: eventNames.sandboxCreated, organizationId, payload: sandbox() })
+        return
+      }
+      const [oldState, newState] = [
+        reportedState(before.state, before.desiredState),
+        reportedState(record.state, record.desiredState)
+      ]
+      if (oldState !== newState)
+        yield* publish({
+          name: eventNames.sandboxStateUpdated,
+          organizationId,
+          payload: { sandbox: sandbox(), oldState, newState }
+        })
+      if (before.desiredState !== record.desiredState)
+        yield* publish({
+          name: eventNames.sandboxDesiredStateUpdated,
+          organizationId,
+          payload: { sandbox: sandbox(), oldDesiredState: before.desiredState, newDesiredState: record.desiredState }
+        })
+    })
+})
+
+/**
  * The sandbox state machine every other part builds on: one lock over every read-modify-write, the
  * steps of each transition applied at their due times with their effect on the engine (through the
  * shared `Transitions` mechanism, driven in the background so that a start really starts on time),
@@ -35,12 +76,13 @@ export const visible = (r: SandboxRecord) => r.state !== "destroyed" && !(errore
  */
 export const make = Effect.gen(function* () {
   const config = yield* LocalConfig
-  const store = yield* SandboxStore
+  const bus = yield* EventBus
   const engine = yield* SandboxEngine
   const serverUrl = yield* ServerUrl
   const egress = yield* EgressService
   const vault = yield* SecretVaultService
   const toolboxProxyUrl = `${serverUrl}/toolbox`
+  const store = announcing(yield* SandboxStore, (event) => bus.publish(event), toolboxProxyUrl)
   const locked = (yield* Effect.makeSemaphore(1)).withPermits(1)
   /** Sandboxes whose pending stop was asked with `force`. */
   const forceStop = new Set<string>()
@@ -97,6 +139,12 @@ export const make = Effect.gen(function* () {
         case "started": {
           if (r.state === "pending_build") return next("building_snapshot", t.build)
           if (r.state === "archived") return next("restoring", t.restore)
+          if (r.state === "paused") {
+            const resumed = yield* Effect.either(engine.resume(r.id))
+            if (resumed._tag === "Left")
+              return { ...done("error"), pending: false, errorReason: resumed.left.message, recoverable: false }
+            return done("started")
+          }
           const started = yield* Effect.either(
             Effect.gen(function* () {
               const proxy = needsEgress(r)
@@ -127,6 +175,13 @@ export const make = Effect.gen(function* () {
         case "stopped": {
           yield* engine.stop(r.id, { force: forceStop.delete(r.id) })
           return done("stopped")
+        }
+        case "paused": {
+          const paused = yield* Effect.either(engine.pause(r.id))
+          // As Daytona rolls back a pause its runner refused: started again, with why.
+          if (paused._tag === "Left")
+            return { ...done("started"), desiredState: "started", pending: false, errorReason: paused.left.message }
+          return done("paused")
         }
         case "archived": {
           yield* engine.stop(r.id, { force: true })

@@ -4,15 +4,27 @@ import type { ListSandboxesResponse, PaginatedSandboxes, SandboxDto } from "@eff
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as NodeCrypto from "node:crypto"
 import { type ControlPlaneError, badRequest, conflict, stateChangeInProgress } from "./controlPlaneError.js"
 import * as Listing from "./listing.js"
 import { type SandboxRecord, toListItem } from "./record.js"
 import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCore.js"
+import * as SandboxFiles from "./sandboxFiles.js"
 import { randomToken } from "./secrets.js"
 import { defaultSnapshot, type SnapshotsService } from "./snapshots.js"
 import * as VolumeMounts from "./volumeMounts.js"
 import type { VolumesService } from "./volumes.js"
+import type { WarmRequest } from "./warmPools.js"
+
+/**
+ * How a create may be served by a warm pool: the sandbox it claimed (already started), or nothing
+ * when no pool matches the request.
+ */
+export type ClaimWarm = (request: WarmRequest) => Effect.Effect<Option.Option<SandboxRecord>, ControlPlaneError>
+
+/** The longest TTL, in minutes. */
+export const maxTtlMinutes = 2 ** 31 - 1
 
 /** The longest auto-archive interval, in minutes (30 days). */
 export const maxAutoArchiveInterval = 43200
@@ -31,7 +43,8 @@ export const make = (
   /** The secrets of a create request as mounts (400 for an unknown name). */
   resolveMounts: (
     secrets: NonNullable<CreateSandbox["secrets"]>
-  ) => Effect.Effect<ReadonlyArray<{ readonly env: string; readonly secretId: string }>, ControlPlaneError>
+  ) => Effect.Effect<ReadonlyArray<{ readonly env: string; readonly secretId: string }>, ControlPlaneError>,
+  claimWarm: ClaimWarm
 ) => {
   const { config, store, engine, locked, dto, findLocked, update, schedule, begin, softDelete, awaitStarted } = core
   const { settledAll, toolboxProxyUrl } = core
@@ -50,11 +63,13 @@ export const make = (
         return yield* badRequest("Cannot specify both snapshot and buildInfo")
       let resources: { cpu: number; memory: number; disk: number; gpu: number }
       let snapshot: string | null = null
+      let image: string | null = null
       if (!fromBuild) {
         if (body.cpu || body.gpu || body.memory || body.disk || body.gpuType !== undefined)
           return yield* badRequest("Cannot specify Sandbox resources when using a snapshot")
         const known = yield* snapshotsService.forSandbox(body.snapshot ?? defaultSnapshot)
         snapshot = known.name
+        image = known.image
         resources = { cpu: known.cpu, memory: known.memory, disk: known.disk, gpu: 0 }
       } else {
         resources = { cpu: body.cpu || 1, memory: body.memory || 1, disk: body.disk || 3, gpu: body.gpu ?? 0 }
@@ -81,9 +96,32 @@ export const make = (
         })
         .pipe(Effect.mapError((error) => badRequest(error.message)))
       const secrets = yield* resolveMounts(body.secrets ?? [])
-      const autoStopInterval = body.autoStopInterval ?? 15
+      const autoPauseInterval = body.autoPauseInterval ?? 0
+      if (autoPauseInterval < 0) return yield* badRequest("Auto-pause interval must be non-negative")
+      // Auto-pause replaces the default auto-stop; both set is refused, as Daytona does.
+      const autoStopInterval = body.autoStopInterval ?? (autoPauseInterval > 0 ? 0 : 15)
       if (autoStopInterval < 0) return yield* badRequest("Auto-stop interval must be non-negative")
+      if (autoStopInterval > 0 && autoPauseInterval > 0)
+        return yield* badRequest("At most one of autoStopInterval and autoPauseInterval may be non-zero")
+      if (autoPauseInterval > 0 && body.autoDeleteInterval === 0)
+        return yield* badRequest("Ephemeral sandboxes cannot have auto-pause enabled")
       const autoArchiveInterval = yield* resolveAutoArchive(body.autoArchiveInterval ?? 10080)
+      const ttlMinutes = yield* resolveTtl(body.ttlMinutes ?? 0)
+      if (body.spot === true)
+        return yield* badRequest("Spot is only for GPU sandboxes, and the local server runs no GPU sandboxes")
+
+      // A warm sandbox has no secrets and no volumes: a create asking for either makes its own.
+      if (!fromBuild && snapshot !== null && secrets.length === 0 && volumes.length === 0) {
+        const claimed = yield* claimWarm({
+          body,
+          snapshot,
+          autoStopInterval,
+          autoArchiveInterval,
+          autoPauseInterval,
+          ttlMinutes
+        })
+        if (Option.isSome(claimed)) return dto(claimed.value)
+      }
 
       const id = NodeCrypto.randomUUID()
       const name = body.name ?? id
@@ -110,7 +148,8 @@ export const make = (
             state: fromBuild ? "pending_build" : "unknown",
             desiredState: "started",
             pending: true,
-            dueAt: now + ms(fromBuild ? t.build : t.create),
+            // A sandbox filled from a snapshot's files starts once they are in place.
+            dueAt: image !== null ? null : now + ms(fromBuild ? t.build : t.create),
             errorReason: null,
             recoverable: false,
             backupState: "None",
@@ -138,13 +177,18 @@ export const make = (
             destroyedAt: null,
             secrets,
             signingKey: null,
-            processEnv: null
+            processEnv: null,
+            autoPauseInterval,
+            autoDestroyAt: ttlMinutes > 0 ? now + ttlMinutes * 60_000 : null,
+            parentId: null,
+            warmPoolId: null
           }
           yield* store.put(record)
           return record
         })
       )
-      yield* schedule(id)
+      if (image !== null) yield* SandboxFiles.fillFromImage(core, id, image, resources.disk)
+      else yield* schedule(id)
       const result = fromBuild ? record : yield* awaitStarted(id).pipe(Effect.flatMap(failedToStart))
       return dto(result)
     })
@@ -175,6 +219,12 @@ export const make = (
       )
     })
 
+  // Bounded as a 32-bit integer, so that the deadline it makes is always a valid date.
+  const resolveTtl = (minutes: number): Effect.Effect<number, ControlPlaneError> =>
+    Number.isInteger(minutes) && minutes >= 0 && minutes <= maxTtlMinutes
+      ? Effect.succeed(minutes)
+      : Effect.fail(badRequest(`TTL must be an integer number of minutes from 0 to ${maxTtlMinutes}`))
+
   const resolveAutoArchive = (interval: number): Effect.Effect<number, ControlPlaneError> =>
     interval < 0
       ? Effect.fail(badRequest("Auto-archive interval must be non-negative"))
@@ -187,9 +237,11 @@ export const make = (
         if (errored(r)) return Effect.fail(badRequest("Sandbox is in an errored state"))
         const archivingOrStopped = r.desiredState === "archived" && (r.state === "stopped" || r.state === "archiving")
         if (r.state !== r.desiredState && !archivingOrStopped) return Effect.fail(stateChangeInProgress())
-        if (!["stopped", "archived", "archiving"].includes(r.state))
+        if (!["stopped", "archived", "archiving", "paused"].includes(r.state))
           return Effect.fail(badRequest("Sandbox is not in valid state"))
         if (r.pending && !archivingOrStopped) return Effect.fail(stateChangeInProgress())
+        // Resuming thaws the processes that were frozen: they keep their preview token.
+        if (r.state === "paused") return Effect.succeed(begin(r, now, "started", t.start))
         const after = r.state === "archived" ? Duration.zero : t.start
         return Effect.succeed({ ...begin(r, now, "started", after), authToken: randomToken(32) })
       })
@@ -201,7 +253,8 @@ export const make = (
     update(idOrName, (r, now) => {
       if (errored(r)) return Effect.fail(badRequest("Sandbox is in an errored state"))
       if (r.state !== r.desiredState) return Effect.fail(stateChangeInProgress())
-      if (r.state !== "started") return Effect.fail(badRequest("Sandbox is not in a stoppable state"))
+      if (r.state !== "started" && r.state !== "paused")
+        return Effect.fail(badRequest("Sandbox is not in a stoppable state"))
       if (r.pending) return Effect.fail(stateChangeInProgress())
       if (force) forceStop.add(r.id)
       return Effect.succeed(ephemeral(r) ? softDelete(r, now) : begin(r, now, "stopped", t.stop))
@@ -218,9 +271,26 @@ export const make = (
     }).pipe(Effect.map(dto))
 
   const remove = (idOrName: string) =>
+    update(idOrName, (r, now) =>
+      Effect.gen(function* () {
+        if (inTransition(r) && r.state !== "pending_build") return yield* stateChangeInProgress()
+        const children = (yield* store.all).filter(
+          (child) => child.parentId === r.id && child.desiredState !== "destroyed" && child.state !== "destroyed"
+        )
+        if (children.length > 0)
+          return yield* badRequest(
+            "Cannot delete sandbox which has active fork children. The forks must be deleted first."
+          )
+        return softDelete(r, now)
+      })
+    ).pipe(Effect.map(dto))
+
+  /** Freezes a started sandbox's processes: `pausing`, then `paused`; `start` resumes it. */
+  const pause = (idOrName: string) =>
     update(idOrName, (r, now) => {
-      if (inTransition(r) && r.state !== "pending_build") return Effect.fail(stateChangeInProgress())
-      return Effect.succeed(softDelete(r, now))
+      if (r.state !== "started") return Effect.fail(badRequest("Sandbox must be in started state to pause"))
+      if (r.pending) return Effect.fail(stateChangeInProgress())
+      return Effect.succeed(begin(r, now, "paused", t.stop))
     }).pipe(Effect.map(dto))
 
   /** In-place recovery (Daytona's case b): the errored sandbox becomes stopped and is started again. */
@@ -258,7 +328,35 @@ export const make = (
   const setAutostop = (idOrName: string, interval: number) =>
     interval < 0
       ? Effect.fail(badRequest("Auto-stop interval must be non-negative"))
-      : set(idOrName, () => ({ autoStopInterval: interval }))
+      : update(idOrName, (r) =>
+          interval > 0 && r.autoPauseInterval > 0
+            ? Effect.fail(badRequest("At most one of autoStopInterval and autoPauseInterval may be non-zero"))
+            : Effect.succeed({ ...r, autoStopInterval: interval })
+        ).pipe(Effect.map(dto))
+
+  const setAutoPause = (idOrName: string, interval: number) =>
+    interval < 0
+      ? Effect.fail(badRequest("Auto-pause interval must be non-negative"))
+      : update(idOrName, (r) => {
+          if (interval > 0 && r.autoStopInterval > 0)
+            return Effect.fail(
+              badRequest(
+                "At most one of autoStopInterval and autoPauseInterval may be non-zero: disable auto-stop first"
+              )
+            )
+          if (interval > 0 && ephemeral(r))
+            return Effect.fail(badRequest("Ephemeral sandboxes cannot have auto-pause enabled"))
+          return Effect.succeed({ ...r, autoPauseInterval: interval })
+        }).pipe(Effect.map(dto))
+
+  /** The TTL, counted from now: the sandbox is destroyed then, whatever its state (0 disables). */
+  const setTtl = (idOrName: string, minutes: number) =>
+    resolveTtl(minutes).pipe(
+      Effect.flatMap((ttl) =>
+        update(idOrName, (r, now) => Effect.succeed({ ...r, autoDestroyAt: ttl > 0 ? now + ttl * 60_000 : null }))
+      ),
+      Effect.map(dto)
+    )
 
   const setAutoArchive = (idOrName: string, interval: number) =>
     resolveAutoArchive(interval).pipe(Effect.flatMap((value) => set(idOrName, () => ({ autoArchiveInterval: value }))))
@@ -365,6 +463,9 @@ export const make = (
     stop,
     archive,
     recover,
+    pause,
+    setAutoPause,
+    setTtl,
     replaceLabels: (idOrName: string, labels: Readonly<Record<string, string>>) => set(idOrName, () => ({ labels })),
     setAutostop,
     setAutoArchive,

@@ -9,7 +9,7 @@ import { errored, ephemeral, type SandboxCore } from "./sandboxCore.js"
  * purge of long-destroyed rows, and the recovery of every sandbox after a restart. `run` recovers,
  * then checks the policies every `lifecycleInterval` in a fiber of the current scope.
  */
-export const make = (core: SandboxCore) => {
+export const make = (core: SandboxCore, warmPools: { readonly refillAll: Effect.Effect<void> }) => {
   const { config, store, engine, update, settledAll, begin, softDelete, timings: t } = core
 
   /** Enforces auto-stop, auto-archive and auto-delete, and purges long-destroyed rows. */
@@ -21,7 +21,17 @@ export const make = (core: SandboxCore) => {
         if (r.destroyedAt !== null && now - r.destroyedAt >= 24 * 3600_000) yield* store.remove(r.id)
         continue
       }
-      if (r.pending || errored(r)) continue
+      if (r.pending) continue
+      // The TTL is wall-clock time, whatever the state; unclaimed warm sandboxes have none.
+      if (r.autoDestroyAt !== null && now >= r.autoDestroyAt && r.desiredState !== "destroyed") {
+        yield* update(r.id, (current, now) =>
+          current.pending || current.autoDestroyAt === null || now < current.autoDestroyAt
+            ? Effect.succeed(current)
+            : Effect.succeed(softDelete(current, now))
+        ).pipe(Effect.ignore)
+        continue
+      }
+      if (r.warmPoolId !== null || errored(r)) continue
       const idle = now - r.lastActivityAt
       const due = (minutes: number) => minutes > 0 && idle >= minutes * 60_000
       const apply = (f: (r: SandboxRecord, now: number) => SandboxRecord) =>
@@ -32,6 +42,8 @@ export const make = (core: SandboxCore) => {
         ).pipe(Effect.ignore)
       if (r.state === "started" && due(r.autoStopInterval)) {
         yield* apply((c, now) => (ephemeral(c) ? softDelete(c, now) : begin(c, now, "stopped", t.stop)))
+      } else if (r.state === "started" && due(r.autoPauseInterval)) {
+        yield* apply((c, now) => begin(c, now, "paused", t.stop))
       } else if (r.state === "stopped" && r.desiredState === "stopped") {
         if (due(r.autoDeleteInterval)) yield* apply(softDelete)
         else if (!ephemeral(r) && due(r.autoArchiveInterval))
@@ -51,7 +63,16 @@ export const make = (core: SandboxCore) => {
       if (r.state === "destroyed") continue
       if (errored(r) && r.desiredState !== "destroyed") continue
       let next: SandboxRecord
-      if (r.desiredState === "destroyed") {
+      if (r.parentId !== null && r.state === "unknown" && r.dueAt === null && r.desiredState === "started") {
+        // A fork whose files were being copied: the copy cannot be trusted.
+        next = {
+          ...r,
+          state: "error",
+          pending: false,
+          errorReason: "the local server restarted while the fork's files were being copied",
+          recoverable: false
+        }
+      } else if (r.desiredState === "destroyed") {
         yield* engine.destroy(r.id).pipe(Effect.orDie)
         next = { ...r, state: "destroyed", pending: false, dueAt: null, destroyedAt: now }
       } else if (r.desiredState === "archived") {
@@ -69,7 +90,11 @@ export const make = (core: SandboxCore) => {
     enforceLifecycle,
     run: Effect.gen(function* () {
       yield* recoverAfterRestart
-      yield* enforceLifecycle.pipe(
+      yield* warmPools.refillAll.pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("warm pool refill failed", cause)),
+        Effect.forkScoped
+      )
+      yield* Effect.zipRight(enforceLifecycle, warmPools.refillAll).pipe(
         Effect.catchAllCause((cause) => Effect.logWarning("lifecycle check failed", cause)),
         Effect.repeat(Schedule.spaced(config.lifecycleInterval)),
         Effect.delay(config.lifecycleInterval),

@@ -1,5 +1,6 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import { LocalConfig } from "../LocalConfig.js"
 import { securityNotice } from "../SandboxEngine.js"
@@ -7,13 +8,16 @@ import { notFound } from "./controlPlaneError.js"
 import * as DesktopTools from "./desktopTools.js"
 import { daemonVersion } from "./record.js"
 import * as SandboxAccess from "./sandboxAccess.js"
+import * as SandboxCopies from "./sandboxCopies.js"
 import * as SandboxCore from "./sandboxCore.js"
 import * as SandboxData from "./sandboxData.js"
 import * as SandboxLifecycle from "./sandboxLifecycle.js"
+import * as SandboxMetrics from "./sandboxMetrics.js"
 import * as SandboxPolicies from "./sandboxPolicies.js"
 import { SecretVaultService } from "./secretVault.js"
 import { defaultSnapshot, SnapshotsService } from "./snapshots.js"
 import { VolumesService } from "./volumes.js"
+import * as WarmPools from "./warmPools.js"
 
 export { sameSecret } from "./secrets.js"
 export { ServerUrl } from "./serverUrl.js"
@@ -28,9 +32,16 @@ export { defaultSnapshot }
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
   const data = SandboxData.make(core, yield* SecretVaultService)
-  const lifecycle = SandboxLifecycle.make(core, yield* SnapshotsService, yield* VolumesService, data.resolveMounts)
+  const snapshots = yield* SnapshotsService
+  /** Copies of files and warm pool refills run here, ended with the service. */
+  const background = yield* FiberSet.make<unknown, unknown>()
+  const warmPools = yield* WarmPools.make(core, snapshots, background)
+  const lifecycle = SandboxLifecycle.make(core, snapshots, yield* VolumesService, data.resolveMounts, warmPools.claim)
+  const copies = SandboxCopies.make(core, snapshots, background)
+  const metrics = SandboxMetrics.make(core)
   const access = SandboxAccess.make(core)
-  yield* SandboxPolicies.make(core).run
+  yield* SandboxPolicies.make(core, warmPools).run
+  yield* metrics.run
   const { previewHost } = access
   const desktopTools = DesktopTools.detect((yield* LocalConfig).desktopToolPath)
 
@@ -51,7 +62,8 @@ export const make = Effect.gen(function* () {
     isolation: core.engine.isolation,
     ...securityNotice(core.engine.isolation),
     resourceLimits: core.engine.limits,
-    computerUse: DesktopTools.report(desktopTools)
+    computerUse: DesktopTools.report(desktopTools),
+    pause: core.engine.pausing
   }
 
   return {
@@ -61,7 +73,17 @@ export const make = Effect.gen(function* () {
     ...lifecycle,
     ...access,
     ...data,
-    notFound: (message: string) => notFound(message)
+    notFound: (message: string) => notFound(message),
+    // Lifecycle of Daytona 0.216
+    ...copies,
+    metrics: { range: metrics.range, latest: metrics.latest, sampleAll: metrics.sampleAll },
+    warmPools: {
+      list: warmPools.list,
+      create: warmPools.create,
+      update: warmPools.update,
+      remove: warmPools.remove,
+      refillAll: warmPools.refillAll
+    }
   }
 })
 

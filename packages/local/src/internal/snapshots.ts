@@ -8,7 +8,10 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
+import * as NodeFs from "node:fs/promises"
+import * as NodePath from "node:path"
 import { type ControlPlaneError, badRequest, conflict, forbidden, notFound } from "./controlPlaneError.js"
+import { EventBus, eventNames, stateAnnouncer } from "./events.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
@@ -40,7 +43,12 @@ const SnapshotRecord = Schema.Struct({
     })
   ),
   ref: Schema.NullOr(Schema.String),
-  regionIds: Schema.Array(Schema.String)
+  regionIds: Schema.Array(Schema.String),
+  // Snapshots of a sandbox (defaults let rows written before them decode)
+  /** The sandbox whose files the snapshot holds. */
+  sourceSandboxId: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** Its size in GB, once captured. */
+  size: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null })
 })
 
 type SnapshotRecord = typeof SnapshotRecord.Type
@@ -127,12 +135,35 @@ export const make = Effect.gen(function* () {
   }
 
   const step = Transitions.tableStep(next)
+  const bus = yield* EventBus
+
+  /** Where the files of snapshots of sandboxes are kept, one directory per snapshot. */
+  const imagesDir = NodePath.join(config.dataDir, "images")
+  const imageOf = (id: string) => NodePath.join(imagesDir, id)
+
+  const announcer = stateAnnouncer<SnapshotRecord>(bus, {
+    created: eventNames.snapshotCreated,
+    stateUpdated: eventNames.snapshotStateUpdated,
+    key: "snapshot",
+    organizationId: (r) => r.organizationId,
+    dto: (r) => toDto(r)
+  })
 
   const put = (r: SnapshotRecord) =>
     encode(r).pipe(
       Effect.orDie,
-      Effect.flatMap((data) => store.snapshots.put(r.id, data))
+      Effect.flatMap((data) => store.snapshots.put(r.id, data)),
+      Effect.zipRight(r.state === "removed" ? Effect.void : announcer.written(r))
     )
+
+  /** A removed snapshot's row and files go, and Daytona's `snapshot.removed` is sent. */
+  const drop = (r: SnapshotRecord) =>
+    Effect.gen(function* () {
+      yield* store.snapshots.remove(r.id)
+      yield* Effect.promise(() => NodeFs.rm(imageOf(r.id), { recursive: true, force: true }))
+      announcer.forget(r.id)
+      yield* bus.publish({ name: eventNames.snapshotRemoved, organizationId: r.organizationId, payload: r.id })
+    })
 
   /** Every snapshot with its due steps applied and stored; callers hold the lock. */
   const settled = Effect.gen(function* () {
@@ -141,13 +172,20 @@ export const make = Effect.gen(function* () {
     const all = yield* Effect.forEach(rows, (row) =>
       Effect.gen(function* () {
         const r = yield* Effect.orDie(decode(row))
+        announcer.seen(r)
         const s = yield* Transitions.settle(r, now, step, put)
-        if (s.state === "removed") yield* store.snapshots.remove(s.id)
+        if (s.state === "removed") yield* drop(s)
         return s
       })
     )
     return all.filter((r) => r.state !== "removed")
   })
+
+  /** Steps happen at their due times, not only when read, so that their events come on time. */
+  const driver = yield* Transitions.driver(
+    (id) => Effect.map(settled, (all) => all.find((r) => r.id === id)?.dueAt ?? null).pipe(locked),
+    () => Effect.asVoid(locked(settled))
+  )
 
   const toDto = (r: SnapshotRecord) => ({
     id: r.id,
@@ -156,7 +194,8 @@ export const make = Effect.gen(function* () {
     name: r.name,
     ...(r.imageName === null ? {} : { imageName: r.imageName }),
     state: r.state,
-    size: null,
+    size: r.size,
+    sourceSandboxId: r.sourceSandboxId,
     entrypoint: r.entrypoint,
     cpu: r.cpu,
     gpu: r.gpu,
@@ -234,12 +273,29 @@ export const make = Effect.gen(function* () {
           lastUsedAt: null,
           buildInfo: null,
           ref: `daytonaio/sandbox:${general.name}`,
-          regionIds: [config.region]
+          regionIds: [config.region],
+          sourceSandboxId: null,
+          size: null
         })
       }
     })
   )
   yield* seed
+
+  /** A capture a restart interrupted can never complete: the snapshot failed. */
+  yield* locked(
+    Effect.gen(function* () {
+      for (const r of yield* settled) {
+        if (r.state === "snapshotting")
+          yield* put({
+            ...r,
+            state: "error",
+            errorReason: "the local server restarted while the sandbox's files were being captured"
+          })
+        else if (r.dueAt !== null) yield* driver.schedule(r.id)
+      }
+    })
+  )
 
   const list = (query: typeof ListSnapshotsQuery.Type) =>
     Effect.gen(function* () {
@@ -344,12 +400,14 @@ export const make = Effect.gen(function* () {
                     createdAt: now
                   },
             ref: snapshotRef ?? body.imageName ?? null,
-            regionIds: [config.region]
+            regionIds: [config.region],
+            sourceSandboxId: null,
+            size: null
           }
           yield* put(record)
           return toDto(record)
         })
-      )
+      ).pipe(Effect.tap((dto) => driver.schedule(dto.id)))
     })
 
   /** Applies a change to one snapshot under the lock. */
@@ -373,7 +431,10 @@ export const make = Effect.gen(function* () {
         Effect.zipRight(ownOnly(r, "delete")),
         Effect.as({ ...r, state: "removing", dueAt: now + Duration.toMillis(t.destroy) })
       )
-    ).pipe(Effect.asVoid)
+    ).pipe(
+      Effect.tap((r) => driver.schedule(r.id)),
+      Effect.asVoid
+    )
 
   const activate = (id: string) =>
     change(id, (r, now) =>
@@ -444,11 +505,118 @@ export const make = Effect.gen(function* () {
         if (r.state !== "active") return yield* badRequest(`Snapshot ${idOrName} is ${r.state}`)
         const now = yield* Clock.currentTimeMillis
         yield* put({ ...r, lastUsedAt: now })
-        return { name: r.name, cpu: r.cpu, memory: r.mem, disk: r.disk }
+        return {
+          name: r.name,
+          cpu: r.cpu,
+          memory: r.mem,
+          disk: r.disk,
+          /** The directory of the sandbox files it starts from, for a snapshot of a sandbox. */
+          image: r.sourceSandboxId === null ? null : imageOf(r.id)
+        }
       })
     )
 
-  return { list, get, create, remove, activate, deactivate, buildLogsUrl, buildLogs, buildLogState, forSandbox }
+  /**
+   * The record of a snapshot of a sandbox, `snapshotting` while its files are captured (into
+   * `image`): the name must be free and valid. The capture is the caller's; it ends with
+   * `captured` or `captureFailed`.
+   */
+  const beginCapture = (
+    name: string,
+    source: { readonly id: string; readonly cpu: number; readonly memory: number; readonly disk: number }
+  ) =>
+    locked(
+      Effect.gen(function* () {
+        if (!imageNamePattern.test(name))
+          return yield* badRequest(
+            "Invalid snapshot name format. May contain letters, digits, dots, colons, and dashes"
+          )
+        const all = yield* settled
+        if (all.some((r) => !r.general && r.name === name))
+          return yield* conflict(`Snapshot with name "${name}" already exists for this organization`)
+        const now = yield* Clock.currentTimeMillis
+        const id = NodeCrypto.randomUUID()
+        const record: SnapshotRecord = {
+          id,
+          organizationId: config.organizationId,
+          general: false,
+          name,
+          imageName: null,
+          state: "snapshotting",
+          dueAt: null,
+          entrypoint: null,
+          cpu: source.cpu,
+          gpu: 0,
+          gpuType: null,
+          mem: source.memory,
+          disk: source.disk,
+          errorReason: null,
+          createdAt: now,
+          updatedAt: now,
+          lastUsedAt: null,
+          buildInfo: null,
+          ref: `local/sandbox:${source.id}`,
+          regionIds: [config.region],
+          sourceSandboxId: source.id,
+          size: null
+        }
+        yield* put(record)
+        return { id, image: imageOf(id) }
+      })
+    )
+
+  /** Ends a capture: the snapshot is `active`, `bytes` big. */
+  const captured = (id: string, bytes: number) =>
+    locked(
+      Effect.gen(function* () {
+        const r = (yield* settled).find((r) => r.id === id)
+        // Deleted while its files were copied: they are not kept.
+        if (r === undefined || r.state === "removing")
+          return yield* Effect.promise(() => NodeFs.rm(imageOf(id), { recursive: true, force: true }))
+        if (r.state !== "snapshotting") return
+        const now = yield* Clock.currentTimeMillis
+        yield* put({ ...r, state: "active", size: bytes / 1024 ** 3, updatedAt: now })
+      })
+    )
+
+  /** Ends a capture that failed: the snapshot is in `error`, with why. */
+  const captureFailed = (id: string, reason: string) =>
+    locked(
+      Effect.gen(function* () {
+        const r = (yield* settled).find((r) => r.id === id)
+        if (r === undefined || r.state !== "snapshotting") return
+        const now = yield* Clock.currentTimeMillis
+        yield* put({ ...r, state: "error", errorReason: reason, updatedAt: now })
+        yield* Effect.promise(() => NodeFs.rm(imageOf(id), { recursive: true, force: true }))
+      })
+    )
+
+  /** Forgets a capture that never began (the sandbox could not be frozen in time): its row goes. */
+  const abandonCapture = (id: string) =>
+    locked(
+      Effect.gen(function* () {
+        const r = (yield* settled).find((r) => r.id === id)
+        if (r !== undefined && r.state === "snapshotting") yield* drop(r)
+      })
+    )
+
+  return {
+    list,
+    get,
+    create,
+    remove,
+    activate,
+    deactivate,
+    buildLogsUrl,
+    buildLogs,
+    buildLogState,
+    forSandbox,
+    // Snapshots of a sandbox
+    beginCapture,
+    captured,
+    captureFailed,
+    abandonCapture
+  }
 })
 
 export interface Snapshots extends Effect.Effect.Success<typeof make> {}
@@ -458,4 +626,4 @@ export class SnapshotsService extends Context.Tag("@effect-daytona/local/interna
   Snapshots
 >() {}
 
-export const layer = Layer.effect(SnapshotsService, make)
+export const layer = Layer.scoped(SnapshotsService, make)

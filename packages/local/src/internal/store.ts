@@ -10,7 +10,7 @@ import * as Str from "effect/String"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { LocalConfig } from "../LocalConfig.js"
-import { type SandboxRecord, SandboxRecordJson } from "./record.js"
+import { fromStored, type SandboxRecord, SandboxRecordJson } from "./record.js"
 
 const SandboxRow = Schema.Struct({ data: SandboxRecordJson })
 const JsonRow = Schema.Struct({ data: Schema.String })
@@ -57,6 +57,7 @@ export interface Store {
   readonly snapshots: JsonTable
   /** Organization secrets, their values encrypted (see `secretVault.ts`). */
   readonly secrets: JsonTable
+  readonly warmPools: JsonTable
   readonly putSshAccess: (row: SshAccessRow) => Effect.Effect<void>
   readonly sshAccessByToken: (token: string) => Effect.Effect<Option.Option<SshAccessRow>>
   readonly revokeSshAccess: (sandboxId: string, token?: string) => Effect.Effect<void>
@@ -85,6 +86,7 @@ export const make = Effect.gen(function* () {
   yield* sql`CREATE TABLE IF NOT EXISTS volumes (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS secrets (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
+  yield* sql`CREATE TABLE IF NOT EXISTS warm_pools (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS ssh_access (
     token TEXT PRIMARY KEY, id TEXT NOT NULL, sandbox_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL)`
@@ -92,7 +94,7 @@ export const make = Effect.gen(function* () {
     token TEXT NOT NULL, port INTEGER NOT NULL, sandbox_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (port, token))`
 
-  const table = (name: "volumes" | "snapshots" | "secrets"): JsonTable => {
+  const table = (name: "volumes" | "snapshots" | "secrets" | "warm_pools"): JsonTable => {
     const all = SqlSchema.findAll({
       Request: Schema.Void,
       Result: JsonRow,
@@ -147,10 +149,10 @@ export const make = Effect.gen(function* () {
 
   const store: Store = {
     all: allSandboxes(undefined).pipe(
-      Effect.map((rows) => rows.map((row) => row.data)),
+      Effect.map((rows) => rows.map((row) => fromStored(row.data))),
       orDie
     ),
-    get: (id) => sandboxById({ id }).pipe(Effect.map(Option.map((row) => row.data)), orDie),
+    get: (id) => sandboxById({ id }).pipe(Effect.map(Option.map((row) => fromStored(row.data))), orDie),
     put: (record) => putSandbox({ id: record.id, data: record }).pipe(orDie),
     remove: (id) =>
       sql
@@ -165,6 +167,7 @@ export const make = Effect.gen(function* () {
     volumes: table("volumes"),
     snapshots: table("snapshots"),
     secrets: table("secrets"),
+    warmPools: table("warm_pools"),
     putSshAccess: (row) => putSsh(row).pipe(orDie),
     sshAccessByToken: (token) => sshByToken({ token }).pipe(orDie),
     revokeSshAccess: (sandboxId, token) =>

@@ -17,6 +17,7 @@ import * as ToolboxLsp from "./toolboxLsp.js"
 import * as ToolboxPty from "./toolboxPty.js"
 import { type EndpointHandler, runInSandbox, serve } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
+import * as ToolboxSystem from "./toolboxSystem.js"
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -118,5 +119,6 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.concat(ToolboxLsp.router),
   HttpRouter.concat(ToolboxComputerUse.router),
   HttpRouter.concat(ToolboxPty.router),
-  HttpRouter.concat(ToolboxInterpreter.router)
+  HttpRouter.concat(ToolboxInterpreter.router),
+  HttpRouter.concat(ToolboxSystem.router)
 )

@@ -9,6 +9,7 @@ import { LocalConfig } from "../LocalConfig.js"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { type ControlPlaneError, badRequest, conflict, notFound } from "./controlPlaneError.js"
+import { EventBus, eventNames, stateAnnouncer } from "./events.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
 
@@ -68,10 +69,19 @@ export const make = Effect.gen(function* () {
 
   const step = Transitions.tableStep(next)
 
+  const announcer = stateAnnouncer<VolumeRecord>(yield* EventBus, {
+    created: eventNames.volumeCreated,
+    stateUpdated: eventNames.volumeStateUpdated,
+    key: "volume",
+    organizationId: (r) => r.organizationId,
+    dto: toDto
+  })
+
   const put = (r: VolumeRecord) =>
     encode(r).pipe(
       Effect.orDie,
-      Effect.flatMap((data) => store.volumes.put(r.id, data))
+      Effect.flatMap((data) => store.volumes.put(r.id, data)),
+      Effect.zipRight(announcer.written(r))
     )
 
   /** Every volume with its due steps applied and stored; callers hold the lock. */
@@ -81,10 +91,18 @@ export const make = Effect.gen(function* () {
     return yield* Effect.forEach(rows, (row) =>
       Effect.gen(function* () {
         const r = yield* Effect.orDie(decode(row))
+        announcer.seen(r)
         return yield* Transitions.settle(r, now, step, put)
       })
     )
   })
+
+  /** Steps happen at their due times, not only when read, so that their events come on time. */
+  const driver = yield* Transitions.driver(
+    (id) => Effect.map(settled, (all) => all.find((r) => r.id === id)?.dueAt ?? null).pipe(locked),
+    () => Effect.asVoid(locked(settled))
+  )
+  for (const r of yield* locked(settled)) if (r.dueAt !== null) yield* driver.schedule(r.id)
 
   const byId = (all: ReadonlyArray<VolumeRecord>, volumeId: string): Effect.Effect<VolumeRecord, ControlPlaneError> => {
     const found = all.find((r) => r.id === volumeId)
@@ -142,7 +160,7 @@ export const make = Effect.gen(function* () {
         yield* put(record)
         return toDto(record)
       })
-    )
+    ).pipe(Effect.tap((dto) => driver.schedule(dto.id)))
 
   /** The sandboxes (not destroyed) that mount a volume. */
   const users = (volumeId: string) =>
@@ -172,7 +190,7 @@ export const make = Effect.gen(function* () {
         yield* put({ ...r, state: "pending_delete", dueAt: now + Duration.toMillis(t.destroy), updatedAt: now })
         yield* Effect.promise(() => NodeFs.rm(directoryOf(r.id), { recursive: true, force: true }))
       })
-    )
+    ).pipe(Effect.zipRight(driver.schedule(volumeId)))
 
   /** A volume's files, in the data directory (never visible to a sandbox except where it is mounted). */
   const directoryOf = (volumeId: string) => NodePath.join(config.dataDir, "volumes", volumeId)
@@ -206,4 +224,4 @@ export interface Volumes extends Effect.Effect.Success<typeof make> {}
 
 export class VolumesService extends Context.Tag("@effect-daytona/local/internal/Volumes")<VolumesService, Volumes>() {}
 
-export const layer = Layer.effect(VolumesService, make)
+export const layer = Layer.scoped(VolumesService, make)

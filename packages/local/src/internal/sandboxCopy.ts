@@ -1,0 +1,226 @@
+import * as NodeFsSync from "node:fs"
+import * as NodeFs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { pipeline } from "node:stream/promises"
+import type { SandboxMount, SandboxView } from "../SandboxEngine.js"
+import { Dir } from "./sandboxPath.js"
+
+/**
+ * Copies of a sandbox's files, for snapshots of a sandbox and forks: its writable mounts (home and
+ * `/tmp`, as its view names them) are copied tree by tree, through the same no-follow resolution as
+ * the toolbox's file routes. Every directory is opened relative to the one before without following
+ * a link, every file is opened without following a final link and copied from that descriptor, a
+ * link is copied as a link (never followed), and what is neither a file, a directory nor a link
+ * (FIFOs, sockets, devices) is left out. A copy never holds more bytes than it was allowed, and
+ * what it creates for a sandbox belongs to that sandbox's user; set-id bits are dropped.
+ */
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = NodeFsSync.constants
+const { COPYFILE_EXCL, COPYFILE_FICLONE } = NodeFsSync.constants
+
+/** Why a copy stopped. */
+export class CopyFailure extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = "CopyFailure"
+  }
+}
+
+/** What a copy did. */
+export interface Copied {
+  readonly bytes: number
+  readonly entries: number
+  /** FIFOs, sockets and devices, which are not copied. */
+  readonly skipped: number
+}
+
+/** How deep directories may nest in a copy. */
+export const maxDepth = 128
+
+interface Budget {
+  bytes: number
+  entries: number
+  skipped: number
+  readonly limit: number
+}
+
+/** The host ids what is created for a sandbox gets, when the server runs with more rights (root). */
+export const ownerOf = (view: SandboxView): { readonly uid: number; readonly gid: number } | undefined => {
+  const identity = view.identity
+  return identity !== undefined && process.geteuid?.() === 0 && identity.uid !== 0 ? identity : undefined
+}
+
+/** The mounts a sandbox's own files live in, in a fixed order: its home first, then its `/tmp`. */
+export const ownRoots = (view: SandboxView): ReadonlyArray<SandboxMount> =>
+  view.quotaRoots ?? view.mounts.filter((mount) => mount.writable)
+
+const byDescriptor = process.platform === "linux"
+
+const copyFileFrom = async (handle: NodeFs.FileHandle, destination: string) => {
+  if (byDescriptor) {
+    // The descriptor's magic link names the very file opened: a swap of the name since is not followed.
+    await NodeFs.copyFile(`/proc/self/fd/${handle.fd}`, destination, COPYFILE_EXCL | COPYFILE_FICLONE)
+    return
+  }
+  await pipeline(
+    handle.createReadStream({ autoClose: false, start: 0 }),
+    NodeFsSync.createWriteStream(destination, { flags: "wx" })
+  )
+}
+
+const setOwner = async (path: string, owner: { readonly uid: number; readonly gid: number } | undefined) => {
+  if (owner !== undefined) await NodeFs.lchown(path, owner.uid, owner.gid)
+}
+
+const copyEntries = async (
+  source: Dir,
+  destination: string,
+  owner: { readonly uid: number; readonly gid: number } | undefined,
+  budget: Budget,
+  depth: number
+): Promise<void> => {
+  if (depth > maxDepth) throw new CopyFailure(`directories nest deeper than ${maxDepth} levels`)
+  const names = await NodeFs.readdir(source.self())
+  for (const name of names) {
+    const status = await NodeFs.lstat(source.at(name)).catch(() => undefined)
+    if (status === undefined) continue
+    const target = NodePath.join(destination, name)
+    if (status.isDirectory()) {
+      // Replaced by a link or a file since the lstat: not followed, left out.
+      const child = await source.openChild(name).catch(() => undefined)
+      if (child === undefined) continue
+      try {
+        await NodeFs.mkdir(target, { mode: 0o700 })
+        budget.entries++
+        await copyEntries(child, target, owner, budget, depth + 1)
+      } finally {
+        await child.close()
+      }
+      await NodeFs.chmod(target, status.mode & 0o1777)
+      await setOwner(target, owner)
+      await NodeFs.utimes(target, status.atime, status.mtime)
+    } else if (status.isSymbolicLink()) {
+      const link = await NodeFs.readlink(source.at(name)).catch(() => undefined)
+      if (link === undefined) continue
+      await NodeFs.symlink(link, target)
+      budget.entries++
+      await setOwner(target, owner)
+      await NodeFs.lutimes(target, status.atime, status.mtime)
+    } else if (status.isFile()) {
+      const handle = await NodeFs.open(source.at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(() => undefined)
+      if (handle === undefined) continue
+      try {
+        const opened = await handle.stat()
+        if (!opened.isFile()) {
+          budget.skipped++
+          continue
+        }
+        budget.bytes += opened.size
+        if (budget.bytes > budget.limit)
+          throw new CopyFailure(`the files take more than the ${budget.limit} bytes the copy may hold`)
+        await copyFileFrom(handle, target)
+        budget.entries++
+        await NodeFs.chmod(target, opened.mode & 0o777)
+        await setOwner(target, owner)
+        await NodeFs.utimes(target, opened.atime, opened.mtime)
+      } finally {
+        await handle.close()
+      }
+    } else {
+      budget.skipped++
+    }
+  }
+}
+
+/**
+ * Copies the entries of the trusted host directory `sourceRoot` (one of a view's own mounts, or a
+ * stored image) into `destination`, which exists and is empty. `owner` gets everything created.
+ */
+export const copyTree = async (
+  sourceRoot: SandboxMount,
+  destination: string,
+  options: { readonly owner: { readonly uid: number; readonly gid: number } | undefined; readonly limit: number }
+): Promise<Copied> => {
+  const budget: Budget = { bytes: 0, entries: 0, skipped: 0, limit: options.limit }
+  const root = await Dir.openRoot(sourceRoot.inside, sourceRoot, sourceRoot.host)
+  try {
+    await copyEntries(root, destination, options.owner, budget, 0)
+  } finally {
+    await root.close()
+  }
+  return { bytes: budget.bytes, entries: budget.entries, skipped: budget.skipped }
+}
+
+const sum = (all: ReadonlyArray<Copied>): Copied => ({
+  bytes: all.reduce((n, c) => n + c.bytes, 0),
+  entries: all.reduce((n, c) => n + c.entries, 0),
+  skipped: all.reduce((n, c) => n + c.skipped, 0)
+})
+
+/** The directory of an image that holds the copy of a view's `index`th own mount. */
+const imageRoot = (image: string, index: number) => NodePath.join(image, String(index))
+
+/**
+ * Captures a sandbox's own files into a new image directory (created here; removed again when the
+ * capture fails), at most `limit` bytes. The image's files belong to the server.
+ */
+export const capture = async (view: SandboxView, image: string, limit: number): Promise<Copied> => {
+  await NodeFs.mkdir(image, { recursive: true, mode: 0o700 })
+  try {
+    const roots = ownRoots(view)
+    const copied: Array<Copied> = []
+    let left = limit
+    for (const [index, root] of roots.entries()) {
+      const destination = imageRoot(image, index)
+      await NodeFs.mkdir(destination, { mode: 0o700 })
+      const one = await copyTree(root, destination, { owner: undefined, limit: left })
+      left -= one.bytes
+      copied.push(one)
+    }
+    await NodeFs.writeFile(
+      NodePath.join(image, "manifest.json"),
+      JSON.stringify({ roots: roots.map((root) => root.inside), ...sum(copied) })
+    )
+    return sum(copied)
+  } catch (cause) {
+    await NodeFs.rm(image, { recursive: true, force: true })
+    throw cause
+  }
+}
+
+/**
+ * Fills a new sandbox's own mounts (provisioned, empty, not started) from an image, the files
+ * given to the sandbox's user. Mounts are matched by their place: home to home, `/tmp` to `/tmp`.
+ */
+export const restore = async (image: string, view: SandboxView, limit: number): Promise<Copied> => {
+  const roots = ownRoots(view)
+  const copied: Array<Copied> = []
+  let left = limit
+  for (const [index, root] of roots.entries()) {
+    const source = imageRoot(image, index)
+    if (!NodeFsSync.existsSync(source)) continue
+    const one = await copyTree({ inside: root.inside, host: source, writable: false }, root.host, {
+      owner: ownerOf(view),
+      limit: left
+    })
+    left -= one.bytes
+    copied.push(one)
+  }
+  return sum(copied)
+}
+
+/** Copies one sandbox's own files into another's (provisioned, empty, not started), at most `limit` bytes. */
+export const copyBetween = async (from: SandboxView, to: SandboxView, limit: number): Promise<Copied> => {
+  const sources = ownRoots(from)
+  const destinations = ownRoots(to)
+  const copied: Array<Copied> = []
+  let left = limit
+  for (const [index, source] of sources.entries()) {
+    const destination = destinations[index]
+    if (destination === undefined) continue
+    const one = await copyTree(source, destination.host, { owner: ownerOf(to), limit: left })
+    left -= one.bytes
+    copied.push(one)
+  }
+  return sum(copied)
+}
