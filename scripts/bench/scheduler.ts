@@ -7,6 +7,7 @@
  * queue that falls back to `setTimeout(0)` after 2048 drains in a row) and under alternatives set
  * with `Effect.withScheduler`, interleaved round by round with bare undici calls as the floor. It
  * counts the `setTimeout(…, 0)` calls made during each batch (the default scheduler's fallback).
+ * The official SDK runs in the same process too (its own rounds), for a comparison within one run.
  */
 import * as Daytona from "@effect-daytona/sdk/Daytona"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -56,6 +57,10 @@ const main = async () => {
         Array.from({ length: n }, () => sandbox.getUserHomeDir),
         { concurrency: "unbounded", discard: true }
       )
+    const { Daytona: OfficialDaytona } = await import("@daytona/sdk")
+    const official = await new OfficialDaytona({ apiKey: server.apiKey, apiUrl: server.apiUrl, target: "local" }).get(
+      id
+    )
     const undiciCall = async () => {
       const response = await request(`${server.url}/toolbox/${id}/user-home-dir`, { dispatcher, headers: auth })
       await response.body.text()
@@ -71,6 +76,7 @@ const main = async () => {
             Scheduler.makeBatched((runBatch) => setImmediate(runBatch))
           )
         ),
+      "official @daytona/sdk": (n) => Promise.all(Array.from({ length: n }, () => official.getUserHomeDir())),
       "undici (floor)": (n) => Promise.all(Array.from({ length: n }, undiciCall))
     }
     const names = Object.keys(variants)
