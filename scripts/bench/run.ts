@@ -6,7 +6,8 @@
  * Every client runs in a child process of its own (scripts/bench/client.ts), so its peak RSS is
  * its own; the server's peak RSS is read from /proc (VmHWM, reset between phases).
  *
- * `--quick` skips the 1 GiB transfers (for development only).
+ * `--quick` skips the 1 GiB transfers (for development only); `--scale` runs only the local
+ * server's scale rows (scripts/bench/scale.ts), which a full run appends.
  */
 import { execFile, spawn } from "node:child_process"
 import { createHash, randomFillSync } from "node:crypto"
@@ -20,6 +21,7 @@ import { request } from "undici"
 import type { ChildReport, ClientKind, LatencyResult, SandboxRef, Task, WaitsResult } from "./protocol.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startProxy } from "./proxy.js"
+import { renderScale, scalePhase, type ScaleResults } from "./scale.js"
 import { type LocalServer, startServer } from "./server.js"
 import {
   buildOurSdk,
@@ -34,6 +36,7 @@ import { median, summarize, type Summary } from "./stats.js"
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const outDir = join(root, ".bench")
 const quick = process.argv.includes("--quick")
+const scaleOnly = process.argv.includes("--scale")
 const kinds: ReadonlyArray<ClientKind> = ["ours", "official", "undici"]
 const labels: Record<ClientKind, string> = {
   ours: "@effect-daytona/sdk",
@@ -596,6 +599,7 @@ const render = (results: Results): string => {
         if (!e.ok) failures.push(`${size} ${direction}, ${labels[kind]}: ${e.error}`)
       }
   for (const e of w.entries) if (!e.ok) failures.push(`waits, ${e.label}: ${e.error}`)
+  out.push(renderScale(results.scale))
   if (failures.length > 0) out.push(`## Failures\n\n${failures.map((f) => `- ${f}`).join("\n")}\n`)
   return out.join("\n")
 }
@@ -613,9 +617,25 @@ interface Results {
   readonly waits: { readonly transitionMs: number; readonly entries: Array<WaitsEntry> }
   readonly imports: Array<ImportTiming>
   readonly sizes: Array<InstalledSize>
+  readonly scale: ScaleResults
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** `--scale`: the scale rows alone, written to `.bench/scale.json` and `.bench/scale.md`. */
+const scaleMain = async () => {
+  const startedAt = new Date().toISOString()
+  await mkdir(outDir, { recursive: true })
+  const scale = await scalePhase(root, log)
+  const markdown = `# effect-daytona benchmark: local server at scale\n\n${startedAt}; node ${process.version}.\n\n${renderScale(scale)}`
+  await writeFile(
+    join(outDir, "scale.json"),
+    JSON.stringify({ startedAt, node: process.version, scale }, null, 2) + "\n"
+  )
+  await writeFile(join(outDir, "scale.md"), markdown)
+  process.stdout.write(markdown)
+  log(`wrote .bench/scale.json and .bench/scale.md`)
+}
 
 const main = async () => {
   const startedAt = new Date().toISOString()
@@ -650,6 +670,7 @@ const main = async () => {
     await rm(work, { recursive: true, force: true })
   }
   const waits = await waitsPhase()
+  const scale = await scalePhase(root, log)
 
   const results: Results = {
     startedAt,
@@ -663,7 +684,8 @@ const main = async () => {
     transfers,
     waits,
     imports,
-    sizes: installed
+    sizes: installed,
+    scale
   }
   const markdown = render(results)
   await writeFile(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n")
@@ -672,7 +694,7 @@ const main = async () => {
   log(`wrote .bench/results.json and .bench/results.md`)
 }
 
-main().catch((error: unknown) => {
+;(scaleOnly ? scaleMain() : main()).catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   process.exit(1)
 })

@@ -110,10 +110,14 @@ export const cursorPage = (records: ReadonlyArray<SandboxRecord>, query: typeof 
         return yield* badRequest("Invalid cursor provided")
       }
     }
-    const keyed = filter(records, query, query.regionIds, query)
-      .map((r) => ({ r, key: [sortValue(r, sort), r.id] as const }))
-      .sort((a, b) => sign * compare(a.key, b.key))
-    const start = after === undefined ? keyed : keyed.filter((k) => sign * compare(k.key, after) > 0)
+    const keyed = filter(records, query, query.regionIds, query).map((r) => ({
+      r,
+      key: [sortValue(r, sort), r.id] as const
+    }))
+    // Only what follows the cursor is sorted: paging through N sandboxes sorts N/2 per page on average, not N.
+    const start = (after === undefined ? keyed : keyed.filter((k) => sign * compare(k.key, after) > 0)).sort(
+      (a, b) => sign * compare(a.key, b.key)
+    )
     const page = start.slice(0, limit)
     const last = page[page.length - 1]
     const nextCursor =

@@ -280,8 +280,20 @@ export const make = Effect.gen(function* () {
       }
     })
 
-  /** Every sandbox, settled; read under the lock so that settling never writes back a stale copy. */
-  const settledAll = locked(Effect.flatMap(store.all, (all) => Effect.forEach(all, settle)))
+  /**
+   * Every sandbox, settled; read under the lock so that settling never writes back a stale copy.
+   * Only those with a step due are settled (the others are already up to date): a list of thousands
+   * of idle sandboxes then costs no effect per sandbox.
+   */
+  const settledAll = locked(
+    Effect.gen(function* () {
+      const all = yield* store.all
+      const now = yield* Clock.currentTimeMillis
+      const due = (r: SandboxRecord) => r.dueAt !== null && r.dueAt <= now
+      if (!all.some(due)) return all
+      return yield* Effect.forEach(all, (r) => (due(r) ? settle(r) : Effect.succeed(r)))
+    })
+  )
 
   return {
     config,

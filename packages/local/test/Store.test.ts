@@ -1,0 +1,90 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as LocalConfig from "../src/LocalConfig.js"
+import type { SandboxRecord } from "../src/internal/record.js"
+import * as Store from "../src/internal/store.js"
+import { tempDir } from "./utils.js"
+
+const record = (id: string, name: string, state = "started"): SandboxRecord => ({
+  id,
+  organizationId: "local",
+  name,
+  snapshot: null,
+  user: "daytona",
+  env: {},
+  labels: { n: name },
+  public: false,
+  target: "local",
+  cpu: 1,
+  gpu: 0,
+  memory: 1,
+  disk: 3,
+  state,
+  desiredState: state,
+  pending: false,
+  dueAt: null,
+  errorReason: null,
+  recoverable: false,
+  backupState: "None",
+  autoStopInterval: 15,
+  autoArchiveInterval: 10080,
+  autoDeleteInterval: -1,
+  networkBlockAll: false,
+  networkAllowList: null,
+  domainAllowList: null,
+  volumes: [],
+  buildInfo: null,
+  authToken: `token-${id}`,
+  createdAt: 1,
+  updatedAt: 1,
+  lastActivityAt: 1,
+  destroyedAt: null,
+  autoPauseInterval: 0,
+  autoDestroyAt: null,
+  parentId: null,
+  warmPoolId: null
+})
+
+/** A store over `dir`, open for the life of `scope`. */
+const open = (dir: string, scope: Scope.Scope) =>
+  Layer.buildWithScope(Store.layer.pipe(Layer.provide(LocalConfig.layer({ dataDir: dir }))), scope).pipe(
+    Effect.map(Context.get(Store.SandboxStore))
+  )
+
+describe("sandbox store", () => {
+  it.scoped("reads what it wrote, and a store reopened over the same directory reads the same, in the same order", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const first = yield* Scope.make()
+      const store = yield* open(dir, first)
+      for (const id of ["c", "a", "b", "d"]) yield* store.put(record(id, `name-${id}`))
+      // an update keeps its place; a removed sandbox is gone from every read
+      yield* store.put(record("a", "name-a", "stopped"))
+      yield* store.remove("d")
+      const seen = (yield* store.all).map((r) => [r.id, r.state])
+      assert.deepStrictEqual(seen, [
+        ["c", "started"],
+        ["a", "stopped"],
+        ["b", "started"]
+      ])
+      assert.deepStrictEqual(yield* store.get("a"), Option.some(record("a", "name-a", "stopped")))
+      assert.isTrue(Option.isNone(yield* store.get("d")))
+      yield* Scope.close(first, Exit.void)
+
+      const second = yield* Scope.make()
+      const reopened = yield* open(dir, second)
+      assert.deepStrictEqual(yield* reopened.all, [
+        record("c", "name-c"),
+        record("a", "name-a", "stopped"),
+        record("b", "name-b")
+      ])
+      assert.isTrue(Option.isNone(yield* reopened.get("d")))
+      yield* Scope.close(second, Exit.void)
+    })
+  )
+})
