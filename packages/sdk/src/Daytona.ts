@@ -51,7 +51,7 @@ import * as Wait from "./Wait.js"
  * @since 0.1.0
  * @category constants
  */
-export const createIdLabel = "effect-daytona.create-id"
+export const createIdLabel: typeof Sandbox.createIdLabel = Sandbox.createIdLabel
 
 /**
  * Languages a sandbox's code runner speaks.

@@ -341,6 +341,30 @@ export const fetchDto = (services: Services, idOrName: string): Effect.Effect<Sa
   services.client.call(ControlPlaneApi.getSandbox, { params: { sandboxIdOrName: idOrName } }).pipe(inputCannotFail)
 
 /**
+ * The label every create of the SDK carries, with a value of its own: after an answer was lost, the
+ * create is found again by it (and a duplicate deleted).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const createIdLabel = "effect-daytona.create-id"
+
+/**
+ * A fork inherits its parent's labels, the parent's create id included, so a search for the parent's
+ * create would find the fork too (and might delete it as a duplicate): the fork's copy is removed.
+ */
+const withoutInheritedCreateId = (
+  services: Services,
+  fork: SandboxDto
+): Effect.Effect<SandboxDto, ApiError | NotFoundError | ConflictError | ValidationError> => {
+  if (fork.labels[createIdLabel] === undefined) return Effect.succeed(fork)
+  const { [createIdLabel]: _inherited, ...labels } = fork.labels
+  return services.client
+    .call(ControlPlaneApi.replaceLabels, { params: { sandboxIdOrName: fork.id }, payload: { labels } })
+    .pipe(Effect.flatMap((answer) => ("id" in answer ? Effect.succeed(answer) : fetchDto(services, fork.id))))
+}
+
+/**
  * Forks a sandbox by id or name and waits until the fork is `started`, under one deadline.
  *
  * @since 0.1.0
@@ -369,7 +393,7 @@ export const forkSandbox = (
         schedule: options?.schedule,
         observe: tracker.observe
       })
-      return make(started, services)
+      return make(yield* withoutInheritedCreateId(services, started), services)
     })
     return yield* Wait.withDeadline(
       run,

@@ -113,6 +113,33 @@ describe("Sandbox: fork", () => {
     })
   )
 
+  it.effect("a fork's copy of its parent's create id is removed, so the parent's create cannot find it", () =>
+    Effect.gen(function* () {
+      const inherited = { "code-toolbox-language": "python", team: "a", [Daytona.createIdLabel]: "parent-create" }
+      const fake = yield* makeFake((request) =>
+        request.method === "PUT"
+          ? {
+              status: 200,
+              body: sandboxDto({
+                id: "fork-3",
+                state: "started",
+                labels: { "code-toolbox-language": "python", team: "a" }
+              })
+            }
+          : { status: 200, body: sandboxDto({ id: "fork-3", state: "started", labels: inherited }) }
+      )
+      const forked = yield* (yield* handleOver(fake.client)).fork()
+      assert.deepStrictEqual(forked.labels, { "code-toolbox-language": "python", team: "a" })
+      const requests = yield* fake.requests
+      assert.deepStrictEqual(lines(requests), ["POST /api/sandbox/sb-1/fork", "PUT /api/sandbox/fork-3/labels"])
+      assertRequest(requests[1], {
+        method: "PUT",
+        path: "/api/sandbox/fork-3/labels",
+        body: { labels: { "code-toolbox-language": "python", team: "a" } }
+      })
+    })
+  )
+
   it.effect("Daytona.fork forks by id or name; an empty one is refused before any request", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto({ id: "fork-2", state: "started" }) }))
