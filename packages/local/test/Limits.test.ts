@@ -192,10 +192,12 @@ describe("every process of a sandbox ends with it", () => {
         assert.isTrue(yield* untilGone(`sleep ${tag}2`), "delete")
 
         const c = yield* createStarted(client)
-        const timeout = yield* timedOut(client, c.id, `${detach(3)} sleep 30`)
+        // The foreground command is tagged too: the machine's process list is shared with every test
+        // running beside this one, and a bare "sleep 30" also matches their "sleep 300".
+        const timeout = yield* timedOut(client, c.id, `${detach(3)} sleep 30.${tag}`)
         assert.strictEqual(timeout.status, 408)
         assert.isTrue(yield* untilGone(`sleep ${tag}3`), "timeout")
-        assert.isTrue(yield* untilGone("sleep 30"), "timeout")
+        assert.isTrue(yield* untilGone(`sleep 30.${tag}`), "timeout")
 
         yield* Effect.scoped(
           Effect.gen(function* () {
