@@ -129,7 +129,7 @@ const bodyRefused = (toolbox: boolean) => (check: Http.BodyCheck) => {
       )
 }
 
-/** The toolbox's routes as patterns (any text in a parameter), to tell a known path from an endpoint not implemented. */
+/** The toolbox's routes as patterns (a parameter matches any text): a path none matches answers 501 `NOT_IMPLEMENTED`. */
 const toolboxRoutes = Chunk.toReadonlyArray(Toolbox.router.routes).map((route) => ({
   method: route.method,
   pattern: new RegExp(`^/toolbox${route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]*")}/?$`)

@@ -21,8 +21,6 @@ export const forbidden = (message: string) => new ControlPlaneError({ status: 40
 export const notFound = (message: string) => new ControlPlaneError({ status: 404, message })
 /** 409 Conflict. */
 export const conflict = (message: string) => new ControlPlaneError({ status: 409, message })
-/** 501 Not Implemented. */
-export const notImplemented = (message: string) => new ControlPlaneError({ status: 501, message })
 
 /** The API's answer for a sandbox id or name that matches no sandbox. */
 export const sandboxNotFound = (idOrName: string) => notFound(`Sandbox with ID or name ${idOrName} not found`)

@@ -57,19 +57,22 @@ export const withPropagationRule =
       Effect.locally(execute, HttpClient.currentTracerPropagation, enabled)
     )
 
-const taggedCache = new Map<string, Metric.Metric<any, any, any>>()
+/** Tagged metrics by metric name and tags; each entry is the tagged form of the metric its key names. */
+const taggedCache = new Map<string, unknown>()
 
 /** A metric with tags, built once per distinct set of tags. */
-const tagged = <M extends Metric.Metric<any, any, any>>(metric: M, name: string, tags: ReadonlyArray<string>): M => {
+const tagged = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  name: string,
+  tags: ReadonlyArray<string>
+): Metric.Metric<Type, In, Out> => {
   const key = `${name}\u0000${tags.join("\u0000")}`
-  let found = taggedCache.get(key)
-  if (found === undefined) {
-    let current: Metric.Metric<any, any, any> = metric
-    for (let i = 0; i + 1 < tags.length; i += 2) current = Metric.tagged(current, tags[i]!, tags[i + 1]!)
-    found = current
-    taggedCache.set(key, found)
-  }
-  return found as M
+  const found = taggedCache.get(key) as Metric.Metric<Type, In, Out> | undefined
+  if (found !== undefined) return found
+  let current = metric
+  for (let i = 0; i + 1 < tags.length; i += 2) current = Metric.tagged(current, tags[i]!, tags[i + 1]!)
+  taggedCache.set(key, current)
+  return current
 }
 
 const liveSandboxes = new Set<string>()
