@@ -110,8 +110,7 @@ export const make = (
       if (body.spot === true)
         return yield* badRequest("Spot is only for GPU sandboxes, and the local server runs no GPU sandboxes")
 
-      // A warm sandbox has no secrets and no volumes: a create asking for either makes its own.
-      if (!fromBuild && snapshot !== null && secrets.length === 0 && volumes.length === 0) {
+      if (!fromBuild && snapshot !== null) {
         const claimed = yield* claimWarm({
           body,
           snapshot,

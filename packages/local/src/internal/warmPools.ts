@@ -281,6 +281,7 @@ export const make = (
       (body.user === undefined || body.user === osUser) &&
       Object.keys(body.env ?? {}).length === 0 &&
       (body.volumes ?? []).length === 0 &&
+      (body.secrets ?? []).length === 0 &&
       body.buildInfo === undefined &&
       body.linkedSandbox === undefined &&
       body.networkBlockAll !== true &&
