@@ -43,6 +43,26 @@ describe("toolbox", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
+  it.scoped(
+    "the daemon endpoints it does not serve answer 501 NOT_IMPLEMENTED; a known path with another method 405",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* serve(yield* tempDir)
+        const { id } = yield* createStarted(client)
+        for (const [method, path] of [
+          ["GET", "/port"],
+          ["GET", "/port/3000/in-use"],
+          ["POST", "/init"]
+        ] as const) {
+          const answer = yield* call(client, method, `/toolbox/${id}${path}`, method === "POST" ? {} : undefined)
+          assert.strictEqual(answer.status, 501, path)
+          assert.strictEqual(asToolboxError(answer).code, "NOT_IMPLEMENTED", path)
+        }
+        const wrongMethod = yield* call(client, "DELETE", `/toolbox/${id}/version`)
+        assert.strictEqual(wrongMethod.status, 405)
+      }).pipe(Effect.provide(clientLayer))
+  )
+
   it.scoped("execute runs without a shell, merges stdout and stderr, honours cwd and envs", () =>
     Effect.gen(function* () {
       const { client } = yield* serve(yield* tempDir)
