@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import {
   advance,
@@ -10,6 +9,7 @@ import {
   clientLayer,
   createStarted,
   driveUntilDone,
+  fileWritten,
   serve,
   tempDir
 } from "./utils.js"
@@ -104,13 +104,13 @@ describe("toolbox", () => {
           timeout: 2
         })
       )
+      // The command must have started before the clock runs past its timeout; on a loaded machine it
+      // can take longer than the two seconds of TestClock the first steps advance.
+      const pid = Number(yield* fileWritten(NodePath.join(dir, "sandboxes", id, "home", "pid")))
       const answer = yield* driveUntilDone(fiber, "500 millis")
       const error = asToolboxError(answer)
       assert.deepStrictEqual([answer.status, error.code, error.method], [408, "REQUEST_TIMEOUT", "POST"])
       assert.strictEqual(error.path, `/toolbox/${id}/process/execute`)
-      const pid = Number(
-        yield* Effect.promise(() => NodeFs.readFile(NodePath.join(dir, "sandboxes", id, "home", "pid"), "utf8"))
-      )
       yield* settleProcesses
       assert.isFalse(alive(pid))
     }).pipe(Effect.provide(clientLayer))
@@ -153,17 +153,7 @@ describe("toolbox", () => {
       const fiber = yield* Effect.fork(
         call(client, "POST", `/toolbox/${id}/process/execute`, { command: `sh -c "echo $$ > pid; exec sleep 30"` })
       )
-      const pidFile = NodePath.join(dir, "sandboxes", id, "home", "pid")
-      while (
-        !(yield* Effect.promise(() =>
-          NodeFs.stat(pidFile).then(
-            () => true,
-            () => false
-          )
-        ))
-      ) {
-        yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
-      }
+      yield* fileWritten(NodePath.join(dir, "sandboxes", id, "home", "pid"))
       yield* call(client, "POST", `/api/sandbox/${id}/stop`)
       yield* advance("1 second")
       const killed = yield* driveUntilDone(fiber, "1 second")

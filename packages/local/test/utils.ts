@@ -121,6 +121,21 @@ export const driveUntilDone = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, step: Dura
     }
   })
 
+/**
+ * The text of a file a sandbox's process writes, once it exists: real processes start at their own
+ * pace, so a test reads what they wrote before it advances the TestClock past their deadline.
+ */
+export const fileWritten = (path: string, millis = 30_000) =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + millis
+    while (true) {
+      const text = await NodeFs.readFile(path, "utf8").catch(() => undefined)
+      if (text !== undefined && text.endsWith("\n")) return text
+      if (Date.now() > deadline) throw new Error(`${path} was not written within ${millis} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })
+
 /** Creates a sandbox and advances the clock until it has started. */
 export const createStarted = (client: Client, body: Record<string, unknown> = {}) =>
   Effect.gen(function* () {
