@@ -7,6 +7,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as UrlParams from "@effect/platform/UrlParams"
+import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -15,6 +16,7 @@ import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
@@ -60,7 +62,11 @@ export const withPropagationRule =
 /** Tagged metrics by metric name and tags; each entry is the tagged form of the metric its key names. */
 const taggedCache = new Map<string, unknown>()
 
-/** A metric with tags, built once per distinct set of tags. */
+/**
+ * A metric with tags, built once per distinct set of tags. Its updates hand the base metric the same
+ * label array every time, which the base metric's hook cache recognises; `Metric.tagged` would build a
+ * new array, a new metric key and a registry lookup on every update.
+ */
 const tagged = <Type, In, Out>(
   metric: Metric.Metric<Type, In, Out>,
   name: string,
@@ -69,10 +75,18 @@ const tagged = <Type, In, Out>(
   const key = `${name}\u0000${tags.join("\u0000")}`
   const found = taggedCache.get(key) as Metric.Metric<Type, In, Out> | undefined
   if (found !== undefined) return found
-  let current = metric
-  for (let i = 0; i + 1 < tags.length; i += 2) current = Metric.tagged(current, tags[i]!, tags[i + 1]!)
-  taggedCache.set(key, current)
-  return current
+  const labels: Array<MetricLabel.MetricLabel> = []
+  for (let i = 0; i + 1 < tags.length; i += 2) labels.push(MetricLabel.make(tags[i]!, tags[i + 1]!))
+  const withExtra = (extra: ReadonlyArray<MetricLabel.MetricLabel>) =>
+    extra.length === 0 ? labels : Arr.union(labels, extra)
+  const made = Metric.make(
+    metric.keyType,
+    (input: In, extra) => metric.unsafeUpdate(input, withExtra(extra)),
+    (extra) => metric.unsafeValue(withExtra(extra)),
+    (input: In, extra) => metric.unsafeModify(input, withExtra(extra))
+  )
+  taggedCache.set(key, made)
+  return made
 }
 
 const liveSandboxes = new Set<string>()
