@@ -84,7 +84,10 @@ const layers = async (): Promise<ReadonlyArray<readonly [string, Effect.Effect<u
       toolbox.call(target, ToolboxApi.getUserHomeDir, {}).pipe(
         inputCannotFail,
         Effect.map((answer) => answer.dir),
-        Effect.withSpan("Sandbox.getUserHomeDir", { attributes: { "daytona.sandbox.id": target.id } })
+        Effect.withSpan("Sandbox.getUserHomeDir", {
+          captureStackTrace: false,
+          attributes: { "daytona.sandbox.id": target.id }
+        })
       )
     ]
   ]

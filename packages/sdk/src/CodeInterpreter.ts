@@ -170,7 +170,10 @@ const executePath = ToolboxApi.executeInterpreterCode.path
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): CodeInterpreter => {
   const toolboxTarget: ToolboxClient.Target = { id: target.id, toolboxProxyUrl: target.toolboxProxyUrl }
   const span = (name: string) =>
-    Effect.withSpan(`CodeInterpreter.${name}`, { attributes: { "daytona.sandbox.id": target.id } })
+    Effect.withSpan(`CodeInterpreter.${name}`, {
+      captureStackTrace: false,
+      attributes: { "daytona.sandbox.id": target.id }
+    })
 
   /** The error a close frame stands for, or none when the run completed. */
   const closed = (failure: Socket.SocketError, interrupted: boolean): InterpreterError | undefined => {
@@ -265,7 +268,12 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
           )
         return Mailbox.toStream(events)
       })
-    ).pipe(Stream.withSpan("CodeInterpreter.runCodeStream", { attributes: { "daytona.sandbox.id": target.id } }))
+    ).pipe(
+      Stream.withSpan("CodeInterpreter.runCodeStream", {
+        captureStackTrace: false,
+        attributes: { "daytona.sandbox.id": target.id }
+      })
+    )
 
   const runCode: CodeInterpreter["runCode"] = (code, options) =>
     runCodeStream(code, options).pipe(

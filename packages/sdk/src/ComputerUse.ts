@@ -370,7 +370,10 @@ const toScreenshot =
  */
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): ComputerUse => {
   const span = (name: string, attributes: Record<string, unknown> = {}) =>
-    Effect.withSpan(`ComputerUse.${name}`, { attributes: { "daytona.sandbox.id": target.id, ...attributes } })
+    Effect.withSpan(`ComputerUse.${name}`, {
+      captureStackTrace: false,
+      attributes: { "daytona.sandbox.id": target.id, ...attributes }
+    })
   const start = unsupported(toolbox.call(target, ToolboxApi.computerUseStart, {})).pipe(span("start"))
   const stop = unsupported(toolbox.call(target, ToolboxApi.computerUseStop, {})).pipe(span("stop"))
 

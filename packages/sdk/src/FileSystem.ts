@@ -332,9 +332,12 @@ const nonEmpty = (field: string, value: string) =>
  */
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): FileSystem => {
   const span = (name: string, attributes: Record<string, unknown> = {}) =>
-    Effect.withSpan(`FileSystem.${name}`, { attributes: { "daytona.sandbox.id": target.id, ...attributes } })
+    Effect.withSpan(`FileSystem.${name}`, {
+      captureStackTrace: false,
+      attributes: { "daytona.sandbox.id": target.id, ...attributes }
+    })
   const streamSpan = (name: string) =>
-    Stream.withSpan(`FileSystem.${name}`, { attributes: { "daytona.sandbox.id": target.id } })
+    Stream.withSpan(`FileSystem.${name}`, { captureStackTrace: false, attributes: { "daytona.sandbox.id": target.id } })
 
   const listFiles: FileSystem["listFiles"] = (path, options) =>
     toolbox

@@ -224,7 +224,10 @@ const passwordOf = (credentials: Credentials | undefined): ReadonlyArray<string>
  */
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): Git => {
   const span = (name: string, path: string) =>
-    Effect.withSpan(`Git.${name}`, { attributes: { "daytona.sandbox.id": target.id, "daytona.path": path } })
+    Effect.withSpan(`Git.${name}`, {
+      captureStackTrace: false,
+      attributes: { "daytona.sandbox.id": target.id, "daytona.path": path }
+    })
 
   // Git's endpoints are safe or unsafe, never convergent: their calls take no reconciliation.
   const call = <T extends Endpoint.Any>(endpoint: T, input: Endpoint.Input<T>, secrets: ReadonlyArray<string> = []) =>

@@ -90,6 +90,7 @@ export const make = (
   const uri = (path: string) => `file://${path}`
   const span = (name: string) =>
     Effect.withSpan(`LspServer.${name}`, {
+      captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, "daytona.lsp.language": languageId }
     })
   return Effect.succeed({

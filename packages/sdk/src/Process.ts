@@ -366,7 +366,10 @@ const socketFailure = (error: Socket.SocketError, path: string, timeout: Duratio
  */
 export const make = (target: Target, toolbox: ToolboxClient.Service): Process => {
   const span = (name: string, attributes: Record<string, unknown> = {}) =>
-    Effect.withSpan(`Process.${name}`, { attributes: { "daytona.sandbox.id": target.id, ...attributes } })
+    Effect.withSpan(`Process.${name}`, {
+      captureStackTrace: false,
+      attributes: { "daytona.sandbox.id": target.id, ...attributes }
+    })
   const language = target.labels?.[languageLabel]
   const toolboxTarget: ToolboxClient.Target = { id: target.id, toolboxProxyUrl: target.toolboxProxyUrl }
 
@@ -600,6 +603,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
         })
       ).pipe(
         Stream.withSpan("Process.followSessionCommandLogs", {
+          captureStackTrace: false,
           attributes: { "daytona.sandbox.id": target.id, "daytona.session.id": sessionId }
         })
       ),
@@ -610,7 +614,10 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       resumable("/process/session/entrypoint/logs?follow=true", Effect.succeed(true))
     ).pipe(
       LogDemux.demux,
-      Stream.withSpan("Process.followEntrypointLogs", { attributes: { "daytona.sandbox.id": target.id } })
+      Stream.withSpan("Process.followEntrypointLogs", {
+        captureStackTrace: false,
+        attributes: { "daytona.sandbox.id": target.id }
+      })
     )
   }
 }

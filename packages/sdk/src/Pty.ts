@@ -230,6 +230,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
   const toolboxTarget: ToolboxClient.Target = { id: target.id, toolboxProxyUrl: target.toolboxProxyUrl }
   const span = (name: string, sessionId: string) =>
     Effect.withSpan(`Process.${name}`, {
+      captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, "daytona.pty.id": sessionId }
     })
 
@@ -444,7 +445,10 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
       ).pipe(span("connectPty", sessionId)),
     listPtySessions: toolbox.call(toolboxTarget, ToolboxApi.listPtySessions, {}).pipe(
       Effect.map((answer) => answer.sessions),
-      Effect.withSpan("Process.listPtySessions", { attributes: { "daytona.sandbox.id": target.id } })
+      Effect.withSpan("Process.listPtySessions", {
+        captureStackTrace: false,
+        attributes: { "daytona.sandbox.id": target.id }
+      })
     ),
     getPtySessionInfo,
     resizePtySession,

@@ -419,7 +419,8 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
   const id = self.id
   const ref = { params: { sandboxIdOrName: id } } as const
   const wrap = (dto: SandboxDto): Sandbox => make(dto, services)
-  const span = (name: string) => Effect.withSpan(`Sandbox.${name}`, { attributes: { "daytona.sandbox.id": id } })
+  const span = (name: string) =>
+    Effect.withSpan(`Sandbox.${name}`, { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
   const deadline = (options: WaitOptions | undefined) =>
     Wait.deadlineFrom("timeout", options?.timeout, client.config.operationTimeout)
 
@@ -885,7 +886,7 @@ const dataOperations = (
     buildLogs: client.call(ControlPlaneApi.getBuildLogsUrl, { params: { sandboxIdOrName: id } }).pipe(
       Effect.map((answer) => BuildLogs.follow(client.sendAbsolute, answer.url, Transport.secretsOf(client.config))),
       Stream.unwrap,
-      Stream.withSpan("Sandbox.buildLogs", { attributes: { "daytona.sandbox.id": id } })
+      Stream.withSpan("Sandbox.buildLogs", { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
     )
   }
 }

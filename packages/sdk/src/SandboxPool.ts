@@ -406,6 +406,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ValidationEr
             onSuccess: () => Effect.sync(() => count(DaytonaMetrics.poolCreates, entry, { outcome: "ok" }))
           }),
           Effect.withSpan("SandboxPool.create", {
+            captureStackTrace: false,
             attributes: { "daytona.pool": name, "daytona.language": entry.language }
           })
         )
@@ -574,6 +575,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ValidationEr
         return pooled.sandbox
       }).pipe(
         Effect.withSpan("SandboxPool.lease", {
+          captureStackTrace: false,
           attributes: { "daytona.pool": name, "daytona.language": spec.language ?? "python" }
         })
       )

@@ -141,7 +141,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           ...(query.order === undefined ? {} : { order: query.order })
         }
       })
-      .pipe(Effect.withSpan("Secrets.listPage"))
+      .pipe(Effect.withSpan("Secrets.listPage", { captureStackTrace: false }))
 
   return {
     list: (query = {}) =>
@@ -162,7 +162,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
     get: (secretId) =>
       requiredId(secretId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.getSecret, { params: { secretId } })),
-        Effect.withSpan("Secrets.get", { attributes: { "daytona.secret.id": secretId } })
+        Effect.withSpan("Secrets.get", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
       ),
     create: (options) => {
       const value = reveal(options.value)
@@ -177,7 +177,10 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
         })
         .pipe(
           scrubbed([value]),
-          Effect.withSpan("Secrets.create", { attributes: { "daytona.secret.name": options.name } })
+          Effect.withSpan("Secrets.create", {
+            captureStackTrace: false,
+            attributes: { "daytona.secret.name": options.name }
+          })
         )
     },
     update: (secretId, options) => {
@@ -194,13 +197,13 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           })
         ),
         scrubbed(value === undefined ? [] : [value]),
-        Effect.withSpan("Secrets.update", { attributes: { "daytona.secret.id": secretId } })
+        Effect.withSpan("Secrets.update", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
       )
     },
     delete: (secretId) =>
       requiredId(secretId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.deleteSecret, { params: { secretId } })),
-        Effect.withSpan("Secrets.delete", { attributes: { "daytona.secret.id": secretId } })
+        Effect.withSpan("Secrets.delete", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
       )
   }
 })

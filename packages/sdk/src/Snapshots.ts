@@ -308,7 +308,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
             ...(query.order === undefined ? {} : { order: query.order })
           }
         })
-        .pipe(Effect.withSpan("Snapshots.listPage"))
+        .pipe(Effect.withSpan("Snapshots.listPage", { captureStackTrace: false }))
 
     /** Polls until `active`, starting from a snapshot already in hand when there is one. */
     const pollUntilActive = (
@@ -344,7 +344,12 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
           timeout,
           tracker.timeoutError({ operation: "Snapshots.create", awaited: "active", timeout })
         )
-      }).pipe(Effect.withSpan("Snapshots.create", { attributes: { "daytona.snapshot.name": options.name } }))
+      }).pipe(
+        Effect.withSpan("Snapshots.create", {
+          captureStackTrace: false,
+          attributes: { "daytona.snapshot.name": options.name }
+        })
+      )
 
     return {
       list: (query = {}) =>
@@ -365,13 +370,19 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
       get: (idOrName) =>
         (idOrName.trim() === "" ? invalid("idOrName", "a snapshot id or name is required") : Effect.void).pipe(
           Effect.zipRight(fetch(idOrName)),
-          Effect.withSpan("Snapshots.get", { attributes: { "daytona.snapshot.id": idOrName } })
+          Effect.withSpan("Snapshots.get", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": idOrName }
+          })
         ),
       create,
       delete: (snapshot) =>
         resolveId(snapshot).pipe(
           Effect.flatMap((id) => client.call(ControlPlaneApi.removeSnapshot, { params: { id } })),
-          Effect.withSpan("Snapshots.delete", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+          Effect.withSpan("Snapshots.delete", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": refId(snapshot) }
+          })
         ),
       activate: (snapshot) =>
         resolveId(snapshot).pipe(
@@ -383,7 +394,10 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
               { reconcile: Effect.map(fetch(id), (found) => Option.liftPredicate(found, (s) => s.state === "active")) }
             )
           ),
-          Effect.withSpan("Snapshots.activate", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+          Effect.withSpan("Snapshots.activate", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": refId(snapshot) }
+          })
         ),
       deactivate: (snapshot) =>
         resolveId(snapshot).pipe(
@@ -398,7 +412,10 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
               }
             )
           ),
-          Effect.withSpan("Snapshots.deactivate", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+          Effect.withSpan("Snapshots.deactivate", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": refId(snapshot) }
+          })
         ),
       waitUntilActive: (snapshot, options = {}) =>
         Effect.gen(function* () {
@@ -413,14 +430,20 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
             tracker.timeoutError({ operation: "Snapshots.waitUntilActive", awaited: "active", timeout })
           )
         }).pipe(
-          Effect.withSpan("Snapshots.waitUntilActive", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+          Effect.withSpan("Snapshots.waitUntilActive", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": refId(snapshot) }
+          })
         ),
       buildLogsUrl: (snapshot) => buildLogsUrl(snapshot),
       followBuildLogs: (snapshot) =>
         buildLogsUrl(snapshot).pipe(
           Effect.map((url) => BuildLogs.follow(proxy.send, url, secrets)),
           Stream.unwrap,
-          Stream.withSpan("Snapshots.followBuildLogs", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+          Stream.withSpan("Snapshots.followBuildLogs", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": refId(snapshot) }
+          })
         ),
       buildLogs: (snapshot) =>
         buildLogsUrl(snapshot).pipe(
@@ -442,7 +465,10 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
             )
           ),
           Effect.map((text) => Transport.scrub(text, secrets)),
-          Effect.withSpan("Snapshots.buildLogs", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+          Effect.withSpan("Snapshots.buildLogs", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot.id": refId(snapshot) }
+          })
         )
     }
 
@@ -450,7 +476,10 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
       return resolveId(snapshot).pipe(
         Effect.flatMap((id) => client.call(ControlPlaneApi.getSnapshotBuildLogsUrl, { params: { id } })),
         Effect.map((answer) => answer.url),
-        Effect.withSpan("Snapshots.buildLogsUrl", { attributes: { "daytona.snapshot.id": refId(snapshot) } })
+        Effect.withSpan("Snapshots.buildLogsUrl", {
+          captureStackTrace: false,
+          attributes: { "daytona.snapshot.id": refId(snapshot) }
+        })
       )
     }
   }

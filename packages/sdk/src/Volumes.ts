@@ -146,7 +146,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
   const create: Service["create"] = (name) =>
     required("name", name).pipe(
       Effect.zipRight(client.call(ControlPlaneApi.createVolume, { payload: { name } })),
-      Effect.withSpan("Volumes.create", { attributes: { "daytona.volume.name": name } })
+      Effect.withSpan("Volumes.create", { captureStackTrace: false, attributes: { "daytona.volume.name": name } })
     )
 
   return {
@@ -155,11 +155,11 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
         .call(ControlPlaneApi.listVolumes, {
           query: options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted }
         })
-        .pipe(Effect.withSpan("Volumes.list")),
+        .pipe(Effect.withSpan("Volumes.list", { captureStackTrace: false })),
     get: (volumeId) =>
       required("id", volumeId).pipe(
         Effect.zipRight(fetchById(volumeId)),
-        Effect.withSpan("Volumes.get", { attributes: { "daytona.volume.id": volumeId } })
+        Effect.withSpan("Volumes.get", { captureStackTrace: false, attributes: { "daytona.volume.id": volumeId } })
       ),
     getByName: (name, options = {}) =>
       required("name", name).pipe(
@@ -169,13 +169,13 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           (error): Effect.Effect<Volume, ApiError | NotFoundError | ValidationError> =>
             options.create === true ? create(name) : Effect.fail(error)
         ),
-        Effect.withSpan("Volumes.getByName", { attributes: { "daytona.volume.name": name } })
+        Effect.withSpan("Volumes.getByName", { captureStackTrace: false, attributes: { "daytona.volume.name": name } })
       ),
     create,
     delete: (volumeId) =>
       required("id", volumeId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.deleteVolume, { params: { volumeId } })),
-        Effect.withSpan("Volumes.delete", { attributes: { "daytona.volume.id": volumeId } })
+        Effect.withSpan("Volumes.delete", { captureStackTrace: false, attributes: { "daytona.volume.id": volumeId } })
       ),
     waitUntilReady: (volume, options = {}) =>
       Effect.gen(function* () {
@@ -196,6 +196,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
         )
       }).pipe(
         Effect.withSpan("Volumes.waitUntilReady", {
+          captureStackTrace: false,
           attributes: { "daytona.volume.id": typeof volume === "string" ? volume : volume.id }
         })
       )

@@ -62,7 +62,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
   const client = yield* DaytonaClient.DaytonaClient
   const list = client.call(ControlPlaneApi.listWarmPools, {}).pipe(inputCannotFail)
   return {
-    list: list.pipe(Effect.withSpan("WarmPools.list")),
+    list: list.pipe(Effect.withSpan("WarmPools.list", { captureStackTrace: false })),
     create: (options) =>
       client
         .call(
@@ -84,19 +84,30 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
             )
           }
         )
-        .pipe(Effect.withSpan("WarmPools.create", { attributes: { "daytona.snapshot": options.snapshot } })),
+        .pipe(
+          Effect.withSpan("WarmPools.create", {
+            captureStackTrace: false,
+            attributes: { "daytona.snapshot": options.snapshot }
+          })
+        ),
     update: (warmPoolId, options) =>
       requiredId(warmPoolId).pipe(
         Effect.zipRight(
           client.call(ControlPlaneApi.updateWarmPool, { params: { id: warmPoolId }, payload: { pool: options.pool } })
         ),
-        Effect.withSpan("WarmPools.update", { attributes: { "daytona.warmPool.id": warmPoolId } })
+        Effect.withSpan("WarmPools.update", {
+          captureStackTrace: false,
+          attributes: { "daytona.warmPool.id": warmPoolId }
+        })
       ),
     delete: (warmPoolId) =>
       requiredId(warmPoolId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.deleteWarmPool, { params: { id: warmPoolId } })),
         Effect.asVoid,
-        Effect.withSpan("WarmPools.delete", { attributes: { "daytona.warmPool.id": warmPoolId } })
+        Effect.withSpan("WarmPools.delete", {
+          captureStackTrace: false,
+          attributes: { "daytona.warmPool.id": warmPoolId }
+        })
       )
   }
 })
