@@ -67,9 +67,28 @@ const post = (url: string, body: unknown) =>
     return { status: response.status, body: text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>) }
   })
 
+/** A followed command's server-sent events, each as its name and its decoded data. */
+const followed = (base: string, sessionId: string, body: Record<string, unknown>) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${base}/sessions/${sessionId}/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body)
+    })
+    const text = await response.text()
+    const events = text
+      .split("\n\n")
+      .filter((block) => block !== "")
+      .map((block) => {
+        const [event, data] = block.split("\n")
+        return [event!.slice("event: ".length), JSON.parse(data!.slice("data: ".length)) as unknown] as const
+      })
+    return { type: response.headers.get("content-type"), events }
+  })
+
 describe("the example backend over real HTTP on the local server", () => {
   it.live(
-    "runs Python and TypeScript, sessions with a followed log, deadlines; leaves no sandbox after shutdown",
+    "runs Python and TypeScript, sessions with a followed log, deadlines, health; leaves no sandbox after shutdown",
     () =>
       Effect.gen(function* () {
         const scope = yield* Scope.make()
@@ -116,22 +135,11 @@ describe("the example backend over real HTTP on the local server", () => {
         const read = yield* post(`${base}/sessions/${id}/exec`, { command: "cat notes.txt" })
         assert.strictEqual(read.body!["output"], "kept\n")
 
-        const events = yield* Effect.promise(async () => {
-          const response = await fetch(`${base}/sessions/${id}/stream`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ command: "for i in 1 2 3; do echo $i; sleep 0.1; done; echo oops >&2; (exit 4)" })
-          })
-          return { type: response.headers.get("content-type"), text: await response.text() }
+        const events = yield* followed(base, id, {
+          command: "for i in 1 2 3; do echo $i; sleep 0.1; done; echo oops >&2; (exit 4)"
         })
         assert.strictEqual(events.type, "text/event-stream")
-        const parsed = events.text
-          .split("\n\n")
-          .filter((block) => block !== "")
-          .map((block) => {
-            const [event, data] = block.split("\n")
-            return [event!.slice("event: ".length), JSON.parse(data!.slice("data: ".length)) as unknown] as const
-          })
+        const parsed = events.events
         const stdout = parsed
           .filter(([event]) => event === "stdout")
           .map(([, data]) => data)
@@ -143,11 +151,31 @@ describe("the example backend over real HTTP on the local server", () => {
         )
         assert.deepStrictEqual(parsed.at(-1), ["exit", { exitCode: 4 }])
 
+        // Past its deadline a followed command ends with a `timeout` event, and its session is closed.
+        const slow = yield* post(`${base}/sessions`, { language: "python" })
+        const slowId = slow.body!["sessionId"] as string
+        const timedOut = yield* followed(base, slowId, { command: "echo started; sleep 30", timeoutSeconds: 1 })
+        assert.deepStrictEqual(timedOut.events[0], ["stdout", "started\n"])
+        assert.deepStrictEqual(timedOut.events.at(-1), [
+          "timeout",
+          { message: "the command did not end within its deadline; the session is closed" }
+        ])
+        const afterTimeout = yield* post(`${base}/sessions/${slowId}/exec`, { command: "true" }).pipe(
+          Effect.delay("50 millis"),
+          Effect.repeat({ until: (answer) => answer.status === 404 }),
+          Effect.timeout("10 seconds")
+        )
+        assert.strictEqual(afterTimeout.status, 404)
+
         const closed = yield* Effect.promise(() => fetch(`${base}/sessions/${id}`, { method: "DELETE" }))
         assert.strictEqual(closed.status, 204)
         const gone = yield* post(`${base}/sessions/${id}/exec`, { command: "true" })
         assert.strictEqual(gone.status, 404)
 
+        const health = yield* Effect.promise(() =>
+          fetch(`${base}/health`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }))
+        )
+        assert.deepStrictEqual(health, { status: 200, body: { status: "ok" } })
         const openapi = yield* Effect.promise(() => fetch(`${base}/openapi.json`).then((r) => r.json()))
         assert.includeMembers(Object.keys((openapi as { paths: object }).paths), [
           "/run",
