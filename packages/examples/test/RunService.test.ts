@@ -1,6 +1,7 @@
 import * as DaytonaTest from "@effect-daytona/testing/DaytonaTest"
 import * as SandboxPool from "@effect-daytona/sdk/SandboxPool"
 import { assert, describe, it } from "@effect/vitest"
+import { type DataPoint, MetricReader } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -131,6 +132,16 @@ describe("Sessions over the testing kit", () => {
   )
 })
 
+/** A metric reader that reads only when the test calls `collect()`. */
+class OnDemandReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
 describe("tracing in the example's exporter", () => {
   it.effect("a run's spans reach the OpenTelemetry exporter, and its requests carry the trace", () =>
     Effect.gen(function* () {
@@ -159,6 +170,43 @@ describe("tracing in the example's exporter", () => {
       }).pipe(
         Effect.provide(services()),
         Effect.provide(Telemetry.layer({ spanProcessor: new SimpleSpanProcessor(exporter) }))
+      )
+    })
+  )
+
+  it.effect("the SDK's metrics reach the OpenTelemetry metric reader, with their tags", () =>
+    Effect.gen(function* () {
+      const reader = new OnDemandReader()
+      yield* Effect.gen(function* () {
+        yield* settle
+        yield* DaytonaTest.scriptCommand(python, { stdout: "ok\n" })
+        yield* run({ language: "python", code: "print('ok')" })
+        const { resourceMetrics } = yield* Effect.promise(() => reader.collect())
+        const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)
+        const points = (name: string) =>
+          metrics
+            .filter((metric) => metric.descriptor.name === name)
+            .flatMap((metric) => metric.dataPoints as ReadonlyArray<DataPoint<unknown>>)
+        // Effect's metrics are process-wide: other tests of this file add to the same counters.
+        const codeRuns = points("daytona_requests_total").filter(
+          (point) =>
+            point.attributes["operation"] === "codeRun" &&
+            point.attributes["api"] === "toolbox" &&
+            point.attributes["status"] === "200"
+        )
+        assert.strictEqual(codeRuns.length, 1)
+        assert.isAtLeast(codeRuns[0]!.value as number, 1)
+        const leases = points("daytona_pool_leases_total").filter(
+          (point) => point.attributes["pool"] === "test" && point.attributes["outcome"] === "discarded"
+        )
+        assert.strictEqual(leases.length, 1)
+        assert.isAtLeast(leases[0]!.value as number, 1)
+        assert.isAbove(points("daytona_request_duration_seconds").length, 0)
+      }).pipe(
+        Effect.provide(services()),
+        Effect.provide(
+          Telemetry.layer({ spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()), metricReader: reader })
+        )
       )
     })
   )
