@@ -16,12 +16,16 @@ import {
   tempDir
 } from "./utils.js"
 
-/** Starts a process in the sandbox that writes a growing counter to `~/counter` every 20 ms. */
+/**
+ * Starts a process in the sandbox that writes a growing counter to `~/counter` every 20 ms. Each
+ * value is written beside it and renamed over it: a pause can freeze the process anywhere, and a
+ * write in place frozen between its truncate and its write would leave the file empty.
+ */
 const startCounter = (client: Client, id: string) =>
   sh(
     client,
     id,
-    `nohup sh -c 'i=0; while true; do i=$((i+1)); echo $i > "$HOME/counter"; sleep 0.02; done' >/dev/null 2>&1 &`
+    `nohup sh -c 'i=0; while true; do i=$((i+1)); echo $i > "$HOME/counter.next"; mv "$HOME/counter.next" "$HOME/counter"; sleep 0.02; done' >/dev/null 2>&1 &`
   )
 
 const readCounter = (client: Client, id: string) =>
