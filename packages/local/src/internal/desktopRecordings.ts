@@ -243,10 +243,13 @@ export const download = (sandbox: SandboxRecord, id: string) =>
     if (recording.status === "recording")
       return yield* conflict("the recording is still active: stop it before downloading")
     const view = yield* viewOf(sandbox)
-    const { handle, status } = yield* Effect.tryPromise({
-      try: () => SandboxFs.openRead(view, recording.filePath),
-      catch: () => notFound("recording file not found")
-    })
+    // Not interrupted while it opens: the handle it returns would be left to the garbage collector.
+    const { handle, status } = yield* Effect.uninterruptible(
+      Effect.tryPromise({
+        try: () => SandboxFs.openRead(view, recording.filePath),
+        catch: () => notFound("recording file not found")
+      })
+    )
     if (status.size === 0) yield* Effect.promise(() => handle.close())
     return HttpServerResponse.stream(
       status.size === 0

@@ -68,7 +68,10 @@ export const uploadSingle: EndpointHandler<typeof ToolboxApi.uploadFile> = (sand
 export const download: EndpointHandler<typeof ToolboxApi.downloadFile> = (sandbox, { query }) =>
   Effect.gen(function* () {
     const path = query.path
-    const { handle, status } = yield* inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), transferError)
+    // Not interrupted while it opens: the handle it returns would be left to the garbage collector.
+    const { handle, status } = yield* Effect.uninterruptible(
+      inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), transferError)
+    )
     const name = NodePath.basename(path)
     if (status.size === 0) yield* Effect.promise(() => handle.close())
     return HttpServerResponse.stream(

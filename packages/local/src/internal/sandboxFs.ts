@@ -134,7 +134,10 @@ export const openRead = (
     if (found._tag === "dir" || found.status!.isDirectory()) throw new PathFailure("EISDIR", path)
     readable(view, found, found.status!, path)
     const handle = await openIn(found.parent, found.name, O_RDONLY | O_NONBLOCK)
-    const status = await handle.stat()
+    const status = await handle.stat().catch(async (error: unknown) => {
+      await handle.close()
+      throw error
+    })
     if (!status.isFile()) {
       await handle.close()
       throw new PathFailure("ENOTREG", path)
@@ -222,7 +225,11 @@ export const openPipe = (view: View, path: string): Promise<NodeFs.FileHandle> =
     const found = existing(located, path)
     if (found._tag === "dir" || !found.status!.isFIFO()) throw new PathFailure("ENOTREG", path, "not a named pipe")
     const handle = await openIn(found.parent, found.name, O_RDWR | O_NONBLOCK)
-    if (!(await handle.stat()).isFIFO()) {
+    const status = await handle.stat().catch(async (error: unknown) => {
+      await handle.close()
+      throw error
+    })
+    if (!status.isFIFO()) {
       await handle.close()
       throw new PathFailure("ENOTREG", path, "not a named pipe")
     }

@@ -515,9 +515,14 @@ const downloadError = (error: DaemonError): DaemonError =>
       : new DaemonError({ status: 500, code: "FILE_READ_FAILED", message: error.message })
 
 const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
-  Stream.unwrap(
+  Stream.unwrapScoped(
     Effect.gen(function* () {
-      const { handle, status: stat } = yield* inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path))
+      // The handle lives as long as the part's stream: a body abandoned before or while this part is
+      // read closes it when the stream's scope closes.
+      const { handle, status: stat } = yield* Effect.acquireRelease(
+        inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path)),
+        (opened) => Effect.promise(() => opened.handle.close().catch(() => undefined))
+      )
       const type = contentTypes[NodePath.extname(path).toLowerCase()] ?? "application/octet-stream"
       const head = partHead(first, [
         `Content-Disposition: ${MultipartCodec.formDataDisposition("file", path)}`,
@@ -526,6 +531,7 @@ const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
       ])
       const content = Stream.fromAsyncIterable(
         handle.createReadStream({
+          autoClose: false,
           highWaterMark: 256 * 1024,
           start: 0,
           end: Math.max(0, stat.size - 1)

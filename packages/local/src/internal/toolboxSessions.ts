@@ -157,33 +157,40 @@ const createSession: EndpointHandler<typeof ToolboxApi.createSession> = (sandbox
       files: [],
       fifos: ["shell.pipe"]
     })
-    const writer = yield* fsCall("cannot open the session's shell", () =>
-      SandboxFs.openPipe(view, NodePath.posix.join(dirInside, "shell.pipe"))
-    )
-    const session: SessionState = {
-      id: sessionId,
-      view,
-      dirInside,
-      writer,
-      write: yield* Effect.makeSemaphore(1),
-      commands: new Map(),
-      shell: undefined,
-      alive: true,
-      shellExit: undefined
-    }
-    sessions.set(sessionId, session)
-    const shell = runInSandbox(sandbox, [
-      "/bin/sh",
-      "-c",
-      'if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -s < "$0"; else exec /bin/sh -s < "$0"; fi',
-      NodePath.posix.join(dirInside, "shell.pipe")
-    ]).pipe(
-      Effect.matchEffect({
-        onFailure: () => shellEnded(sessions, session, 1),
-        onSuccess: (result) => shellEnded(sessions, session, result.exitCode)
+    // The shell's pipe is closed when its shell ends: from the open to the shell's fork, nothing may
+    // interrupt and leave the handle behind (all of it is quick).
+    yield* Effect.uninterruptible(
+      Effect.gen(function* () {
+        const writer = yield* fsCall("cannot open the session's shell", () =>
+          SandboxFs.openPipe(view, NodePath.posix.join(dirInside, "shell.pipe"))
+        )
+        const session: SessionState = {
+          id: sessionId,
+          view,
+          dirInside,
+          writer,
+          write: yield* Effect.makeSemaphore(1),
+          commands: new Map(),
+          shell: undefined,
+          alive: true,
+          shellExit: undefined
+        }
+        sessions.set(sessionId, session)
+        const shell = runInSandbox(sandbox, [
+          "/bin/sh",
+          "-c",
+          'if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -s < "$0"; else exec /bin/sh -s < "$0"; fi',
+          NodePath.posix.join(dirInside, "shell.pipe")
+        ]).pipe(
+          Effect.matchEffect({
+            onFailure: () => shellEnded(sessions, session, 1),
+            onSuccess: (result) => shellEnded(sessions, session, result.exitCode)
+          })
+        )
+        // A fork inherits the region's uninterruptibility: the shell must stay interruptible.
+        session.shell = yield* Effect.forkDaemon(Effect.interruptible(shell))
       })
     )
-    session.shell = yield* Effect.forkDaemon(shell)
     return empty(201)
   })
 
@@ -270,16 +277,27 @@ const execute: EndpointHandler<typeof ToolboxApi.sessionExecuteCommand> = (sandb
       files: ["output.log"],
       fifos: ["stdout.pipe", "stderr.pipe", "stdin.pipe"]
     })
-    const input = yield* fsCall("cannot open the command's input", () =>
-      SandboxFs.openPipe(session.view, NodePath.posix.join(dir, "stdin.pipe"))
-    )
-    const command: CommandState = { id, command: request.command, dir, exitCode: undefined, input }
-    session.commands.set(id, command)
     const text = Buffer.from(wrapper(dir, request.command))
-    yield* session.write.withPermits(1)(
-      fsCall("cannot send the command to the session's shell", () => session.writer.write(text))
+    // From the input's open to the daemon that closes it, nothing may leave the handle behind: the
+    // open is not interrupted, and a send that fails or is interrupted closes the input itself.
+    const command = yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        const input = yield* fsCall("cannot open the command's input", () =>
+          SandboxFs.openPipe(session.view, NodePath.posix.join(dir, "stdin.pipe"))
+        )
+        const command: CommandState = { id, command: request.command, dir, exitCode: undefined, input }
+        session.commands.set(id, command)
+        yield* restore(
+          session.write.withPermits(1)(
+            fsCall("cannot send the command to the session's shell", () => session.writer.write(text))
+          )
+        ).pipe(Effect.onError(() => closeInput(command)))
+        yield* Effect.forkDaemon(
+          Effect.interruptible(awaitFinished(session, command).pipe(Effect.zipRight(closeInput(command))))
+        )
+        return command
+      })
     )
-    yield* Effect.forkDaemon(awaitFinished(session, command).pipe(Effect.zipRight(closeInput(command))))
     if (request.runAsync === true || request.async === true) return json({ cmdId: id }, 202)
     yield* awaitFinished(session, command)
     const log = yield* readLog(session, command)
