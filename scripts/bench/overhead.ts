@@ -22,6 +22,7 @@ import { inputCannotFail } from "../../packages/sdk/src/internal/expect.js"
 import * as Transport from "../../packages/sdk/src/internal/transport.js"
 import * as ToolboxApi from "../../packages/sdk/src/ToolboxApi.js"
 import * as ToolboxClient from "../../packages/sdk/src/ToolboxClient.js"
+import { median } from "./stats.js"
 
 const option = (name: string) => {
   const i = process.argv.indexOf(name)
@@ -109,10 +110,8 @@ const main = async () => {
     for (const [i, [, effect]] of all.entries()) samples[i]!.push(await measure(effect, Math.ceil(calls / rounds)))
   }
   for (const [i, [label]] of all.entries()) {
-    const sorted = [...samples[i]!].sort((a, b) => a - b)
-    const median = sorted[Math.floor(sorted.length / 2)]!
     console.log(
-      `${label.padEnd(48)} ${median.toFixed(1).padStart(7)} µs CPU  (rounds: ${samples[i]!.map((x) => x.toFixed(0)).join(" ")})`
+      `${label.padEnd(48)} ${median(samples[i]!).toFixed(1).padStart(7)} µs CPU  (rounds: ${samples[i]!.map((x) => x.toFixed(0)).join(" ")})`
     )
   }
   await runtime.dispose()

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import { median } from "./stats.js"
 
 const MiB = 1024 * 1024
 const chunkBytes = MiB
@@ -141,12 +142,6 @@ const child = async (variant: Variant, url: string, file: string, warm: string) 
   await send(warm)
   const report = await measure(() => send(file))
   process.stdout.write(`${resultPrefix}${JSON.stringify(report)}\n`)
-}
-
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 const main = async () => {

@@ -5,9 +5,8 @@ import * as NodeHttp from "node:http"
 import * as NodeNet from "node:net"
 import * as ControlPlane from "../src/internal/controlPlane.js"
 import * as Toolbox from "../src/internal/toolbox.js"
-import * as LocalDaytona from "../src/LocalDaytona.js"
 import { hasBwrap } from "./attackHarness.js"
-import { tempDir } from "./utils.js"
+import { fastServer } from "./sdkHarness.js"
 
 /**
  * A seeded run of malformed requests against every route of a live server on loopback: no answer
@@ -370,24 +369,7 @@ describe("fuzz", () => {
     `${total} malformed requests across every route: no 5xx, no crash, no sandbox lost (seed ${seed})`,
     () =>
       Effect.gen(function* () {
-        const dir = yield* tempDir
-        const fast = "5 millis"
-        const server = yield* LocalDaytona.make({
-          dataDir: dir,
-          apiKey: "fuzz-key",
-          isolation: hasBwrap ? "bwrap" : "none",
-          timings: {
-            create: fast,
-            build: fast,
-            start: fast,
-            stop: fast,
-            archive: fast,
-            restore: fast,
-            destroy: fast,
-            resize: fast
-          },
-          startWait: "5 seconds"
-        })
+        const { server } = yield* fastServer({ apiKey: "fuzz-key", isolation: hasBwrap ? "bwrap" : "none" })
         const port = Number(new URL(server.url).port)
         const agent = new NodeHttp.Agent({ keepAlive: true, maxSockets: 8 })
         yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))

@@ -13,10 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { WebSocket } from "ws"
-import * as LocalDaytona from "../src/LocalDaytona.js"
-import { tempDir } from "./utils.js"
-
-const fast = "5 millis"
+import { fastServer } from "./sdkHarness.js"
 
 /**
  * A local server with short real transitions and our SDK pointed at it, with events (a
@@ -24,24 +21,7 @@ const fast = "5 millis"
  */
 const setup = (options: { readonly events: boolean }) =>
   Effect.gen(function* () {
-    const dir = yield* tempDir
-    const server = yield* LocalDaytona.make({
-      dataDir: dir,
-      apiKey: "test-key",
-      isolation: "none",
-      timings: {
-        create: fast,
-        build: fast,
-        start: fast,
-        stop: fast,
-        archive: fast,
-        restore: fast,
-        destroy: fast,
-        resize: fast
-      },
-      startWait: "5 seconds",
-      lifecycleInterval: "200 millis"
-    })
+    const { dir, server } = yield* fastServer({ lifecycleInterval: "200 millis" })
     const sent: Array<string> = []
     const recording = Layer.effect(
       HttpClient.HttpClient,

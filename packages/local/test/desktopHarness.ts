@@ -5,11 +5,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as NodeChildProcess from "node:child_process"
-import * as LocalDaytona from "../src/LocalDaytona.js"
 import type * as LocalConfig from "../src/LocalConfig.js"
 import * as DesktopTools from "../src/internal/desktopTools.js"
 import { hasBwrap } from "./attackHarness.js"
-import { tempDir } from "./utils.js"
+import { fastServer } from "./sdkHarness.js"
 
 const found = DesktopTools.detect(process.env["PATH"] ?? "")
 
@@ -35,25 +34,7 @@ export const screen = { width: 400, height: 300 }
  */
 export const desktopSandbox = (extra: LocalConfig.Options = {}) =>
   Effect.gen(function* () {
-    const dir = yield* tempDir
-    const fast = "5 millis"
-    const server = yield* LocalDaytona.make({
-      dataDir: dir,
-      apiKey: "test-key",
-      isolation: hasBwrap ? "bwrap" : "none",
-      timings: {
-        create: fast,
-        build: fast,
-        start: fast,
-        stop: fast,
-        archive: fast,
-        restore: fast,
-        destroy: fast,
-        resize: fast
-      },
-      startWait: "5 seconds",
-      ...extra
-    })
+    const { dir, server } = yield* fastServer({ isolation: hasBwrap ? "bwrap" : "none", ...extra })
     const context = yield* Layer.build(
       Daytona.layer({ apiKey: server.apiKey, apiUrl: server.apiUrl, requestTimeout: "60 seconds" }).pipe(
         Layer.provide(NodeHttpClient.layerUndici)

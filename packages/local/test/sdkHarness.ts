@@ -9,7 +9,35 @@ import * as LocalDaytona from "../src/LocalDaytona.js"
 import type * as LocalConfig from "../src/LocalConfig.js"
 import { tempDir } from "./utils.js"
 
-const fast = "5 millis"
+/** Transition times short enough for tests that wait in real time. */
+export const fastTimings = {
+  create: "5 millis",
+  build: "5 millis",
+  start: "5 millis",
+  stop: "5 millis",
+  archive: "5 millis",
+  restore: "5 millis",
+  destroy: "5 millis",
+  resize: "5 millis"
+} as const
+
+/**
+ * A local server on a free port in a fresh data directory, with real (short) transition times;
+ * `options` override the defaults (key `test-key`, no isolation, creates wait up to 5 s).
+ */
+export const fastServer = (options: LocalConfig.Options = {}) =>
+  Effect.gen(function* () {
+    const dir = yield* tempDir
+    const server = yield* LocalDaytona.make({
+      dataDir: dir,
+      apiKey: "test-key",
+      isolation: "none",
+      timings: fastTimings,
+      startWait: "5 seconds",
+      ...options
+    })
+    return { dir, server }
+  })
 
 /**
  * A local server on a free port with real (short) transition times, our SDK pointed at it, and one
@@ -17,24 +45,7 @@ const fast = "5 millis"
  */
 export const sdkSandbox = (extra: LocalConfig.Options = {}) =>
   Effect.gen(function* () {
-    const dir = yield* tempDir
-    const server = yield* LocalDaytona.make({
-      dataDir: dir,
-      apiKey: "test-key",
-      isolation: "none",
-      timings: {
-        create: fast,
-        build: fast,
-        start: fast,
-        stop: fast,
-        archive: fast,
-        restore: fast,
-        destroy: fast,
-        resize: fast
-      },
-      startWait: "5 seconds",
-      ...extra
-    })
+    const { dir, server } = yield* fastServer(extra)
     const context = yield* Layer.build(
       Daytona.layer({ apiKey: server.apiKey, apiUrl: server.apiUrl, requestTimeout: "60 seconds" }).pipe(
         Layer.provide(NodeHttpClient.layerUndici)
