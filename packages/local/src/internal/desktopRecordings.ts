@@ -1,8 +1,6 @@
 import type { Recording } from "@effect-daytona/sdk/ComputerUseDto"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import * as NodeCrypto from "node:crypto"
 import * as NodePath from "node:path"
 import { SandboxEngine } from "../SandboxEngine.js"
@@ -17,7 +15,7 @@ import {
 } from "./desktopState.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
-import { viewOf } from "./toolboxFs.js"
+import { fileResponse, viewOf } from "./toolboxFs.js"
 import { pause, runInSandbox } from "./toolboxRoute.js"
 
 /** How long ffmpeg may take to finish its file after SIGTERM before it is killed. */
@@ -242,26 +240,10 @@ export const download = (sandbox: SandboxRecord, id: string) =>
     const recording = yield* get(sandbox, id)
     if (recording.status === "recording")
       return yield* conflict("the recording is still active: stop it before downloading")
-    const view = yield* viewOf(sandbox)
-    // Not interrupted while it opens: the handle it returns would be left to the garbage collector.
-    const { handle, status } = yield* Effect.uninterruptible(
-      Effect.tryPromise({
-        try: () => SandboxFs.openRead(view, recording.filePath),
-        catch: () => notFound("recording file not found")
-      })
-    )
-    if (status.size === 0) yield* Effect.promise(() => handle.close())
-    return HttpServerResponse.stream(
-      status.size === 0
-        ? Stream.empty
-        : Stream.fromAsyncIterable(
-            handle.createReadStream({ start: 0, end: status.size - 1 }) as AsyncIterable<Uint8Array>,
-            () => badRequest(`${recording.fileName}: read failed`)
-          ),
-      {
-        contentType: "video/mp4",
-        contentLength: status.size,
-        headers: { "content-disposition": `attachment; filename="${recording.fileName}"` }
-      }
-    )
+    return yield* fileResponse(sandbox, recording.filePath, {
+      toError: () => notFound("recording file not found"),
+      readFailed: `${recording.fileName}: read failed`,
+      contentType: "video/mp4",
+      headers: { "content-disposition": `attachment; filename="${recording.fileName}"` }
+    })
   })

@@ -10,7 +10,7 @@ import { drain, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, type DaemonError } from "./daemonError.js"
-import { inSandbox, transferError } from "./toolboxFs.js"
+import { fileResponse, inSandbox, transferError } from "./toolboxFs.js"
 import type { EndpointHandler } from "./toolboxRoute.js"
 
 /**
@@ -68,25 +68,13 @@ export const uploadSingle: EndpointHandler<typeof ToolboxApi.uploadFile> = (sand
 export const download: EndpointHandler<typeof ToolboxApi.downloadFile> = (sandbox, { query }) =>
   Effect.gen(function* () {
     const path = query.path
-    // Not interrupted while it opens: the handle it returns would be left to the garbage collector.
-    const { handle, status } = yield* Effect.uninterruptible(
-      inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), transferError)
-    )
     const name = NodePath.basename(path)
-    if (status.size === 0) yield* Effect.promise(() => handle.close())
-    return HttpServerResponse.stream(
-      status.size === 0
-        ? Stream.empty
-        : Stream.fromAsyncIterable(
-            handle.createReadStream({ start: 0, end: status.size - 1 }) as AsyncIterable<Uint8Array>,
-            () => badRequest(`${path}: read failed`)
-          ),
-      {
-        contentType: "application/octet-stream",
-        contentLength: status.size,
-        headers: {
-          "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, "_")}"; filename*=utf-8''${encodeURIComponent(name)}`
-        }
+    return yield* fileResponse(sandbox, path, {
+      toError: transferError,
+      readFailed: `${path}: read failed`,
+      contentType: "application/octet-stream",
+      headers: {
+        "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, "_")}"; filename*=utf-8''${encodeURIComponent(name)}`
       }
-    )
+    })
   })

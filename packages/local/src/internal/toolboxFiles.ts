@@ -22,7 +22,7 @@ import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { failureOf, isFileSystemError, PathFailure, type Status } from "./sandboxPath.js"
 import { badRequest, DaemonError, daemonErrorBody } from "./daemonError.js"
-import { inSandbox, viewOf } from "./toolboxFs.js"
+import { inSandbox, openForReading, viewOf } from "./toolboxFs.js"
 import { empty, type EndpointHandler, serve } from "./toolboxRoute.js"
 
 const typeChar = (stat: Status) =>
@@ -519,9 +519,8 @@ const filePart = (sandbox: SandboxRecord, path: string, first: boolean) =>
     Effect.gen(function* () {
       // The handle lives as long as the part's stream: a body abandoned before or while this part is
       // read closes it when the stream's scope closes.
-      const { handle, status: stat } = yield* Effect.acquireRelease(
-        inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path)),
-        (opened) => Effect.promise(() => opened.handle.close().catch(() => undefined))
+      const { handle, status: stat } = yield* Effect.acquireRelease(openForReading(sandbox, path), (opened) =>
+        Effect.promise(() => opened.handle.close().catch(() => undefined))
       )
       const type = contentTypes[NodePath.extname(path).toLowerCase()] ?? "application/octet-stream"
       const head = partHead(first, [

@@ -1,6 +1,9 @@
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
 import type { SandboxRecord } from "./record.js"
+import * as SandboxFs from "./sandboxFs.js"
 import { failureOf, type PathFailure } from "./sandboxPath.js"
 import {
   badRequest,
@@ -66,3 +69,38 @@ export const inSandbox = <A>(
       catch: (cause) => (cause instanceof DaemonError ? cause : toError(failureOf(path, cause)))
     })
   )
+
+/**
+ * Opens a regular file of the sandbox for reading, with its status. Not interrupted while it opens:
+ * the handle of a request cancelled meanwhile would be left to the garbage collector.
+ */
+export const openForReading = (
+  sandbox: SandboxRecord,
+  path: string,
+  toError: (failure: PathFailure) => DaemonError = fileRouteError
+) => Effect.uninterruptible(inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), toError))
+
+/** A regular file of the sandbox as a streamed answer, the size it had when it was opened. */
+export const fileResponse = (
+  sandbox: SandboxRecord,
+  path: string,
+  options: {
+    readonly toError: (failure: PathFailure) => DaemonError
+    readonly readFailed: string
+    readonly contentType: string
+    readonly headers: Record<string, string>
+  }
+): Effect.Effect<HttpServerResponse.HttpServerResponse, DaemonError, SandboxEngine> =>
+  Effect.gen(function* () {
+    const { handle, status } = yield* openForReading(sandbox, path, options.toError)
+    if (status.size === 0) yield* Effect.promise(() => handle.close())
+    return HttpServerResponse.stream(
+      status.size === 0
+        ? Stream.empty
+        : Stream.fromAsyncIterable(
+            handle.createReadStream({ start: 0, end: status.size - 1 }) as AsyncIterable<Uint8Array>,
+            () => badRequest(options.readFailed)
+          ),
+      { contentType: options.contentType, contentLength: status.size, headers: options.headers }
+    )
+  })
