@@ -51,26 +51,42 @@ const transferTimeoutSeconds = 600
  * Our SDK's modules: from its compiled JavaScript when run.ts built one (as a user installs it, and
  * like the official SDK's shipped JS), else from the TypeScript sources through tsx.
  */
-const importOurs = async <Module>(file: "Daytona.js" | "FileSystem.js"): Promise<Module> => {
+const importOurs = async <Module>(file: "Daytona.js" | "FileSystem.js" | "NodeUploadBody.js"): Promise<Module> => {
   const dir = process.env[ourSdkDirVariable]
   if (dir !== undefined && dir !== "") return (await import(pathToFileURL(join(dir, file)).href)) as Module
   return (await (file === "Daytona.js"
     ? import("@effect-daytona/sdk/Daytona")
-    : import("@effect-daytona/sdk/FileSystem"))) as Module
+    : file === "FileSystem.js"
+      ? import("@effect-daytona/sdk/FileSystem")
+      : import("@effect-daytona/sdk/NodeUploadBody"))) as Module
 }
 
+/** Node's upload body, as a user on Node provides it; absent from a base checkout that predates it. */
+const importNodeUploadBody = (): Promise<typeof import("@effect-daytona/sdk/NodeUploadBody") | undefined> =>
+  importOurs<typeof import("@effect-daytona/sdk/NodeUploadBody")>("NodeUploadBody.js").catch(() => undefined)
+
 const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined): Promise<Client> => {
-  const [Daytona, SdkFileSystem, NodeHttpClient, NodeFileSystem, Effect, Layer, ManagedRuntime, Redacted] =
-    await Promise.all([
-      importOurs<typeof import("@effect-daytona/sdk/Daytona")>("Daytona.js"),
-      importOurs<typeof import("@effect-daytona/sdk/FileSystem")>("FileSystem.js"),
-      import("@effect/platform-node/NodeHttpClient"),
-      import("@effect/platform-node/NodeFileSystem"),
-      import("effect/Effect"),
-      import("effect/Layer"),
-      import("effect/ManagedRuntime"),
-      import("effect/Redacted")
-    ])
+  const [
+    Daytona,
+    SdkFileSystem,
+    NodeUploadBody,
+    NodeHttpClient,
+    NodeFileSystem,
+    Effect,
+    Layer,
+    ManagedRuntime,
+    Redacted
+  ] = await Promise.all([
+    importOurs<typeof import("@effect-daytona/sdk/Daytona")>("Daytona.js"),
+    importOurs<typeof import("@effect-daytona/sdk/FileSystem")>("FileSystem.js"),
+    importNodeUploadBody(),
+    import("@effect/platform-node/NodeHttpClient"),
+    import("@effect/platform-node/NodeFileSystem"),
+    import("effect/Effect"),
+    import("effect/Layer"),
+    import("effect/ManagedRuntime"),
+    import("effect/Redacted")
+  ])
   const layer = Layer.mergeAll(
     Daytona.layer({
       apiKey: Redacted.make(server.apiKey),
@@ -78,7 +94,8 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
       requestTimeout: "10 minutes",
       operationTimeout: "2 minutes"
     }).pipe(Layer.provide(NodeHttpClient.layerUndici)),
-    NodeFileSystem.layer
+    NodeFileSystem.layer,
+    NodeUploadBody === undefined ? Layer.empty : NodeUploadBody.layer
   )
   const runtime = ManagedRuntime.make(layer)
   const daytona = await runtime.runPromise(Daytona.Daytona)

@@ -1,7 +1,10 @@
 /**
  * Writes each package's `src/index.ts`: one `export * as Module from "./Module.js"` per public module
  * (every `src/*.ts` but the index), in alphabetical order, each under the first sentence of its
- * module's own header comment. `--check` writes nothing and fails when a barrel is out of date.
+ * module's own header comment. `Node*` modules are left out: they import Node's built-ins, and a
+ * program that imports the index on another platform must not load them (they are imported by
+ * path, e.g. `@effect-daytona/sdk/NodeUploadBody`). `--check` writes nothing and fails when a
+ * barrel is out of date.
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
@@ -34,7 +37,7 @@ for (const name of packages) {
   const current = NodeFs.readFileSync(index, "utf8")
   const preamble = /^\/\*\*[\s\S]*?\*\/\n/.exec(current)?.[0] ?? ""
   const modules = NodeFs.readdirSync(src)
-    .filter((file) => file.endsWith(".ts") && file !== "index.ts" && file !== "bin.ts")
+    .filter((file) => file.endsWith(".ts") && file !== "index.ts" && file !== "bin.ts" && !/^Node[A-Z]/.test(file))
     .map((file) => file.replace(/\.ts$/, ""))
     .sort((a, b) => (a < b ? -1 : 1))
   const body = modules

@@ -5,18 +5,25 @@
  * dies. A create whose answer was lost is adopted, never duplicated.
  */
 import * as Daytona from "@effect-daytona/sdk/Daytona"
+import * as SdkFileSystem from "@effect-daytona/sdk/FileSystem"
+import * as NodeUploadBody from "@effect-daytona/sdk/NodeUploadBody"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as Sandbox from "@effect-daytona/sdk/Sandbox"
 import type { SessionLogEvent } from "@effect-daytona/sdk/Process"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import type * as WebSocketConnector from "@effect-daytona/sdk/WebSocketConnector"
 import { Fault, type Match } from "../src/FaultProxy.js"
 import * as Harness from "../src/Harness.js"
 import * as Recorder from "../src/Recorder.js"
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
 import { failureOf, fastSdk, observe, outcomeTag } from "./support.js"
 
 interface Context {
@@ -45,6 +52,14 @@ const toolbox = (context: Context, rest: string) => new RegExp(`^/toolbox/${id(c
 const filePath = "/tmp/faults-download.txt"
 const fileText = "0123456789".repeat(100)
 const logCommand = "echo start; sleep 0.4; echo end"
+/** A local file of 3 MiB (several reads of the Node body) for the upload through `NodeUploadBody`. */
+const localUpload = (() => {
+  const content = Buffer.alloc(3 * 1024 * 1024 + 17, "0123456789abcdef")
+  const path = NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "faults-upload-")), "local.bin")
+  NodeFs.writeFileSync(path, content)
+  return { path, content, destination: "/tmp/faults-local-upload.bin" }
+})()
+afterAll(() => NodeFs.rmSync(NodePath.dirname(localUpload.path), { recursive: true, force: true }))
 
 const operations: ReadonlyArray<Operation> = [
   {
@@ -115,6 +130,23 @@ const operations: ReadonlyArray<Operation> = [
     match: (context) => ({ method: "POST", path: toolbox(context, "/files/bulk-upload") }),
     // An upload's request timeout is its own (30 min by default, for big bodies): give a short one.
     run: (context) => context.sandbox.fs.uploadFile("/tmp/faults-upload.txt", "uploaded", { timeout: "2 seconds" })
+  },
+  {
+    name: "uploadFile of a local file through NodeUploadBody",
+    // The body is an async iterable that undici reads from the file: each attempt reads it again.
+    replayable: true,
+    match: (context) => ({ method: "POST", path: toolbox(context, "/files/bulk-upload") }),
+    run: (context) =>
+      Effect.gen(function* () {
+        yield* context.sandbox.fs.uploadFile(localUpload.destination, SdkFileSystem.localFile(localUpload.path), {
+          timeout: "2 seconds"
+        })
+        const back = yield* Stream.runCollect(context.sandbox.fs.downloadFile(localUpload.destination))
+        const bytes = Buffer.concat(Chunk.toReadonlyArray(back))
+        if (!bytes.equals(localUpload.content)) {
+          return yield* Effect.dieMessage(`the uploaded file came back as ${bytes.length} other bytes`)
+        }
+      }).pipe(Effect.provide(Layer.merge(NodeUploadBody.layer, NodeFileSystem.layer)))
   },
   {
     name: "downloadFile",

@@ -3,7 +3,8 @@
  *
  * Uploads take a string, bytes, a `Stream<Uint8Array>` or a local file ({@link localFile}) and
  * send one `multipart/form-data` request built as a stream, so only the current chunk is in
- * memory. Downloads are streams parsed incrementally from the daemon's multipart answer; a file
+ * memory; a program that provides an `UploadBody` service (`NodeUploadBody.layer` on Node) has
+ * uploads of bytes and local files sent through it instead. Downloads are streams parsed incrementally from the daemon's multipart answer; a file
  * that cannot be read is a value ({@link DownloadEvent} `FileError`, {@link DownloadResult}
  * `error`) in the multi-file operations, and the failure of a single-file download.
  *
@@ -26,6 +27,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -48,6 +50,7 @@ import * as Transport from "./internal/transport.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import { FileInfo, Match, ReplaceResult, type UploadedFile, UploadFilesResponse } from "./ToolboxDto.js"
+import * as UploadBody from "./UploadBody.js"
 
 /**
  * Errors of a file operation: the file is missing, or the daemon refused the path (a directory
@@ -298,6 +301,14 @@ const uploadChunkBytes = 1024 * 1024
 const maxErrorPartBytes = 64 * 1024
 const encoder = new TextEncoder()
 
+/** What an upload's body reports into: the caller's progress, and which source failed. */
+interface UploadContext {
+  readonly boundary: string
+  readonly progress: SubscriptionRef.SubscriptionRef<TransferProgress> | undefined
+  readonly total: number | undefined
+  readonly sourceFailure: Ref.Ref<Option.Option<{ readonly local: boolean; readonly error: unknown }>>
+}
+
 const dirname = (path: string): string => {
   const index = path.replace(/\/+$/, "").lastIndexOf("/")
   return index <= 0 ? (index === 0 ? "/" : ".") : path.slice(0, index)
@@ -423,19 +434,17 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
         Option.none()
       )
       let total: number | undefined = 0
-      const parts: Array<Multipart.UploadPart<unknown>> = []
+      // What each file holds: its bytes, its local file (size read now) or the caller's stream.
+      const contents: Array<UploadBody.UploadContent | Stream.Stream<Uint8Array, unknown>> = []
       for (const file of files) {
         const source = file.source
         if (typeof source === "string" || source instanceof Uint8Array) {
           const bytes = typeof source === "string" ? encoder.encode(source) : source
           if (total !== undefined) total += bytes.length
-          parts.push({ destination: file.destination, content: Stream.make(bytes) })
+          contents.push({ _tag: "Bytes", bytes })
         } else if (isStream(source)) {
           total = undefined
-          parts.push({
-            destination: file.destination,
-            content: Stream.tapError(source, (error) => Ref.set(sourceFailure, Option.some({ local: false, error })))
-          })
+          contents.push(source)
         } else {
           const fs = yield* PlatformFileSystem.FileSystem
           const info = yield* fs.stat(source.path).pipe(
@@ -451,36 +460,28 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             return yield* new ValidationError({ field: "source", message: `${source.path} is not a regular file` })
           }
           if (total !== undefined) total += Number(info.size)
-          parts.push({
-            destination: file.destination,
-            content: fs
-              .stream(source.path, { chunkSize: uploadChunkBytes, bufferSize: 1 })
-              .pipe(Stream.tapError((error) => Ref.set(sourceFailure, Option.some({ local: true, error }))))
-          })
+          contents.push({ _tag: "LocalFile", path: source.path, size: Number(info.size) })
         }
       }
       const replayable = files.every((file) => !isStream(file.source))
       const boundary = Multipart.makeBoundary()
       const progress = options?.progress
-      const counted = parts.map((part) => ({
-        destination: part.destination,
-        content: countInto(progress)(part.content)
-      }))
-      const reset =
-        progress === undefined
-          ? Stream.empty
-          : Stream.drain(Stream.fromEffect(SubscriptionRef.set(progress, { bytes: 0, total })))
-      const body = Stream.concat(reset, Multipart.uploadBody(counted, boundary))
+      const uploadBody = yield* Effect.serviceOption(UploadBody.UploadBody)
+      const body =
+        replayable && Option.isSome(uploadBody)
+          ? yield* serviceBody(uploadBody.value, files, contents as ReadonlyArray<UploadBody.UploadContent>, {
+              boundary,
+              progress,
+              total,
+              sourceFailure
+            })
+          : yield* streamBody(files, contents, { boundary, progress, total, sourceFailure })
       const response = yield* toolbox
         .execute(
           target,
           ToolboxApi.uploadFiles,
           {},
-          {
-            body: HttpBody.stream(body, `multipart/form-data; boundary=${boundary}`),
-            retry: replayable,
-            ...(timeout === undefined ? {} : { timeout })
-          }
+          { body, retry: replayable, ...(timeout === undefined ? {} : { timeout }) }
         )
         .pipe(
           Effect.catchAll((error) =>
@@ -508,6 +509,65 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
       if (text.trim() === "") return []
       const decoded = Schema.decodeUnknownOption(Schema.parseJson(UploadFilesResponse))(text)
       return Option.match(decoded, { onNone: () => [], onSome: (answer) => answer.files })
+    })
+
+  /** The portable body: one `Stream` of the multipart framing and every file's bytes. */
+  const streamBody = (
+    files: ReadonlyArray<FileUpload>,
+    contents: ReadonlyArray<UploadBody.UploadContent | Stream.Stream<Uint8Array, unknown>>,
+    context: UploadContext
+  ): Effect.Effect<HttpBody.HttpBody, never, PlatformFileSystem.FileSystem> =>
+    Effect.gen(function* () {
+      const failed = (local: boolean) => (error: unknown) =>
+        Ref.set(context.sourceFailure, Option.some({ local, error }))
+      const parts: Array<Multipart.UploadPart<unknown>> = []
+      for (let i = 0; i < files.length; i++) {
+        const content = contents[i]!
+        const stream = isStream(content)
+          ? Stream.tapError(content, failed(false))
+          : content._tag === "Bytes"
+            ? Stream.make(content.bytes)
+            : (yield* PlatformFileSystem.FileSystem)
+                .stream(content.path, { chunkSize: uploadChunkBytes, bufferSize: 1 })
+                .pipe(Stream.tapError(failed(true)))
+        parts.push({ destination: files[i]!.destination, content: countInto(context.progress)(stream) })
+      }
+      const reset =
+        context.progress === undefined
+          ? Stream.empty
+          : Stream.drain(Stream.fromEffect(SubscriptionRef.set(context.progress, { bytes: 0, total: context.total })))
+      return HttpBody.stream(
+        Stream.concat(reset, Multipart.uploadBody(parts, context.boundary)),
+        `multipart/form-data; boundary=${context.boundary}`
+      )
+    })
+
+  /** The body of the program's `UploadBody` service, its callbacks run on the caller's runtime. */
+  const serviceBody = (
+    service: UploadBody.Service,
+    files: ReadonlyArray<FileUpload>,
+    contents: ReadonlyArray<UploadBody.UploadContent>,
+    context: UploadContext
+  ): Effect.Effect<HttpBody.HttpBody> =>
+    Effect.map(Effect.runtime<never>(), (runtime) => {
+      // Progress updates add to the count, so they may settle in any order; a fork runs them at once
+      // when nothing else holds the ref, and queues them behind the holder otherwise.
+      const run = Runtime.runFork(runtime)
+      const progress = context.progress
+      const entries = files.map((file, i) => ({ destination: file.destination, content: contents[i]! }))
+      return service.multipart(entries, context.boundary, {
+        started: () => {
+          if (progress !== undefined) run(SubscriptionRef.set(progress, { bytes: 0, total: context.total }))
+        },
+        sent: (bytes) => {
+          if (progress !== undefined) {
+            run(SubscriptionRef.update(progress, (p) => ({ bytes: p.bytes + bytes, total: p.total })))
+          }
+        },
+        sourceFailed: (error) => {
+          run(Ref.set(context.sourceFailure, Option.some({ local: true, error })))
+        }
+      })
     })
 
   const uploadError = (error: ApiError | StatusError): FileError | ConflictError | UnexpectedResponseError => {

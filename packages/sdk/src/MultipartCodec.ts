@@ -68,6 +68,33 @@ const basename = (path: string) => {
 }
 
 /**
+ * What precedes file `index`'s bytes in a bulk upload: the text part `files[index].path` holding
+ * `destination`, then the head of the part `files[index].file`.
+ *
+ * @since 0.1.0
+ */
+export const uploadPartHead = (index: number, destination: string, boundary: string): Uint8Array =>
+  encoder.encode(
+    `--${boundary}\r\nContent-Disposition: ${formDataDisposition(`files[${index}].path`)}\r\n\r\n${destination}\r\n` +
+      `--${boundary}\r\nContent-Disposition: ${formDataDisposition(`files[${index}].file`, basename(destination))}\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n`
+  )
+
+/**
+ * What follows each file's bytes in a bulk upload (a fresh copy: callers may hand it to a socket).
+ *
+ * @since 0.1.0
+ */
+export const uploadPartTail = (): Uint8Array => CRLF.slice()
+
+/**
+ * The closing delimiter that ends a multipart body.
+ *
+ * @since 0.1.0
+ */
+export const closingDelimiter = (boundary: string): Uint8Array => encoder.encode(`--${boundary}--\r\n`)
+
+/**
  * The body of `POST /files/bulk-upload` as a stream: for each file `i`, the text part
  * `files[i].path` and then the part `files[i].file` with the bytes. Only the current chunk of a
  * file is ever in memory.
@@ -75,17 +102,14 @@ const basename = (path: string) => {
  * @since 0.1.0
  */
 export const uploadBody = <E>(parts: ReadonlyArray<UploadPart<E>>, boundary: string): Stream.Stream<Uint8Array, E> => {
-  const head = (i: number, part: UploadPart<E>) =>
-    encoder.encode(
-      `--${boundary}\r\nContent-Disposition: ${formDataDisposition(`files[${i}].path`)}\r\n\r\n${part.destination}\r\n` +
-        `--${boundary}\r\nContent-Disposition: ${formDataDisposition(`files[${i}].file`, basename(part.destination))}\r\n` +
-        `Content-Type: application/octet-stream\r\n\r\n`
-    )
   const streams = parts.map((part, i) =>
-    Stream.make(head(i, part)).pipe(Stream.concat(part.content), Stream.concat(Stream.make(CRLF)))
+    Stream.make(uploadPartHead(i, part.destination, boundary)).pipe(
+      Stream.concat(part.content),
+      Stream.concat(Stream.make(CRLF))
+    )
   )
   return Stream.concatAll(Chunk.fromIterable(streams)).pipe(
-    Stream.concat(Stream.make(encoder.encode(`--${boundary}--\r\n`))),
+    Stream.concat(Stream.make(closingDelimiter(boundary))),
     Stream.filter((bytes) => bytes.length > 0)
   )
 }

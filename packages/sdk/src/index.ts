@@ -278,6 +278,13 @@ export * as ToolboxClient from "./ToolboxClient.js"
 export * as ToolboxDto from "./ToolboxDto.js"
 
 /**
+ * How an upload's body reaches the `HttpClient`, as a service a program may provide.
+ *
+ * @since 0.1.0
+ */
+export * as UploadBody from "./UploadBody.js"
+
+/**
  * Schemas of the volumes the control plane takes and returns, and their states.
  *
  * @since 0.1.0

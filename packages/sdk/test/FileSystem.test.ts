@@ -4,12 +4,15 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as FileSystem from "../src/FileSystem.js"
+import * as NodeUploadBody from "../src/NodeUploadBody.js"
 import {
   boundaryOf,
   filenameOf,
@@ -314,6 +317,111 @@ describe("FileSystem", () => {
         assert.strictEqual(missing._tag, "ValidationError")
         assert.strictEqual((yield* fake.requests).length, 1)
       }).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+  })
+
+  describe("upload through an UploadBody service (NodeUploadBody)", () => {
+    const withLocalFile = <A, E, R>(content: Uint8Array, use: (path: string) => Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "fs-node-body-"))),
+        (dir) => {
+          const local = NodePath.join(dir, "data.bin")
+          NodeFs.writeFileSync(local, content)
+          return use(local)
+        },
+        (dir) => Effect.sync(() => NodeFs.rmSync(dir, { recursive: true, force: true }))
+      )
+    const content = new Uint8Array(2_500_000).map((_, i) => (i * 7) % 253)
+
+    it.effect("bytes and local files go through the service as one raw body, framed as the stream body is", () =>
+      withLocalFile(content, (local) =>
+        Effect.gen(function* () {
+          const fake = yield* makeToolbox(() => ({ status: 200, json: { files: [] } }))
+          const files = [
+            { destination: "/home/daytona/a.txt", source: "hello" },
+            { destination: "/home/daytona/日本.bin", source: FileSystem.localFile(local) },
+            { destination: "/home/daytona/empty", source: new Uint8Array(0) }
+          ]
+          const progress = yield* SubscriptionRef.make<FileSystem.TransferProgress>({ bytes: 0, total: undefined })
+          yield* FileSystem.make(target, fake.toolbox)
+            .uploadFiles(files, { progress })
+            .pipe(Effect.provide(NodeUploadBody.layer))
+          yield* FileSystem.make(target, fake.toolbox).uploadFiles(files)
+          const [viaService, viaStream] = yield* fake.requests
+          assert.strictEqual(viaService!.bodyTag, "Raw")
+          assert.strictEqual(viaStream!.bodyTag, "Stream")
+          assert.strictEqual(viaService!.headers["content-length"], String(viaService!.bytes!.length))
+          assert.deepStrictEqual(
+            partsOf(viaService!.bytes!, viaService!.contentType),
+            partsOf(viaStream!.bytes!, viaStream!.contentType)
+          )
+          const total = 5 + content.length
+          assert.deepStrictEqual(yield* SubscriptionRef.get(progress), { bytes: total, total })
+        })
+      ).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+
+    it.effect("a Stream source keeps the stream body", () =>
+      Effect.gen(function* () {
+        const fake = yield* makeToolbox(() => ({ status: 200, json: { files: [] } }))
+        yield* FileSystem.make(target, fake.toolbox)
+          .uploadFile("/tmp/s.txt", Stream.make(new TextEncoder().encode("abc")))
+          .pipe(Effect.provide(NodeUploadBody.layer))
+        const [req] = yield* fake.requests
+        assert.strictEqual(req!.bodyTag, "Stream")
+        assert.strictEqual(partsOf(req!.bytes!, req!.contentType)[1]!.body, "abc")
+      })
+    )
+
+    it.effect("a replay reads the file again from the start; progress starts again with it", () =>
+      withLocalFile(content, (local) =>
+        Effect.gen(function* () {
+          const fake = yield* makeToolbox(
+            (_, index) => (index === 0 ? { status: 503, text: "busy" } : { status: 200, json: { files: [] } }),
+            { retryPolicy: Schedule.recurs(1) }
+          )
+          const progress = yield* SubscriptionRef.make<FileSystem.TransferProgress>({ bytes: 0, total: undefined })
+          yield* FileSystem.make(target, fake.toolbox)
+            .uploadFile("/home/daytona/data.bin", FileSystem.localFile(local), { progress })
+            .pipe(Effect.provide(NodeUploadBody.layer))
+          const [first, second] = yield* fake.requests
+          assert.strictEqual(first!.bytes!.length, second!.bytes!.length)
+          assert.deepStrictEqual(partsOf(second!.bytes!, second!.contentType)[1]!.body.length, content.length)
+          assert.deepStrictEqual(yield* SubscriptionRef.get(progress), { bytes: content.length, total: content.length })
+        })
+      ).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+
+    it.effect("a local file that shrinks after its size was read fails the upload as a local read", () =>
+      withLocalFile(content, (local) =>
+        Effect.gen(function* () {
+          const fake = yield* makeToolbox(() => ({ status: 200, json: { files: [] } }))
+          const error = yield* FileSystem.make(target, fake.toolbox)
+            .uploadFile("/home/daytona/data.bin", FileSystem.localFile(local))
+            .pipe(Effect.provide(NodeUploadBody.layer), Effect.flip)
+          assert.strictEqual(error._tag, "TransportError")
+          assert.strictEqual(error._tag === "TransportError" ? error.reason : undefined, "Encode")
+          assert.instanceOf(
+            error._tag === "TransportError" ? error.cause : undefined,
+            NodeUploadBody.LocalFileShrunkError
+          )
+        })
+      ).pipe(
+        // The file's size as stat reads it is 10 bytes more than the file holds.
+        Effect.provide(
+          Layer.effect(
+            PlatformFileSystem.FileSystem,
+            Effect.map(PlatformFileSystem.FileSystem, (fs) => ({
+              ...fs,
+              stat: (path: string) =>
+                Effect.map(fs.stat(path), (info) => ({
+                  ...info,
+                  size: PlatformFileSystem.Size(Number(info.size) + 10)
+                }))
+            }))
+          ).pipe(Layer.provideMerge(NodeFileSystem.layer))
+        )
+      )
     )
   })
 

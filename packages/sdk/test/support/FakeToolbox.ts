@@ -55,21 +55,34 @@ const drain = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint
     case "Uint8Array":
       return Effect.succeed(body.body)
     case "Stream":
-      return Stream.runCollect(body.stream).pipe(
-        Effect.map((chunks) => {
-          const all = Chunk.toReadonlyArray(chunks)
-          const out = new Uint8Array(all.reduce((n, c) => n + c.length, 0))
-          let offset = 0
-          for (const c of all) {
-            out.set(c, offset)
-            offset += c.length
-          }
-          return out
-        })
-      )
+      return Stream.runCollect(body.stream).pipe(Effect.map((chunks) => concatChunks(Chunk.toReadonlyArray(chunks))))
+    case "Raw":
+      // A raw body the way undici takes one: an async iterable is read to its end.
+      return isAsyncIterable(body.body)
+        ? Effect.tryPromise({ try: () => readAll(body.body as AsyncIterable<Uint8Array>), catch: (cause) => cause })
+        : Effect.succeed(undefined)
     default:
       return Effect.succeed(undefined)
   }
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === "object" && value !== null && Symbol.asyncIterator in value
+
+const readAll = async (iterable: AsyncIterable<Uint8Array>): Promise<Uint8Array> => {
+  const chunks: Array<Uint8Array> = []
+  for await (const chunk of iterable) chunks.push(chunk)
+  return concatChunks(chunks)
+}
+
+const concatChunks = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+  let offset = 0
+  for (const c of chunks) {
+    out.set(c, offset)
+    offset += c.length
+  }
+  return out
 }
 
 /** A fake HttpClient for the toolbox and the ToolboxClient service over it. */
