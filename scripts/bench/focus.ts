@@ -18,12 +18,14 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request } from "undici"
 import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 import { median } from "./stats.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const clientScript = clientScriptOf(root)
 const MiB = 1024 * 1024
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)
@@ -44,15 +46,11 @@ const baseBuildDir = join(root, ".bench/focus/base-sdk")
 
 const runChild = (kind: Kind, task: Task): Promise<ChildReport> =>
   new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(root, "scripts/bench/client.ts"), kind === "base" ? "ours" : kind, JSON.stringify(task)],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "inherit"],
-        env: { ...process.env, [ourSdkDirVariable]: kind === "base" ? baseBuildDir : buildDir }
-      }
-    )
+    const child = spawn(process.execPath, clientArgs(clientScript, kind === "base" ? "ours" : kind, task), {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, [ourSdkDirVariable]: kind === "base" ? baseBuildDir : buildDir }
+    })
     let stdout = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
     child.on("exit", () => {
@@ -76,6 +74,7 @@ const generate = async (path: string, bytes: number) => {
 }
 
 const main = async () => {
+  await buildClient(root)
   await buildOurSdk(root, buildDir)
   if (baseRoot !== undefined) {
     // The other checkout compiles with this one's TypeScript and resolves its imports from here.

@@ -17,11 +17,13 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request } from "undici"
 import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const clientScript = clientScriptOf(root)
 const MiB = 1024 * 1024
 const option = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name)
@@ -97,15 +99,10 @@ const runProfiled = (task: Task): Promise<ChildReport> =>
   new Promise((done) => {
     const child = spawn(
       process.execPath,
-      [
+      clientArgs(clientScript, kind, task, [
         ...nodeFlags,
-        ...(taskName === "import" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-        "--import",
-        "tsx",
-        join(root, "scripts/bench/client.ts"),
-        kind,
-        JSON.stringify(task)
-      ],
+        ...(taskName === "import" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])
+      ]),
       {
         cwd: root,
         stdio: ["ignore", "pipe", "inherit"],
@@ -133,6 +130,7 @@ const runProfiled = (task: Task): Promise<ChildReport> =>
   })
 
 const main = async () => {
+  await buildClient(root)
   await buildOurSdk(root, buildDir)
   await rm(profileDir, { recursive: true, force: true })
   await mkdir(profileDir, { recursive: true })
@@ -168,14 +166,10 @@ const main = async () => {
       case "download": {
         const setup: Task = { _tag: "upload", server: info, sandbox, localPath: source, remotePath: "profile/dl.bin" }
         await new Promise<void>((done) => {
-          const child = spawn(
-            process.execPath,
-            ["--import", "tsx", join(root, "scripts/bench/client.ts"), "undici", JSON.stringify(setup)],
-            {
-              cwd: root,
-              stdio: "ignore"
-            }
-          )
+          const child = spawn(process.execPath, clientArgs(clientScript, "undici", setup), {
+            cwd: root,
+            stdio: "ignore"
+          })
           child.on("exit", () => done())
         })
         task = {

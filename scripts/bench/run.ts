@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { request } from "undici"
 import type { ChildReport, ClientKind, LatencyResult, SandboxRef, Task, WaitsResult } from "./protocol.js"
+import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startProxy } from "./proxy.js"
 import { renderScale, scalePhase, type ScaleResults } from "./scale.js"
@@ -34,6 +35,7 @@ import {
 import { median, summarize, type Summary } from "./stats.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const clientScript = clientScriptOf(root)
 const outDir = join(root, ".bench")
 const quick = process.argv.includes("--quick")
 const scaleOnly = process.argv.includes("--scale")
@@ -61,15 +63,11 @@ const log = (message: string) =>
 
 const runChild = (kind: ClientKind, task: Task, timeoutMs = 15 * 60_000): Promise<ChildReport> =>
   new Promise((resolvePromise) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(root, "scripts/bench/client.ts"), kind, JSON.stringify(task)],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, DAYTONA_API_URL: "", [ourSdkDirVariable]: ourSdkBuildDir }
-      }
-    )
+    const child = spawn(process.execPath, clientArgs(clientScript, kind, task), {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, DAYTONA_API_URL: "", [ourSdkDirVariable]: ourSdkBuildDir }
+    })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
@@ -638,6 +636,7 @@ const scaleMain = async () => {
 }
 
 const main = async () => {
+  await buildClient(root)
   const startedAt = new Date().toISOString()
   await mkdir(outDir, { recursive: true })
   const tmp = tmpdir()

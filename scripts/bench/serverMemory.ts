@@ -14,11 +14,13 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request } from "undici"
 import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const clientScript = clientScriptOf(root)
 const MiB = 1024 * 1024
 const option = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name)
@@ -33,11 +35,11 @@ const serverFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "-
 
 const runChild = (task: Task): Promise<ChildReport> =>
   new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(root, "scripts/bench/client.ts"), kind, JSON.stringify(task)],
-      { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, [ourSdkDirVariable]: buildDir } }
-    )
+    const child = spawn(process.execPath, clientArgs(clientScript, kind, task), {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, [ourSdkDirVariable]: buildDir }
+    })
     let stdout = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
     child.on("exit", () => {
@@ -51,6 +53,7 @@ const runChild = (task: Task): Promise<ChildReport> =>
   })
 
 const main = async () => {
+  await buildClient(root)
   if (kind === "ours") await buildOurSdk(root, buildDir)
   const work = await mkdtemp(join(tmpdir(), "effect-daytona-server-memory-"))
   const server = await startServer({ root, transitionMs: 20, isolation, nodeFlags: serverFlags })

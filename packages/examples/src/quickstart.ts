@@ -11,6 +11,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as LocalDaytonaConfig from "@effect-daytona/local/LocalDaytonaConfig"
 import * as Daytona from "@effect-daytona/sdk/Daytona"
+import * as NodeUploadBody from "@effect-daytona/sdk/NodeUploadBody"
 import { main } from "./workflows/quickstart.js"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -42,4 +43,10 @@ Console.log(
   useRealDaytona
     ? `quickstart against ${process.env["DAYTONA_API_URL"]}`
     : "quickstart against the local server (set DAYTONA_API_URL to use real Daytona)"
-).pipe(Effect.zipRight(main), Effect.provide(daytonaLayer), Effect.provide(NodeFileSystem.layer), NodeRuntime.runMain)
+).pipe(
+  Effect.zipRight(main),
+  Effect.provide(daytonaLayer),
+  Effect.provide(NodeUploadBody.layer),
+  Effect.provide(NodeFileSystem.layer),
+  NodeRuntime.runMain
+)
