@@ -6,49 +6,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as LocalConfig from "../src/LocalConfig.js"
-import type { SandboxRecord } from "../src/internal/record.js"
 import * as Store from "../src/internal/store.js"
+import { record } from "./records.js"
 import { tempDir } from "./utils.js"
-
-const record = (id: string, name: string, state = "started"): SandboxRecord => ({
-  id,
-  organizationId: "local",
-  name,
-  snapshot: null,
-  user: "daytona",
-  env: {},
-  labels: { n: name },
-  public: false,
-  target: "local",
-  cpu: 1,
-  gpu: 0,
-  memory: 1,
-  disk: 3,
-  state,
-  desiredState: state,
-  pending: false,
-  dueAt: null,
-  errorReason: null,
-  recoverable: false,
-  backupState: "None",
-  autoStopInterval: 15,
-  autoArchiveInterval: 10080,
-  autoDeleteInterval: -1,
-  networkBlockAll: false,
-  networkAllowList: null,
-  domainAllowList: null,
-  volumes: [],
-  buildInfo: null,
-  authToken: `token-${id}`,
-  createdAt: 1,
-  updatedAt: 1,
-  lastActivityAt: 1,
-  destroyedAt: null,
-  autoPauseInterval: 0,
-  autoDestroyAt: null,
-  parentId: null,
-  warmPoolId: null
-})
 
 /** A store over `dir`, open for the life of `scope`. */
 const open = (dir: string, scope: Scope.Scope) =>
@@ -57,6 +17,29 @@ const open = (dir: string, scope: Scope.Scope) =>
   )
 
 describe("sandbox store", () => {
+  it.scoped("hands out the same array of sandboxes until one is written or removed", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const store = yield* open(dir, yield* Scope.make())
+      yield* store.put(record("a", "name-a"))
+      const first = yield* store.all
+      assert.strictEqual(yield* store.all, first)
+      yield* store.put(record("a", "name-a", "stopped"))
+      const second = yield* store.all
+      assert.notStrictEqual(second, first)
+      assert.deepStrictEqual(
+        second.map((r) => r.state),
+        ["stopped"]
+      )
+      yield* store.remove("a")
+      assert.deepStrictEqual(yield* store.all, [])
+      assert.deepStrictEqual(
+        first.map((r) => r.state),
+        ["started"]
+      )
+    })
+  )
+
   it.scoped("reads what it wrote, and a store reopened over the same directory reads the same, in the same order", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir

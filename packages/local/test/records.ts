@@ -1,0 +1,48 @@
+import type { SandboxRecord } from "../src/internal/record.js"
+
+/** A stored sandbox with every field at a plain default; `overrides` set the rest. */
+export const record = (
+  id: string,
+  name: string,
+  state = "started",
+  overrides: Partial<SandboxRecord> = {}
+): SandboxRecord => ({
+  id,
+  organizationId: "local",
+  name,
+  snapshot: null,
+  user: "daytona",
+  env: {},
+  labels: { n: name },
+  public: false,
+  target: "local",
+  cpu: 1,
+  gpu: 0,
+  memory: 1,
+  disk: 3,
+  state,
+  desiredState: state,
+  pending: false,
+  dueAt: null,
+  errorReason: null,
+  recoverable: false,
+  backupState: "None",
+  autoStopInterval: 15,
+  autoArchiveInterval: 10080,
+  autoDeleteInterval: -1,
+  networkBlockAll: false,
+  networkAllowList: null,
+  domainAllowList: null,
+  volumes: [],
+  buildInfo: null,
+  authToken: `token-${id}`,
+  createdAt: 1,
+  updatedAt: 1,
+  lastActivityAt: 1,
+  destroyedAt: null,
+  autoPauseInterval: 0,
+  autoDestroyAt: null,
+  parentId: null,
+  warmPoolId: null,
+  ...overrides
+})
