@@ -92,8 +92,12 @@ describe("sandbox listing (cursor pages)", () => {
         const next = generator(seed)
         const records = randomRecords(next, Math.floor(next() * 40))
         const query = randomQuery(next)
-        const ids = yield* walk(() => records, query)
-        assert.deepStrictEqual(ids, reference(records, query), `seed ${seed}, query ${JSON.stringify(query)}`)
+        const expected = reference(records, query)
+        // The same array on every page (its order kept from the first page), then a copy per page (sorted again).
+        const kept = yield* walk(() => records, query)
+        assert.deepStrictEqual(kept, expected, `seed ${seed}, query ${JSON.stringify(query)}`)
+        const copied = yield* walk(() => [...records], query)
+        assert.deepStrictEqual(copied, expected, `seed ${seed} (copies), query ${JSON.stringify(query)}`)
       }
     })
   )

@@ -98,9 +98,9 @@ interface Keyed {
 }
 
 /**
- * The filtered, sorted sandboxes of each list query, for the array of records they came from: the
- * store hands out the same array until a sandbox changes, so paging through N sandboxes sorts them
- * once and each further page is a binary search and a slice.
+ * The filtered, sorted sandboxes of each list query's first page, for the array of records they came
+ * from: the store hands out the same array until a sandbox changes, so paging through N unchanged
+ * sandboxes sorts them once and each further page is a binary search and a slice.
  */
 const sortedByQuery = new WeakMap<ReadonlyArray<SandboxRecord>, Map<string, ReadonlyArray<Keyed>>>()
 /** Distinct queries kept per array of records; more clear the lot (they are rebuilt on demand). */
@@ -142,15 +142,24 @@ export const cursorPage = (records: ReadonlyArray<SandboxRecord>, query: typeof 
       byQuery = new Map()
       sortedByQuery.set(records, byQuery)
     }
+    const byOrder = (a: Keyed, b: Keyed) => sign * compare(a.key, b.key)
     let sorted = byQuery.get(signature)
-    if (sorted === undefined) {
-      sorted = filter(records, query, query.regionIds, query)
-        .map((r): Keyed => ({ r, key: [sortValue(r, sort), r.id] }))
-        .sort((a, b) => sign * compare(a.key, b.key))
-      if (byQuery.size >= maxQueries) byQuery.clear()
-      byQuery.set(signature, sorted)
+    let from = 0
+    if (sorted !== undefined) {
+      if (after !== undefined) from = firstAfter(sorted, after, sign)
+    } else {
+      const keyed = filter(records, query, query.regionIds, query).map(
+        (r): Keyed => ({ r, key: [sortValue(r, sort), r.id] })
+      )
+      if (after === undefined) {
+        sorted = keyed.sort(byOrder)
+        if (byQuery.size >= maxQueries) byQuery.clear()
+        byQuery.set(signature, sorted)
+      } else {
+        // The sandboxes changed since the first page: only what follows the cursor is sorted (not kept).
+        sorted = keyed.filter((k) => sign * compare(k.key, after) > 0).sort(byOrder)
+      }
     }
-    const from = after === undefined ? 0 : firstAfter(sorted, after, sign)
     const page = sorted.slice(from, from + limit)
     const last = page[page.length - 1]
     const nextCursor =
