@@ -56,10 +56,8 @@ const withTimer = <A, E, E2>(self: Effect.Effect<A, E>, millis: number, onTimeou
         clearTimeout(timer)
         resume(timedOut && Exit.isInterrupted(exit) ? Effect.fail(onTimeout()) : exit)
       })
-      return Effect.suspend(() => {
-        clearTimeout(timer)
-        return Fiber.interrupt(fiber)
-      })
+      // The observer above clears the timer once the interrupted fiber is over.
+      return Fiber.interrupt(fiber)
     })
   )
 

@@ -450,21 +450,30 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
 /** Reads a JSON body and decodes it; a body that does not match becomes `UnexpectedResponseError`. @internal */
 export const decodeJson = <A, I>(schema: Schema.Schema<A, I>, secrets: ReadonlyArray<string> = []) => {
   const decode = Schema.decodeUnknownEither(schema)
+  const fromText = (
+    response: HttpClientResponse.HttpClientResponse,
+    text: string
+  ): Effect.Effect<A, UnexpectedResponseError> => {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return Effect.fail(invalidBody(response, text, "the body is not JSON", secrets))
+    }
+    const decoded = decode(json)
+    return Either.isRight(decoded)
+      ? Effect.succeed(decoded.right)
+      : Effect.fail(invalidBody(response, text, ParseResult.TreeFormatter.formatErrorSync(decoded.left), secrets))
+  }
   return (
     response: HttpClientResponse.HttpClientResponse
-  ): Effect.Effect<A, UnexpectedResponseError | TransportError> =>
-    Effect.flatMap(readText(response), (text) => {
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return Effect.fail(invalidBody(response, text, "the body is not JSON", secrets))
-      }
-      const decoded = decode(json)
-      return Either.isRight(decoded)
-        ? Effect.succeed(decoded.right)
-        : Effect.fail(invalidBody(response, text, ParseResult.TreeFormatter.formatErrorSync(decoded.left), secrets))
-    })
+  ): Effect.Effect<A, UnexpectedResponseError | TransportError> => {
+    // An answer the transport read into memory is decoded at once, with no effect to run for its text.
+    const text = BufferedResponse.textOf(response)
+    return text === undefined
+      ? Effect.flatMap(readText(response), (read) => fromText(response, read))
+      : fromText(response, text)
+  }
 }
 
 const invalidBody = (
