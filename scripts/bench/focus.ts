@@ -96,6 +96,7 @@ const main = async () => {
     const throughput: Record<string, Array<number>> = {}
     const uploads: Record<string, Array<number>> = {}
     const small: Record<string, Array<number>> = {}
+    const smallCpu: Record<string, Array<number>> = {}
     const source = join(work, "source.bin")
     if (download || upload) {
       await generate(source, sizeMiB * MiB)
@@ -148,7 +149,10 @@ const main = async () => {
           if (!report.ok || report.result?._tag !== "latency") throw new Error(`${kind}: ${report.error}`)
           const m = median(report.result.small)
           ;(small[kind] ??= []).push(m)
-          process.stderr.write(`round ${r} ${kind} small call median ${m.toFixed(2)} ms\n`)
+          ;(smallCpu[kind] ??= []).push(report.result.smallCpuMicros)
+          process.stderr.write(
+            `round ${r} ${kind} small call median ${m.toFixed(2)} ms, client CPU ${report.result.smallCpuMicros.toFixed(0)} µs per call\n`
+          )
         }
       }
     }
@@ -165,6 +169,7 @@ const main = async () => {
     if (upload) line(`${sizeMiB} MiB upload`, uploads, "MiB/s")
     if (download) line(`${sizeMiB} MiB download`, throughput, "MiB/s")
     if (latency) line("small call", small, "ms")
+    if (latency) line("small call client CPU", smallCpu, "µs")
   } finally {
     await server.stop()
     await rm(work, { recursive: true, force: true })

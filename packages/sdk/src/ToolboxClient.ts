@@ -22,7 +22,6 @@ import type { ApiError, StatusError } from "./DaytonaError.js"
 import type * as Endpoint from "./Endpoint.js"
 import * as EndpointCall from "./internal/endpointCall.js"
 import * as SocketHeartbeat from "./internal/socketHeartbeat.js"
-import * as Telemetry from "./internal/telemetry.js"
 import * as Transport from "./internal/transport.js"
 import { WebSocketConnector } from "./WebSocketConnector.js"
 
@@ -148,8 +147,13 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
   const client = yield* HttpClient.HttpClient
   const transport = Transport.make(client, config, "toolbox")
   const secrets = Transport.secretsOf(config)
+  // Each request names its sandbox for the transport's span and metrics.
+  const toSandbox = (target: Target): Transport.Transport => ({
+    schedule: transport.schedule,
+    send: (request, options) => transport.send(request, { ...options, sandboxId: target.id })
+  })
   const send: Service["send"] = (target, request, options) =>
-    Telemetry.forSandbox(target.id, transport.send(HttpClientRequest.prependUrl(request, baseUrl(target)), options))
+    transport.send(HttpClientRequest.prependUrl(request, baseUrl(target)), { ...options, sandboxId: target.id })
   const token = config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token
   const socket: Service["socket"] = (target, path, options) => {
     const url = `${baseUrl(target).replace(/^http/i, "ws")}${path.startsWith("/") ? path : `/${path}`}`
@@ -193,12 +197,9 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
   return {
     config,
     call: (target, endpoint, input, ...options) =>
-      Telemetry.forSandbox(
-        target.id,
-        EndpointCall.call(transport, baseUrl(target), secrets, endpoint, input, ...options)
-      ),
+      EndpointCall.call(toSandbox(target), baseUrl(target), secrets, endpoint, input, ...options),
     execute: (target, endpoint, input, options) =>
-      Telemetry.forSandbox(target.id, EndpointCall.execute(transport, baseUrl(target), endpoint, input, options)),
+      EndpointCall.execute(toSandbox(target), baseUrl(target), endpoint, input, options),
     send,
     json: (target, request, schema, options) =>
       Effect.flatMap(send(target, request, options), Transport.decodeJson(schema, secrets)),

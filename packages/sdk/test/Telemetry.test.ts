@@ -1,3 +1,4 @@
+import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
@@ -58,6 +59,32 @@ describe("Tracing", () => {
       yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
       const [request] = yield* fake.requests
       assert.deepStrictEqual(propagationHeaders(request!).sort(), ["b3", "traceparent"])
+    })
+  )
+
+  it.effect("a client given HttpClient.withTracerPropagation(true) keeps its choice under the built-in tracer", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      const daytona = yield* daytonaOver(HttpClient.withTracerPropagation(fake.client, true))
+      yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
+      const [request] = yield* fake.requests
+      assert.deepStrictEqual(propagationHeaders(request!).sort(), ["b3", "traceparent"])
+    })
+  )
+
+  it.live("the same rule under the live clock, where each attempt runs in a timed fiber of its own", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      yield* Effect.flatMap(daytonaOver(fake.client), (daytona) => daytona.get("sb-1"))
+      yield* Effect.flatMap(daytonaOver(fake.client, { tracePropagation: true }), (daytona) => daytona.get("sb-1"))
+      yield* Effect.flatMap(daytonaOver(HttpClient.withTracerPropagation(fake.client, true)), (daytona) =>
+        daytona.get("sb-1")
+      )
+      const sent = yield* fake.requests
+      assert.deepStrictEqual(
+        sent.map((request) => propagationHeaders(request).sort()),
+        [[], ["b3", "traceparent"], ["b3", "traceparent"]]
+      )
     })
   )
 

@@ -21,17 +21,25 @@ const maxTimerMillis = 2 ** 31 - 1
  * (`TestClock`) the timer is the clock's own sleep, through `Effect.timeoutFail`. A duration beyond
  * what a timer can hold (`Duration.infinity`) runs `self` with no timer at all.
  *
+ * `setup`, when given, runs first in the fiber that runs `self` (always a fiber of its own then),
+ * so that the `FiberRef`s it sets hold for `self` alone and need no restoring afterwards (what
+ * `Effect.locally` pays for).
+ *
  * @internal
  */
 export const attemptTimeout = <A, E, E2>(
   self: Effect.Effect<A, E>,
   duration: Duration.Duration,
-  onTimeout: () => E2
+  onTimeout: () => E2,
+  setup?: Effect.Effect<void>
 ): Effect.Effect<A, E | E2> => {
+  const prepared = setup === undefined ? self : Effect.zipRight(setup, self)
   const millis = Duration.toMillis(duration)
-  if (!(millis <= maxTimerMillis)) return self
+  if (!(millis <= maxTimerMillis)) return setup === undefined ? self : detached(prepared)
   return Effect.clockWith((clock) =>
-    clock === liveClock ? withTimer(self, millis, onTimeout) : withClock(self, duration, onTimeout)
+    clock === liveClock
+      ? withTimer(prepared, millis, onTimeout)
+      : withClock(prepared, duration, onTimeout, setup !== undefined)
   )
 }
 
@@ -48,16 +56,33 @@ const withTimer = <A, E, E2>(self: Effect.Effect<A, E>, millis: number, onTimeou
         clearTimeout(timer)
         resume(timedOut && Exit.isInterrupted(exit) ? Effect.fail(onTimeout()) : exit)
       })
-      return Effect.suspend(() => {
-        clearTimeout(timer)
-        return Fiber.interrupt(fiber)
-      })
+      // The observer above clears the timer once the interrupted fiber is over.
+      return Fiber.interrupt(fiber)
     })
   )
 
-const withClock = <A, E, E2>(self: Effect.Effect<A, E>, duration: Duration.Duration, onTimeout: () => E2) => {
-  const timed = Effect.timeoutFail(self, { duration, onTimeout })
-  return Effect.checkInterruptible((interruptible) =>
-    interruptible ? timed : Effect.flatMap(Effect.forkDaemon(Effect.interruptible(timed)), Fiber.join)
+/**
+ * Runs `self` in a fiber of its own that the caller awaits (its `FiberRef`s are not merged back);
+ * interrupting the caller interrupts it, unless the caller cannot be interrupted.
+ */
+const detached = <A, E>(self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.flatMap(Effect.forkDaemon(Effect.interruptible(self)), (fiber) =>
+    Effect.onInterrupt(
+      Effect.flatMap(Fiber.await(fiber), (exit) => exit),
+      () => Fiber.interrupt(fiber)
+    )
   )
+
+const withClock = <A, E, E2>(
+  self: Effect.Effect<A, E>,
+  duration: Duration.Duration,
+  onTimeout: () => E2,
+  alwaysDetached: boolean
+) => {
+  const timed = Effect.timeoutFail(self, { duration, onTimeout })
+  return alwaysDetached
+    ? detached(timed)
+    : Effect.checkInterruptible((interruptible) =>
+        interruptible ? timed : Effect.flatMap(Effect.forkDaemon(Effect.interruptible(timed)), Fiber.join)
+      )
 }

@@ -41,8 +41,13 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
+  /** The body as text, decoded once. */
+  textNow(): string {
+    return (this.decoded ??= this.body === undefined ? "" : decoder.decode(this.body))
+  }
+
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.sync(() => (this.decoded ??= this.body === undefined ? "" : decoder.decode(this.body)))
+    return Effect.sync(() => this.textNow())
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -107,3 +112,12 @@ export const make = (
   source: HttpClientResponse.HttpClientResponse,
   body: Uint8Array<ArrayBuffer> | undefined
 ): HttpClientResponse.HttpClientResponse => new BufferedResponse(source, body)
+
+/**
+ * The text of a response read into memory by {@link make}, at once; `undefined` for any other
+ * response, whose body must be read through its `text` effect.
+ *
+ * @internal
+ */
+export const textOf = (response: HttpClientResponse.HttpClientResponse): string | undefined =>
+  response instanceof BufferedResponse ? response.textNow() : undefined

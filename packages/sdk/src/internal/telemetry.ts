@@ -10,31 +10,19 @@ import type * as UrlParams from "@effect/platform/UrlParams"
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
-import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import * as DaytonaMetrics from "../DaytonaMetrics.js"
-
-/**
- * The sandbox the toolbox calls run inside an effect go to, set by the toolbox client so that the
- * transport's span and metrics can name it. @internal
- */
-export const currentSandboxId: FiberRef.FiberRef<string | undefined> = globalValue(
-  Symbol.for("@effect-daytona/sdk/internal/telemetry/currentSandboxId"),
-  () => FiberRef.unsafeMake<string | undefined>(undefined)
-)
-
-/** Runs `effect` with its toolbox calls attributed to `sandboxId`. @internal */
-export const forSandbox = <A, E, R>(sandboxId: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.locally(effect, currentSandboxId, sandboxId)
 
 let builtInTracer: Tracer.Tracer | undefined
 
@@ -42,22 +30,31 @@ let builtInTracer: Tracer.Tracer | undefined
 const builtIn = (): Tracer.Tracer => (builtInTracer ??= Effect.runSync(Effect.tracer))
 
 /**
- * The propagation rule: trace headers (`traceparent`, `b3`) go with a request when the caller set
- * `tracePropagation: true`, never when it set `false`, and otherwise only when the program runs with
- * a tracer of its own (an exporter such as `@effect/opentelemetry`'s), not Effect's built-in one,
- * whose spans nobody collects. An `HttpClient` given `HttpClient.withTracerPropagation` keeps its
- * own choice. @internal
+ * The propagation rule, set in the fiber that sends one attempt: trace headers (`traceparent`,
+ * `b3`) go with a request when the caller set `tracePropagation: true`, never when it set `false`,
+ * and otherwise only when the program runs with a tracer of its own (an exporter such as
+ * `@effect/opentelemetry`'s), not Effect's built-in one, whose spans nobody collects. An
+ * `HttpClient` given `HttpClient.withTracerPropagation` keeps its own choice.
+ *
+ * With the built-in tracer and no headers to send, the platform's own `http.client` span is not
+ * made: nobody collects it and nothing is propagated from it (it is what carries the headers when
+ * they are sent), so it would only cost each attempt its time. A client that turns propagation
+ * back on for itself gets its span, and its headers, as before. @internal
  */
-export const propagates = (setting: boolean | undefined): Effect.Effect<boolean> =>
-  setting !== undefined ? Effect.succeed(setting) : Effect.map(Effect.tracer, (tracer) => tracer !== builtIn())
-
-/** `execute` with trace propagation decided by {@link propagates}. @internal */
-export const withPropagationRule =
-  (setting: boolean | undefined) =>
-  <A, E, R>(execute: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(propagates(setting), (enabled) =>
-      Effect.locally(execute, HttpClient.currentTracerPropagation, enabled)
+export const propagationRule = (setting: boolean | undefined): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    const builtInOnly = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Tracer.Tracer) === builtIn()
+    const enabled = setting ?? !builtInOnly
+    if (enabled || !builtInOnly) return FiberRef.set(HttpClient.currentTracerPropagation, enabled)
+    const disabledWhen = fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)
+    return Effect.zipRight(
+      FiberRef.set(HttpClient.currentTracerPropagation, false),
+      FiberRef.set(
+        HttpClient.currentTracerDisabledWhen,
+        (request) => !fiber.getFiberRef(HttpClient.currentTracerPropagation) || disabledWhen(request)
+      )
     )
+  })
 
 /** Tagged metrics by metric name and tags; each entry is the tagged form of the metric its key names. */
 const taggedCache = new Map<string, unknown>()
@@ -218,7 +215,7 @@ export interface RequestInfo {
   /** The declared operation's name; `undefined` for a raw request. */
   readonly operation: string | undefined
   readonly replay: string
-  /** The control-plane sandbox parameter, when the operation has one. */
+  /** The sandbox the request concerns: the toolbox's target, or the control-plane path's sandbox. */
   readonly sandboxId?: string | undefined
 }
 
@@ -240,128 +237,152 @@ export interface RequestTelemetry {
   readonly received: <B extends ArrayBuffer>(bytes: B) => B
 }
 
-/** Starts the telemetry of one request. @internal */
-export const request = (
-  info: RequestInfo,
-  httpRequest: HttpClientRequest.HttpClientRequest
-): Effect.Effect<RequestTelemetry> =>
-  Effect.map(FiberRef.get(currentSandboxId), (toolboxSandbox) => {
-    const operation = info.operation ?? "undeclared"
-    const sandboxId = info.api === "toolbox" ? toolboxSandbox : info.sandboxId
-    const sent = tagged(DaytonaMetrics.bytesSent, "sent", ["api", info.api])
-    const received = tagged(DaytonaMetrics.bytesReceived, "received", ["api", info.api])
-    const duration = tagged(DaytonaMetrics.requestDuration, "duration", ["operation", operation, "api", info.api])
-    const body = httpRequest.body
-    // A body in memory is sent whole by every attempt; a stream is counted as it is read.
-    const bytesPerAttempt =
-      body._tag === "Uint8Array" ? body.body.length : body._tag === "Raw" ? (body.contentLength ?? 0) : 0
-    const counted =
-      body._tag === "Stream"
-        ? HttpClientRequest.setBody(
-            httpRequest,
-            HttpBody.stream(countChunks(body.stream, sent), body.contentType, body.contentLength)
-          )
-        : httpRequest
-    let attempts = 0
-    let lastFailure: unknown = undefined
+/** The tagged request metrics of one operation on one API, built on its first request. */
+interface OperationMetrics {
+  readonly duration: Metric.Metric.Histogram<number>
+  readonly requests: (status: string) => Metric.Metric.Counter<number>
+  readonly retries: (reason: string) => Metric.Metric.Counter<number>
+}
 
-    const attempt: RequestTelemetry["attempt"] = (effect) =>
-      Effect.suspend(() => {
-        attempts += 1
-        const n = attempts
-        if (bytesPerAttempt > 0) sent.unsafeUpdate(bytesPerAttempt, [])
-        const retry =
-          n === 1
-            ? Effect.void
-            : Effect.suspend(() => {
-                const reason = failureStatus(lastFailure)
-                tagged(DaytonaMetrics.retries, "retries", ["operation", operation, "reason", reason]).unsafeUpdate(
-                  1,
-                  []
-                )
-                // The TestClock can hold fractional milliseconds, which `currentTimeNanos` cannot convert.
-                return Effect.flatMap(Clock.currentTimeMillis, (millis) =>
-                  Effect.ignore(
-                    Effect.map(Effect.currentSpan, (span) =>
-                      span.event("daytona.retry", BigInt(Math.round(millis * 1_000_000)), {
-                        "daytona.attempt": n,
-                        "daytona.retry.reason": reason
-                      })
-                    )
-                  )
-                )
-              })
-        return Effect.zipRight(
-          retry,
-          Effect.flatMap(Clock.currentTimeMillis, (start) =>
-            Effect.onExit(effect, (exit) =>
-              Effect.map(Clock.currentTimeMillis, (end) => {
-                let status: string
-                if (Exit.isSuccess(exit)) {
-                  const value: unknown = exit.value
-                  status =
-                    Predicate.hasProperty(value, "status") && typeof value.status === "number"
-                      ? String(value.status)
-                      : "ok"
-                } else {
-                  // The transport fails an attempt with its classification, which holds the error.
-                  const failure: unknown = failureOf(exit)
-                  lastFailure = Predicate.hasProperty(failure, "failure") ? failure.failure : failure
-                  status = failure === undefined ? "interrupted" : failureStatus(lastFailure)
-                }
-                tagged(DaytonaMetrics.requests, "requests", [
-                  "operation",
-                  operation,
-                  "api",
-                  info.api,
-                  "status",
-                  status
-                ]).unsafeUpdate(1, [])
-                duration.unsafeUpdate(seconds(start, end), [])
-              })
-            )
-          )
-        )
-      })
+const byOperation: Record<RequestInfo["api"], Map<string, OperationMetrics>> = {
+  "control-plane": new Map(),
+  toolbox: new Map()
+}
 
-    const observe: RequestTelemetry["observe"] = (effect, streamed) =>
-      effect.pipe(
-        Effect.map((response) => (streamed ? new CountedResponse(response, received) : response)),
-        Effect.onExit((exit) => {
-          const failure = failureOf(exit)
-          if (operation === "deleteSandbox") {
-            if (Exit.isSuccess(exit)) sandboxGone(sandboxId, true)
-            else if (Predicate.isTagged(failure, "NotFoundError")) sandboxGone(sandboxId, false)
-          }
-          const attributes: Record<string, unknown> = { "daytona.attempts": attempts }
-          if (Exit.isSuccess(exit)) attributes["http.response.status_code"] = exit.value.status
-          else if (Predicate.hasProperty(failure, "_tag")) attributes["error.type"] = failure._tag
-          return Effect.ignore(
-            Effect.map(Effect.currentSpan, (span) => {
-              for (const [key, value] of Object.entries(attributes)) span.attribute(key, value)
-            })
-          )
-        }),
-        Effect.withSpan(`daytona.${operation}`, {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: {
-            "daytona.operation": operation,
-            "daytona.api": info.api,
-            "daytona.replay": info.replay,
-            "http.request.method": info.method,
-            ...(sandboxId === undefined ? {} : { "daytona.sandbox.id": sandboxId })
-          }
-        })
-      )
+const perTag = <M>(make: (value: string) => M): ((value: string) => M) => {
+  const cache = new Map<string, M>()
+  return (value) => {
+    let found = cache.get(value)
+    if (found === undefined) cache.set(value, (found = make(value)))
+    return found
+  }
+}
 
-    return {
-      request: counted,
-      observe,
-      attempt,
-      received: (bytes) => {
-        if (bytes.byteLength > 0) received.unsafeUpdate(bytes.byteLength, [])
-        return bytes
-      }
+const operationMetrics = (api: RequestInfo["api"], operation: string): OperationMetrics => {
+  let found = byOperation[api].get(operation)
+  if (found === undefined) {
+    found = {
+      duration: tagged(DaytonaMetrics.requestDuration, "duration", ["operation", operation, "api", api]),
+      requests: perTag((status) =>
+        tagged(DaytonaMetrics.requests, "requests", ["operation", operation, "api", api, "status", status])
+      ),
+      retries: perTag((reason) => tagged(DaytonaMetrics.retries, "retries", ["operation", operation, "reason", reason]))
     }
-  })
+    byOperation[api].set(operation, found)
+  }
+  return found
+}
+
+const bytesSent = {
+  "control-plane": tagged(DaytonaMetrics.bytesSent, "sent", ["api", "control-plane"]),
+  toolbox: tagged(DaytonaMetrics.bytesSent, "sent", ["api", "toolbox"])
+}
+const bytesReceived = {
+  "control-plane": tagged(DaytonaMetrics.bytesReceived, "received", ["api", "control-plane"]),
+  toolbox: tagged(DaytonaMetrics.bytesReceived, "received", ["api", "toolbox"])
+}
+
+/** Starts the telemetry of one request. @internal */
+export const request = (info: RequestInfo, httpRequest: HttpClientRequest.HttpClientRequest): RequestTelemetry => {
+  const operation = info.operation ?? "undeclared"
+  const sandboxId = info.sandboxId
+  const metrics = operationMetrics(info.api, operation)
+  const sent = bytesSent[info.api]
+  const received = bytesReceived[info.api]
+  const body = httpRequest.body
+  // A body in memory is sent whole by every attempt; a stream is counted as it is read.
+  const bytesPerAttempt =
+    body._tag === "Uint8Array" ? body.body.length : body._tag === "Raw" ? (body.contentLength ?? 0) : 0
+  const counted =
+    body._tag === "Stream"
+      ? HttpClientRequest.setBody(
+          httpRequest,
+          HttpBody.stream(countChunks(body.stream, sent), body.contentType, body.contentLength)
+        )
+      : httpRequest
+  let attempts = 0
+  let lastFailure: unknown = undefined
+  // The request's span, once `observe` opened it: attempts record on it directly.
+  let span: Tracer.Span | undefined
+
+  const attempt: RequestTelemetry["attempt"] = (effect) =>
+    Effect.clockWith((clock) => {
+      attempts += 1
+      const n = attempts
+      span?.attribute("daytona.attempts", n)
+      if (bytesPerAttempt > 0) sent.unsafeUpdate(bytesPerAttempt, [])
+      if (n > 1) {
+        const reason = failureStatus(lastFailure)
+        metrics.retries(reason).unsafeUpdate(1, [])
+        // The TestClock can hold fractional milliseconds, which `currentTimeNanos` cannot convert.
+        span?.event("daytona.retry", BigInt(Math.round(clock.unsafeCurrentTimeMillis() * 1_000_000)), {
+          "daytona.attempt": n,
+          "daytona.retry.reason": reason
+        })
+      }
+      const start = clock.unsafeCurrentTimeMillis()
+      return Effect.onExit(effect, (exit) => {
+        let status: string
+        if (Exit.isSuccess(exit)) {
+          const value: unknown = exit.value
+          status =
+            Predicate.hasProperty(value, "status") && typeof value.status === "number" ? String(value.status) : "ok"
+        } else {
+          // The transport fails an attempt with its classification, which holds the error.
+          const failure: unknown = failureOf(exit)
+          lastFailure = Predicate.hasProperty(failure, "failure") ? failure.failure : failure
+          status = failure === undefined ? "interrupted" : failureStatus(lastFailure)
+        }
+        metrics.requests(status).unsafeUpdate(1, [])
+        metrics.duration.unsafeUpdate(seconds(start, clock.unsafeCurrentTimeMillis()), [])
+        return Effect.void
+      })
+    })
+
+  const observe: RequestTelemetry["observe"] = (effect, streamed) =>
+    Effect.useSpan(
+      `daytona.${operation}`,
+      {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: {
+          "daytona.operation": operation,
+          "daytona.api": info.api,
+          "daytona.replay": info.replay,
+          "http.request.method": info.method,
+          ...(sandboxId === undefined ? {} : { "daytona.sandbox.id": sandboxId })
+        }
+      },
+      (opened) => {
+        span = opened
+        opened.attribute("daytona.attempts", attempts)
+        return Effect.withParentSpan(
+          Effect.mapBoth(effect, {
+            onSuccess: (response) => {
+              if (operation === "deleteSandbox") sandboxGone(sandboxId, true)
+              opened.attribute("http.response.status_code", response.status)
+              return streamed ? new CountedResponse(response, received) : response
+            },
+            onFailure: (failure) => {
+              if (operation === "deleteSandbox" && Predicate.isTagged(failure, "NotFoundError")) {
+                sandboxGone(sandboxId, false)
+              }
+              if (Predicate.hasProperty(failure, "_tag")) opened.attribute("error.type", failure._tag)
+              return failure
+            }
+          }),
+          opened
+        )
+      }
+    )
+
+  return {
+    request: counted,
+    observe,
+    attempt,
+    received: (bytes) => {
+      if (bytes.byteLength > 0) received.unsafeUpdate(bytes.byteLength, [])
+      return bytes
+    }
+  }
+}

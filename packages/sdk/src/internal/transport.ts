@@ -76,7 +76,12 @@ export interface Operation {
 export interface Transport {
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
-    options?: SendOptions & { readonly rule?: ReplayRule | undefined; readonly operation?: Operation | undefined }
+    options?: SendOptions & {
+      readonly rule?: ReplayRule | undefined
+      readonly operation?: Operation | undefined
+      /** The sandbox a toolbox request goes to, for its span and metrics. */
+      readonly sandboxId?: string | undefined
+    }
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, SendError>
   /** The retry policy with the server's `Retry-After` applied: what paces every replay. */
   readonly schedule: Schedule.Schedule<unknown, RetryableFailure>
@@ -301,7 +306,7 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
   )
   // What `Effect.retry({ schedule, while: retryable })` steps: the policy sees every failed attempt.
   const retrySchedule = Schedule.whileInput(schedule, (failure: AttemptFailure) => failure.retryable)
-  const propagationRule = Telemetry.withPropagationRule(config.tracePropagation)
+  const propagationRule = Telemetry.propagationRule(config.tracePropagation)
 
   const send: Transport["send"] = (input, options = {}) =>
     Effect.suspend(() => {
@@ -311,29 +316,16 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
         replay: (options.idempotent ?? idempotentMethods.has(method)) ? "safe" : "unsafe",
         alreadyDone: method === "DELETE" ? 404 : undefined
       }
-      return Effect.flatMap(
-        Telemetry.request(
-          {
-            api: side,
-            method,
-            operation: options.operation?.name,
-            sandboxId: options.operation?.sandboxId,
-            replay: rule.replay
-          },
-          HttpClientRequest.setHeaders(input, headers)
-        ),
-        (telemetry) => sendWith(telemetry, method, timeout, rule, options)
+      const telemetry = Telemetry.request(
+        {
+          api: side,
+          method,
+          operation: options.operation?.name,
+          sandboxId: side === "toolbox" ? options.sandboxId : options.operation?.sandboxId,
+          replay: rule.replay
+        },
+        HttpClientRequest.setHeaders(input, headers)
       )
-    })
-
-  const sendWith = (
-    telemetry: Telemetry.RequestTelemetry,
-    method: HttpClientRequest.HttpClientRequest["method"],
-    timeout: Duration.Duration,
-    rule: ReplayRule,
-    options: SendOptions & { readonly rule?: ReplayRule | undefined; readonly operation?: Operation | undefined }
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, SendError> =>
-    Effect.suspend(() => {
       const request = telemetry.request
       // Only failures need the path (a URL parse): errors name it.
       let path: string | undefined
@@ -383,13 +375,14 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
 
       // The head, and for a buffered answer the whole body, within one request timeout.
       const exchange = attemptTimeout(
-        Effect.flatMap(propagationRule(client.execute(request)), (response) =>
+        Effect.flatMap(client.execute(request), (response) =>
           options.stream === true || !isSuccess(response.status)
             ? Effect.succeed(response)
             : Effect.map(response.arrayBuffer, (bytes) => buffered(response, telemetry.received(bytes)))
         ),
         timeout,
-        timedOut
+        timedOut,
+        propagationRule
       )
 
       const failed = (response: HttpClientResponse.HttpClientResponse, attempt: number) =>
@@ -457,21 +450,30 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
 /** Reads a JSON body and decodes it; a body that does not match becomes `UnexpectedResponseError`. @internal */
 export const decodeJson = <A, I>(schema: Schema.Schema<A, I>, secrets: ReadonlyArray<string> = []) => {
   const decode = Schema.decodeUnknownEither(schema)
+  const fromText = (
+    response: HttpClientResponse.HttpClientResponse,
+    text: string
+  ): Effect.Effect<A, UnexpectedResponseError> => {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return Effect.fail(invalidBody(response, text, "the body is not JSON", secrets))
+    }
+    const decoded = decode(json)
+    return Either.isRight(decoded)
+      ? Effect.succeed(decoded.right)
+      : Effect.fail(invalidBody(response, text, ParseResult.TreeFormatter.formatErrorSync(decoded.left), secrets))
+  }
   return (
     response: HttpClientResponse.HttpClientResponse
-  ): Effect.Effect<A, UnexpectedResponseError | TransportError> =>
-    Effect.flatMap(readText(response), (text) => {
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return Effect.fail(invalidBody(response, text, "the body is not JSON", secrets))
-      }
-      const decoded = decode(json)
-      return Either.isRight(decoded)
-        ? Effect.succeed(decoded.right)
-        : Effect.fail(invalidBody(response, text, ParseResult.TreeFormatter.formatErrorSync(decoded.left), secrets))
-    })
+  ): Effect.Effect<A, UnexpectedResponseError | TransportError> => {
+    // An answer the transport read into memory is decoded at once, with no effect to run for its text.
+    const text = BufferedResponse.textOf(response)
+    return text === undefined
+      ? Effect.flatMap(readText(response), (read) => fromText(response, read))
+      : fromText(response, text)
+  }
 }
 
 const invalidBody = (
