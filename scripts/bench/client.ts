@@ -51,14 +51,21 @@ const transferTimeoutSeconds = 600
  * Our SDK's modules: from its compiled JavaScript when run.ts built one (as a user installs it, and
  * like the official SDK's shipped JS), else from the TypeScript sources through tsx.
  */
-const importOurs = async <Module>(file: "Daytona.js" | "FileSystem.js" | "NodeUploadBody.js"): Promise<Module> => {
+const importOurs = async <Module>(
+  file: "Daytona.js" | "FileSystem.js" | "NodeUploadBody.js" | "WebSocketConnector.js"
+): Promise<Module> => {
   const dir = process.env[ourSdkDirVariable]
   if (dir !== undefined && dir !== "") return (await import(pathToFileURL(join(dir, file)).href)) as Module
-  return (await (file === "Daytona.js"
-    ? import("@effect-daytona/sdk/Daytona")
-    : file === "FileSystem.js"
-      ? import("@effect-daytona/sdk/FileSystem")
-      : import("@effect-daytona/sdk/NodeUploadBody"))) as Module
+  switch (file) {
+    case "Daytona.js":
+      return (await import("@effect-daytona/sdk/Daytona")) as Module
+    case "FileSystem.js":
+      return (await import("@effect-daytona/sdk/FileSystem")) as Module
+    case "NodeUploadBody.js":
+      return (await import("@effect-daytona/sdk/NodeUploadBody")) as Module
+    case "WebSocketConnector.js":
+      return (await import("@effect-daytona/sdk/WebSocketConnector")) as Module
+  }
 }
 
 /** Node's upload body, as a user on Node provides it; absent from a base checkout that predates it. */
@@ -70,6 +77,8 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
     Daytona,
     SdkFileSystem,
     NodeUploadBody,
+    WebSocketConnector,
+    { WebSocket },
     NodeHttpClient,
     NodeFileSystem,
     Effect,
@@ -80,6 +89,8 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
     importOurs<typeof import("@effect-daytona/sdk/Daytona")>("Daytona.js"),
     importOurs<typeof import("@effect-daytona/sdk/FileSystem")>("FileSystem.js"),
     importNodeUploadBody(),
+    importOurs<typeof import("@effect-daytona/sdk/WebSocketConnector")>("WebSocketConnector.js"),
+    import("ws"),
     import("@effect/platform-node/NodeHttpClient"),
     import("@effect/platform-node/NodeFileSystem"),
     import("effect/Effect"),
@@ -93,7 +104,11 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
       apiUrl: server.apiUrl,
       requestTimeout: "10 minutes",
       operationTimeout: "2 minutes"
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici)),
+    }).pipe(
+      Layer.provide(NodeHttpClient.layerUndici),
+      // As the README tells Node programs to: waits then listen to the event gateway, as the official SDK's do.
+      Layer.provide(WebSocketConnector.layer(WebSocket))
+    ),
     NodeFileSystem.layer,
     NodeUploadBody === undefined ? Layer.empty : NodeUploadBody.layer
   )
@@ -142,7 +157,8 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
           return { sandboxId: created.id, createStart, createEnd, stopStart, stopEnd }
         })
       ),
-    eventMode: () => undefined,
+    // Whether it connected shows in the proxy's Socket.IO count and the reads during a stop.
+    eventMode: () => "events (WebSocketConnector over ws; polling when the gateway does not answer)",
     close: () => runtime.dispose()
   }
 }
