@@ -17,29 +17,6 @@ const open = (dir: string, scope: Scope.Scope) =>
   )
 
 describe("sandbox store", () => {
-  it.scoped("hands out the same array of sandboxes until one is written or removed", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir
-      const store = yield* open(dir, yield* Scope.make())
-      yield* store.put(record("a", "name-a"))
-      const first = yield* store.all
-      assert.strictEqual(yield* store.all, first)
-      yield* store.put(record("a", "name-a", "stopped"))
-      const second = yield* store.all
-      assert.notStrictEqual(second, first)
-      assert.deepStrictEqual(
-        second.map((r) => r.state),
-        ["stopped"]
-      )
-      yield* store.remove("a")
-      assert.deepStrictEqual(yield* store.all, [])
-      assert.deepStrictEqual(
-        first.map((r) => r.state),
-        ["started"]
-      )
-    })
-  )
-
   it.scoped("reads what it wrote, and a store reopened over the same directory reads the same, in the same order", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir

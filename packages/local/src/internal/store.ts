@@ -53,7 +53,6 @@ export interface JsonTable {
  * cost 25 pages × 5,000 decodes.
  */
 export interface Store {
-  /** Every sandbox; the same array (by identity) as long as no sandbox is written or removed. */
   readonly all: Effect.Effect<ReadonlyArray<SandboxRecord>>
   readonly get: (id: string) => Effect.Effect<Option.Option<SandboxRecord>>
   readonly put: (record: SandboxRecord) => Effect.Effect<void>
@@ -150,18 +149,15 @@ export const make = Effect.gen(function* () {
   /** Every stored sandbox by id, in the table's order (an update keeps a row's place, as the rowid does). */
   const sandboxes = new Map<string, SandboxRecord>()
   for (const row of yield* allSandboxes(undefined).pipe(orDie)) sandboxes.set(row.data.id, fromStored(row.data))
-  // The same array until the next write, so that a reader may keep what it derives from it (a sorted list).
-  let snapshot: ReadonlyArray<SandboxRecord> | undefined
 
   const store: Store = {
-    all: Effect.sync(() => (snapshot ??= Array.from(sandboxes.values()))),
+    all: Effect.sync(() => Array.from(sandboxes.values())),
     get: (id) => Effect.sync(() => Option.fromNullable(sandboxes.get(id))),
     put: (record) =>
       putSandbox({ id: record.id, data: record }).pipe(
         orDie,
         Effect.tap(() => {
           sandboxes.set(record.id, record)
-          snapshot = undefined
         })
       ),
     remove: (id) =>
@@ -177,7 +173,6 @@ export const make = Effect.gen(function* () {
           orDie,
           Effect.tap(() => {
             sandboxes.delete(id)
-            snapshot = undefined
           }),
           Effect.asVoid
         ),
