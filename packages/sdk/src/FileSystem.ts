@@ -550,8 +550,8 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
     context: UploadContext
   ): Effect.Effect<HttpBody.HttpBody> =>
     Effect.map(Effect.runtime<never>(), (runtime) => {
-      // Progress updates add to the count, so they may settle in any order; a fork runs them at once
-      // when nothing else holds the ref, and queues them behind the holder otherwise.
+      // A fork runs each progress change at once when nothing else holds the ref, and otherwise queues
+      // it behind the holder, in order (the ref's changes go one at a time, first come first served).
       const run = Runtime.runFork(runtime)
       const progress = context.progress
       const entries = files.map((file, i) => ({ destination: file.destination, content: contents[i]! }))
@@ -564,9 +564,9 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             run(SubscriptionRef.update(progress, (p) => ({ bytes: p.bytes + bytes, total: p.total })))
           }
         },
-        sourceFailed: (error) => {
-          run(Ref.set(context.sourceFailure, Option.some({ local: true, error })))
-        }
+        // Synchronous, so that the failure is recorded before the request's own failure is mapped.
+        sourceFailed: (error) =>
+          Runtime.runSync(runtime)(Ref.set(context.sourceFailure, Option.some({ local: true, error })))
       })
     })
 
