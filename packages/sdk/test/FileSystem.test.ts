@@ -333,32 +333,42 @@ describe("FileSystem", () => {
       )
     const content = new Uint8Array(2_500_000).map((_, i) => (i * 7) % 253)
 
-    it.effect("bytes and local files go through the service as one raw body, framed as the stream body is", () =>
-      withLocalFile(content, (local) =>
-        Effect.gen(function* () {
-          const fake = yield* makeToolbox(() => ({ status: 200, json: { files: [] } }))
-          const files = [
-            { destination: "/home/daytona/a.txt", source: "hello" },
-            { destination: "/home/daytona/日本.bin", source: FileSystem.localFile(local) },
-            { destination: "/home/daytona/empty", source: new Uint8Array(0) }
-          ]
-          const progress = yield* SubscriptionRef.make<FileSystem.TransferProgress>({ bytes: 0, total: undefined })
-          yield* FileSystem.make(target, fake.toolbox)
-            .uploadFiles(files, { progress })
-            .pipe(Effect.provide(NodeUploadBody.layer))
-          yield* FileSystem.make(target, fake.toolbox).uploadFiles(files)
-          const [viaService, viaStream] = yield* fake.requests
-          assert.strictEqual(viaService!.bodyTag, "Raw")
-          assert.strictEqual(viaStream!.bodyTag, "Stream")
-          assert.strictEqual(viaService!.headers["content-length"], String(viaService!.bytes!.length))
-          assert.deepStrictEqual(
-            partsOf(viaService!.bytes!, viaService!.contentType),
-            partsOf(viaStream!.bytes!, viaStream!.contentType)
-          )
-          const total = 5 + content.length
-          assert.deepStrictEqual(yield* SubscriptionRef.get(progress), { bytes: total, total })
-        })
-      ).pipe(Effect.provide(NodeFileSystem.layer))
+    it.effect(
+      "bytes and local files (empty ones too) go through the service as one raw body, framed as the stream body is",
+      () =>
+        withLocalFile(content, (local) =>
+          Effect.gen(function* () {
+            const fake = yield* makeToolbox(() => ({ status: 200, json: { files: [] } }))
+            const emptyLocal = NodePath.join(NodePath.dirname(local), "empty.bin")
+            NodeFs.writeFileSync(emptyLocal, "")
+            const files = [
+              { destination: "/home/daytona/a.txt", source: "hello" },
+              { destination: "/home/daytona/日本.bin", source: FileSystem.localFile(local) },
+              { destination: "/home/daytona/empty", source: new Uint8Array(0) },
+              { destination: "/home/daytona/empty-local", source: FileSystem.localFile(emptyLocal) },
+              { destination: "/home/daytona/again.bin", source: FileSystem.localFile(local) }
+            ]
+            const progress = yield* SubscriptionRef.make<FileSystem.TransferProgress>({ bytes: 0, total: undefined })
+            yield* FileSystem.make(target, fake.toolbox)
+              .uploadFiles(files, { progress })
+              .pipe(Effect.provide(NodeUploadBody.layer))
+            yield* FileSystem.make(target, fake.toolbox).uploadFiles(files)
+            const [viaService, viaStream] = yield* fake.requests
+            assert.strictEqual(viaService!.bodyTag, "Raw")
+            assert.strictEqual(viaStream!.bodyTag, "Stream")
+            assert.strictEqual(viaService!.headers["content-length"], String(viaService!.bytes!.length))
+            assert.deepStrictEqual(
+              partsOf(viaService!.bytes!, viaService!.contentType),
+              partsOf(viaStream!.bytes!, viaStream!.contentType)
+            )
+            const total = 5 + 2 * content.length
+            assert.deepStrictEqual(yield* SubscriptionRef.get(progress), { bytes: total, total })
+            const parts = partsOf(viaService!.bytes!, viaService!.contentType)
+            assert.strictEqual(parts.length, 10)
+            assert.deepStrictEqual([parts[5]!.body, parts[7]!.body], ["", ""])
+            assert.strictEqual(parts[9]!.body, parts[3]!.body)
+          })
+        ).pipe(Effect.provide(NodeFileSystem.layer))
     )
 
     it.effect("a Stream source keeps the stream body", () =>
