@@ -183,7 +183,7 @@ elif op == "find":
                 continue
         if wanted:
             have = states(node)
-            if any(s not in have for s in wanted):
+            if not all(s in have for s in wanted):
                 continue
         if len(matches) >= limit:
             truncated[0] = True

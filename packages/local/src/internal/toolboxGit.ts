@@ -274,7 +274,8 @@ const history: EndpointHandler<typeof ToolboxApi.getCommitHistory> = (sandbox, {
     const log = yield* git(sandbox, path, ["log", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"]).pipe(
       Effect.catchIf(
         (error): error is DaemonError =>
-          error instanceof DaemonError && /does not have any commits/.test(error.message),
+          // git: "your current branch 'main' does not have … commits yet": an empty history, not a failure.
+          error instanceof DaemonError && error.message.includes("commits yet"),
         () => Effect.succeed({ stdout: "", stderr: "" })
       )
     )
