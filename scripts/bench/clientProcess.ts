@@ -3,13 +3,14 @@
  * `protocol.ts` compiled to JavaScript (`.bench/client/`) and run by plain `node`, as a user's
  * compiled program runs. Under `tsx`, every module a child loads passes through tsx's loader hooks,
  * which hold memory in proportion to the modules loaded: measured with the `idle` task, our client
- * (about 550 modules) was ready at ~180 MiB under tsx and ~105 MiB under plain node, the official
- * SDK at ~117 MiB and ~95 MiB. That overhead belongs to the harness, not to any client.
+ * (about 600 modules) was ready at 175–185 MiB under tsx and 121–125 MiB under plain node, the
+ * official SDK at 117–119 and 93–97 MiB. That overhead belongs to the harness, not to any client.
  */
+import { spawn } from "node:child_process"
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import ts from "typescript"
-import type { ClientKind, Task } from "./protocol.js"
+import { type ChildReport, type ClientKind, resultPrefix, type Task } from "./protocol.js"
 
 const sources = ["client.ts", "protocol.ts"] as const
 
@@ -43,3 +44,52 @@ export const clientArgs = (
   task: Task,
   nodeFlags: ReadonlyArray<string> = []
 ): Array<string> => [...nodeFlags, script, kind, JSON.stringify(task)]
+
+/** How {@link runClient} runs one child. */
+export interface RunOptions {
+  readonly cwd: string
+  /** Flags for `node` itself (`--cpu-prof`, `--trace-gc`…). */
+  readonly nodeFlags?: ReadonlyArray<string>
+  /** Variables added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>
+  /** The child is killed after this long (default 15 minutes). */
+  readonly timeoutMs?: number
+  /** Show the child's standard error as it comes (else it is kept for the failure's message). */
+  readonly showStderr?: boolean
+  /** Print what the child wrote to its standard output besides its result. */
+  readonly echo?: boolean
+}
+
+/**
+ * Runs one client child on one task and reads its result: the last line starting with
+ * `resultPrefix`; a child that ends without one is a failed report naming its exit and its stderr.
+ */
+export const runClient = (script: string, kind: ClientKind, task: Task, options: RunOptions): Promise<ChildReport> =>
+  new Promise((done) => {
+    const child = spawn(process.execPath, clientArgs(script, kind, task, options.nodeFlags), {
+      cwd: options.cwd,
+      stdio: ["ignore", "pipe", options.showStderr === true ? "inherit" : "pipe"],
+      env: { ...process.env, ...options.env }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15 * 60_000)
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer)
+      const lines = stdout.split("\n")
+      if (options.echo === true) {
+        const other = lines.filter((line) => line !== "" && !line.startsWith(resultPrefix))
+        if (other.length > 0) console.log(other.join("\n"))
+      }
+      const line = lines.reverse().find((l) => l.startsWith(resultPrefix))
+      if (line !== undefined) return done(JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
+      done({
+        ok: false,
+        error: `child exited (code ${code}, signal ${signal}) without a result; stderr: ${stderr.slice(-2000)}`,
+        rssReady: 0,
+        maxRss: 0
+      })
+    })
+  })

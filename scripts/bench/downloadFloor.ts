@@ -20,7 +20,8 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { request } from "undici"
-import type { ChildReport, SandboxRef } from "./protocol.js"
+import type { SandboxRef } from "./protocol.js"
+import { buildClient, runClient } from "./clientProcess.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
@@ -166,35 +167,18 @@ const main = async () => {
     for (let i = 0; i < sizeMiB; i++) out.write(randomFillSync(Buffer.allocUnsafe(MiB)))
     await new Promise<void>((r) => out.end(() => r()))
     const remotePath = "floor/source.bin"
-    const upload = await new Promise<ChildReport>((done) => {
-      const uploader = spawn(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          join(root, "scripts/bench/client.ts"),
-          "undici",
-          JSON.stringify({
-            _tag: "upload",
-            server: { apiUrl: server.apiUrl, apiKey: server.apiKey },
-            sandbox,
-            localPath: source,
-            remotePath
-          })
-        ],
-        { cwd: root, stdio: ["ignore", "pipe", "inherit"] }
-      )
-      let stdout = ""
-      uploader.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-      uploader.on("exit", () => {
-        const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
-        done(
-          line === undefined
-            ? { ok: false, error: "no result", rssReady: 0, maxRss: 0 }
-            : (JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
-        )
-      })
-    })
+    const upload = await runClient(
+      await buildClient(root),
+      "undici",
+      {
+        _tag: "upload",
+        server: { apiUrl: server.apiUrl, apiKey: server.apiKey },
+        sandbox,
+        localPath: source,
+        remotePath
+      },
+      { cwd: root, showStderr: true }
+    )
     if (!upload.ok) throw new Error(`upload: ${upload.error}`)
     const cpu: Record<string, Array<number>> = {}
     for (let r = 0; r < rounds; r++) {

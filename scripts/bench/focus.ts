@@ -9,7 +9,6 @@
  * SDK compiled from another checkout's `packages/sdk` (e.g. `git archive HEAD packages/sdk
  * tsconfig.base.json | tar -x -C <dir>`), so that before and after run side by side.
  */
-import { spawn } from "node:child_process"
 import { randomFillSync } from "node:crypto"
 import { createWriteStream, existsSync } from "node:fs"
 import { mkdtemp, rm, stat, symlink } from "node:fs/promises"
@@ -18,8 +17,8 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request } from "undici"
 import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
-import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
-import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
+import { ourSdkDirVariable } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 import { median } from "./stats.js"
@@ -45,22 +44,10 @@ const buildDir = join(root, ".bench/focus/sdk")
 const baseBuildDir = join(root, ".bench/focus/base-sdk")
 
 const runChild = (kind: Kind, task: Task): Promise<ChildReport> =>
-  new Promise((done) => {
-    const child = spawn(process.execPath, clientArgs(clientScript, kind === "base" ? "ours" : kind, task), {
-      cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, [ourSdkDirVariable]: kind === "base" ? baseBuildDir : buildDir }
-    })
-    let stdout = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.on("exit", () => {
-      const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
-      done(
-        line === undefined
-          ? { ok: false, error: "no result", rssReady: 0, maxRss: 0 }
-          : (JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
-      )
-    })
+  runClient(clientScript, kind === "base" ? "ours" : kind, task, {
+    cwd: root,
+    showStderr: true,
+    env: { [ourSdkDirVariable]: kind === "base" ? baseBuildDir : buildDir }
   })
 
 const generate = async (path: string, bytes: number) => {

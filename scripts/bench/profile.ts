@@ -8,7 +8,6 @@
  * Sampling profiles measure proportions, which a busy machine hardly changes; their absolute times
  * are not figures to compare (the bench's are).
  */
-import { spawn } from "node:child_process"
 import { randomFillSync } from "node:crypto"
 import { createWriteStream } from "node:fs"
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
@@ -17,8 +16,8 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request } from "undici"
 import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
-import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
-import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
+import { ourSdkDirVariable } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 
@@ -96,37 +95,15 @@ const summarize = (profile: CpuProfile) => {
 }
 
 const runProfiled = (task: Task): Promise<ChildReport> =>
-  new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      clientArgs(clientScript, kind, task, [
-        ...nodeFlags,
-        ...(taskName === "import" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])
-      ]),
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "inherit"],
-        env: {
-          ...process.env,
-          [ourSdkDirVariable]: buildDir,
-          ...(taskName === "import" || profileServer
-            ? {}
-            : { BENCH_CPU_PROFILE: join(profileDir, "measured.cpuprofile") })
-        }
-      }
-    )
-    let stdout = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.on("exit", () => {
-      const other = stdout.split("\n").filter((l) => l !== "" && !l.startsWith(resultPrefix))
-      if (other.length > 0) console.log(other.join("\n"))
-      const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
-      done(
-        line === undefined
-          ? { ok: false, error: "no result", rssReady: 0, maxRss: 0 }
-          : (JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
-      )
-    })
+  runClient(clientScript, kind, task, {
+    cwd: root,
+    showStderr: true,
+    echo: true,
+    nodeFlags: [...nodeFlags, ...(taskName === "import" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])],
+    env: {
+      [ourSdkDirVariable]: buildDir,
+      ...(taskName === "import" || profileServer ? {} : { BENCH_CPU_PROFILE: join(profileDir, "measured.cpuprofile") })
+    }
   })
 
 const main = async () => {
@@ -165,13 +142,8 @@ const main = async () => {
         break
       case "download": {
         const setup: Task = { _tag: "upload", server: info, sandbox, localPath: source, remotePath: "profile/dl.bin" }
-        await new Promise<void>((done) => {
-          const child = spawn(process.execPath, clientArgs(clientScript, "undici", setup), {
-            cwd: root,
-            stdio: "ignore"
-          })
-          child.on("exit", () => done())
-        })
+        const uploaded = await runClient(clientScript, "undici", setup, { cwd: root })
+        if (!uploaded.ok) throw new Error(`the download's file could not be uploaded: ${uploaded.error}`)
         task = {
           _tag: "download",
           server: info,

@@ -9,7 +9,7 @@
  * `--quick` skips the 1 GiB transfers (for development only); `--scale` runs only the local
  * server's scale rows (scripts/bench/scale.ts), which a full run appends.
  */
-import { execFile, spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import { createHash, randomFillSync } from "node:crypto"
 import { createReadStream, createWriteStream } from "node:fs"
 import { mkdir, mkdtemp, rm, statfs, writeFile } from "node:fs/promises"
@@ -19,8 +19,8 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { request } from "undici"
 import type { ChildReport, ClientKind, LatencyResult, SandboxRef, Task, WaitsResult } from "./protocol.js"
-import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
-import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
+import { ourSdkDirVariable } from "./protocol.js"
 import { startProxy } from "./proxy.js"
 import { renderScale, scalePhase, type ScaleResults } from "./scale.js"
 import { type LocalServer, startServer } from "./server.js"
@@ -61,32 +61,10 @@ const log = (message: string) =>
 // children
 // ---------------------------------------------------------------------------------------------
 
-const runChild = (kind: ClientKind, task: Task, timeoutMs = 15 * 60_000): Promise<ChildReport> =>
-  new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, clientArgs(clientScript, kind, task), {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, DAYTONA_API_URL: "", [ourSdkDirVariable]: ourSdkBuildDir }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer)
-      const line = stdout
-        .split("\n")
-        .reverse()
-        .find((l) => l.startsWith(resultPrefix))
-      if (line !== undefined) return resolvePromise(JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
-      resolvePromise({
-        ok: false,
-        error: `child exited (code ${code}, signal ${signal}) without a result; stderr: ${stderr.slice(-2000)}`,
-        rssReady: 0,
-        maxRss: 0
-      })
-    })
+const runChild = (kind: ClientKind, task: Task): Promise<ChildReport> =>
+  runClient(clientScript, kind, task, {
+    cwd: root,
+    env: { DAYTONA_API_URL: "", [ourSdkDirVariable]: ourSdkBuildDir }
   })
 
 /** Ends the run with the server's own output when it died under a client. */

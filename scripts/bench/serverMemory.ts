@@ -5,7 +5,6 @@
  * /proc, with the server's heap figures at the end (to tell buffered request bytes from a heap that
  * did not shrink).
  */
-import { spawn } from "node:child_process"
 import { randomFillSync } from "node:crypto"
 import { createWriteStream } from "node:fs"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
@@ -14,8 +13,8 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { request } from "undici"
 import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
-import { buildClient, clientArgs, clientScriptOf } from "./clientProcess.js"
-import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
+import { ourSdkDirVariable } from "./protocol.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 
@@ -34,23 +33,7 @@ const buildDir = join(root, ".bench/focus/sdk")
 const serverFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "--server-flag" ? [arg] : []))
 
 const runChild = (task: Task): Promise<ChildReport> =>
-  new Promise((done) => {
-    const child = spawn(process.execPath, clientArgs(clientScript, kind, task), {
-      cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, [ourSdkDirVariable]: buildDir }
-    })
-    let stdout = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.on("exit", () => {
-      const line = stdout.split("\n").find((l) => l.startsWith(resultPrefix))
-      done(
-        line === undefined
-          ? { ok: false, error: "no result", rssReady: 0, maxRss: 0 }
-          : (JSON.parse(line.slice(resultPrefix.length)) as ChildReport)
-      )
-    })
-  })
+  runClient(clientScript, kind, task, { cwd: root, showStderr: true, env: { [ourSdkDirVariable]: buildDir } })
 
 const main = async () => {
   await buildClient(root)
