@@ -4,8 +4,8 @@
  * Uploads take a string, bytes, a `Stream<Uint8Array>` or a local file ({@link localFile}) and
  * send one `multipart/form-data` request built as a stream, so only the current chunk is in
  * memory; a program that provides an `UploadBody` service (`NodeUploadBody.layer` on Node) has
- * uploads of bytes and local files sent through it instead. Downloads are streams parsed incrementally from the daemon's multipart answer; a file
- * that cannot be read is a value ({@link DownloadEvent} `FileError`, {@link DownloadResult}
+ * uploads of bytes and local files sent through it instead. Downloads are streams parsed
+ * incrementally from the daemon's multipart answer; a file that cannot be read is a value ({@link DownloadEvent} `FileError`, {@link DownloadResult}
  * `error`) in the multi-file operations, and the failure of a single-file download.
  *
  * Progress is Effect-native and callback-free: pass a `SubscriptionRef<TransferProgress>` as
@@ -309,6 +309,15 @@ interface UploadContext {
   readonly sourceFailure: Ref.Ref<Option.Option<{ readonly local: boolean; readonly error: unknown }>>
 }
 
+/** One file of an upload: where it goes, and what it holds (a stream source stays a stream). */
+interface Entry {
+  readonly destination: string
+  readonly content: UploadBody.UploadContent | Stream.Stream<Uint8Array, unknown>
+}
+
+const withoutStreams = (entries: ReadonlyArray<Entry>): entries is ReadonlyArray<UploadBody.UploadEntry> =>
+  entries.every((entry) => !isStream(entry.content))
+
 const dirname = (path: string): string => {
   const index = path.replace(/\/+$/, "").lastIndexOf("/")
   return index <= 0 ? (index === 0 ? "/" : ".") : path.slice(0, index)
@@ -434,17 +443,17 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
         Option.none()
       )
       let total: number | undefined = 0
-      // What each file holds: its bytes, its local file (size read now) or the caller's stream.
-      const contents: Array<UploadBody.UploadContent | Stream.Stream<Uint8Array, unknown>> = []
+      // Each file's destination and content: its bytes, its local file (size read now) or the caller's stream.
+      const entries: Array<Entry> = []
       for (const file of files) {
         const source = file.source
         if (typeof source === "string" || source instanceof Uint8Array) {
           const bytes = typeof source === "string" ? encoder.encode(source) : source
           if (total !== undefined) total += bytes.length
-          contents.push({ _tag: "Bytes", bytes })
+          entries.push({ destination: file.destination, content: { _tag: "Bytes", bytes } })
         } else if (isStream(source)) {
           total = undefined
-          contents.push(source)
+          entries.push({ destination: file.destination, content: source })
         } else {
           const fs = yield* PlatformFileSystem.FileSystem
           const info = yield* fs.stat(source.path).pipe(
@@ -460,22 +469,21 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             return yield* new ValidationError({ field: "source", message: `${source.path} is not a regular file` })
           }
           if (total !== undefined) total += Number(info.size)
-          contents.push({ _tag: "LocalFile", path: source.path, size: Number(info.size) })
+          entries.push({
+            destination: file.destination,
+            content: { _tag: "LocalFile", path: source.path, size: Number(info.size) }
+          })
         }
       }
-      const replayable = files.every((file) => !isStream(file.source))
+      const replayable = withoutStreams(entries)
       const boundary = Multipart.makeBoundary()
       const progress = options?.progress
       const uploadBody = yield* Effect.serviceOption(UploadBody.UploadBody)
+      const context: UploadContext = { boundary, progress, total, sourceFailure }
       const body =
         replayable && Option.isSome(uploadBody)
-          ? yield* serviceBody(uploadBody.value, files, contents as ReadonlyArray<UploadBody.UploadContent>, {
-              boundary,
-              progress,
-              total,
-              sourceFailure
-            })
-          : yield* streamBody(files, contents, { boundary, progress, total, sourceFailure })
+          ? yield* serviceBody(uploadBody.value, entries, context)
+          : yield* streamBody(entries, context)
       const response = yield* toolbox
         .execute(
           target,
@@ -513,16 +521,14 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
 
   /** The portable body: one `Stream` of the multipart framing and every file's bytes. */
   const streamBody = (
-    files: ReadonlyArray<FileUpload>,
-    contents: ReadonlyArray<UploadBody.UploadContent | Stream.Stream<Uint8Array, unknown>>,
+    entries: ReadonlyArray<Entry>,
     context: UploadContext
   ): Effect.Effect<HttpBody.HttpBody, never, PlatformFileSystem.FileSystem> =>
     Effect.gen(function* () {
       const failed = (local: boolean) => (error: unknown) =>
         Ref.set(context.sourceFailure, Option.some({ local, error }))
       const parts: Array<Multipart.UploadPart<unknown>> = []
-      for (let i = 0; i < files.length; i++) {
-        const content = contents[i]!
+      for (const { content, destination } of entries) {
         const stream = isStream(content)
           ? Stream.tapError(content, failed(false))
           : content._tag === "Bytes"
@@ -530,7 +536,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
             : (yield* PlatformFileSystem.FileSystem)
                 .stream(content.path, { chunkSize: uploadChunkBytes, bufferSize: 1 })
                 .pipe(Stream.tapError(failed(true)))
-        parts.push({ destination: files[i]!.destination, content: countInto(context.progress)(stream) })
+        parts.push({ destination, content: countInto(context.progress)(stream) })
       }
       const reset =
         context.progress === undefined
@@ -545,8 +551,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
   /** The body of the program's `UploadBody` service, its callbacks run on the caller's runtime. */
   const serviceBody = (
     service: UploadBody.Service,
-    files: ReadonlyArray<FileUpload>,
-    contents: ReadonlyArray<UploadBody.UploadContent>,
+    entries: ReadonlyArray<UploadBody.UploadEntry>,
     context: UploadContext
   ): Effect.Effect<HttpBody.HttpBody> =>
     Effect.map(Effect.runtime<never>(), (runtime) => {
@@ -554,7 +559,6 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
       // it behind the holder, in order (the ref's changes go one at a time, first come first served).
       const run = Runtime.runFork(runtime)
       const progress = context.progress
-      const entries = files.map((file, i) => ({ destination: file.destination, content: contents[i]! }))
       return service.multipart(entries, context.boundary, {
         started: () => {
           if (progress !== undefined) run(SubscriptionRef.set(progress, { bytes: 0, total: context.total }))

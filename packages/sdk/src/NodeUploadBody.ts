@@ -69,24 +69,31 @@ async function* fileBytes(
   }
 }
 
+/** The framing of one body, built once: every attempt sends the same bytes (a socket does not change them). */
+interface Framing {
+  readonly heads: ReadonlyArray<Uint8Array>
+  readonly tail: Uint8Array
+  readonly closing: Uint8Array
+}
+
 async function* multipartBytes(
   entries: ReadonlyArray<UploadBody.UploadEntry>,
-  boundary: string,
+  framing: Framing,
   observer: UploadBody.UploadObserver
 ): AsyncGenerator<Uint8Array, void, undefined> {
   observer.started()
   for (let i = 0; i < entries.length; i++) {
-    const { content, destination } = entries[i]!
-    yield Multipart.uploadPartHead(i, destination, boundary)
+    const content = entries[i]!.content
+    yield framing.heads[i]!
     if (content._tag === "LocalFile") {
       yield* fileBytes(content.path, content.size, observer)
     } else if (content.bytes.length > 0) {
       observer.sent(content.bytes.length)
       yield content.bytes
     }
-    yield Multipart.uploadPartTail()
+    yield framing.tail
   }
-  yield Multipart.closingDelimiter(boundary)
+  yield framing.closing
 }
 
 /**
@@ -98,13 +105,17 @@ async function* multipartBytes(
  */
 export const make = (): UploadBody.Service => ({
   multipart: (entries, boundary, observer) => {
+    const framing: Framing = {
+      heads: entries.map((entry, i) => Multipart.uploadPartHead(i, entry.destination, boundary)),
+      tail: Multipart.uploadPartTail(),
+      closing: Multipart.closingDelimiter(boundary)
+    }
     const length = entries.reduce(
-      (total, entry, i) =>
-        total + Multipart.uploadPartHead(i, entry.destination, boundary).length + 2 + contentLength(entry.content),
-      Multipart.closingDelimiter(boundary).length
+      (total, entry, i) => total + framing.heads[i]!.length + framing.tail.length + contentLength(entry.content),
+      framing.closing.length
     )
     const body: AsyncIterable<Uint8Array> = {
-      [Symbol.asyncIterator]: () => multipartBytes(entries, boundary, observer)
+      [Symbol.asyncIterator]: () => multipartBytes(entries, framing, observer)
     }
     return HttpBody.raw(body, { contentType: `multipart/form-data; boundary=${boundary}`, contentLength: length })
   }

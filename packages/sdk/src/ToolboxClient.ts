@@ -153,7 +153,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
     send: (request, options) => transport.send(request, { ...options, sandboxId: target.id })
   })
   const send: Service["send"] = (target, request, options) =>
-    transport.send(HttpClientRequest.prependUrl(request, baseUrl(target)), { ...options, sandboxId: target.id })
+    toSandbox(target).send(HttpClientRequest.prependUrl(request, baseUrl(target)), options)
   const token = config.credentials._tag === "ApiKey" ? config.credentials.apiKey : config.credentials.token
   const socket: Service["socket"] = (target, path, options) => {
     const url = `${baseUrl(target).replace(/^http/i, "ws")}${path.startsWith("/") ? path : `/${path}`}`

@@ -22,7 +22,16 @@ import {
   scriptSearch,
   MultipartError
 } from "../src/MultipartCodec.js"
-import { base, makeToolbox, multipartBody, random, randomCuts, splitAt, target } from "./support/FakeToolbox.js"
+import {
+  base,
+  concatChunks,
+  makeToolbox,
+  multipartBody,
+  random,
+  randomCuts,
+  splitAt,
+  target
+} from "./support/FakeToolbox.js"
 
 const B = "DAYTONA-FILE-BOUNDARY"
 const multipartHeaders = { "content-type": `multipart/form-data; boundary=${B}` }
@@ -35,16 +44,6 @@ const naiveIndexOf = (haystack: Uint8Array, needle: Uint8Array, from = 0) => {
     return i
   }
   return -1
-}
-
-const concatBytes = (pieces: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const piece of pieces) {
-    out.set(piece, offset)
-    offset += piece.length
-  }
-  return out
 }
 
 /** Bytes that look like the start of a delimiter, to end up on both sides of chunk splits. */
@@ -73,7 +72,7 @@ const trickyPayload = (next: () => number, maxPieces = 12): Uint8Array => {
           : new Uint8Array(Math.floor(next() * 40)).map(() => (next() < 0.2 ? 45 : Math.floor(next() * 256)))
       )
     }
-    const bytes = concatBytes(pieces)
+    const bytes = concatChunks(pieces)
     if (naiveIndexOf(bytes, encode(`\r\n--${B}`)) === -1) return bytes
   }
 }
@@ -657,7 +656,7 @@ describe("FileSystem", () => {
       const next = random(3)
       for (let round = 0; round < 300; round++) {
         const needle = encode(`\r\n--${B.slice(0, 1 + Math.floor(next() * B.length))}`)
-        const whole = concatBytes(
+        const whole = concatChunks(
           Array.from({ length: Math.floor(next() * 8) }, () =>
             next() < 0.4
               ? needle.subarray(0, 1 + Math.floor(next() * needle.length))
@@ -712,7 +711,7 @@ describe("FileSystem", () => {
         }
         assert.isTrue(parser.complete(), `round ${round}`)
         assert.deepStrictEqual(
-          parts.map((p) => [...concatBytes(p)]),
+          parts.map((p) => [...concatChunks(p)]),
           payloads.map((p) => [...p]),
           `round ${round}`
         )

@@ -75,7 +75,8 @@ const readAll = async (iterable: AsyncIterable<Uint8Array>): Promise<Uint8Array>
   return concatChunks(chunks)
 }
 
-const concatChunks = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+/** The chunks' bytes in one array. */
+export const concatChunks = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
   let offset = 0
   for (const c of chunks) {
@@ -187,13 +188,7 @@ export const multipartBody = (
     )
   }
   if (options.close !== false) pieces.push(encoder.encode(`--${boundary}--\r\n`))
-  const out = new Uint8Array(pieces.reduce((n, c) => n + c.length, 0))
-  let offset = 0
-  for (const p of pieces) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
+  return concatChunks(pieces)
 }
 
 /** Splits bytes at the given offsets (sorted, deduplicated). */
