@@ -76,49 +76,41 @@ export type DaytonaEvent =
   | { readonly _tag: "VolumeLastUsedAtUpdated"; readonly volume: VolumeDto }
   | { readonly _tag: "Other"; readonly name: string; readonly data: unknown }
 
+/**
+ * One event name's decoder. The schema's parser is compiled on the first event of that name and
+ * kept: a schema built per event would be compiled again for every event.
+ */
+const decoderOf = <A, I>(
+  schema: Schema.Schema<A, I>,
+  toEvent: (decoded: A) => DaytonaEvent
+): ((data: unknown) => Option.Option<DaytonaEvent>) => {
+  let decode: ((data: unknown) => Option.Option<A>) | undefined
+  return (data) => Option.map((decode ??= Schema.decodeUnknownOption(schema))(data), toEvent)
+}
+
 const decoders: Record<string, (data: unknown) => Option.Option<DaytonaEvent>> = {
-  "sandbox.created": (data) =>
-    Option.map(Schema.decodeUnknownOption(SandboxDto)(data), (sandbox) => ({ _tag: "SandboxCreated", sandbox })),
-  "sandbox.state.updated": (data) =>
-    Option.map(
-      Schema.decodeUnknownOption(
-        Schema.Struct({ sandbox: SandboxDto, oldState: SandboxState, newState: SandboxState })
-      )(data),
-      (event) => ({ _tag: "SandboxStateUpdated", ...event })
-    ),
-  "sandbox.desired-state.updated": (data) =>
-    Option.map(
-      Schema.decodeUnknownOption(
-        Schema.Struct({
-          sandbox: SandboxDto,
-          oldDesiredState: SandboxDesiredState,
-          newDesiredState: SandboxDesiredState
-        })
-      )(data),
-      (event) => ({ _tag: "SandboxDesiredStateUpdated", ...event })
-    ),
-  "snapshot.created": (data) =>
-    Option.map(Schema.decodeUnknownOption(SnapshotDto)(data), (snapshot) => ({ _tag: "SnapshotCreated", snapshot })),
-  "snapshot.state.updated": (data) =>
-    Option.map(
-      Schema.decodeUnknownOption(
-        Schema.Struct({ snapshot: SnapshotDto, oldState: SnapshotState, newState: SnapshotState })
-      )(data),
-      (event) => ({ _tag: "SnapshotStateUpdated", ...event })
-    ),
+  "sandbox.created": decoderOf(SandboxDto, (sandbox) => ({ _tag: "SandboxCreated", sandbox })),
+  "sandbox.state.updated": decoderOf(
+    Schema.Struct({ sandbox: SandboxDto, oldState: SandboxState, newState: SandboxState }),
+    (event) => ({ _tag: "SandboxStateUpdated", ...event })
+  ),
+  "sandbox.desired-state.updated": decoderOf(
+    Schema.Struct({ sandbox: SandboxDto, oldDesiredState: SandboxDesiredState, newDesiredState: SandboxDesiredState }),
+    (event) => ({ _tag: "SandboxDesiredStateUpdated", ...event })
+  ),
+  "snapshot.created": decoderOf(SnapshotDto, (snapshot) => ({ _tag: "SnapshotCreated", snapshot })),
+  "snapshot.state.updated": decoderOf(
+    Schema.Struct({ snapshot: SnapshotDto, oldState: SnapshotState, newState: SnapshotState }),
+    (event) => ({ _tag: "SnapshotStateUpdated", ...event })
+  ),
   "snapshot.removed": (data) =>
     typeof data === "string" ? Option.some({ _tag: "SnapshotRemoved", snapshotId: data }) : Option.none(),
-  "volume.created": (data) =>
-    Option.map(Schema.decodeUnknownOption(VolumeDto)(data), (volume) => ({ _tag: "VolumeCreated", volume })),
-  "volume.state.updated": (data) =>
-    Option.map(
-      Schema.decodeUnknownOption(Schema.Struct({ volume: VolumeDto, oldState: VolumeState, newState: VolumeState }))(
-        data
-      ),
-      (event) => ({ _tag: "VolumeStateUpdated", ...event })
-    ),
-  "volume.last-used-at.updated": (data) =>
-    Option.map(Schema.decodeUnknownOption(VolumeDto)(data), (volume) => ({ _tag: "VolumeLastUsedAtUpdated", volume }))
+  "volume.created": decoderOf(VolumeDto, (volume) => ({ _tag: "VolumeCreated", volume })),
+  "volume.state.updated": decoderOf(
+    Schema.Struct({ volume: VolumeDto, oldState: VolumeState, newState: VolumeState }),
+    (event) => ({ _tag: "VolumeStateUpdated", ...event })
+  ),
+  "volume.last-used-at.updated": decoderOf(VolumeDto, (volume) => ({ _tag: "VolumeLastUsedAtUpdated", volume }))
 }
 
 /**
@@ -317,7 +309,10 @@ export const make: Effect.Effect<Service, never, DaytonaConfig | Scope.Scope> = 
               refused = frame.reason
               return Effect.void
             case "Event":
-              return broadcast({ _tag: "Event", event: decodeEvent(frame.name, frame.data) })
+              // Nobody listens while the connection lingers: such events are not decoded.
+              return queues.size === 0
+                ? Effect.void
+                : broadcast({ _tag: "Event", event: decodeEvent(frame.name, frame.data) })
           }
         },
         connectTimeout
@@ -405,10 +400,17 @@ export const make: Effect.Effect<Service, never, DaytonaConfig | Scope.Scope> = 
       )
     })
 
-  const live = status.changes.pipe(
-    Stream.filter((s) => s._tag === "Live" || s._tag === "Unavailable"),
-    Stream.runHead,
-    Effect.map((s) => Option.isSome(s) && s.value._tag === "Live")
+  const settled = (s: Status) => s._tag === "Live" || s._tag === "Unavailable"
+  // The status is read first: a stream of its changes costs ~1 ms of CPU, and is needed only
+  // while a connection is being opened.
+  const live = Effect.flatMap(SubscriptionRef.get(status), (current) =>
+    settled(current)
+      ? Effect.succeed(current._tag === "Live")
+      : status.changes.pipe(
+          Stream.filter(settled),
+          Stream.runHead,
+          Effect.map((s) => Option.isSome(s) && s.value._tag === "Live")
+        )
   )
 
   const subscribe: Service["subscribe"] = Effect.acquireRelease(
