@@ -411,10 +411,49 @@ export const forkSandbox = (
 export function make(dto: SandboxDto, services: Services): Sandbox
 export function make(dto: SandboxListItem, services: Services): SandboxSummary
 export function make(dto: SandboxDto | SandboxListItem, services: Services): Sandbox | SandboxSummary {
-  return { ...dto, ...operations(dto, services) }
+  const { toolbox } = services
+  // A handle is made for every sandbox a call answers with (a list page makes hundreds): each
+  // feature's operations are built on first use. Getters of the literal stay own, enumerable
+  // properties, so that a copy of the handle (`{ ...sandbox }`) carries the features too.
+  let fs: FileSystem.FileSystem | undefined
+  let git: Git.Git | undefined
+  let process: Process.Process | undefined
+  let computerUse: ComputerUse.ComputerUse | undefined
+  let codeInterpreter: CodeInterpreter.CodeInterpreter | undefined
+  return {
+    ...dto,
+    ...operations(dto, services),
+    get fs() {
+      return (fs ??= FileSystem.make(dto, toolbox))
+    },
+    get git() {
+      return (git ??= Git.make(dto, toolbox))
+    },
+    get process() {
+      return (process ??= Process.make(dto, toolbox))
+    },
+    get computerUse() {
+      return (computerUse ??= ComputerUse.make(dto, toolbox))
+    },
+    get codeInterpreter() {
+      return (codeInterpreter ??= CodeInterpreter.make(dto, toolbox))
+    }
+  }
 }
 
-const operations = (self: SandboxListItem, services: Services): Operations => {
+/**
+ * An effect built on its first run and then kept: most of a handle's effects are never run (a
+ * list's handles mostly are not), so none is built before it is.
+ */
+const builtOnFirstRun = <A, E, R>(build: () => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  let built: Effect.Effect<A, E, R> | undefined
+  return Effect.suspend(() => (built ??= build()))
+}
+
+/** The feature services of a handle, built on first use (see {@link make}). */
+type FeatureServices = Pick<Operations, "fs" | "git" | "process" | "computerUse" | "codeInterpreter">
+
+const operations = (self: SandboxListItem, services: Services): Omit<Operations, keyof FeatureServices> => {
   const { client, toolbox } = services
   const id = self.id
   const ref = { params: { sandboxIdOrName: id } } as const
@@ -424,7 +463,7 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
   const deadline = (options: WaitOptions | undefined) =>
     Wait.deadlineFrom("timeout", options?.timeout, client.config.operationTimeout)
 
-  const fetch = fetchDto(services, id)
+  const fetch = builtOnFirstRun(() => fetchDto(services, id))
 
   /**
    * Sends `request` (when given), then polls until `decide` is done, all under the operation's
@@ -457,8 +496,12 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
       )
     })
 
-  const fetchOrDestroyed = fetch.pipe(
-    Effect.catchTag("NotFoundError", () => Effect.succeed({ ...toDto(self), state: "destroyed" } satisfies SandboxDto))
+  const fetchOrDestroyed = builtOnFirstRun(() =>
+    fetch.pipe(
+      Effect.catchTag("NotFoundError", () =>
+        Effect.succeed({ ...toDto(self), state: "destroyed" } satisfies SandboxDto)
+      )
+    )
   )
 
   /**
@@ -497,23 +540,22 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
     )
 
   return {
-    fs: FileSystem.make(self, toolbox),
-    git: Git.make(self, toolbox),
-    process: Process.make(self, toolbox),
-    computerUse: ComputerUse.make(self, toolbox),
-    codeInterpreter: CodeInterpreter.make(self, toolbox),
     createLspServer: (languageId, pathToProject) =>
       LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
-    refreshData: fetch.pipe(Effect.map(wrap), span("refreshData")),
-    getUserHomeDir: toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
-      inputCannotFail,
-      Effect.map((answer) => answer.dir),
-      span("getUserHomeDir")
+    refreshData: builtOnFirstRun(() => fetch.pipe(Effect.map(wrap), span("refreshData"))),
+    getUserHomeDir: builtOnFirstRun(() =>
+      toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
+        inputCannotFail,
+        Effect.map((answer) => answer.dir),
+        span("getUserHomeDir")
+      )
     ),
-    getWorkDir: toolbox.call(self, ToolboxApi.getWorkDir, {}).pipe(
-      inputCannotFail,
-      Effect.map((answer) => answer.dir),
-      span("getWorkDir")
+    getWorkDir: builtOnFirstRun(() =>
+      toolbox.call(self, ToolboxApi.getWorkDir, {}).pipe(
+        inputCannotFail,
+        Effect.map((answer) => answer.dir),
+        span("getWorkDir")
+      )
     ),
     setLabels: (labels) =>
       client.call(ControlPlaneApi.replaceLabels, { ...ref, payload: { labels } }).pipe(
@@ -660,9 +702,11 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         Effect.zipRight(client.call(ControlPlaneApi.validateSshAccess, { query: { token } })),
         span("validateSshAccess")
       ),
-    refreshActivity: client
-      .call(ControlPlaneApi.updateLastActivity, { params: { sandboxId: id } })
-      .pipe(inputCannotFail, span("refreshActivity")),
+    refreshActivity: builtOnFirstRun(() =>
+      client
+        .call(ControlPlaneApi.updateLastActivity, { params: { sandboxId: id } })
+        .pipe(inputCannotFail, span("refreshActivity"))
+    ),
     updateNetworkSettings: (settings) =>
       (settings.networkBlockAll === undefined &&
       settings.networkAllowList === undefined &&
@@ -776,11 +820,13 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         Effect.map(wrap),
         span("setTtl")
       ),
-    getMetricsLatest: Effect.zipWith(
-      toolbox.call(self, ToolboxApi.getSystemMetrics, {}).pipe(inputCannotFail),
-      Clock.currentTimeMillis,
-      (metrics, now) => SandboxMetrics.fromSystemMetrics(metrics, new Date(now))
-    ).pipe(span("getMetricsLatest")),
+    getMetricsLatest: builtOnFirstRun(() =>
+      Effect.zipWith(
+        toolbox.call(self, ToolboxApi.getSystemMetrics, {}).pipe(inputCannotFail),
+        Clock.currentTimeMillis,
+        (metrics, now) => SandboxMetrics.fromSystemMetrics(metrics, new Date(now))
+      ).pipe(span("getMetricsLatest"))
+    ),
     getMetrics: (options) =>
       Effect.gen(function* () {
         const to = options?.end ?? new Date(yield* Clock.currentTimeMillis)
@@ -795,18 +841,22 @@ const operations = (self: SandboxListItem, services: Services): Operations => {
         })
         return SandboxMetrics.fromSeries(answer)
       }).pipe(span("getMetrics")),
-    getUserRootDir: toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
-      inputCannotFail,
-      Effect.map((answer) => answer.dir),
-      span("getUserRootDir")
+    getUserRootDir: builtOnFirstRun(() =>
+      toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
+        inputCannotFail,
+        Effect.map((answer) => answer.dir),
+        span("getUserRootDir")
+      )
     ),
-    getParent: client
-      .call(ControlPlaneApi.getSandboxParent, ref)
-      .pipe(inputCannotFail, Effect.map(wrap), span("getParent")),
-    getAncestors: client.call(ControlPlaneApi.getSandboxAncestors, ref).pipe(
-      inputCannotFail,
-      Effect.map((all) => all.map(wrap)),
-      span("getAncestors")
+    getParent: builtOnFirstRun(() =>
+      client.call(ControlPlaneApi.getSandboxParent, ref).pipe(inputCannotFail, Effect.map(wrap), span("getParent"))
+    ),
+    getAncestors: builtOnFirstRun(() =>
+      client.call(ControlPlaneApi.getSandboxAncestors, ref).pipe(
+        inputCannotFail,
+        Effect.map((all) => all.map(wrap)),
+        span("getAncestors")
+      )
     ),
     getForks: (options) =>
       client
@@ -880,13 +930,17 @@ const dataOperations = (
         .pipe(Effect.asVoid, span("updateEnv")),
     downloadUrl: signed("download"),
     uploadUrl: signed("upload"),
-    rotateSigningKey: client
-      .call(ControlPlaneApi.rotateSigningKey, { params: { sandboxId: id } })
-      .pipe(inputCannotFail, Effect.asVoid, span("rotateSigningKey")),
-    buildLogs: client.call(ControlPlaneApi.getBuildLogsUrl, { params: { sandboxIdOrName: id } }).pipe(
-      Effect.map((answer) => BuildLogs.follow(client.sendAbsolute, answer.url, Transport.secretsOf(client.config))),
-      Stream.unwrap,
-      Stream.withSpan("Sandbox.buildLogs", { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
+    rotateSigningKey: builtOnFirstRun(() =>
+      client
+        .call(ControlPlaneApi.rotateSigningKey, { params: { sandboxId: id } })
+        .pipe(inputCannotFail, Effect.asVoid, span("rotateSigningKey"))
+    ),
+    buildLogs: Stream.suspend(() =>
+      client.call(ControlPlaneApi.getBuildLogsUrl, { params: { sandboxIdOrName: id } }).pipe(
+        Effect.map((answer) => BuildLogs.follow(client.sendAbsolute, answer.url, Transport.secretsOf(client.config))),
+        Stream.unwrap,
+        Stream.withSpan("Sandbox.buildLogs", { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
+      )
     )
   }
 }

@@ -51,6 +51,38 @@ describe("Sandbox: reads", () => {
     })
   )
 
+  it.effect("a handle's features are the same object on every use, and a copy of the handle carries them", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake(() => ({ status: 200, body: { dir: "/home/daytona" } }))
+      const sandbox = yield* handleOver(fake.client)
+      assert.strictEqual((yield* fake.requests).length, 0)
+      const process = sandbox.process
+      assert.strictEqual(sandbox.process, process)
+      assert.strictEqual(sandbox.fs, sandbox.fs)
+      const copy = { ...sandbox }
+      assert.strictEqual(copy.process, process)
+      assert.strictEqual(copy.fs, sandbox.fs)
+      assert.strictEqual(copy.git, sandbox.git)
+      assert.strictEqual(copy.computerUse, sandbox.computerUse)
+      assert.strictEqual(copy.codeInterpreter, sandbox.codeInterpreter)
+      assert.deepStrictEqual(
+        Object.keys(sandbox)
+          .filter((key) => ["fs", "git", "process"].includes(key))
+          .sort(),
+        ["fs", "git", "process"]
+      )
+      // Built once, run every time: each run is a request of its own.
+      assert.strictEqual(yield* sandbox.getUserHomeDir, "/home/daytona")
+      assert.strictEqual(yield* copy.getUserHomeDir, "/home/daytona")
+      assert.strictEqual(yield* sandbox.getUserHomeDir, "/home/daytona")
+      assert.deepStrictEqual(lines(yield* fake.requests), [
+        "GET /toolbox/sb-1/user-home-dir",
+        "GET /toolbox/sb-1/user-home-dir",
+        "GET /toolbox/sb-1/user-home-dir"
+      ])
+    })
+  )
+
   it.effect("getWorkDir calls the toolbox at {toolboxProxyUrl}/{id}/work-dir, with the id (not the name)", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: { dir: "/workspace" } }))
