@@ -8,7 +8,9 @@ import { existsSync, realpathSync } from "node:fs"
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { dirname, join, relative } from "node:path"
 import { promisify } from "node:util"
+import { bundleCompiled } from "../package/bundle.js"
 import { publishedPackages } from "../package/layout.js"
+import { inventory } from "../package/manifest.js"
 import { packOne } from "../package/pack.js"
 import { exec, mustSucceed } from "../package/process.js"
 import { publishedVersions } from "../package/stage.js"
@@ -18,8 +20,9 @@ const run = promisify(execFile)
 
 /**
  * Compiles `packages/sdk/src` with its own build config (`tsconfig.build.json`: JS, .d.ts and
- * maps, the files its publish directory holds) into `outDir`, so imports and sizes measure the
- * current sources as a user would install them, not a stale `dist`.
+ * maps, the files its publish directory holds) into `outDir` and bundles it as staging does
+ * (`scripts/package/bundle.ts`), so imports and sizes measure the current sources as a user would
+ * install them, not a stale `dist`.
  */
 export const buildOurSdk = async (root: string, outDir: string): Promise<void> => {
   await rm(outDir, { recursive: true, force: true })
@@ -34,6 +37,9 @@ export const buildOurSdk = async (root: string, outDir: string): Promise<void> =
     ],
     { cwd: root, maxBuffer: 16 << 20 }
   )
+  const sdk = publishedPackages.find((pkg) => pkg.folder === "sdk")!
+  const modules = await inventory(sdk, join(root, "packages/sdk/src"))
+  if (sdk.bundled) await bundleCompiled(outDir, [...modules.public, ...(modules.hasIndex ? ["index"] : [])])
   const source = JSON.parse(await readFile(join(root, "packages/sdk/package.json"), "utf8")) as PackageJson
   await writeFile(
     join(outDir, "package.json"),

@@ -18,13 +18,15 @@ export interface PublishedPackage {
   readonly folder: string
   /** Its command-line entry points: bin name → the module of `src/` that runs it. */
   readonly bins: Readonly<Record<string, string>>
+  /** Whether its compiled modules are joined into bundles behind their public paths (see bundle.ts). */
+  readonly bundled: boolean
 }
 
 /** The published packages, dependencies first. */
 export const publishedPackages: ReadonlyArray<PublishedPackage> = [
-  { folder: "sdk", bins: {} },
-  { folder: "local", bins: { "daytona-local": "bin" } },
-  { folder: "testing", bins: {} }
+  { folder: "sdk", bins: {}, bundled: true },
+  { folder: "local", bins: { "daytona-local": "bin" }, bundled: false },
+  { folder: "testing", bins: {}, bundled: false }
 ]
 
 /** The workspace package's directory. */

@@ -58,7 +58,8 @@ const openTarball = async <A>(path: string, use: (contents: PackedContents) => P
 /** Package-specific checks beyond the manifest's. */
 const extraProblems = (pkg: PublishedPackage, packed: PackedContents): Array<string> => {
   if (pkg.folder !== "sdk") return []
-  const file = "dist/internal/version.js"
+  // The SDK's modules are bundled (scripts/package/bundle.ts): the constant is in the bundle.
+  const file = "dist/internal/sdk.js"
   const sent = /sdkVersion = "([^"]+)"/.exec(packed.read(file))?.[1]
   return sent === packed.manifest.version
     ? []

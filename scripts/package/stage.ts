@@ -18,6 +18,7 @@ import {
   sourceDir,
   stageDir
 } from "./layout.js"
+import { bundleCompiled } from "./bundle.js"
 import { inventory, type Manifest, publishedManifest } from "./manifest.js"
 
 const run = promisify(execFile)
@@ -83,9 +84,13 @@ export const stage = async (pkg: PublishedPackage, versions: ReadonlyMap<string,
   }
   await cp(sourceDir(pkg), join(out, copiedSourcesFolder), { recursive: true })
   await repointMaps(pkg, out)
+  const modules = await inventory(pkg, sourceDir(pkg))
+  if (pkg.bundled) {
+    await bundleCompiled(join(out, compiledFolder), [...modules.public, ...(modules.hasIndex ? ["index"] : [])])
+  }
 
   const source = await readManifest(pkg)
-  const manifest = publishedManifest(source, await inventory(pkg, sourceDir(pkg)), versions)
+  const manifest = publishedManifest(source, modules, versions)
   await writeFile(join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`)
   await cp(join(dir, "README.md"), join(out, "README.md"))
   await cp(join(dir, "CHANGELOG.md"), join(out, "CHANGELOG.md"))
