@@ -9,7 +9,8 @@
  *    `moduleResolution` `NodeNext` and again `Bundler`, library declarations included
  *    (`skipLibCheck: false`);
  * 3. starts `npx @effect-daytona/local serve` on a free port (the compiled bin, no tsx);
- * 4. runs the compiled program against it (create, a command, an upload and download, delete);
+ * 4. runs the compiled program against it (create, a command, an upload and download, a local file
+ *    through `NodeUploadBody`, delete);
  * 5. runs one `@effect/vitest` test that uses `@effect-daytona/testing`'s layer.
  *
  * Needs only this repository, Node, pnpm and the npm registry. `--keep` leaves the folder in place.

@@ -1,12 +1,18 @@
 /**
  * The consumer smoke test's program, compiled from the packed tarballs in a project outside the
  * workspace: against the server `DAYTONA_API_URL` names, it creates a sandbox, runs a command,
- * uploads and downloads a file, deletes the sandbox and waits until it is gone. Any mismatch fails
+ * uploads and downloads a file (and a local file through `NodeUploadBody`, the SDK's separate
+ * Node entry), deletes the sandbox and waits until it is gone. Any mismatch fails
  * the program, so the process exits non-zero.
  */
-import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Daytona } from "@effect-daytona/sdk"
 import * as DaytonaError from "@effect-daytona/sdk/DaytonaError"
+import * as SdkFileSystem from "@effect-daytona/sdk/FileSystem"
+import * as NodeUploadBody from "@effect-daytona/sdk/NodeUploadBody"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Console, Data, Effect, Schedule, Stream } from "effect"
 
 class SmokeFailure extends Data.TaggedError("SmokeFailure")<{ readonly message: string }> {}
@@ -32,6 +38,13 @@ const program = Effect.gen(function* () {
   const downloaded = yield* sandbox.fs.downloadFile("smoke/greeting.txt").pipe(Stream.decodeText(), Stream.mkString)
   yield* expect("downloaded content", downloaded, content)
 
+  const localPath = join(mkdtempSync(join(tmpdir(), "consumer-smoke-")), "local.txt")
+  const localContent = "a local file sent through NodeUploadBody\n"
+  writeFileSync(localPath, localContent)
+  yield* sandbox.fs.uploadFile("smoke/local.txt", SdkFileSystem.localFile(localPath))
+  const fromLocal = yield* sandbox.fs.downloadFile("smoke/local.txt").pipe(Stream.decodeText(), Stream.mkString)
+  yield* expect("downloaded local file", fromLocal, localContent)
+
   yield* daytona.delete(sandbox.id)
   // Deletion is asynchronous: the sandbox is `destroying`, then `destroyed` or not found.
   const afterDelete = yield* daytona.get(sandbox.id).pipe(
@@ -53,4 +66,10 @@ const program = Effect.gen(function* () {
   yield* Console.log("consumer smoke program: ok")
 })
 
-program.pipe(Effect.provide(Daytona.layerConfig()), Effect.provide(NodeHttpClient.layerUndici), NodeRuntime.runMain)
+program.pipe(
+  Effect.provide(Daytona.layerConfig()),
+  Effect.provide(NodeUploadBody.layer),
+  Effect.provide(NodeHttpClient.layerUndici),
+  Effect.provide(NodeFileSystem.layer),
+  NodeRuntime.runMain
+)
