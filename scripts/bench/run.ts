@@ -393,6 +393,12 @@ const importPhase = async (): Promise<{
       "esm",
       installed.project
     ],
+    [
+      "floor of the user program: effect/Effect + @effect/platform-node/NodeHttpClient, no SDK",
+      ["effect/Effect", "@effect/platform-node/NodeHttpClient"],
+      "esm",
+      installed.project
+    ],
     ["@daytona/sdk (ESM import)", ["@daytona/sdk"], "esm", root],
     ["@daytona/sdk (CJS require)", ["@daytona/sdk"], "cjs", root],
     ["undici (ESM import)", ["undici"], "esm", root]
