@@ -19,10 +19,18 @@ export const clientScriptOf = (root: string): string => join(root, ".bench/clien
 
 /** Compiles the client child into `<root>/.bench/client/`; returns the script to run. */
 export const buildClient = async (root: string): Promise<string> => {
-  const outDir = join(root, ".bench/client")
+  await compileScripts(root, join(root, ".bench/client"), sources)
+  return clientScriptOf(root)
+}
+
+/**
+ * Transpiles scripts of `scripts/bench` (and what they import from there, which the caller names)
+ * into `outDir` as ES modules, so that a child runs them under plain `node`.
+ */
+export const compileScripts = async (root: string, outDir: string, files: ReadonlyArray<string>): Promise<void> => {
   await mkdir(outDir, { recursive: true })
   await writeFile(join(outDir, "package.json"), JSON.stringify({ type: "module" }))
-  for (const file of sources) {
+  for (const file of files) {
     const source = await readFile(join(root, "scripts/bench", file), "utf8")
     const output = ts.transpileModule(source, {
       fileName: file,
@@ -34,7 +42,6 @@ export const buildClient = async (root: string): Promise<string> => {
     await writeFile(partial, output)
     await rename(partial, target)
   }
-  return clientScriptOf(root)
 }
 
 /** The arguments of `node` for one client child: `[nodeFlags] <compiled client> <kind> <task>`. */
