@@ -128,7 +128,7 @@ export interface Operations {
   readonly codeInterpreter: CodeInterpreter.CodeInterpreter
   /**
    * A language server for a project in the sandbox (`python`, `typescript` or `javascript`; an
-   * unsupported language fails before any request).
+   * unsupported language fails before a request is sent).
    */
   readonly createLspServer: (
     languageId: string,

@@ -174,7 +174,7 @@ export const make: Effect.Effect<Service, never, HttpClient.HttpClient | Daytona
         })
       })
     )
-    // A connection the heartbeat tore down closes like any dropped one (1006): say why instead.
+    // A connection the heartbeat tore down closes like every dropped one (1006): say why instead.
     const explained = <A, E, R>(run: Effect.Effect<A, E, R>): Effect.Effect<A, E | Socket.SocketError, R> =>
       Effect.catchIf(
         run,

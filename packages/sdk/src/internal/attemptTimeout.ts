@@ -17,7 +17,7 @@ const maxTimerMillis = 2 ** 31 - 1
  * detached, interruptible fiber that the caller awaits.
  *
  * Under the live clock that is one fiber and one timer, which costs a small call a third of what
- * `Effect.timeoutFail` (two fibers racing, their states merged back) does; under any other clock
+ * `Effect.timeoutFail` (two fibers racing, their states merged back) does; under every other clock
  * (`TestClock`) the timer is the clock's own sleep, through `Effect.timeoutFail`. A duration beyond
  * what a timer can hold (`Duration.infinity`) runs `self` with no timer at all.
  *

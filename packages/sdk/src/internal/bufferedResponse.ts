@@ -103,7 +103,7 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
 }
 
 /**
- * A response whose body has been read into memory, readable again any number of times; `body` is
+ * A response whose body has been read into memory, readable again as often as needed; `body` is
  * undefined for a status that has no body (204, 304…).
  *
  * @internal
@@ -114,7 +114,7 @@ export const make = (
 ): HttpClientResponse.HttpClientResponse => new BufferedResponse(source, body)
 
 /**
- * The text of a response read into memory by {@link make}, at once; `undefined` for any other
+ * The text of a response read into memory by {@link make}, at once; `undefined` for every other
  * response, whose body must be read through its `text` effect.
  *
  * @internal

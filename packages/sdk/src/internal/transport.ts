@@ -273,7 +273,7 @@ export const defaultHeaders = (config: DaytonaConfig.Service): Record<string, st
 })
 
 /**
- * The headers set on every request, credentials included, built once per client; they replace any
+ * The headers set on every request, credentials included, built once per client; they replace whatever
  * the caller set under the same names (a caller's `Authorization` never reaches the server).
  * @internal
  */
@@ -289,7 +289,7 @@ export const secretsOf = (config: DaytonaConfig.Service): ReadonlyArray<string> 
 
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 204, 205, 304])
 
-/** A response whose body was read into memory, readable again by callers like any other response. */
+/** A response whose body was read into memory, readable again by callers like every other response. */
 const buffered = (response: HttpClientResponse.HttpClientResponse, bytes: ArrayBuffer) =>
   BufferedResponse.make(response, nullBodyStatuses.has(response.status) ? undefined : new Uint8Array(bytes))
 
