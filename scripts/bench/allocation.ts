@@ -5,22 +5,18 @@
  * V8's sampling heap profiler counting objects already collected: the garbage each call leaves,
  * which is what the collector's share of a client's CPU grows with.
  */
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { request } from "undici"
+import { join } from "node:path"
 import { exec } from "../package/process.js"
 import { compileScripts } from "./clientProcess.js"
+import { createSandbox } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 import { median } from "./stats.js"
+import { numberOption } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-const option = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : Number(process.argv[i + 1])
-}
-const calls = option("--calls", 2000)
-const rounds = option("--rounds", 3)
+const calls = numberOption("--calls", 2000)
+const rounds = numberOption("--rounds", 3)
 const outDir = join(root, ".bench/allocation")
 const sdkDir = join(outDir, "sdk")
 const kinds = ["ours", "platform", "official", "undici"] as const
@@ -29,12 +25,7 @@ await buildOurSdk(root, sdkDir)
 await compileScripts(root, outDir, ["allocationChild.ts"])
 const server = await startServer({ root, transitionMs: 20 })
 try {
-  const created = await request(`${server.apiUrl}/sandbox`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-    body: "{}"
-  })
-  const sandbox = (await created.body.json()) as { readonly id: string; readonly toolboxProxyUrl: string }
+  const sandbox = await createSandbox(server)
   const bytes: Record<string, Array<number>> = Object.fromEntries(kinds.map((kind) => [kind, []]))
   for (let round = 0; round < rounds; round++) {
     for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {

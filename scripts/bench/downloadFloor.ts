@@ -13,26 +13,23 @@
  */
 import { spawn } from "node:child_process"
 import { once } from "node:events"
-import { randomFillSync } from "node:crypto"
 import { createWriteStream } from "node:fs"
 import { mkdtemp, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { request } from "undici"
 import type { SandboxRef } from "./protocol.js"
 import { buildClient, runClient } from "./clientProcess.js"
 import { ourSdkDirVariable, resultPrefix } from "./protocol.js"
+import { createSandbox, writeRandomFile } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 import { median } from "./stats.js"
+import { numberOption } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const MiB = 1024 * 1024
-const option = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : Number(process.argv[i + 1])
-}
 const buildDir = join(root, ".bench/floor/sdk")
 const variants = ["ours", "platform stream only", "node path", "official"] as const
 type Variant = (typeof variants)[number]
@@ -150,22 +147,15 @@ const runChild = (job: Job): Promise<number> =>
   })
 
 const main = async () => {
-  const sizeMiB = option("--size", 64)
-  const rounds = option("--rounds", 5)
+  const sizeMiB = numberOption("--size", 64)
+  const rounds = numberOption("--rounds", 5)
   await buildOurSdk(root, buildDir)
   const work = await mkdtemp(join(tmpdir(), "effect-daytona-floor-"))
   const server = await startServer({ root, transitionMs: 20 })
   try {
-    const created = await request(`${server.apiUrl}/sandbox`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ labels: { "code-toolbox-language": "python" } })
-    })
-    const sandbox = (await created.body.json()) as SandboxRef
+    const sandbox = await createSandbox(server)
     const source = join(work, "source.bin")
-    const out = createWriteStream(source)
-    for (let i = 0; i < sizeMiB; i++) out.write(randomFillSync(Buffer.allocUnsafe(MiB)))
-    await new Promise<void>((r) => out.end(() => r()))
+    await writeRandomFile(source, sizeMiB * MiB)
     const remotePath = "floor/source.bin"
     const upload = await runClient(
       await buildClient(root),

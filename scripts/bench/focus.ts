@@ -9,34 +9,29 @@
  * SDK compiled from another checkout's `packages/sdk` (e.g. `git archive HEAD packages/sdk
  * tsconfig.base.json | tar -x -C <dir>`), so that before and after run side by side.
  */
-import { randomFillSync } from "node:crypto"
-import { createWriteStream, existsSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { mkdtemp, rm, stat, symlink } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { request } from "undici"
-import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { join, resolve } from "node:path"
+import type { ChildReport, ClientKind, Task } from "./protocol.js"
 import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
 import { ourSdkDirVariable } from "./protocol.js"
+import { createSandbox, writeRandomFile } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
 import { median } from "./stats.js"
+import { numberOption, optionValue } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const clientScript = clientScriptOf(root)
 const MiB = 1024 * 1024
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : Number(process.argv[i + 1])
-}
-const sizeMiB = arg("--size", 256)
-const rounds = arg("--rounds", 3)
+const sizeMiB = numberOption("--size", 256)
+const rounds = numberOption("--rounds", 3)
 const download = !process.argv.includes("--no-download")
 const upload = process.argv.includes("--upload")
 const latency = process.argv.includes("--latency")
-const baseIndex = process.argv.indexOf("--base")
-const baseRoot = baseIndex === -1 ? undefined : resolve(process.argv[baseIndex + 1]!)
+const baseOption = optionValue("--base")
+const baseRoot = baseOption === undefined ? undefined : resolve(baseOption)
 type Kind = ClientKind | "base"
 const kinds: ReadonlyArray<Kind> =
   baseRoot === undefined ? ["ours", "official", "undici"] : ["base", "ours", "official", "undici"]
@@ -49,16 +44,6 @@ const runChild = (kind: Kind, task: Task): Promise<ChildReport> =>
     showStderr: true,
     env: { [ourSdkDirVariable]: kind === "base" ? baseBuildDir : buildDir }
   })
-
-const generate = async (path: string, bytes: number) => {
-  const out = createWriteStream(path)
-  for (let written = 0; written < bytes; written += MiB) {
-    if (!out.write(randomFillSync(Buffer.allocUnsafe(Math.min(MiB, bytes - written))))) {
-      await new Promise<void>((r) => out.once("drain", () => r()))
-    }
-  }
-  await new Promise<void>((r, j) => out.end((error?: Error | null) => (error ? j(error) : r())))
-}
 
 const main = async () => {
   await buildClient(root)
@@ -73,12 +58,7 @@ const main = async () => {
   const server = await startServer({ root, transitionMs: 20 })
   const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
   try {
-    const created = await request(`${server.apiUrl}/sandbox`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ labels: { "code-toolbox-language": "python" } })
-    })
-    const sandbox = (await created.body.json()) as SandboxRef
+    const sandbox = await createSandbox(server)
     const remotePath = "focus/source.bin"
     const throughput: Record<string, Array<number>> = {}
     const uploads: Record<string, Array<number>> = {}
@@ -86,7 +66,7 @@ const main = async () => {
     const smallCpu: Record<string, Array<number>> = {}
     const source = join(work, "source.bin")
     if (download || upload) {
-      await generate(source, sizeMiB * MiB)
+      await writeRandomFile(source, sizeMiB * MiB)
       const up = await runChild("undici", { _tag: "upload", server: info, sandbox, localPath: source, remotePath })
       if (!up.ok) throw new Error(`upload: ${up.error}`)
     }

@@ -22,8 +22,8 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { existsSync } from "node:fs"
 import { symlink } from "node:fs/promises"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
 import * as DaytonaConfig from "../../packages/sdk/src/DaytonaConfig.js"
 import * as BufferedResponse from "../../packages/sdk/src/internal/bufferedResponse.js"
 import * as Expect from "../../packages/sdk/src/internal/expect.js"
@@ -31,17 +31,14 @@ import * as Transport from "../../packages/sdk/src/internal/transport.js"
 import * as ToolboxApi from "../../packages/sdk/src/ToolboxApi.js"
 import * as ToolboxClient from "../../packages/sdk/src/ToolboxClient.js"
 import { median } from "./stats.js"
+import { numberOption, optionValue } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const option = (name: string) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? undefined : process.argv[i + 1]
-}
-const calls = Number(option("--calls") ?? 20_000)
-const only = option("--only")
+const calls = numberOption("--calls", 20_000)
+const only = optionValue("--only")
 const warmup = 2_000
-const rounds = Number(option("--rounds") ?? 7)
-const baseRoot = option("--base")
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+const rounds = numberOption("--rounds", 7)
+const baseRoot = optionValue("--base")
 
 const body = JSON.stringify({ dir: "/home/daytona" })
 const bytes = new TextEncoder().encode(body)

@@ -8,32 +8,26 @@
  * Sampling profiles measure proportions, which a busy machine hardly changes; their absolute times
  * are not figures to compare (the bench's are).
  */
-import { randomFillSync } from "node:crypto"
-import { createWriteStream } from "node:fs"
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { request } from "undici"
-import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { join } from "node:path"
+import type { ChildReport, ClientKind, Task } from "./protocol.js"
 import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
 import { ourSdkDirVariable } from "./protocol.js"
+import { createSandbox, writeRandomFile } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
+import { numberOption, option, repeatedOption } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const clientScript = clientScriptOf(root)
 const MiB = 1024 * 1024
-const option = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : process.argv[i + 1]!
-}
 const taskName = option("--task", "small")
 const kind = option("--kind", "ours") as ClientKind
-const sizeMiB = Number(option("--size", "256"))
-const top = Number(option("--top", "40"))
+const sizeMiB = numberOption("--size", 256)
+const top = numberOption("--top", 40)
 /** Extra flags for the client's node (`--node-flag --trace-gc`); its other output is printed. */
-const nodeFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "--node-flag" ? [arg] : []))
+const nodeFlags = repeatedOption("--node-flag")
 /** Profile the server process instead of the client (the server writes its profile when stopped). */
 const profileServer = process.argv.includes("--server")
 const buildDir = join(root, ".bench/profile/sdk")
@@ -120,21 +114,9 @@ const main = async () => {
   })
   const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
   try {
-    const created = await request(`${server.apiUrl}/sandbox`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ labels: { "code-toolbox-language": "python" } })
-    })
-    const sandbox = (await created.body.json()) as SandboxRef
+    const sandbox = await createSandbox(server)
     const source = join(work, "source.bin")
-    if (taskName === "upload" || taskName === "download") {
-      const out = createWriteStream(source)
-      for (let written = 0; written < sizeMiB * MiB; written += MiB) {
-        if (!out.write(randomFillSync(Buffer.allocUnsafe(MiB))))
-          await new Promise<void>((r) => out.once("drain", () => r()))
-      }
-      await new Promise<void>((r) => out.end(() => r()))
-    }
+    if (taskName === "upload" || taskName === "download") await writeRandomFile(source, sizeMiB * MiB)
     let task: Task
     switch (taskName) {
       case "upload":

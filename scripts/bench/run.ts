@@ -10,8 +10,6 @@
  * server's scale rows (scripts/bench/scale.ts), which a full run appends.
  */
 import { execFile } from "node:child_process"
-import { createHash, randomFillSync } from "node:crypto"
-import { createReadStream, createWriteStream } from "node:fs"
 import { mkdir, mkdtemp, rm, statfs, writeFile } from "node:fs/promises"
 import { freemem, tmpdir, totalmem } from "node:os"
 import { dirname, join, resolve } from "node:path"
@@ -21,6 +19,7 @@ import { request } from "undici"
 import type { ChildReport, ClientKind, LatencyResult, SandboxRef, Task, WaitsResult } from "./protocol.js"
 import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
 import { ourSdkDirVariable } from "./protocol.js"
+import { createSandbox, sha256File, writeRandomFile } from "./fixtures.js"
 import { startProxy } from "./proxy.js"
 import { renderScale, scalePhase, type ScaleResults } from "./scale.js"
 import { type LocalServer, startServer } from "./server.js"
@@ -74,47 +73,8 @@ const assertAlive = (server: LocalServer) => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// files
-// ---------------------------------------------------------------------------------------------
-
-/** Writes `bytes` of random data in 1 MiB chunks (never held whole in memory); returns its SHA-256. */
-const generateFile = async (path: string, bytes: number): Promise<string> => {
-  const hash = createHash("sha256")
-  const out = createWriteStream(path)
-  const chunk = Buffer.allocUnsafe(MiB)
-  for (let written = 0; written < bytes; written += MiB) {
-    const piece = chunk.subarray(0, Math.min(MiB, bytes - written))
-    randomFillSync(piece)
-    hash.update(piece)
-    if (!out.write(piece)) await new Promise<void>((r) => out.once("drain", () => r()))
-    // `piece` is reused: wait until the stream has taken it
-    await new Promise<void>((r) => setImmediate(r))
-  }
-  await new Promise<void>((r, j) => out.end((error?: Error | null) => (error ? j(error) : r())))
-  return hash.digest("hex")
-}
-
-const sha256File = async (path: string): Promise<string> => {
-  const hash = createHash("sha256")
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk as Buffer)
-  return hash.digest("hex")
-}
-
-// ---------------------------------------------------------------------------------------------
 // direct calls from the driver (setup and cleanup only, never measured)
 // ---------------------------------------------------------------------------------------------
-
-const createSandbox = async (server: LocalServer): Promise<SandboxRef> => {
-  const response = await request(`${server.apiUrl}/sandbox`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ labels: { "code-toolbox-language": "python", bench: "shared" } })
-  })
-  const dto = (await response.body.json()) as { id: string; toolboxProxyUrl: string; state: string }
-  if (response.statusCode !== 200 || dto.state !== "started")
-    throw new Error(`create → ${response.statusCode}: ${JSON.stringify(dto)}`)
-  return { id: dto.id, toolboxProxyUrl: dto.toolboxProxyUrl }
-}
 
 const deleteRemote = async (server: LocalServer, sandbox: SandboxRef, path: string): Promise<void> => {
   const url = `${sandbox.toolboxProxyUrl.replace(/\/+$/, "")}/${sandbox.id}/files?path=${encodeURIComponent(path)}`
@@ -227,7 +187,7 @@ const transferPhase = async (
   for (const size of sizes) {
     const source = join(work, `source-${size.name}.bin`)
     log(`transfer ${size.name}: generating ${source}`)
-    const expected = await generateFile(source, size.bytes)
+    const expected = await writeRandomFile(source, size.bytes)
     const perSize: Record<Direction, Partial<Record<ClientKind, TransferEntry>>> = { upload: {}, download: {} }
     for (const kind of kinds) {
       const remotePath = `bench/${kind}-${size.name}.bin`
@@ -644,7 +604,7 @@ const main = async () => {
   let transfers: TransferResults
   let peakResetWorks = false
   try {
-    const sandbox = await createSandbox(server)
+    const sandbox = await createSandbox(server, { "code-toolbox-language": "python", bench: "shared" })
     latency = await latencyPhase(server, sandbox)
     peakResetWorks = await server.resetPeak()
     transfers = await transferPhase(server, sandbox, work, sizes)

@@ -16,15 +16,14 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Scheduler from "effect/Scheduler"
-import { dirname, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Agent, request } from "undici"
+import { createSandbox } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { summarize } from "./stats.js"
+import { numberOption } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-const roundsIndex = process.argv.indexOf("--rounds")
-const rounds = roundsIndex === -1 ? 15 : Number(process.argv[roundsIndex + 1])
+const rounds = numberOption("--rounds", 15)
 
 let zeroTimeouts = 0
 const originalSetTimeout = globalThis.setTimeout
@@ -43,13 +42,7 @@ const main = async () => {
     )
   )
   try {
-    const created = await request(`${server.apiUrl}/sandbox`, {
-      dispatcher,
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ labels: { bench: "scheduler" } })
-    })
-    const { id } = (await created.body.json()) as { id: string }
+    const { id } = await createSandbox(server, { bench: "scheduler" })
     const daytona = await runtime.runPromise(Daytona.Daytona)
     const sandbox = await runtime.runPromise(daytona.get(id))
     const batch = (n: number) =>

@@ -5,32 +5,26 @@
  * /proc, with the server's heap figures at the end (to tell buffered request bytes from a heap that
  * did not shrink).
  */
-import { randomFillSync } from "node:crypto"
-import { createWriteStream } from "node:fs"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { request } from "undici"
-import type { ChildReport, ClientKind, SandboxRef, Task } from "./protocol.js"
+import { join } from "node:path"
+import type { ChildReport, ClientKind, Task } from "./protocol.js"
 import { buildClient, clientScriptOf, runClient } from "./clientProcess.js"
 import { ourSdkDirVariable } from "./protocol.js"
+import { createSandbox, writeRandomFile } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
+import { numberOption, option, repeatedOption } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 const clientScript = clientScriptOf(root)
 const MiB = 1024 * 1024
-const option = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : process.argv[i + 1]!
-}
-const sizeMiB = Number(option("--size", "256"))
+const sizeMiB = numberOption("--size", 256)
 const kind = option("--kind", "undici") as ClientKind
 const isolation = option("--isolation", "auto") as "auto" | "none" | "bwrap"
 const buildDir = join(root, ".bench/focus/sdk")
 /** Flags for the server's node (`--server-flag --trace-gc`); the server's output is printed at the end. */
-const serverFlags = process.argv.flatMap((arg, i) => (process.argv[i - 1] === "--server-flag" ? [arg] : []))
+const serverFlags = repeatedOption("--server-flag")
 
 const runChild = (task: Task): Promise<ChildReport> =>
   runClient(clientScript, kind, task, { cwd: root, showStderr: true, env: { [ourSdkDirVariable]: buildDir } })
@@ -42,19 +36,9 @@ const main = async () => {
   const server = await startServer({ root, transitionMs: 20, isolation, nodeFlags: serverFlags })
   const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
   try {
-    const created = await request(`${server.apiUrl}/sandbox`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ labels: { "code-toolbox-language": "python" } })
-    })
-    const sandbox = (await created.body.json()) as SandboxRef
+    const sandbox = await createSandbox(server)
     const source = join(work, "source.bin")
-    const out = createWriteStream(source)
-    for (let written = 0; written < sizeMiB * MiB; written += MiB) {
-      if (!out.write(randomFillSync(Buffer.allocUnsafe(MiB))))
-        await new Promise<void>((r) => out.once("drain", () => r()))
-    }
-    await new Promise<void>((r) => out.end(() => r()))
+    await writeRandomFile(source, sizeMiB * MiB)
     for (const task of [
       { _tag: "upload", server: info, sandbox, localPath: source, remotePath: "memory/file.bin" },
       { _tag: "download", server: info, sandbox, remotePath: "memory/file.bin", localPath: join(work, "copy.bin") }

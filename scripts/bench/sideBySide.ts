@@ -6,21 +6,18 @@
  * CPU of each, and one list page of 200. Where `pnpm bench` gives each client a fresh process,
  * this shares one warm event loop and heap, so a difference that remains here is the client's own.
  */
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import { request } from "undici"
 import { compileScripts } from "./clientProcess.js"
 import { exec } from "../package/process.js"
+import { createSandbox } from "./fixtures.js"
 import { startServer } from "./server.js"
 import { buildOurSdk } from "./size.js"
+import { numberOption } from "./cli.js"
+import { root } from "../package/layout.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-const option = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : Number(process.argv[i + 1])
-}
-const rounds = option("--rounds", 20)
-const sandboxes = option("--sandboxes", 200)
+const rounds = numberOption("--rounds", 20)
+const sandboxes = numberOption("--sandboxes", 200)
 const outDir = join(root, ".bench/side-by-side")
 const sdkDir = join(outDir, "sdk")
 
@@ -28,11 +25,12 @@ await buildOurSdk(root, sdkDir)
 await compileScripts(root, outDir, ["sideBySideChild.ts"])
 const server = await startServer({ root, transitionMs: 20 })
 try {
-  const headers = { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" }
   for (let i = 0; i < sandboxes; i++) {
-    const created = await request(`${server.apiUrl}/sandbox`, { method: "POST", headers, body: "{}" })
-    const { id } = (await created.body.json()) as { readonly id: string }
-    const stopped = await request(`${server.apiUrl}/sandbox/${id}/stop`, { method: "POST", headers })
+    const { id } = await createSandbox(server)
+    const stopped = await request(`${server.apiUrl}/sandbox/${id}/stop`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}` }
+    })
     await stopped.body.text()
   }
   const result = await exec(

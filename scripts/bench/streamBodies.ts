@@ -18,13 +18,10 @@ import { join } from "node:path"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { median } from "./stats.js"
+import { numberOption, option } from "./cli.js"
 
 const MiB = 1024 * 1024
 const chunkBytes = MiB
-const option = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(name)
-  return i === -1 ? fallback : process.argv[i + 1]!
-}
 
 const variants = [
   "node:http",
@@ -145,8 +142,8 @@ const child = async (variant: Variant, url: string, file: string, warm: string) 
 }
 
 const main = async () => {
-  const sizeMiB = Number(option("--size", "256"))
-  const rounds = Number(option("--rounds", "3"))
+  const sizeMiB = numberOption("--size", 256)
+  const rounds = numberOption("--rounds", 3)
   const work = await mkdtemp(join(tmpdir(), "effect-daytona-stream-bodies-"))
   const file = join(work, "source.bin")
   const warm = join(work, "warm.bin")
