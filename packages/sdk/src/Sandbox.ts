@@ -539,24 +539,22 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
       span("waitForResizeComplete")
     )
 
+  /** A directory of the sandbox the toolbox names (home, work), read by the operation `name`. */
+  const directory = (endpoint: typeof ToolboxApi.getUserHomeDir | typeof ToolboxApi.getWorkDir, name: string) =>
+    builtOnFirstRun(() =>
+      toolbox.call(self, endpoint, {}).pipe(
+        inputCannotFail,
+        Effect.map((answer) => answer.dir),
+        span(name)
+      )
+    )
+
   return {
     createLspServer: (languageId, pathToProject) =>
       LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
     refreshData: builtOnFirstRun(() => fetch.pipe(Effect.map(wrap), span("refreshData"))),
-    getUserHomeDir: builtOnFirstRun(() =>
-      toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
-        inputCannotFail,
-        Effect.map((answer) => answer.dir),
-        span("getUserHomeDir")
-      )
-    ),
-    getWorkDir: builtOnFirstRun(() =>
-      toolbox.call(self, ToolboxApi.getWorkDir, {}).pipe(
-        inputCannotFail,
-        Effect.map((answer) => answer.dir),
-        span("getWorkDir")
-      )
-    ),
+    getUserHomeDir: directory(ToolboxApi.getUserHomeDir, "getUserHomeDir"),
+    getWorkDir: directory(ToolboxApi.getWorkDir, "getWorkDir"),
     setLabels: (labels) =>
       client.call(ControlPlaneApi.replaceLabels, { ...ref, payload: { labels } }).pipe(
         Effect.flatMap((answer) => ("id" in answer ? Effect.succeed(answer) : fetch)),
@@ -841,13 +839,7 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
         })
         return SandboxMetrics.fromSeries(answer)
       }).pipe(span("getMetrics")),
-    getUserRootDir: builtOnFirstRun(() =>
-      toolbox.call(self, ToolboxApi.getUserHomeDir, {}).pipe(
-        inputCannotFail,
-        Effect.map((answer) => answer.dir),
-        span("getUserRootDir")
-      )
-    ),
+    getUserRootDir: directory(ToolboxApi.getUserHomeDir, "getUserRootDir"),
     getParent: builtOnFirstRun(() =>
       client.call(ControlPlaneApi.getSandboxParent, ref).pipe(inputCannotFail, Effect.map(wrap), span("getParent"))
     ),

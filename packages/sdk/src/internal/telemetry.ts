@@ -244,12 +244,8 @@ interface OperationMetrics {
   readonly retries: (reason: string) => Metric.Metric.Counter<number>
 }
 
-const byOperation: Record<RequestInfo["api"], Map<string, OperationMetrics>> = {
-  "control-plane": new Map(),
-  toolbox: new Map()
-}
-
-const perTag = <M>(make: (value: string) => M): ((value: string) => M) => {
+/** `make`, run once per distinct argument and kept. */
+const memoized = <M>(make: (value: string) => M): ((value: string) => M) => {
   const cache = new Map<string, M>()
   return (value) => {
     let found = cache.get(value)
@@ -258,19 +254,23 @@ const perTag = <M>(make: (value: string) => M): ((value: string) => M) => {
   }
 }
 
-const operationMetrics = (api: RequestInfo["api"], operation: string): OperationMetrics => {
-  let found = byOperation[api].get(operation)
-  if (found === undefined) {
-    found = {
+const metricsOn = (api: RequestInfo["api"]) =>
+  memoized(
+    (operation): OperationMetrics => ({
       duration: tagged(DaytonaMetrics.requestDuration, "duration", ["operation", operation, "api", api]),
-      requests: perTag((status) =>
+      requests: memoized((status) =>
         tagged(DaytonaMetrics.requests, "requests", ["operation", operation, "api", api, "status", status])
       ),
-      retries: perTag((reason) => tagged(DaytonaMetrics.retries, "retries", ["operation", operation, "reason", reason]))
-    }
-    byOperation[api].set(operation, found)
-  }
-  return found
+      retries: memoized((reason) =>
+        tagged(DaytonaMetrics.retries, "retries", ["operation", operation, "reason", reason])
+      )
+    })
+  )
+
+/** The request metrics of each API, by operation. */
+const operationMetrics: Record<RequestInfo["api"], (operation: string) => OperationMetrics> = {
+  "control-plane": metricsOn("control-plane"),
+  toolbox: metricsOn("toolbox")
 }
 
 const bytesSent = {
@@ -286,7 +286,7 @@ const bytesReceived = {
 export const request = (info: RequestInfo, httpRequest: HttpClientRequest.HttpClientRequest): RequestTelemetry => {
   const operation = info.operation ?? "undeclared"
   const sandboxId = info.sandboxId
-  const metrics = operationMetrics(info.api, operation)
+  const metrics = operationMetrics[info.api](operation)
   const sent = bytesSent[info.api]
   const received = bytesReceived[info.api]
   const body = httpRequest.body
