@@ -35,6 +35,22 @@ const recordingTracer = Effect.map(Effect.tracer, (builtIn) => {
 /** A fake control plane that answers `GET /sandbox/sb-1` with the sandbox. */
 const getSandbox = makeFake(() => ({ status: 200, body: sandboxDto() }))
 
+/**
+ * The propagation headers (sorted) of one `get` made inside a span of the program's, through the
+ * fake's client as `wrap` hands it to the SDK.
+ */
+const headersOfOneGet = (
+  wrap: (client: HttpClient.HttpClient) => HttpClient.HttpClient,
+  options?: Parameters<typeof daytonaOver>[1]
+) =>
+  Effect.gen(function* () {
+    const fake = yield* getSandbox
+    const daytona = yield* daytonaOver(wrap(fake.client), options)
+    yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
+    const [request] = yield* fake.requests
+    return propagationHeaders(request!).sort()
+  })
+
 const counterValue = (metric: Metric.Metric.Counter<number>, tags: Record<string, string>) => {
   let tagged = metric
   for (const [key, value] of Object.entries(tags)) tagged = Metric.tagged(tagged, key, value)
@@ -44,31 +60,25 @@ const counterValue = (metric: Metric.Metric.Counter<number>, tags: Record<string
 describe("Tracing", () => {
   it.effect("no traceparent or b3 header by default: the program has no tracer of its own", () =>
     Effect.gen(function* () {
-      const fake = yield* getSandbox
-      const daytona = yield* daytonaOver(fake.client)
-      yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
-      const [request] = yield* fake.requests
-      assert.deepStrictEqual(propagationHeaders(request!), [])
+      assert.deepStrictEqual(yield* headersOfOneGet((client) => client), [])
     })
   )
 
   it.effect("tracePropagation: true sends them even with Effect's built-in tracer", () =>
     Effect.gen(function* () {
-      const fake = yield* getSandbox
-      const daytona = yield* daytonaOver(fake.client, { tracePropagation: true })
-      yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
-      const [request] = yield* fake.requests
-      assert.deepStrictEqual(propagationHeaders(request!).sort(), ["b3", "traceparent"])
+      assert.deepStrictEqual(yield* headersOfOneGet((client) => client, { tracePropagation: true }), [
+        "b3",
+        "traceparent"
+      ])
     })
   )
 
   it.effect("a client given HttpClient.withTracerPropagation(true) keeps its choice under the built-in tracer", () =>
     Effect.gen(function* () {
-      const fake = yield* getSandbox
-      const daytona = yield* daytonaOver(HttpClient.withTracerPropagation(fake.client, true))
-      yield* daytona.get("sb-1").pipe(Effect.withSpan("handler"))
-      const [request] = yield* fake.requests
-      assert.deepStrictEqual(propagationHeaders(request!).sort(), ["b3", "traceparent"])
+      assert.deepStrictEqual(yield* headersOfOneGet((client) => HttpClient.withTracerPropagation(client, true)), [
+        "b3",
+        "traceparent"
+      ])
     })
   )
 
