@@ -1,8 +1,9 @@
 /**
  * One client of the benchmark in its own process: `tsx scripts/bench/client.ts <kind> <task JSON>`,
- * where kind is `ours` (@effect-daytona/sdk), `official` (@daytona/sdk) or `undici` (bare requests,
- * the floor). Prints one `RESULT {…}` line with the measurements, its RSS once set up and its peak
- * RSS at exit, so each transfer's client memory is measured in isolation.
+ * where kind is `ours` (@effect-daytona/sdk), `official` (@daytona/sdk), `undici` (bare requests,
+ * the floor) or `platform` (`@effect/platform`'s client with no SDK, the floor our SDK stands on).
+ * Prints one `RESULT {…}` line with the measurements, its RSS once set up and its peak RSS at exit,
+ * so each transfer's client memory is measured in isolation.
  *
  * Only the selected client's modules are loaded (dynamic imports), so an idle child of one kind
  * carries none of the others' weight.
@@ -14,8 +15,8 @@ import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { pathToFileURL } from "node:url"
 import type {
+  ChildKind,
   ChildReport,
-  ClientKind,
   LatencyResult,
   Outcome,
   SandboxRef,
@@ -163,31 +164,100 @@ const makeOurs = async (server: ServerInfo, sandboxRef: SandboxRef | undefined):
   }
 }
 
-const makePlatform = async (server: ServerInfo, sandboxRef: SandboxRef): Promise<Client> => {
-  const [NodeHttpClient, HttpClient, Effect, ManagedRuntime] = await Promise.all([
-    import("@effect/platform-node/NodeHttpClient"),
-    import("@effect/platform/HttpClient"),
-    import("effect/Effect"),
-    import("effect/ManagedRuntime")
-  ])
+/**
+ * `@effect/platform`'s undici client with no SDK above it: the requests our SDK sends, made the
+ * cheapest way the platform allows (a file's upload as a raw Node body, a download's response stream
+ * run into a file through `NodeSink`), so that what our SDK adds on top of it shows. It has no create
+ * or wait: those need the SDK's polling and events.
+ */
+const makePlatform = async (server: ServerInfo, sandboxRef: SandboxRef | undefined): Promise<Client> => {
+  const [NodeHttpClient, NodeSink, HttpClient, HttpClientRequest, HttpBody, Effect, Stream, ManagedRuntime] =
+    await Promise.all([
+      import("@effect/platform-node/NodeHttpClient"),
+      import("@effect/platform-node/NodeSink"),
+      import("@effect/platform/HttpClient"),
+      import("@effect/platform/HttpClientRequest"),
+      import("@effect/platform/HttpBody"),
+      import("effect/Effect"),
+      import("effect/Stream"),
+      import("effect/ManagedRuntime")
+    ])
   const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
-  const client = await runtime.runPromise(HttpClient.HttpClient)
-  const url = `${sandboxRef.toolboxProxyUrl.replace(/\/+$/, "")}/${sandboxRef.id}/user-home-dir`
+  const client = (await runtime.runPromise(HttpClient.HttpClient)).pipe(HttpClient.filterStatusOk)
+  const authorization = `Bearer ${server.apiKey}`
+  const toolbox = (path: string) => {
+    if (sandboxRef === undefined) throw new Error("this task needs a sandbox")
+    return `${sandboxRef.toolboxProxyUrl.replace(/\/+$/, "")}/${sandboxRef.id}${path}`
+  }
   const small = () =>
     runtime.runPromise(
-      Effect.flatMap(client.get(url, { headers: { authorization: `Bearer ${server.apiKey}` } }), (r) => r.json)
+      Effect.flatMap(client.get(toolbox("/user-home-dir"), { headers: { authorization } }), (r) => r.json)
     )
+  const unsupported = (what: string) => () =>
+    Promise.reject(new Error(`the platform floor has no ${what}: it needs the SDK's polling and events`))
   return {
     small,
-    exec: async () => "hi",
+    exec: (command) =>
+      runtime.runPromise(
+        HttpClientRequest.post(toolbox("/process/execute")).pipe(
+          HttpClientRequest.setHeader("authorization", authorization),
+          HttpClientRequest.bodyUnsafeJson({ command }),
+          client.execute,
+          Effect.flatMap((r) => r.json),
+          Effect.map((body) => String((body as { readonly result?: unknown }).result))
+        )
+      ),
     concurrentSmall: (n) => Promise.all(Array.from({ length: n }, small)),
-    createAndRun: async () => "",
-    deleteSandbox: async () => undefined,
-    upload: () => Promise.reject(new Error("no")),
-    download: () => Promise.reject(new Error("no")),
-    waitRound: () => Promise.reject(new Error("no")),
+    createAndRun: unsupported("create"),
+    deleteSandbox: unsupported("delete"),
+    upload: (localPath, remotePath) => {
+      const multipart = multipartUpload(localPath, remotePath)
+      return runtime.runPromise(
+        HttpClientRequest.post(toolbox("/files/bulk-upload")).pipe(
+          HttpClientRequest.setHeader("authorization", authorization),
+          HttpClientRequest.setBody(
+            HttpBody.raw(Readable.from(multipart.body()), { contentType: multipart.contentType })
+          ),
+          client.execute,
+          Effect.flatMap((r) => r.text),
+          Effect.asVoid
+        )
+      )
+    },
+    download: (remotePath, localPath) =>
+      runtime.runPromise(
+        client.get(toolbox("/files/download"), { headers: { authorization }, urlParams: { path: remotePath } }).pipe(
+          Effect.flatMap((response) =>
+            Stream.run(
+              response.stream,
+              NodeSink.fromWritable(
+                () => createWriteStream(localPath),
+                (cause) => new Error(`could not write ${localPath}`, { cause })
+              )
+            )
+          )
+        )
+      ),
+    waitRound: unsupported("wait"),
     eventMode: () => undefined,
     close: () => runtime.dispose()
+  }
+}
+
+/** The request both floors send for an upload: chunked multipart to /files/bulk-upload, the file read from disk. */
+const multipartUpload = (localPath: string, remotePath: string) => {
+  const boundary = `----bench${Math.random().toString(16).slice(2)}`
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="files[0].path"\r\n\r\n${remotePath}\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="files[0].file"; filename="${basename(remotePath)}"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n`
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    body: async function* (): AsyncGenerator<Uint8Array> {
+      yield Buffer.from(head)
+      for await (const chunk of createReadStream(localPath, { highWaterMark: 1 << 20 })) yield chunk as Buffer
+      yield Buffer.from(`\r\n--${boundary}--\r\n`)
+    }
   }
 }
 
@@ -318,22 +388,13 @@ const makeUndici = async (server: ServerInfo, sandboxRef: SandboxRef | undefined
     },
     upload: async (localPath, remotePath) => {
       // The same request the SDKs send: chunked multipart to /files/bulk-upload, streamed from disk.
-      const boundary = `----bench${Math.random().toString(16).slice(2)}`
-      const head =
-        `--${boundary}\r\nContent-Disposition: form-data; name="files[0].path"\r\n\r\n${remotePath}\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="files[0].file"; filename="${basename(remotePath)}"\r\n` +
-        `Content-Type: application/octet-stream\r\n\r\n`
-      async function* body(): AsyncGenerator<Uint8Array> {
-        yield Buffer.from(head)
-        for await (const chunk of createReadStream(localPath, { highWaterMark: 1 << 20 })) yield chunk as Buffer
-        yield Buffer.from(`\r\n--${boundary}--\r\n`)
-      }
+      const multipart = multipartUpload(localPath, remotePath)
       await ok(
         await request(toolbox(need(), "/files/bulk-upload"), {
           dispatcher,
           method: "POST",
-          headers: { ...auth, "content-type": `multipart/form-data; boundary=${boundary}` },
-          body: Readable.from(body()),
+          headers: { ...auth, "content-type": multipart.contentType },
+          body: Readable.from(multipart.body()),
           headersTimeout: transferTimeoutSeconds * 1000,
           bodyTimeout: transferTimeoutSeconds * 1000
         }),
@@ -417,12 +478,13 @@ const runLatency = async (client: Client, task: Extract<Task, { _tag: "latency" 
   }
   await stopProfile()
   const createToFirstCommand: Array<number> = []
-  for (let r = 0; r < task.createRounds + 1; r++) {
+  // The first round is a warm-up; no rounds asked, no create at all.
+  for (let r = 0; task.createRounds > 0 && r < task.createRounds + 1; r++) {
     let id = ""
     const millis = await time(async () => {
       id = await client.createAndRun()
     })
-    if (r > 0) createToFirstCommand.push(millis) // the first round is a warm-up
+    if (r > 0) createToFirstCommand.push(millis)
     await client.deleteSandbox(id)
   }
   const eventMode = client.eventMode()
@@ -482,7 +544,7 @@ const describe = (error: unknown): string => {
 }
 
 const main = async () => {
-  const kind = process.argv[2] as ClientKind
+  const kind = process.argv[2] as ChildKind
   const task = JSON.parse(process.argv[3] ?? "{}") as Task
   let report: Omit<ChildReport, "maxRss" | "rssReady">
   let rssReady = 0
@@ -490,8 +552,8 @@ const main = async () => {
     const server = task._tag === "idle" ? { apiUrl: "http://127.0.0.1:9/api", apiKey: "idle" } : task.server
     const sandbox = "sandbox" in task ? task.sandbox : undefined
     const client =
-      (kind as string) === "platform"
-        ? await makePlatform(server, sandbox!)
+      kind === "platform"
+        ? await makePlatform(server, sandbox)
         : kind === "ours"
           ? await makeOurs(server, sandbox)
           : kind === "official"

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process"
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import ts from "typescript"
-import { type ChildReport, type ClientKind, resultPrefix, type Task } from "./protocol.js"
+import { type ChildKind, type ChildReport, resultPrefix, type Task } from "./protocol.js"
 
 const sources = ["client.ts", "protocol.ts"] as const
 
@@ -47,7 +47,7 @@ export const compileScripts = async (root: string, outDir: string, files: Readon
 /** The arguments of `node` for one client child: `[nodeFlags] <compiled client> <kind> <task>`. */
 export const clientArgs = (
   script: string,
-  kind: ClientKind,
+  kind: ChildKind,
   task: Task,
   nodeFlags: ReadonlyArray<string> = []
 ): Array<string> => [...nodeFlags, script, kind, JSON.stringify(task)]
@@ -71,7 +71,7 @@ export interface RunOptions {
  * Runs one client child on one task and reads its result: the last line starting with
  * `resultPrefix`; a child that ends without one is a failed report naming its exit and its stderr.
  */
-export const runClient = (script: string, kind: ClientKind, task: Task, options: RunOptions): Promise<ChildReport> =>
+export const runClient = (script: string, kind: ChildKind, task: Task, options: RunOptions): Promise<ChildReport> =>
   new Promise((done) => {
     const child = spawn(process.execPath, clientArgs(script, kind, task, options.nodeFlags), {
       cwd: options.cwd,

@@ -3,7 +3,14 @@
  * child answers: one JSON line on stdout, prefixed with `RESULT `.
  */
 
+/** The clients `pnpm bench` compares. */
 export type ClientKind = "ours" | "official" | "undici"
+
+/**
+ * What a client child can be: a compared client, or `platform`: `@effect/platform`'s undici client
+ * (`NodeHttpClient.layerUndici`) with no SDK above it, the floor our SDK stands on (`floor.ts`).
+ */
+export type ChildKind = ClientKind | "platform"
 
 export interface ServerInfo {
   /** The control plane, e.g. `http://127.0.0.1:41234/api`. */
