@@ -33,7 +33,7 @@ const sizeMiB = numberOption("--size", 64)
 const importRounds = numberOption("--import-rounds", 9)
 const MiB = 1024 * 1024
 const kinds: ReadonlyArray<ChildKind> = ["ours", "platform", "official", "undici"]
-const outDir = join(root, ".bench/floor")
+const outDir = join(root, ".bench/platform-floor")
 const sdkDir = join(outDir, "sdk")
 const clientScript = clientScriptOf(root)
 

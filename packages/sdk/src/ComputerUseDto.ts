@@ -11,7 +11,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as WireSchema from "./WireSchema.js"
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 
 /** A coordinate on the screen (a whole number of pixels). */
 const Coordinate = WireSchema.integer

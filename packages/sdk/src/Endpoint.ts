@@ -16,6 +16,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import type {
   CommandTimeoutError,
   ConflictError,
@@ -373,7 +374,8 @@ export const make =
   }
 
 const paramNames = (schema: Schema.Schema.Any): ReadonlyArray<string> => {
-  const ast = Schema.encodedSchema(schema).ast
+  // The encoded side's AST alone: `Schema.encodedSchema` would also build a schema class around it.
+  const ast = SchemaAST.encodedAST(schema.ast)
   return ast._tag === "TypeLiteral" ? ast.propertySignatures.map((p) => String(p.name)) : []
 }
 

@@ -12,8 +12,9 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as WireSchema from "./WireSchema.js"
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 
 /**

@@ -9,7 +9,7 @@ import { GpuType } from "./GpuType.js"
 import { BackupState, SandboxClass, SandboxDesiredState, SandboxState } from "./SandboxState.js"
 import * as WireSchema from "./WireSchema.js"
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 
 /**
  * A volume mounted into a sandbox. `volumeId` accepts a volume's id or name on create.

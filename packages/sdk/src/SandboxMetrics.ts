@@ -6,8 +6,9 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as WireSchema from "./WireSchema.js"
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 
 /**
  * One sample of a sandbox's usage. Byte fields are in bytes; `cpuUsedPct` is the CPU time used over

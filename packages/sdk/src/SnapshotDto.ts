@@ -42,7 +42,7 @@ export type SnapshotState = Tolerant<(typeof knownSnapshotStates)[number]>
  */
 export const SnapshotState = tolerant("SnapshotState", knownSnapshotStates)
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 
 const SnapshotDtoSchema = Schema.Struct({
   id: Schema.String,

@@ -7,7 +7,7 @@ import * as Schema from "effect/Schema"
 import * as WireSchema from "./WireSchema.js"
 import { type Tolerant, tolerant } from "./WireSchema.js"
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 
 /**
  * Every state the v0.190 API reports for a volume.

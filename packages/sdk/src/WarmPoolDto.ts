@@ -10,7 +10,7 @@
 import * as Schema from "effect/Schema"
 import * as WireSchema from "./WireSchema.js"
 
-const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+const optional = WireSchema.optional
 
 const WarmPoolSchema = Schema.Struct({
   id: Schema.String,
