@@ -9,7 +9,7 @@
  * bundle's source map leads back to the TypeScript sources through tsc's maps.
  */
 import * as esbuild from "esbuild"
-import { readdir, rm, writeFile } from "node:fs/promises"
+import { readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { join, relative } from "node:path"
 
 /** Separates a module's name from an export's in the bundle's export names. */
@@ -47,6 +47,20 @@ const compiledScripts = async (dir: string): Promise<Array<string>> => {
     }
   }
   return found
+}
+
+/**
+ * Fails when a bundle holds a character beyond ASCII. V8 keeps a script's source for as long as its
+ * functions may still be compiled, at one byte a character when every character fits in Latin-1 and
+ * at two otherwise: one such character (esbuild escapes those of strings, not those of regular
+ * expressions) doubles what the bundle's source holds in the heap.
+ */
+const assertAscii = async (file: string): Promise<void> => {
+  const text = await readFile(file, "utf8")
+  const at = text.search(/[^\x00-\x7f]/)
+  if (at === -1) return
+  const line = text.slice(0, at).split("\n").length
+  throw new Error(`${file}:${line} holds a character beyond ASCII; write it as an escape in the source`)
 }
 
 /**
@@ -95,6 +109,7 @@ export const bundleCompiled = async (dir: string, modules: ReadonlyArray<string>
     for (const entry of entries) await rm(entry.in, { force: true })
   }
   for (const file of compiled) await rm(file)
+  for (const entry of entries) await assertAscii(join(dir, `${entry.out}.js`))
   for (const [name, members] of groups) {
     for (const module of members) {
       const depth = module.split("/").length - 1

@@ -2,7 +2,8 @@ import * as Effect from "effect/Effect"
 import { SandboxFailedError, type ValidationError } from "../DaytonaError.js"
 import type { SandboxDto } from "../SandboxDto.js"
 
-const pattern = /→ 400: Sandbox failed to start(?:: ([\s\S]*))?$/
+// The arrow written as an escape: one character past ASCII in a file makes V8 hold its whole source at two bytes a character.
+const pattern = /\u2192 400: Sandbox failed to start(?:: ([\s\S]*))?$/
 
 /**
  * Daytona holds create, start and recover for up to 30 s until the sandbox is `started`; a sandbox
