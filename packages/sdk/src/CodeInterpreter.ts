@@ -31,6 +31,7 @@ import * as InterpreterDto from "./InterpreterDto.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import type { WebSocketConnector } from "./WebSocketConnector.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * What an interpreter operation can fail with; `CommandTimeoutError` only comes from a run.
@@ -170,7 +171,7 @@ const executePath = ToolboxApi.executeInterpreterCode.path
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): CodeInterpreter => {
   const toolboxTarget: ToolboxClient.Target = { id: target.id, toolboxProxyUrl: target.toolboxProxyUrl }
   const span = (name: string) =>
-    Effect.withSpan(`CodeInterpreter.${name}`, {
+    Spans.withSpan(`CodeInterpreter.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id }
     })
@@ -269,7 +270,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
         return Mailbox.toStream(events)
       })
     ).pipe(
-      Stream.withSpan("CodeInterpreter.runCodeStream", {
+      Spans.withStreamSpan("CodeInterpreter.runCodeStream", {
         captureStackTrace: false,
         attributes: { "daytona.sandbox.id": target.id }
       })

@@ -31,6 +31,7 @@ import {
 import { idleTimeout } from "./internal/idleTimeout.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * What a computer-use call can fail with: an API error, a refused request (`ValidationError`: bad
@@ -370,7 +371,7 @@ const toScreenshot =
  */
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): ComputerUse => {
   const span = (name: string, attributes: Record<string, unknown> = {}) =>
-    Effect.withSpan(`ComputerUse.${name}`, {
+    Spans.withSpan(`ComputerUse.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, ...attributes }
     })

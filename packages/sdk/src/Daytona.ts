@@ -43,6 +43,7 @@ import * as ToolboxClient from "./ToolboxClient.js"
 import * as Volumes from "./Volumes.js"
 import * as WarmPools from "./WarmPools.js"
 import * as Wait from "./Wait.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * The label every sandbox created by this SDK carries: a unique id per create call, by which a
@@ -390,7 +391,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
           items: page.items.map((item) => Sandbox.make(item, services)),
           nextCursor: page.nextCursor === "" ? null : page.nextCursor
         })),
-        Effect.withSpan("Daytona.listPage", { captureStackTrace: false })
+        Spans.withSpan("Daytona.listPage", { captureStackTrace: false })
       )
 
     const findByCreateId = (createId: string) =>
@@ -537,12 +538,12 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
             ),
           { discard: true }
         )
-      }).pipe(Effect.withSpan("Daytona.createScoped.cleanup", { captureStackTrace: false }))
+      }).pipe(Spans.withSpan("Daytona.createScoped.cleanup", { captureStackTrace: false }))
 
     const create: Service["create"] = (options = {}) =>
       Ref.make<Progress>({ _tag: "NotSent" }).pipe(
         Effect.flatMap((progress) => createWith(options, crypto.randomUUID(), progress)),
-        Effect.withSpan("Daytona.create", { captureStackTrace: false })
+        Spans.withSpan("Daytona.create", { captureStackTrace: false })
       )
 
     const createScoped: Service["createScoped"] = (options = {}) =>
@@ -551,7 +552,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         const progress = yield* Ref.make<Progress>({ _tag: "NotSent" })
         yield* Effect.addFinalizer(() => cleanup(createId, progress))
         return yield* createWith(options, createId, progress)
-      }).pipe(Effect.withSpan("Daytona.createScoped", { captureStackTrace: false }))
+      }).pipe(Spans.withSpan("Daytona.createScoped", { captureStackTrace: false }))
 
     return {
       create,
@@ -560,7 +561,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
           Effect.zipRight(Sandbox.fetchDto(services, idOrName)),
           Effect.map((dto) => Sandbox.make(dto, services)),
-          Effect.withSpan("Daytona.get", { captureStackTrace: false, attributes: { "daytona.sandbox.id": idOrName } })
+          Spans.withSpan("Daytona.get", { captureStackTrace: false, attributes: { "daytona.sandbox.id": idOrName } })
         ),
       list: (query = {}) =>
         Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
@@ -578,12 +579,12 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
       listPaginated: (query = {}) =>
         client.call(ControlPlaneApi.listSandboxesPaginated, { query: listQuery(query) }).pipe(
           Effect.map((page) => ({ ...page, items: page.items.map((item) => Sandbox.make(item, services)) })),
-          Effect.withSpan("Daytona.listPaginated", { captureStackTrace: false })
+          Spans.withSpan("Daytona.listPaginated", { captureStackTrace: false })
         ),
       delete: (idOrName) =>
         (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
           Effect.zipRight(deleteById(idOrName)),
-          Effect.withSpan("Daytona.delete", {
+          Spans.withSpan("Daytona.delete", {
             captureStackTrace: false,
             attributes: { "daytona.sandbox.id": idOrName }
           })
@@ -591,7 +592,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
       fork: (idOrName, options) =>
         (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
           Effect.zipRight(Sandbox.forkSandbox(services, idOrName, options)),
-          Effect.withSpan("Daytona.fork", { captureStackTrace: false, attributes: { "daytona.sandbox.id": idOrName } })
+          Spans.withSpan("Daytona.fork", { captureStackTrace: false, attributes: { "daytona.sandbox.id": idOrName } })
         )
     }
   })

@@ -51,6 +51,7 @@ import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import { FileInfo, Match, ReplaceResult, type UploadedFile, UploadFilesResponse } from "./ToolboxDto.js"
 import * as UploadBody from "./UploadBody.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * Errors of a file operation: the file is missing, or the daemon refused the path (a directory
@@ -352,12 +353,15 @@ const nonEmpty = (field: string, value: string) =>
  */
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): FileSystem => {
   const span = (name: string, attributes: Record<string, unknown> = {}) =>
-    Effect.withSpan(`FileSystem.${name}`, {
+    Spans.withSpan(`FileSystem.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, ...attributes }
     })
   const streamSpan = (name: string) =>
-    Stream.withSpan(`FileSystem.${name}`, { captureStackTrace: false, attributes: { "daytona.sandbox.id": target.id } })
+    Spans.withStreamSpan(`FileSystem.${name}`, {
+      captureStackTrace: false,
+      attributes: { "daytona.sandbox.id": target.id }
+    })
 
   const listFiles: FileSystem["listFiles"] = (path, options) =>
     toolbox

@@ -19,6 +19,7 @@ import type {
   GitStatus as GitStatusType
 } from "./ToolboxDto.js"
 import { gitConfigScopes, gitResetModes } from "./ToolboxDto.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * Errors of a git operation: a missing repository or path (`NotFoundError`), a refused request or
@@ -224,7 +225,7 @@ const passwordOf = (credentials: Credentials | undefined): ReadonlyArray<string>
  */
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): Git => {
   const span = (name: string, path: string) =>
-    Effect.withSpan(`Git.${name}`, {
+    Spans.withSpan(`Git.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, "daytona.path": path }
     })

@@ -11,6 +11,7 @@ import { type ApiError, type NotFoundError, ValidationError } from "./DaytonaErr
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import type { CompletionList, LspPosition, LspSymbol } from "./ToolboxDto.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * The languages the daemon runs a server for.
@@ -89,7 +90,7 @@ export const make = (
   const common = { languageId, pathToProject }
   const uri = (path: string) => `file://${path}`
   const span = (name: string) =>
-    Effect.withSpan(`LspServer.${name}`, {
+    Spans.withSpan(`LspServer.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, "daytona.lsp.language": languageId }
     })

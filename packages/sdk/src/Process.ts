@@ -41,6 +41,7 @@ import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import { Chart, type Command, type Session, SessionCommandLogsResponse } from "./ToolboxDto.js"
 import type { WebSocketConnector } from "./WebSocketConnector.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * The label that carries a sandbox's code-run language.
@@ -366,7 +367,7 @@ const socketFailure = (error: Socket.SocketError, path: string, timeout: Duratio
  */
 export const make = (target: Target, toolbox: ToolboxClient.Service): Process => {
   const span = (name: string, attributes: Record<string, unknown> = {}) =>
-    Effect.withSpan(`Process.${name}`, {
+    Spans.withSpan(`Process.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, ...attributes }
     })
@@ -602,7 +603,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
           )
         })
       ).pipe(
-        Stream.withSpan("Process.followSessionCommandLogs", {
+        Spans.withStreamSpan("Process.followSessionCommandLogs", {
           captureStackTrace: false,
           attributes: { "daytona.sandbox.id": target.id, "daytona.session.id": sessionId }
         })
@@ -614,7 +615,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       resumable("/process/session/entrypoint/logs?follow=true", Effect.succeed(true))
     ).pipe(
       LogDemux.demux,
-      Stream.withSpan("Process.followEntrypointLogs", {
+      Spans.withStreamSpan("Process.followEntrypointLogs", {
         captureStackTrace: false,
         attributes: { "daytona.sandbox.id": target.id }
       })

@@ -39,6 +39,7 @@ import * as PtyDto from "./PtyDto.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import type { WebSocketConnector } from "./WebSocketConnector.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * What a terminal operation can fail with.
@@ -229,7 +230,7 @@ const bytesOf = (data: string | Uint8Array | ArrayBuffer): Uint8Array =>
 export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Service): PtyOperations => {
   const toolboxTarget: ToolboxClient.Target = { id: target.id, toolboxProxyUrl: target.toolboxProxyUrl }
   const span = (name: string, sessionId: string) =>
-    Effect.withSpan(`Process.${name}`, {
+    Spans.withSpan(`Process.${name}`, {
       captureStackTrace: false,
       attributes: { "daytona.sandbox.id": target.id, "daytona.pty.id": sessionId }
     })
@@ -445,7 +446,7 @@ export const make = (target: ToolboxClient.Target, toolbox: ToolboxClient.Servic
       ).pipe(span("connectPty", sessionId)),
     listPtySessions: toolbox.call(toolboxTarget, ToolboxApi.listPtySessions, {}).pipe(
       Effect.map((answer) => answer.sessions),
-      Effect.withSpan("Process.listPtySessions", {
+      Spans.withSpan("Process.listPtySessions", {
         captureStackTrace: false,
         attributes: { "daytona.sandbox.id": target.id }
       })

@@ -43,6 +43,7 @@ import * as Process from "./Process.js"
 import * as ToolboxApi from "./ToolboxApi.js"
 import type * as ToolboxClient from "./ToolboxClient.js"
 import * as Wait from "./Wait.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * The label that carries a sandbox's code-run language (`python`, `typescript`, `javascript`).
@@ -459,7 +460,7 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
   const ref = { params: { sandboxIdOrName: id } } as const
   const wrap = (dto: SandboxDto): Sandbox => make(dto, services)
   const span = (name: string) =>
-    Effect.withSpan(`Sandbox.${name}`, { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
+    Spans.withSpan(`Sandbox.${name}`, { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
   const deadline = (options: WaitOptions | undefined) =>
     Wait.deadlineFrom("timeout", options?.timeout, client.config.operationTimeout)
 
@@ -931,7 +932,10 @@ const dataOperations = (
       client.call(ControlPlaneApi.getBuildLogsUrl, { params: { sandboxIdOrName: id } }).pipe(
         Effect.map((answer) => BuildLogs.follow(client.sendAbsolute, answer.url, Transport.secretsOf(client.config))),
         Stream.unwrap,
-        Stream.withSpan("Sandbox.buildLogs", { captureStackTrace: false, attributes: { "daytona.sandbox.id": id } })
+        Spans.withStreamSpan("Sandbox.buildLogs", {
+          captureStackTrace: false,
+          attributes: { "daytona.sandbox.id": id }
+        })
       )
     )
   }

@@ -42,6 +42,7 @@ import * as Daytona from "./Daytona.js"
 import { ValidationError } from "./DaytonaError.js"
 import * as DaytonaMetrics from "./DaytonaMetrics.js"
 import type * as Sandbox from "./Sandbox.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * The label every pooled sandbox carries, with the pool's name as its value.
@@ -405,7 +406,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ValidationEr
               ),
             onSuccess: () => Effect.sync(() => count(DaytonaMetrics.poolCreates, entry, { outcome: "ok" }))
           }),
-          Effect.withSpan("SandboxPool.create", {
+          Spans.withSpan("SandboxPool.create", {
             captureStackTrace: false,
             attributes: { "daytona.pool": name, "daytona.language": entry.language }
           })
@@ -574,7 +575,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ValidationEr
         yield* Effect.annotateCurrentSpan("daytona.sandbox.id", pooled.sandbox.id)
         return pooled.sandbox
       }).pipe(
-        Effect.withSpan("SandboxPool.lease", {
+        Spans.withSpan("SandboxPool.lease", {
           captureStackTrace: false,
           attributes: { "daytona.pool": name, "daytona.language": spec.language ?? "python" }
         })

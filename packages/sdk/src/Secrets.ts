@@ -21,6 +21,7 @@ import type * as DaytonaConfig from "./DaytonaConfig.js"
 import { type ApiError, type ConflictError, type NotFoundError, ValidationError } from "./DaytonaError.js"
 import { scrubbed } from "./internal/scrubbed.js"
 import type { ListSecretsResponse, SecretDto } from "./SecretDto.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * A secret as the API describes it: its id, name, description, placeholder and hosts, never its
@@ -141,7 +142,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           ...(query.order === undefined ? {} : { order: query.order })
         }
       })
-      .pipe(Effect.withSpan("Secrets.listPage", { captureStackTrace: false }))
+      .pipe(Spans.withSpan("Secrets.listPage", { captureStackTrace: false }))
 
   return {
     list: (query = {}) =>
@@ -162,7 +163,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
     get: (secretId) =>
       requiredId(secretId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.getSecret, { params: { secretId } })),
-        Effect.withSpan("Secrets.get", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
+        Spans.withSpan("Secrets.get", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
       ),
     create: (options) => {
       const value = reveal(options.value)
@@ -177,7 +178,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
         })
         .pipe(
           scrubbed([value]),
-          Effect.withSpan("Secrets.create", {
+          Spans.withSpan("Secrets.create", {
             captureStackTrace: false,
             attributes: { "daytona.secret.name": options.name }
           })
@@ -197,13 +198,13 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           })
         ),
         scrubbed(value === undefined ? [] : [value]),
-        Effect.withSpan("Secrets.update", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
+        Spans.withSpan("Secrets.update", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
       )
     },
     delete: (secretId) =>
       requiredId(secretId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.deleteSecret, { params: { secretId } })),
-        Effect.withSpan("Secrets.delete", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
+        Spans.withSpan("Secrets.delete", { captureStackTrace: false, attributes: { "daytona.secret.id": secretId } })
       )
   }
 })

@@ -35,6 +35,7 @@ import type { GpuType } from "./GpuType.js"
 import type { SandboxClass } from "./SandboxState.js"
 import type { CreateSnapshot, SnapshotDto, SnapshotState } from "./SnapshotDto.js"
 import * as Wait from "./Wait.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * A snapshot as the control plane reports it.
@@ -308,7 +309,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
             ...(query.order === undefined ? {} : { order: query.order })
           }
         })
-        .pipe(Effect.withSpan("Snapshots.listPage", { captureStackTrace: false }))
+        .pipe(Spans.withSpan("Snapshots.listPage", { captureStackTrace: false }))
 
     /** Polls until `active`, starting from a snapshot already in hand when there is one. */
     const pollUntilActive = (
@@ -345,7 +346,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
           tracker.timeoutError({ operation: "Snapshots.create", awaited: "active", timeout })
         )
       }).pipe(
-        Effect.withSpan("Snapshots.create", {
+        Spans.withSpan("Snapshots.create", {
           captureStackTrace: false,
           attributes: { "daytona.snapshot.name": options.name }
         })
@@ -370,7 +371,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
       get: (idOrName) =>
         (idOrName.trim() === "" ? invalid("idOrName", "a snapshot id or name is required") : Effect.void).pipe(
           Effect.zipRight(fetch(idOrName)),
-          Effect.withSpan("Snapshots.get", {
+          Spans.withSpan("Snapshots.get", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": idOrName }
           })
@@ -379,7 +380,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
       delete: (snapshot) =>
         resolveId(snapshot).pipe(
           Effect.flatMap((id) => client.call(ControlPlaneApi.removeSnapshot, { params: { id } })),
-          Effect.withSpan("Snapshots.delete", {
+          Spans.withSpan("Snapshots.delete", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": refId(snapshot) }
           })
@@ -394,7 +395,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
               { reconcile: Effect.map(fetch(id), (found) => Option.liftPredicate(found, (s) => s.state === "active")) }
             )
           ),
-          Effect.withSpan("Snapshots.activate", {
+          Spans.withSpan("Snapshots.activate", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": refId(snapshot) }
           })
@@ -412,7 +413,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
               }
             )
           ),
-          Effect.withSpan("Snapshots.deactivate", {
+          Spans.withSpan("Snapshots.deactivate", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": refId(snapshot) }
           })
@@ -430,7 +431,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
             tracker.timeoutError({ operation: "Snapshots.waitUntilActive", awaited: "active", timeout })
           )
         }).pipe(
-          Effect.withSpan("Snapshots.waitUntilActive", {
+          Spans.withSpan("Snapshots.waitUntilActive", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": refId(snapshot) }
           })
@@ -440,7 +441,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
         buildLogsUrl(snapshot).pipe(
           Effect.map((url) => BuildLogs.follow(proxy.send, url, secrets)),
           Stream.unwrap,
-          Stream.withSpan("Snapshots.followBuildLogs", {
+          Spans.withStreamSpan("Snapshots.followBuildLogs", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": refId(snapshot) }
           })
@@ -465,7 +466,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
             )
           ),
           Effect.map((text) => Transport.scrub(text, secrets)),
-          Effect.withSpan("Snapshots.buildLogs", {
+          Spans.withSpan("Snapshots.buildLogs", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot.id": refId(snapshot) }
           })
@@ -476,7 +477,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
       return resolveId(snapshot).pipe(
         Effect.flatMap((id) => client.call(ControlPlaneApi.getSnapshotBuildLogsUrl, { params: { id } })),
         Effect.map((answer) => answer.url),
-        Effect.withSpan("Snapshots.buildLogsUrl", {
+        Spans.withSpan("Snapshots.buildLogsUrl", {
           captureStackTrace: false,
           attributes: { "daytona.snapshot.id": refId(snapshot) }
         })

@@ -24,6 +24,7 @@ import {
 import type { VolumeState } from "./VolumeDto.js"
 import type { VolumeDto } from "./VolumeDto.js"
 import * as Wait from "./Wait.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * A volume as the control plane reports it.
@@ -146,7 +147,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
   const create: Service["create"] = (name) =>
     required("name", name).pipe(
       Effect.zipRight(client.call(ControlPlaneApi.createVolume, { payload: { name } })),
-      Effect.withSpan("Volumes.create", { captureStackTrace: false, attributes: { "daytona.volume.name": name } })
+      Spans.withSpan("Volumes.create", { captureStackTrace: false, attributes: { "daytona.volume.name": name } })
     )
 
   return {
@@ -155,11 +156,11 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
         .call(ControlPlaneApi.listVolumes, {
           query: options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted }
         })
-        .pipe(Effect.withSpan("Volumes.list", { captureStackTrace: false })),
+        .pipe(Spans.withSpan("Volumes.list", { captureStackTrace: false })),
     get: (volumeId) =>
       required("id", volumeId).pipe(
         Effect.zipRight(fetchById(volumeId)),
-        Effect.withSpan("Volumes.get", { captureStackTrace: false, attributes: { "daytona.volume.id": volumeId } })
+        Spans.withSpan("Volumes.get", { captureStackTrace: false, attributes: { "daytona.volume.id": volumeId } })
       ),
     getByName: (name, options = {}) =>
       required("name", name).pipe(
@@ -169,13 +170,13 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           (error): Effect.Effect<Volume, ApiError | NotFoundError | ValidationError> =>
             options.create === true ? create(name) : Effect.fail(error)
         ),
-        Effect.withSpan("Volumes.getByName", { captureStackTrace: false, attributes: { "daytona.volume.name": name } })
+        Spans.withSpan("Volumes.getByName", { captureStackTrace: false, attributes: { "daytona.volume.name": name } })
       ),
     create,
     delete: (volumeId) =>
       required("id", volumeId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.deleteVolume, { params: { volumeId } })),
-        Effect.withSpan("Volumes.delete", { captureStackTrace: false, attributes: { "daytona.volume.id": volumeId } })
+        Spans.withSpan("Volumes.delete", { captureStackTrace: false, attributes: { "daytona.volume.id": volumeId } })
       ),
     waitUntilReady: (volume, options = {}) =>
       Effect.gen(function* () {
@@ -195,7 +196,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           tracker.timeoutError({ operation: "Volumes.waitUntilReady", awaited: "ready", timeout })
         )
       }).pipe(
-        Effect.withSpan("Volumes.waitUntilReady", {
+        Spans.withSpan("Volumes.waitUntilReady", {
           captureStackTrace: false,
           attributes: { "daytona.volume.id": typeof volume === "string" ? volume : volume.id }
         })

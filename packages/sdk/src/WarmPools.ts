@@ -17,6 +17,7 @@ import type * as DaytonaConfig from "./DaytonaConfig.js"
 import { type ApiError, type ConflictError, type NotFoundError, ValidationError } from "./DaytonaError.js"
 import { inputCannotFail } from "./internal/expect.js"
 import type { CreateWarmPool, WarmPool } from "./WarmPoolDto.js"
+import * as Spans from "./internal/spans.js"
 
 /**
  * @since 0.1.0
@@ -62,7 +63,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
   const client = yield* DaytonaClient.DaytonaClient
   const list = client.call(ControlPlaneApi.listWarmPools, {}).pipe(inputCannotFail)
   return {
-    list: list.pipe(Effect.withSpan("WarmPools.list", { captureStackTrace: false })),
+    list: list.pipe(Spans.withSpan("WarmPools.list", { captureStackTrace: false })),
     create: (options) =>
       client
         .call(
@@ -85,7 +86,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
           }
         )
         .pipe(
-          Effect.withSpan("WarmPools.create", {
+          Spans.withSpan("WarmPools.create", {
             captureStackTrace: false,
             attributes: { "daytona.snapshot": options.snapshot }
           })
@@ -95,7 +96,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
         Effect.zipRight(
           client.call(ControlPlaneApi.updateWarmPool, { params: { id: warmPoolId }, payload: { pool: options.pool } })
         ),
-        Effect.withSpan("WarmPools.update", {
+        Spans.withSpan("WarmPools.update", {
           captureStackTrace: false,
           attributes: { "daytona.warmPool.id": warmPoolId }
         })
@@ -104,7 +105,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient> = 
       requiredId(warmPoolId).pipe(
         Effect.zipRight(client.call(ControlPlaneApi.deleteWarmPool, { params: { id: warmPoolId } })),
         Effect.asVoid,
-        Effect.withSpan("WarmPools.delete", {
+        Spans.withSpan("WarmPools.delete", {
           captureStackTrace: false,
           attributes: { "daytona.warmPool.id": warmPoolId }
         })

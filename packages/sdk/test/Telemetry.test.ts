@@ -51,6 +51,25 @@ const headersOfOneGet = (
     return propagationHeaders(request!).sort()
   })
 
+/**
+ * The names of the spans Effect's built-in tracer makes while `effect` runs: the tracer object itself
+ * counts them, so the SDK still sees the built-in tracer.
+ */
+const spansOfBuiltIn = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.tracer, (builtIn) => {
+    const names: Array<string> = []
+    const original = builtIn.span
+    const counting: Tracer.Tracer["span"] = (...args) => {
+      names.push(args[0])
+      return original.apply(builtIn, args)
+    }
+    return Effect.acquireUseRelease(
+      Effect.sync(() => Object.assign(builtIn, { span: counting })),
+      () => Effect.as(effect, names),
+      () => Effect.sync(() => Object.assign(builtIn, { span: original }))
+    )
+  })
+
 const counterValue = (metric: Metric.Metric.Counter<number>, tags: Record<string, string>) => {
   let tagged = metric
   for (const [key, value] of Object.entries(tags)) tagged = Metric.tagged(tagged, key, value)
@@ -116,6 +135,26 @@ describe("Tracing", () => {
       ).pipe(Effect.withTracer(tracer))
       const [quiet] = yield* off.requests
       assert.deepStrictEqual(propagationHeaders(quiet!), [])
+    })
+  )
+
+  it.effect("under Effect's built-in tracer the SDK makes no span of its own, which nothing would collect", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      const daytona = yield* daytonaOver(fake.client)
+      assert.deepStrictEqual(yield* spansOfBuiltIn(daytona.get("sb-1").pipe(Effect.withSpan("handler"))), ["handler"])
+    })
+  )
+
+  it.effect("with tracePropagation: true the request's span is made under the built-in tracer, for its headers", () =>
+    Effect.gen(function* () {
+      const fake = yield* getSandbox
+      const daytona = yield* daytonaOver(fake.client, { tracePropagation: true })
+      const names = yield* spansOfBuiltIn(daytona.get("sb-1").pipe(Effect.withSpan("handler")))
+      // The platform's own span comes with the headers; the SDK's method span is still not made.
+      assert.deepStrictEqual(names, ["handler", "daytona.getSandbox", "http.client GET"])
+      const [sent] = yield* fake.requests
+      assert.deepStrictEqual(propagationHeaders(sent!).sort(), ["b3", "traceparent"])
     })
   )
 

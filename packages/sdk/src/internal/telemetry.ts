@@ -23,11 +23,7 @@ import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as DaytonaMetrics from "../DaytonaMetrics.js"
-
-let builtInTracer: Tracer.Tracer | undefined
-
-/** Effect's own tracer, the one a program runs with when it installed none. */
-const builtIn = (): Tracer.Tracer => (builtInTracer ??= Effect.runSync(Effect.tracer))
+import { builtIn, collected } from "./spans.js"
 
 /**
  * The propagation rule, set in the fiber that sends one attempt: trace headers (`traceparent`,
@@ -217,6 +213,8 @@ export interface RequestInfo {
   readonly replay: string
   /** The sandbox the request concerns: the toolbox's target, or the control-plane path's sandbox. */
   readonly sandboxId?: string | undefined
+  /** The client's `tracePropagation`: when true, the request's span is made for its headers to carry. */
+  readonly tracePropagation?: boolean | undefined
 }
 
 /**
@@ -339,41 +337,50 @@ export const request = (info: RequestInfo, httpRequest: HttpClientRequest.HttpCl
       })
     })
 
-  const observe: RequestTelemetry["observe"] = (effect, streamed) =>
-    Effect.useSpan(
-      `daytona.${operation}`,
-      {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: {
-          "daytona.operation": operation,
-          "daytona.api": info.api,
-          "daytona.replay": info.replay,
-          "http.request.method": info.method,
-          ...(sandboxId === undefined ? {} : { "daytona.sandbox.id": sandboxId })
-        }
+  const settle = <E, R>(
+    effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+    streamed: boolean,
+    opened: Tracer.Span | undefined
+  ) =>
+    Effect.mapBoth(effect, {
+      onSuccess: (response) => {
+        if (operation === "deleteSandbox") sandboxGone(sandboxId, true)
+        opened?.attribute("http.response.status_code", response.status)
+        return streamed ? new CountedResponse(response, received) : response
       },
-      (opened) => {
-        span = opened
-        opened.attribute("daytona.attempts", attempts)
-        return Effect.withParentSpan(
-          Effect.mapBoth(effect, {
-            onSuccess: (response) => {
-              if (operation === "deleteSandbox") sandboxGone(sandboxId, true)
-              opened.attribute("http.response.status_code", response.status)
-              return streamed ? new CountedResponse(response, received) : response
-            },
-            onFailure: (failure) => {
-              if (operation === "deleteSandbox" && Predicate.isTagged(failure, "NotFoundError")) {
-                sandboxGone(sandboxId, false)
-              }
-              if (Predicate.hasProperty(failure, "_tag")) opened.attribute("error.type", failure._tag)
-              return failure
-            }
-          }),
-          opened
-        )
+      onFailure: (failure) => {
+        if (operation === "deleteSandbox" && Predicate.isTagged(failure, "NotFoundError")) {
+          sandboxGone(sandboxId, false)
+        }
+        if (Predicate.hasProperty(failure, "_tag")) opened?.attribute("error.type", failure._tag)
+        return failure
       }
+    })
+
+  // The span is made when a tracer of the program's collects it, or when its headers carry it.
+  const observe: RequestTelemetry["observe"] = (effect, streamed) =>
+    Effect.withFiberRuntime((fiber) =>
+      info.tracePropagation !== true && !collected(fiber)
+        ? settle(effect, streamed, undefined)
+        : Effect.useSpan(
+            `daytona.${operation}`,
+            {
+              kind: "client",
+              captureStackTrace: false,
+              attributes: {
+                "daytona.operation": operation,
+                "daytona.api": info.api,
+                "daytona.replay": info.replay,
+                "http.request.method": info.method,
+                ...(sandboxId === undefined ? {} : { "daytona.sandbox.id": sandboxId })
+              }
+            },
+            (opened) => {
+              span = opened
+              opened.attribute("daytona.attempts", attempts)
+              return Effect.withParentSpan(settle(effect, streamed, opened), opened)
+            }
+          )
     )
 
   return {

@@ -322,7 +322,8 @@ export const make = (client: HttpClient.HttpClient, config: DaytonaConfig.Servic
           method,
           operation: options.operation?.name,
           sandboxId: side === "toolbox" ? options.sandboxId : options.operation?.sandboxId,
-          replay: rule.replay
+          replay: rule.replay,
+          tracePropagation: config.tracePropagation
         },
         HttpClientRequest.setHeaders(input, headers)
       )
