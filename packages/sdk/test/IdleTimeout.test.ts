@@ -86,6 +86,24 @@ describe("idleTimeout", () => {
     })
   )
 
+  it.effect("passes every element in order through many small hand-offs, the buffer full again and again", () =>
+    Effect.gen(function* () {
+      // A capacity of 2 makes the producer wait for room again and again, and the consumer for data.
+      const source = Stream.range(1, 300).pipe(
+        Stream.rechunk(1),
+        Stream.tap(() => Effect.yieldNow())
+      )
+      const out = yield* idleTimeout(source, second, timedOut, 2).pipe(
+        Stream.tap(() => Effect.yieldNow()),
+        Stream.runCollect
+      )
+      assert.deepStrictEqual(
+        Chunk.toReadonlyArray(out),
+        Array.from({ length: 300 }, (_, i) => i + 1)
+      )
+    })
+  )
+
   it.effect("a failure of the source is the stream's failure", () =>
     Effect.gen(function* () {
       const error = yield* idleTimeout(Stream.make(1).pipe(Stream.concat(Stream.fail("boom"))), second, timedOut).pipe(
