@@ -62,6 +62,7 @@ const main = async () => {
     const remotePath = "focus/source.bin"
     const throughput: Record<string, Array<number>> = {}
     const uploads: Record<string, Array<number>> = {}
+    const serverGrowth: Record<string, Array<number>> = {}
     const small: Record<string, Array<number>> = {}
     const smallCpu: Record<string, Array<number>> = {}
     const source = join(work, "source.bin")
@@ -81,12 +82,17 @@ const main = async () => {
             remotePath: `focus/up-${kind}.bin`
           }
           const serverCpu = await server.cpuMillis()
+          const serverBefore = await server.rss()
+          const peakReset = await server.resetPeak()
           const report = await runChild(kind, task)
           if (!report.ok || report.result?._tag !== "transfer") throw new Error(`${kind}: ${report.error}`)
           const mibs = sizeMiB / (report.result.millis / 1000)
           ;(uploads[kind] ??= []).push(mibs)
+          // The growth over the server's RSS just before: its peak alone says more of what earlier rounds left.
+          const growth = peakReset ? ((await server.peakRss()) - serverBefore) / MiB : Number.NaN
+          ;(serverGrowth[kind] ??= []).push(growth)
           process.stderr.write(
-            `round ${r} ${kind} upload ${mibs.toFixed(0)} MiB/s, client CPU ${(report.result.cpuMicros / 1000).toFixed(0)} ms, server CPU ${(await server.cpuMillis()) - serverCpu} ms, client peak ${(report.maxRss / MiB).toFixed(0)} MiB\n`
+            `round ${r} ${kind} upload ${mibs.toFixed(0)} MiB/s, client CPU ${(report.result.cpuMicros / 1000).toFixed(0)} ms, server CPU ${(await server.cpuMillis()) - serverCpu} ms, client peak ${(report.maxRss / MiB).toFixed(0)} MiB, server peak over its RSS before ${growth.toFixed(1)} MiB\n`
           )
         }
         if (download) {
@@ -129,11 +135,12 @@ const main = async () => {
         const m = median(data[kind] ?? [])
         const all = (data[kind] ?? []).map((x) => x.toFixed(unit === "ms" ? 2 : 0)).join(", ")
         console.log(
-          `${label} ${kind.padEnd(8)} median ${m.toFixed(2)} ${unit} [${all}]  ÷ undici ${(m / base).toFixed(2)}`
+          `${label} ${kind.padEnd(8)} median ${m.toFixed(2)} ${unit} [${all}]  ÷ undici ${base > 0 ? (m / base).toFixed(2) : "—"}`
         )
       }
     }
     if (upload) line(`${sizeMiB} MiB upload`, uploads, "MiB/s")
+    if (upload) line(`${sizeMiB} MiB upload: server peak over its RSS before`, serverGrowth, "MiB")
     if (download) line(`${sizeMiB} MiB download`, throughput, "MiB/s")
     if (latency) line("small call", small, "ms")
     if (latency) line("small call client CPU", smallCpu, "µs")

@@ -184,12 +184,14 @@ const transferPhase = async (
 ): Promise<TransferResults> => {
   const results: TransferResults = {}
   const info = { apiUrl: server.apiUrl, apiKey: server.apiKey }
-  for (const size of sizes) {
+  for (const [index, size] of sizes.entries()) {
     const source = join(work, `source-${size.name}.bin`)
     log(`transfer ${size.name}: generating ${source}`)
     const expected = await writeRandomFile(source, size.bytes)
     const perSize: Record<Direction, Partial<Record<ClientKind, TransferEntry>>> = { upload: {}, download: {} }
-    for (const kind of kinds) {
+    // The first transfer after the latency phases meets a server holding their garbage: the order is
+    // mirrored from one size to the next so that no client always goes first.
+    for (const kind of index % 2 === 0 ? kinds : [...kinds].reverse()) {
       const remotePath = `bench/${kind}-${size.name}.bin`
       const localCopy = join(work, `download-${kind}-${size.name}.bin`)
       for (const direction of ["upload", "download"] as const) {
@@ -247,7 +249,7 @@ const transferPhase = async (
           ...(sha256Ok === undefined ? {} : { sha256Ok })
         }
         log(
-          `  ${(size.bytes / MiB / (millis / 1000)).toFixed(0)} MiB/s, client peak ${(report.maxRss / MiB).toFixed(0)} MiB, server peak ${(serverPeakRss / MiB).toFixed(0)} MiB${sha256Ok === undefined ? "" : `, sha256 ${sha256Ok ? "ok" : "MISMATCH"}`}`
+          `  ${(size.bytes / MiB / (millis / 1000)).toFixed(0)} MiB/s, client peak ${(report.maxRss / MiB).toFixed(0)} MiB, server peak ${(serverPeakRss / MiB).toFixed(0)} MiB (${((serverPeakRss - serverRssBefore) / MiB).toFixed(0)} over its RSS before)${sha256Ok === undefined ? "" : `, sha256 ${sha256Ok ? "ok" : "MISMATCH"}`}`
         )
       }
     }
@@ -493,7 +495,7 @@ const render = (results: Results): string => {
   out.push(
     table(
       "Transfers",
-      `${sizes} of random data, one child process per client and direction. Ours: \`fs.uploadFile(path, FileSystem.localFile(file))\` / \`fs.downloadFileTo\`; official: \`fs.uploadFile(localPath, remote)\` / \`fs.downloadFile(remote, localPath)\`; undici: chunked multipart to /files/bulk-upload streamed from disk / \`GET /files/download\` piped to disk. SHA-256 checked after each round trip. Client peak RSS = \`process.resourceUsage().maxRSS\` at exit; server peak RSS = VmHWM of the server process after \`clear_refs\` reset (${results.server.peakResetWorks ? "reset works" : "reset NOT permitted: the figure is the server's peak since start"}). Ratio = value ÷ undici value (throughput: higher is better; time and RSS: lower is better).`,
+      `${sizes} of random data, one child process per client and direction. Ours: \`fs.uploadFile(path, FileSystem.localFile(file))\` / \`fs.downloadFileTo\`; official: \`fs.uploadFile(localPath, remote)\` / \`fs.downloadFile(remote, localPath)\`; undici: chunked multipart to /files/bulk-upload streamed from disk / \`GET /files/download\` piped to disk. SHA-256 checked after each round trip. Client peak RSS = \`process.resourceUsage().maxRSS\` at exit; server peak RSS = VmHWM of the server process after \`clear_refs\` reset, which starts from the server's RSS before the transfer (the clients' order is mirrored from one size to the next) (${results.server.peakResetWorks ? "reset works" : "reset NOT permitted: the figure is the server's peak since start"}). Ratio = value ÷ undici value (throughput: higher is better; time and RSS: lower is better).`,
       transferRows
     )
   )
