@@ -15,7 +15,7 @@ import * as Stream from "effect/Stream"
 import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { SandboxEngine, type SandboxView } from "../SandboxEngine.js"
-import { compileGlob } from "./glob.js"
+import { compileGlob, maxGlobLength } from "./glob.js"
 import { bodyEnded, json, multipartBoundary } from "./http.js"
 import { drain, type PartSource, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
@@ -199,6 +199,9 @@ const findInFiles: EndpointHandler<typeof ToolboxApi.findInFiles> = (sandbox, { 
 const searchFiles: EndpointHandler<typeof ToolboxApi.searchFiles> = (sandbox, { query }) =>
   Effect.gen(function* () {
     const { path, pattern } = query
+    if (pattern.length > maxGlobLength) {
+      return yield* badRequest(`glob pattern too long: ${pattern.length} characters, at most ${maxGlobLength}`)
+    }
     const glob = compileGlob(pattern)
     if (glob === undefined) return yield* badRequest(`invalid glob pattern: ${pattern}`)
     const files = yield* inSandbox(sandbox, path, async (view) => {
