@@ -47,6 +47,9 @@ export const internal = (message: string) => new DaemonError({ status: 500, code
 export const badGateway = (message: string) =>
   new DaemonError({ status: 502, code: "BAD_GATEWAY", message: `bad gateway: ${message}` })
 
+/** 503 `SERVICE_UNAVAILABLE`: the server is out of a resource for now (open files), not broken. */
+export const unavailable = (message: string) => new DaemonError({ status: 503, code: "SERVICE_UNAVAILABLE", message })
+
 /** 404 `FILE_NOT_FOUND` of the file routes, with the message as it is. */
 export const fileNotFound = (message: string) => new DaemonError({ status: 404, code: "FILE_NOT_FOUND", message })
 

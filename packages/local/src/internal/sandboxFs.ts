@@ -27,7 +27,7 @@ import {
  * for the sandbox belong to its user.
  */
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_NONBLOCK } = NodeFsSync.constants
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK } = NodeFsSync.constants
 
 /** The host ids files created for the sandbox must get, when the server runs with more rights (root). */
 const ownerFor = (view: View) => {
@@ -404,14 +404,23 @@ export const rewriteFile = (view: View, path: string, content: Uint8Array): Prom
     if (!target.status!.isFile()) throw new PathFailure("ENOTREG", path)
     const check = await quotaGuard(view, path)
     check(content.length - target.status!.size)
-    const handle = await openIn(target.parent, target.name, O_WRONLY | O_TRUNC)
+    // The sandbox may have swapped the file since it was looked at: a named pipe opened without
+    // O_NONBLOCK would hold one of libuv's few threads until a reader comes, and none may ever come.
+    // What was opened is checked, and only a regular file is truncated.
+    const handle = await openIn(target.parent, target.name, O_WRONLY | O_NONBLOCK)
+    let previousSize: number
     try {
+      const opened = await handle.stat()
+      if (!opened.isFile()) throw new PathFailure("ENOTREG", path)
+      previousSize = opened.size
+      check(content.length - previousSize)
+      await handle.truncate(0)
       let offset = 0
       while (offset < content.length) offset += (await handle.write(content, offset)).bytesWritten
     } finally {
       await handle.close()
     }
-    account(view, content.length - target.status!.size)
+    account(view, content.length - previousSize)
   })
 
 /** `mkdir -p` with `mode` on the directories it creates; answers whether the final one was created. */

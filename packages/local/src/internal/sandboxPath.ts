@@ -26,6 +26,7 @@ export type FailureCode =
   | "ENOTREG"
   | "EQUOTA"
   | "ETOOBIG"
+  | "EMFILE"
   | "EIO"
 
 const describe: Record<FailureCode, string> = {
@@ -43,6 +44,7 @@ const describe: Record<FailureCode, string> = {
   ENOTREG: "not a regular file",
   EQUOTA: "no space left: the sandbox's disk size would be exceeded",
   ETOOBIG: "file too large for this operation",
+  EMFILE: "the server has too many files open: try again later",
   EIO: "input/output error"
 }
 
@@ -110,6 +112,9 @@ export const failureOf = (path: string, cause: unknown): PathFailure => {
       return new PathFailure("ETOOBIG", path)
     case "EXDEV":
       return new PathFailure("EINVAL", path, "cannot move across file systems")
+    case "EMFILE":
+    case "ENFILE":
+      return new PathFailure("EMFILE", path)
     default:
       return new PathFailure("EIO", path)
   }
@@ -235,6 +240,13 @@ export class Held {
     this.items.push(item)
     return item
   }
+  /** Closes one item now, before the rest. */
+  async release(item: { close(): Promise<unknown> }): Promise<void> {
+    const index = this.items.indexOf(item)
+    if (index === -1) return
+    this.items.splice(index, 1)
+    await item.close().catch(() => undefined)
+  }
   async close(): Promise<void> {
     await Promise.all(this.items.splice(0).map((item) => item.close().catch(() => undefined)))
   }
@@ -282,6 +294,11 @@ export const permits = (view: View, status: Status, want: "r" | "w" | "x"): bool
 
 const maxLinks = 40
 const maxPath = 4096
+/**
+ * Components one resolution may step through, links' targets included: the 40 links allowed could
+ * otherwise walk a sandbox's deep tree tens of thousands of times for one request.
+ */
+const maxSteps = 4096
 
 export interface ResolveOptions {
   /** Follow a link in the final component (as `stat`, `open` do), or stop at it (as `lstat`, `unlink` do). */
@@ -318,8 +335,12 @@ export const resolve = async (view: View, requested: string, options: ResolveOpt
     .map((part) => ({ part, linked: false }))
   const fromLink = (target: string) => target.split("/").map((part) => ({ part, linked: true }))
   const root = await frameAt(view, "/", requested, held)
-  let stack: Array<Frame> = [root]
+  const stack: Array<Frame> = [root]
   let links = 0
+  let steps = 0
+  const restart = async () => {
+    for (const frame of stack.splice(1)) await leave(frame, held)
+  }
   while (pending.length > 0) {
     const { part, linked } = pending.shift()!
     const last = !pending.some((p) => p.part !== "" && p.part !== ".")
@@ -328,10 +349,13 @@ export const resolve = async (view: View, requested: string, options: ResolveOpt
       continue
     }
     if (part === "..") {
-      if (stack.length > 1) stack.pop()
+      // Only the directories on the way to the current one stay open: a request holds as many
+      // descriptors as its deepest directory, not as the steps it took.
+      if (stack.length > 1) await leave(stack.pop()!, held)
       if (last) return here(stack[stack.length - 1]!)
       continue
     }
+    if (++steps > maxSteps) throw new PathFailure("ELOOP", requested, "too many path components to resolve")
     if (part.length > 255) throw new PathFailure("EINVAL", requested, "file name too long")
     const current = stack[stack.length - 1]!
     const path = NodePath.posix.join(current.path, part)
@@ -357,7 +381,7 @@ export const resolve = async (view: View, requested: string, options: ResolveOpt
       if (hostStatus.isSymbolicLink()) {
         if (++links > maxLinks) throw new PathFailure("ELOOP", requested)
         const target = await NodeFs.readlink(mount.host)
-        if (target.startsWith("/")) stack = [root]
+        if (target.startsWith("/")) await restart()
         pending.unshift(...fromLink(target))
         continue
       }
@@ -399,7 +423,7 @@ export const resolve = async (view: View, requested: string, options: ResolveOpt
         throw failureOf(requested, cause)
       })
       if (target === "") throw new PathFailure("ENOENT", requested)
-      if (target.startsWith("/")) stack = [root]
+      if (target.startsWith("/")) await restart()
       pending.unshift(...fromLink(target))
       continue
     }
@@ -422,6 +446,10 @@ export const resolve = async (view: View, requested: string, options: ResolveOpt
 }
 
 /** The frame of `/`: a mount's root (without isolation) or a directory of the layout. */
+/** Closes the directory of a frame the resolution went back out of. */
+const leave = (frame: Frame, held: Held): Promise<void> =>
+  frame.dir === undefined ? Promise.resolve() : held.release(frame.dir)
+
 const frameAt = async (view: View, path: string, requested: string, held: Held): Promise<Frame> => {
   const mount = mountOf(view, path)
   if (mount !== undefined && mount.inside === path) {

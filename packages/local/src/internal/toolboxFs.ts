@@ -12,6 +12,7 @@ import {
   fileNotFound,
   forbidden,
   notFound,
+  unavailable,
   DaemonError
 } from "./daemonError.js"
 
@@ -26,6 +27,8 @@ export const fileRouteError = (failure: PathFailure): DaemonError => {
       return fileAccessDenied(failure.message)
     case "EEXIST":
       return conflict(failure.message)
+    case "EMFILE":
+      return unavailable(failure.message)
     case "EIO":
       return new DaemonError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
     default:
@@ -42,6 +45,8 @@ export const transferError = (failure: PathFailure): DaemonError => {
     case "EROFS":
     case "EPRIVATE":
       return forbidden(failure.message)
+    case "EMFILE":
+      return unavailable(failure.message)
     case "EIO":
       return new DaemonError({ status: 500, code: "INTERNAL_SERVER_ERROR", message: failure.message })
     default:

@@ -92,20 +92,41 @@ export const runInSandbox = (
     readonly timeout?: Duration.Duration | undefined
   } = {}
 ) =>
-  Effect.flatMap(Effect.zip(SandboxEngine, desktopEnv(sandbox.id)), ([engine, display]) =>
-    engine.run(sandbox.id, {
-      argv,
-      cwd: options.cwd,
-      env: { ...display, ...processEnvOf(sandbox), ...options.env },
-      timeout: options.timeout
-    })
-  ).pipe(
+  refuseNul(argv, options.cwd, options.env).pipe(
+    Effect.zipRight(Effect.zip(SandboxEngine, desktopEnv(sandbox.id))),
+    Effect.flatMap(([engine, display]) =>
+      engine.run(sandbox.id, {
+        argv,
+        cwd: options.cwd,
+        env: { ...display, ...processEnvOf(sandbox), ...options.env },
+        timeout: options.timeout
+      })
+    ),
     Effect.catchTags({
       ProcessTimeout: () => Effect.fail(requestTimeout("command execution timeout")),
       SandboxNotRunning: () => Effect.fail(sandboxNotStarted(sandbox.id)),
       EngineError: (error) => Effect.fail(internal(error.message))
     })
   )
+
+/**
+ * Refuses, with the daemon's 400, what a process is to be started with (its arguments, directory and
+ * environment) when a string of it holds a NUL character: no process can be given one, and the
+ * spawn's own complaint would show the server's argument layout.
+ */
+export const refuseNul = (
+  argv: ReadonlyArray<string>,
+  cwd: string | undefined,
+  env: Readonly<Record<string, string>> | undefined
+): Effect.Effect<void, DaemonError> => {
+  const holdsNul = (value: string) => value.includes("\u0000")
+  if (argv.some(holdsNul)) return Effect.fail(badRequest("the command must not contain a NUL character"))
+  if (cwd !== undefined && holdsNul(cwd)) return Effect.fail(badRequest("cwd must not contain a NUL character"))
+  if (env !== undefined && Object.entries(env).some(([name, value]) => holdsNul(name) || holdsNul(value))) {
+    return Effect.fail(badRequest("environment variables must not contain a NUL character"))
+  }
+  return Effect.void
+}
 
 /** A real-time pause (not the Effect `Clock`): polling files for another process's progress. */
 export const pause = (millis: number) =>

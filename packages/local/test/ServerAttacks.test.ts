@@ -1,0 +1,143 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as NodeFs from "node:fs/promises"
+import { maxGlobLength } from "../src/internal/glob.js"
+import { attackServer, bwrapRequired, hasBwrap, query, sh, upload } from "./attackHarness.js"
+import { asToolboxError, call, clientLayer, createStarted } from "./utils.js"
+
+/**
+ * Attacks on the server itself rather than on another sandbox's files: one sandbox trying to stall
+ * the server for every other (its threads, its only JavaScript thread, its descriptors), and input
+ * that must be refused before it reaches a process. Each test fails if its attack works again.
+ */
+
+const bwrapTest = hasBwrap || bwrapRequired ? it.scoped : undefined
+
+/** Fails a request that has not answered within `seconds` of real time (the tests run under `TestClock`). */
+const within =
+  (seconds: number) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(Effect.timeout(Duration.seconds(seconds)), Effect.withClock(Clock.make()))
+
+/** How many descriptors this process (which runs the server under test) holds open. */
+const openDescriptors = Effect.promise(() => NodeFs.readdir("/proc/self/fd").then((names) => names.length))
+
+describe("attacks on the server", () => {
+  bwrapTest?.("a file swapped for a named pipe while the toolbox rewrites it holds none of the server's threads", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      const b = yield* createStarted(client)
+      assert.strictEqual((yield* upload(client, b.id, "b.txt", "b's file")).status, 200)
+      // A hard link keeps one pipe to swap in again and again; a rename puts a file or the pipe at
+      // `f`, each for about as long, so that the server may look at a file and open the pipe.
+      const swapper = [
+        "const fs = require('fs')",
+        "const { execFileSync } = require('child_process')",
+        "const quiet = (f) => { try { f() } catch {} }",
+        "const hold = (micros) => { const until = process.hrtime.bigint() + BigInt(micros) * 1000n; while (process.hrtime.bigint() < until) {} }",
+        "execFileSync('mkfifo', ['pipe'])",
+        "const end = Date.now() + 60000",
+        "while (Date.now() < end) {",
+        "  quiet(() => fs.writeFileSync('r.tmp', 'eeee'))",
+        "  quiet(() => fs.renameSync('r.tmp', 'f'))",
+        "  hold(200)",
+        "  quiet(() => fs.linkSync('pipe', 'p.tmp'))",
+        "  quiet(() => fs.renameSync('p.tmp', 'f'))",
+        "  hold(200)",
+        "}"
+      ].join("\n")
+      assert.strictEqual((yield* upload(client, a.id, "swap.js", swapper)).status, 200)
+      yield* sh(client, a.id, "nohup node swap.js >/dev/null 2>&1 &")
+      const statuses = new Set<number>()
+      for (let i = 0; i < 300; i++) {
+        const answer = yield* call(client, "POST", `/toolbox/${a.id}/files/replace`, {
+          files: ["f"],
+          pattern: "e",
+          newValue: "E"
+        }).pipe(within(10))
+        statuses.add(answer.status)
+      }
+      assert.deepStrictEqual([...statuses], [200])
+      // Every file operation of the server still runs: another sandbox's file is looked at.
+      const info = yield* call(client, "GET", `/toolbox/${b.id}/files/info?${query({ path: "b.txt" })}`).pipe(
+        within(10)
+      )
+      assert.strictEqual(info.status, 200)
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("a glob of many stars against a long file name answers at once", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      yield* sh(client, a.id, `touch ${"a".repeat(250)}`)
+      // A backtracking regular expression would take longer than the machine lasts for this one.
+      const pattern = `${"*a".repeat(12)}*b`
+      const search = yield* call(client, "GET", `/toolbox/${a.id}/files/search?${query({ path: ".", pattern })}`).pipe(
+        within(10)
+      )
+      assert.strictEqual(search.status, 200)
+      assert.deepStrictEqual(search.body, { files: [] })
+      const found = yield* call(
+        client,
+        "GET",
+        `/toolbox/${a.id}/files/search?${query({ path: ".", pattern: `${"*a".repeat(12)}*` })}`
+      )
+      assert.deepStrictEqual(found.body, { files: ["a".repeat(250)] })
+      const tooLong = yield* call(
+        client,
+        "GET",
+        `/toolbox/${a.id}/files/search?${query({ path: ".", pattern: "*".repeat(maxGlobLength + 1) })}`
+      )
+      assert.strictEqual(tooLong.status, 400)
+      assert.include(asToolboxError(tooLong).message, "too long")
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("links that walk a deep tree again and again hold few descriptors and are refused", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      const deep = "a/".repeat(1990)
+      const made = yield* sh(
+        client,
+        a.id,
+        `mkdir -p ${deep} && ln -s "$HOME/${deep}loop" ${deep}loop && ln -s "$HOME/${deep}loop" loop && echo made`
+      )
+      assert.strictEqual(made.result.trim(), "made")
+      const before = yield* openDescriptors
+      const info = yield* call(client, "GET", `/toolbox/${a.id}/files/info?${query({ path: "loop/x" })}`)
+      assert.strictEqual(info.status, 400)
+      assert.include(asToolboxError(info).message, "too many path components")
+      // The deep directory itself is still reachable in one walk.
+      const direct = yield* call(
+        client,
+        "POST",
+        `/toolbox/${a.id}/files/folder?${query({ path: `${deep}b`, mode: "755" })}`
+      )
+      assert.strictEqual(direct.status, 201)
+      assert.isAtMost((yield* openDescriptors) - before, 16)
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("a NUL character in a command, its directory or its environment is refused with 400", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      for (const body of [
+        { command: "true", cwd: "a\u0000b" },
+        { command: "echo a\u0000b" },
+        { command: "true", envs: { A: "x\u0000y" } }
+      ]) {
+        const answer = yield* call(client, "POST", `/toolbox/${a.id}/process/execute`, body)
+        assert.strictEqual(answer.status, 400, JSON.stringify(body))
+        const error = asToolboxError(answer)
+        assert.include(error.message, "NUL")
+        assert.notInclude(error.message, "args[")
+      }
+    }).pipe(Effect.provide(clientLayer))
+  )
+})
