@@ -480,6 +480,8 @@ const runLatency = async (client: Client, task: Extract<Task, { _tag: "latency" 
   const createToFirstCommand: Array<number> = []
   // The first round is a warm-up; no rounds asked, no create at all.
   for (let r = 0; task.createRounds > 0 && r < task.createRounds + 1; r++) {
+    // A task of create rounds alone (`profile.ts --task create`) profiles them, deletes included.
+    if (r === 1 && task.calls === 0 && task.concurrency.length === 0) await startProfile()
     let id = ""
     const millis = await time(async () => {
       id = await client.createAndRun()
@@ -487,6 +489,7 @@ const runLatency = async (client: Client, task: Extract<Task, { _tag: "latency" 
     if (r > 0) createToFirstCommand.push(millis)
     await client.deleteSandbox(id)
   }
+  await stopProfile()
   const eventMode = client.eventMode()
   return {
     _tag: "latency",

@@ -1,5 +1,5 @@
 /**
- * `tsx scripts/bench/profile.ts [--task small|concurrent|upload|download|import] [--kind ours|official|undici]
+ * `tsx scripts/bench/profile.ts [--task small|concurrent|create|upload|download|import] [--kind ours|official|undici]
  * [--size <MiB>] [--top <n>] [--node-flag <flag>]… [--server]`:
  * where a client's time goes. Starts the local server, runs one client child (scripts/bench/client.ts,
  * our SDK compiled into `.bench/profile/sdk`) under `node --cpu-prof`, and prints the self time of the
@@ -137,6 +137,19 @@ const main = async () => {
       }
       case "import":
         task = { _tag: "idle" }
+        break
+      case "create":
+        task = {
+          _tag: "latency",
+          server: info,
+          sandbox,
+          warmup: 10,
+          calls: 0,
+          execCalls: 0,
+          concurrency: [],
+          concurrencyRounds: 0,
+          createRounds: 40
+        }
         break
       case "concurrent":
         task = {
