@@ -604,7 +604,8 @@ interface Running {
   readonly network: "host" | "none" | "egress"
   readonly spawned: Set<Group>
   relay: Relay | undefined
-  readonly listeners: Map<number, number>
+  /** Ports found held by the sandbox: when, and the address that reaches its socket. */
+  readonly listeners: Map<number, { readonly checkedAt: number; readonly host: string }>
   /** The egress proxy's listener, its port as the sandbox reaches it, and the proxy. */
   readonly egress?: { readonly listener: NodeNet.Server; readonly port: number; readonly options: EgressOptions }
   /** Open directories of the mounted volumes, and where the sandbox sees each. */
@@ -613,9 +614,10 @@ interface Running {
   paused: boolean
 }
 
-const connectTcp = (port: number) =>
+/** Connects to a port of the machine's loopback: 127.0.0.1 or ::1, the address of the socket found. */
+const connectTcp = (port: number, host: string) =>
   new Promise<NodeNet.Socket>((resolve, reject) => {
-    const socket = NodeNet.connect(port, "127.0.0.1")
+    const socket = NodeNet.connect(port, host)
     socket.once("connect", () => {
       socket.off("error", reject)
       resolve(socket)
@@ -1307,19 +1309,21 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         ]))
         return yield* Effect.tryPromise({ try: () => relay.connect(port), catch: () => unreachable })
       }
-      const checkedAt = r.listeners.get(port)
-      if (checkedAt === undefined || Date.now() - checkedAt > listenerCacheMillis) {
+      let found = r.listeners.get(port)
+      if (found === undefined || Date.now() - found.checkedAt > listenerCacheMillis) {
         const pids = yield* processesOf(sandboxId, r)
-        const owned = yield* Effect.promise(async () =>
-          Processes.holdsSocket(pids, await Processes.listeningInodes(port))
+        const host = yield* Effect.promise(async () =>
+          Processes.heldListener(pids, await Processes.listeningInodes(port))
         )
-        if (!owned) {
+        if (host === undefined) {
           r.listeners.delete(port)
           return yield* unreachable
         }
-        r.listeners.set(port, Date.now())
+        found = { checkedAt: Date.now(), host }
+        r.listeners.set(port, found)
       }
-      return yield* Effect.tryPromise({ try: () => connectTcp(port), catch: () => unreachable })
+      const host = found.host
+      return yield* Effect.tryPromise({ try: () => connectTcp(port, host), catch: () => unreachable })
     })
 
   yield* Effect.addFinalizer(() =>

@@ -4,7 +4,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as NodeFs from "node:fs/promises"
 import { maxGlobLength } from "../src/internal/glob.js"
-import { attackServer, bwrapRequired, hasBwrap, query, sh, upload } from "./attackHarness.js"
+import * as NodeNet from "node:net"
+import { attackServer, bwrapRequired, getWithHost, hasBwrap, hostServer, query, sh, upload } from "./attackHarness.js"
 import { asToolboxError, call, clientLayer, createStarted } from "./utils.js"
 
 /**
@@ -20,6 +21,13 @@ const within =
   (seconds: number) =>
   <A, E, R>(self: Effect.Effect<A, E, R>) =>
     self.pipe(Effect.timeout(Duration.seconds(seconds)), Effect.withClock(Clock.make()))
+
+/** Whether this machine has an IPv6 loopback to listen on. */
+const ipv6Loopback = Effect.async<boolean>((resume) => {
+  const probe = NodeNet.createServer()
+  probe.once("error", () => resume(Effect.succeed(false)))
+  probe.listen(0, "::1", () => probe.close(() => resume(Effect.succeed(true))))
+})
 
 /** How many descriptors this process (which runs the server under test) holds open. */
 const openDescriptors = Effect.promise(() => NodeFs.readdir("/proc/self/fd").then((names) => names.length))
@@ -121,6 +129,35 @@ describe("attacks on the server", () => {
       assert.strictEqual(direct.status, 201)
       assert.isAtMost((yield* openDescriptors) - before, 16)
     }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.(
+    "a sandbox listening on ::1 where the host listens on 127.0.0.1 gets its own previews, not the host's",
+    () =>
+      Effect.gen(function* () {
+        const { client, server } = yield* attackServer()
+        const serverPort = Number(new URL(server.url).port)
+        const host = yield* hostServer
+        const a = yield* createStarted(client)
+        const listener = `require('http').createServer((q, r) => r.end('sandbox')).listen(${host.port}, '::1')`
+        assert.strictEqual((yield* upload(client, a.id, "listen.js", listener)).status, 200)
+        yield* sh(client, a.id, "nohup node listen.js > listen.log 2>&1 &")
+        const link = (yield* call(client, "GET", `/api/sandbox/${a.id}/ports/${host.port}/preview-url`)).body as {
+          readonly url: string
+          readonly token: string
+        }
+        const headers = { "X-Daytona-Preview-Token": link.token }
+        const expected = (yield* ipv6Loopback) ? "sandbox" : undefined
+        let reply = { status: 0, body: "" }
+        for (let attempt = 0; attempt < 50; attempt++) {
+          reply = yield* getWithHost(serverPort, new URL(link.url).host, "/", headers)
+          if (reply.status === 200 || expected === undefined) break
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+        }
+        assert.notInclude(reply.body, "host service secret")
+        if (expected === undefined) assert.strictEqual(reply.status, 502)
+        else assert.deepStrictEqual(reply, { status: 200, body: expected })
+      }).pipe(Effect.provide(clientLayer))
   )
 
   bwrapTest?.("a NUL character in a command, its directory or its environment is refused with 400", () =>

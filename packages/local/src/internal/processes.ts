@@ -48,20 +48,26 @@ export const killPids = (pids: ReadonlyArray<number>): void => {
   }
 }
 
-const loopback = new Set([
-  "0100007F", // 127.0.0.1
-  "00000000", // 0.0.0.0
-  "00000000000000000000000000000000", // ::
-  "00000000000000000000000001000000", // ::1
-  "0000000000000000FFFF00000100007F" // ::ffff:127.0.0.1
+/**
+ * The loopback addresses a listening socket may be bound to, and the address that reaches that very
+ * socket: an IPv6 socket on `::` or `::1` is dialled on `::1`, never on 127.0.0.1, where another
+ * process of the machine may listen on the same port.
+ */
+const loopback = new Map([
+  ["0100007F", "127.0.0.1"], // 127.0.0.1
+  ["00000000", "127.0.0.1"], // 0.0.0.0
+  ["00000000000000000000000000000000", "::1"], // ::
+  ["00000000000000000000000001000000", "::1"], // ::1
+  ["0000000000000000FFFF00000100007F", "127.0.0.1"] // ::ffff:127.0.0.1
 ])
 
 /**
- * The inodes of the sockets listening on `port` that a connection to 127.0.0.1 can reach, from the
- * `tcp` and `tcp6` tables of `/proc/<pid>/net` (the network namespace of that process).
+ * The sockets listening on `port` on a loopback address, from the `tcp` and `tcp6` tables of
+ * `/proc/<pid>/net` (the network namespace of that process): each socket's inode, and the address
+ * that reaches it.
  */
-export const listeningInodes = async (port: number, pid: number | "self" = "self"): Promise<Set<string>> => {
-  const inodes = new Set<string>()
+export const listeningInodes = async (port: number, pid: number | "self" = "self"): Promise<Map<string, string>> => {
+  const inodes = new Map<string, string>()
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0")
   for (const table of ["tcp", "tcp6"]) {
     const text = (await read(`/proc/${pid}/net/${table}`))?.toString("utf8") ?? ""
@@ -69,24 +75,28 @@ export const listeningInodes = async (port: number, pid: number | "self" = "self
       const fields = line.trim().split(/\s+/)
       const [address, localPort] = (fields[1] ?? "").split(":")
       if (fields[3] !== "0A" || localPort !== hexPort || address === undefined) continue
-      if (loopback.has(address)) inodes.add(fields[9] ?? "")
+      const dial = loopback.get(address)
+      const inode = fields[9] ?? ""
+      if (dial !== undefined && inode !== "" && inode !== "0") inodes.set(inode, dial)
     }
   }
-  inodes.delete("")
-  inodes.delete("0")
   return inodes
 }
 
-/** Whether one of `pids` holds a socket with one of `inodes` open. */
-export const holdsSocket = async (pids: ReadonlyArray<number>, inodes: ReadonlySet<string>): Promise<boolean> => {
-  if (inodes.size === 0) return false
+/** The address that reaches a socket of `inodes` that one of `pids` holds open, if one does. */
+export const heldListener = async (
+  pids: ReadonlyArray<number>,
+  inodes: ReadonlyMap<string, string>
+): Promise<string | undefined> => {
+  if (inodes.size === 0) return undefined
   for (const pid of pids) {
     const fds = await NodeFs.readdir(`/proc/${pid}/fd`).catch(() => [] as Array<string>)
     const links = await Promise.all(fds.map((fd) => NodeFs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")))
     for (const link of links) {
       const match = /^socket:\[(\d+)\]$/.exec(link)
-      if (match !== null && inodes.has(match[1]!)) return true
+      const dial = match === null ? undefined : inodes.get(match[1]!)
+      if (dial !== undefined) return dial
     }
   }
-  return false
+  return undefined
 }
