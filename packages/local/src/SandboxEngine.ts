@@ -927,6 +927,19 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       const volumeMounts = options.volumes ?? []
       if (volumeMounts.length > 0 && isolation === "none") return yield* new EngineError({ message: volumesRefused })
       const p = yield* provision(sandboxId)
+      yield* Effect.tryPromise({
+        try: async () => {
+          const writable = [
+            { inside: isolatedHome, host: p.home },
+            { inside: "/tmp", host: p.tmp }
+          ]
+          for (const volume of volumeMounts) await VolumeMounts.checkMountPoint(writable, volume.mountPath)
+        },
+        catch: (cause) =>
+          new EngineError({
+            message: `cannot mount a volume: ${cause instanceof Error ? cause.message : String(cause)}`
+          })
+      })
       const volumes = yield* openVolumes(volumeMounts)
       const group =
         support === undefined

@@ -6,7 +6,7 @@ import * as NodeFs from "node:fs/promises"
 import { maxGlobLength } from "../src/internal/glob.js"
 import * as NodeNet from "node:net"
 import { attackServer, bwrapRequired, getWithHost, hasBwrap, hostServer, query, sh, upload } from "./attackHarness.js"
-import { asToolboxError, call, clientLayer, createStarted } from "./utils.js"
+import { advance, asSandbox, asToolboxError, call, clientLayer, createStarted } from "./utils.js"
 
 /**
  * Attacks on the server itself rather than on another sandbox's files: one sandbox trying to stall
@@ -158,6 +158,31 @@ describe("attacks on the server", () => {
         if (expected === undefined) assert.strictEqual(reply.status, 502)
         else assert.deepStrictEqual(reply, { status: 200, body: expected })
       }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("a link planted on a volume's mount path fails the next start instead of steering the bind", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const created = yield* call(client, "POST", "/api/volumes", { name: "planted" })
+      assert.strictEqual(created.status, 200, JSON.stringify(created.body))
+      yield* advance("2 seconds")
+      const volumeId = (created.body as { readonly id: string }).id
+      const a = yield* createStarted(client, { volumes: [{ volumeId, mountPath: "/home/daytona/a/vol" }] })
+      assert.strictEqual(a.state, "started", a.errorReason ?? "")
+      const planted = yield* sh(
+        client,
+        a.id,
+        "mv /home/daytona/a /home/daytona/b && ln -s /oldroot/proc/self/cwd /home/daytona/a && echo planted"
+      )
+      assert.strictEqual(planted.result.trim(), "planted")
+      assert.strictEqual((yield* call(client, "POST", `/api/sandbox/${a.id}/stop`)).status, 200)
+      yield* advance("2 seconds")
+      yield* call(client, "POST", `/api/sandbox/${a.id}/start`)
+      yield* advance("2 seconds")
+      const after = asSandbox(yield* call(client, "GET", `/api/sandbox/${a.id}`))
+      assert.notStrictEqual(after.state, "started")
+      assert.include(after.errorReason ?? "", "is a link or not a directory")
+    }).pipe(Effect.provide(clientLayer))
   )
 
   bwrapTest?.("a NUL character in a command, its directory or its environment is refused with 400", () =>

@@ -98,3 +98,40 @@ export const openVolumeDirectory = async (root: string, subpath: string | undefi
     throw error
   }
 }
+
+/**
+ * Checks the directories a volume's mount path passes through where the sandbox can write them (its
+ * home, its `/tmp`: `writable`, each as the sandbox sees it and on the host), following no link.
+ * bubblewrap resolves the mount path inside the sandbox's new root, where a link the sandbox planted
+ * (`/home/daytona/a` pointing at `/oldroot/…`) would lead the bind, and the directories bubblewrap
+ * creates on the way, outside the sandbox. Fails when an existing component is a link or not a
+ * directory; what does not exist yet is left for bubblewrap to create.
+ */
+export const checkMountPoint = async (
+  writable: ReadonlyArray<{ readonly inside: string; readonly host: string }>,
+  mountPath: string
+): Promise<void> => {
+  const base = writable.find((dir) => mountPath.startsWith(`${dir.inside}/`))
+  if (base === undefined) return
+  const parts = mountPath.slice(base.inside.length + 1).split("/")
+  let current = await NodeFs.open(base.host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+  try {
+    for (const part of parts) {
+      const next = await NodeFs.open(`/proc/self/fd/${current.fd}/${part}`, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") return undefined
+          throw new Error(
+            error.code === "ELOOP" || error.code === "ENOTDIR"
+              ? `volume mount path ${mountPath}: ${part} is a link or not a directory in the sandbox`
+              : `volume mount path ${mountPath}: ${error.message}`
+          )
+        }
+      )
+      if (next === undefined) return
+      await current.close()
+      current = next
+    }
+  } finally {
+    await current.close().catch(() => undefined)
+  }
+}
