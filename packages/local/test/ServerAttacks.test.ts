@@ -185,6 +185,29 @@ describe("attacks on the server", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
+  bwrapTest?.("sessions are bounded per sandbox, and their ids are URL segments of sane length", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      for (const sessionId of ["../../tmp/x", "a/b", "a\\b", "x\u0000y", "t\u001b[2J", "s".repeat(257)]) {
+        const session = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId })
+        assert.strictEqual(session.status, 400, JSON.stringify(sessionId))
+        const pty = yield* call(client, "POST", `/toolbox/${a.id}/process/pty`, { id: sessionId, lazyStart: true })
+        assert.strictEqual(pty.status, 400, JSON.stringify(sessionId))
+      }
+      for (let i = 0; i < 32; i++) {
+        const created = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: `s${i}` })
+        assert.strictEqual(created.status, 201, `session ${i}: ${JSON.stringify(created.body)}`)
+      }
+      const refused = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "one-more" })
+      assert.strictEqual(refused.status, 400)
+      assert.include(asToolboxError(refused).message, "too many sessions")
+      assert.strictEqual((yield* call(client, "DELETE", `/toolbox/${a.id}/process/session/s0`)).status, 204)
+      const again = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "one-more" })
+      assert.strictEqual(again.status, 201)
+    }).pipe(Effect.provide(clientLayer))
+  )
+
   bwrapTest?.("a NUL character in a command, its directory or its environment is refused with 400", () =>
     Effect.gen(function* () {
       const { client } = yield* attackServer()

@@ -16,7 +16,15 @@ import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, internal, DaemonError } from "./daemonError.js"
 import { inSandbox, viewOf } from "./toolboxFs.js"
-import { empty, type EndpointHandler, runInSandbox, sandboxTmp, serve } from "./toolboxRoute.js"
+import {
+  empty,
+  type EndpointHandler,
+  noProcessesLeft,
+  outOfProcesses,
+  runInSandbox,
+  sandboxTmp,
+  serve
+} from "./toolboxRoute.js"
 
 type Range = typeof LspRange.Type
 type Item = typeof CompletionItem.Type
@@ -207,7 +215,9 @@ const spawn = (sandbox: SandboxRecord, languageId: string, pathToProject: string
       dirInside
     ])
     if (prepared.exitCode !== 0)
-      return yield* internal(`cannot create the language server's pipes: ${prepared.output.trim()}`)
+      return yield* outOfProcesses(prepared.output)
+        ? noProcessesLeft("the language server's pipes")
+        : internal(`cannot create the language server's pipes: ${prepared.output.trim()}`)
     const inFd = yield* openPipe(view, NodePath.posix.join(dirInside, "in.pipe"))
     const outFd = yield* openPipe(view, NodePath.posix.join(dirInside, "out.pipe")).pipe(
       Effect.tapError(() => Effect.sync(() => NodeFsCallback.closeSync(inFd)))

@@ -19,7 +19,7 @@ import { badRequest, conflict, notFound } from "./daemonError.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxRegistry from "./sandboxRegistry.js"
-import { type EndpointHandler, resolveSandboxPath, serve } from "./toolboxRoute.js"
+import { type EndpointHandler, resolveSandboxPath, serve, sessionIdProblem } from "./toolboxRoute.js"
 
 /** How many sessions a sandbox may have at once (each is a shell and a relay in it). */
 const maxSessions = 16
@@ -302,6 +302,8 @@ const newSession = (
 ) =>
   Effect.gen(function* () {
     if (options.id === "") return yield* badRequest("session ID is required")
+    const idProblem = sessionIdProblem(options.id)
+    if (idProblem !== undefined) return yield* badRequest(idProblem)
     const sessions = yield* sessionsOf(sandbox.id)
     if (sessions.has(options.id)) return yield* conflict(`PTY session with ID '${options.id}' already exists`)
     if (sessions.size >= maxSessions)

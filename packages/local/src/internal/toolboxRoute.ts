@@ -134,3 +134,24 @@ export const pause = (millis: number) =>
     const timer = setTimeout(() => resume(Effect.void), millis)
     return Effect.sync(() => clearTimeout(timer))
   })
+
+/** Whether a process could not be started because the sandbox has none left (its process limit). */
+export const outOfProcesses = (text: string): boolean =>
+  /cannot fork|resource temporarily unavailable|\bEAGAIN\b/i.test(text)
+
+/** The daemon's 400 for what the sandbox's process limit refused. */
+export const noProcessesLeft = (what: string) =>
+  badRequest(`cannot create ${what}: the sandbox has no processes left (its process limit); end some first`)
+
+/**
+ * Why a session's id (process sessions, PTY sessions) is not acceptable, or `undefined`: it is a
+ * segment of the routes' URLs, so it holds no slash and no control character, and is short.
+ */
+export const sessionIdProblem = (id: string): string | undefined => {
+  if (id.length > maxSessionIdLength) return `session ID too long (at most ${maxSessionIdLength} characters)`
+  if (/[/\\\u0000-\u001f\u007f]/.test(id))
+    return "session ID must not contain a slash, a backslash or a control character"
+  return undefined
+}
+
+const maxSessionIdLength = 256

@@ -16,7 +16,17 @@ import * as SandboxFs from "./sandboxFs.js"
 import { cutNotice, maxOutput } from "./spawn.js"
 import { badRequest, conflict, internal, notFound, sandboxNotStarted } from "./daemonError.js"
 import { viewOf } from "./toolboxFs.js"
-import { empty, type EndpointHandler, pause, runInSandbox, sandboxTmp, serve } from "./toolboxRoute.js"
+import {
+  empty,
+  type EndpointHandler,
+  noProcessesLeft,
+  outOfProcesses,
+  pause,
+  runInSandbox,
+  sandboxTmp,
+  serve,
+  sessionIdProblem
+} from "./toolboxRoute.js"
 
 /**
  * Where a session's files live: the sandbox's `/tmp/.daytona/sessions`, written by the session's
@@ -68,9 +78,15 @@ const prepare = (sandbox: SandboxRecord, what: string, plumbing: Plumbing) =>
     Effect.catchTags({
       ProcessTimeout: () => Effect.fail(internal(`cannot create ${what}: it took too long`)),
       SandboxNotRunning: () => Effect.fail(sandboxNotStarted(sandbox.id)),
-      EngineError: (error) => Effect.fail(internal(`cannot create ${what}: ${error.message}`))
+      EngineError: (error) =>
+        Effect.fail(
+          outOfProcesses(error.message) ? noProcessesLeft(what) : internal(`cannot create ${what}: ${error.message}`)
+        )
     })
   )
+
+/** Sessions one sandbox may hold at once: each keeps a shell and two descriptors of the server. */
+const maxSessions = 32
 
 const fsCall = <A>(what: string, f: () => Promise<A>) =>
   Effect.tryPromise({
@@ -146,8 +162,12 @@ const createSession: EndpointHandler<typeof ToolboxApi.createSession> = (sandbox
     const { sessionId } = payload
     if (sessionId === "") return yield* badRequest("sessionId is required")
     if (sessionId === entrypoint) return yield* badRequest(`session id ${entrypoint} is reserved`)
+    const idProblem = sessionIdProblem(sessionId)
+    if (idProblem !== undefined) return yield* badRequest(idProblem)
     const sessions = yield* sessionsOf(sandbox)
     if (sessions.has(sessionId)) return yield* conflict("session already exists")
+    if (sessions.size >= maxSessions)
+      return yield* badRequest(`too many sessions in this sandbox (at most ${maxSessions}): delete one first`)
     const tmp = yield* sandboxTmp(sandbox)
     const view = yield* viewOf(sandbox)
     const dirInside = NodePath.posix.join(tmp.inside, ".daytona", "sessions", NodeCrypto.randomUUID())
