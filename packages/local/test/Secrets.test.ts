@@ -235,6 +235,40 @@ describe("secrets: the egress proxy (bubblewrap)", () => {
   )
 
   bwrapTest?.(
+    "no spelling of the machine's loopback gets through the egress proxy, by URL or by CONNECT",
+    () =>
+      Effect.gen(function* () {
+        const plain = yield* recorder()
+        const { client } = yield* attackServer()
+        yield* createSecret(client, { name: "API", value: secretValue, hosts: ["api.test"] })
+        const sandbox = yield* createStarted(client, { secrets: [{ API_KEY: "API" }] })
+        assert.strictEqual(sandbox.state, "started", sandbox.errorReason ?? "")
+        for (const host of [
+          "[::ffff:7f00:1]",
+          "[0:0:0:0:0:ffff:7f00:1]",
+          "[::ffff:127.0.0.1]",
+          "[::ffff:0:0]",
+          "[0::]",
+          "[0:0:0:0:0:0:0:1]",
+          "[::7f00:1]",
+          "0.0.0.1",
+          "2130706433"
+        ]) {
+          for (const tunnel of ["", "-p "]) {
+            const reply = yield* sh(
+              client,
+              sandbox.id,
+              `curl -sS -g --max-time 10 ${tunnel}-w ' %{http_code}' http://${host}:${plain.port}/`
+            )
+            assert.notInclude(reply.result, "recorded", `${tunnel}${host}`)
+          }
+        }
+        assert.deepStrictEqual(plain.seen, [])
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
+
+  bwrapTest?.(
     "an allow list is enforced by the egress proxy and can change while the sandbox runs",
     () =>
       Effect.gen(function* () {

@@ -80,11 +80,26 @@ export const inNetwork = (address: string, network: Cidr): boolean => {
   return (ipv4Number(address) & mask) >>> 0 === network.base
 }
 
-/** The machine's own loopback and unspecified addresses: inside a sandbox they mean the sandbox itself. */
+/**
+ * 127.0.0.0/8 and 0.0.0.0/8, and in IPv6 `::/96` (`::`, `::1` and the IPv4-compatible form); an
+ * IPv4-mapped address (`::ffff:7f00:1`) is checked against the IPv4 ranges. Matched on the address's
+ * bytes, so no spelling (`0:0:0:0:0:0:0:1`, `[::ffff:0:0]`, `0::`) gets through.
+ */
+const loopbackRanges = (() => {
+  const ranges = new NodeNet.BlockList()
+  ranges.addSubnet("127.0.0.0", 8, "ipv4")
+  ranges.addSubnet("0.0.0.0", 8, "ipv4")
+  ranges.addSubnet("::", 96, "ipv6")
+  return ranges
+})()
+
+/**
+ * The machine's own loopback and unspecified addresses: inside a sandbox they mean the sandbox
+ * itself. What is not an address at all counts as one, so that it is refused.
+ */
 export const isLoopback = (address: string): boolean => {
-  if (NodeNet.isIPv4(address)) return address.startsWith("127.") || address === "0.0.0.0"
-  const lower = address.toLowerCase()
-  return lower === "::1" || lower === "::" || /^::ffff:(127\.|0\.0\.0\.0$)/.test(lower)
+  const family = NodeNet.isIP(address)
+  return family === 0 || loopbackRanges.check(address, family === 4 ? "ipv4" : "ipv6")
 }
 
 /**
