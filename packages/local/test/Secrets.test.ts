@@ -9,7 +9,7 @@ import * as NodeHttp from "node:http"
 import * as NodeHttps from "node:https"
 import * as NodePath from "node:path"
 import { issue } from "../src/internal/x509.js"
-import { attackServer, bwrapRequired, hasBwrap, sh } from "./attackHarness.js"
+import { attackServer, bwrapRequired, hasBwrap, sh, upload } from "./attackHarness.js"
 import { asApiError, asSandbox, call, type Client, clientLayer, createStarted, raw, serve, tempDir } from "./utils.js"
 
 const asSecret = (answer: { readonly body: unknown }) => Schema.decodeUnknownSync(SecretDto)(answer.body)
@@ -264,6 +264,34 @@ describe("secrets: the egress proxy (bubblewrap)", () => {
           }
         }
         assert.deepStrictEqual(plain.seen, [])
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
+
+  bwrapTest?.(
+    "a sandbox holds at most 256 connections to its egress proxy",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* attackServer()
+        yield* createSecret(client, { name: "API", value: secretValue, hosts: ["api.test"] })
+        const sandbox = yield* createStarted(client, { secrets: [{ API_KEY: "API" }] })
+        assert.strictEqual(sandbox.state, "started", sandbox.errorReason ?? "")
+        const holder = [
+          "const net = require('net')",
+          "let open = 0",
+          "for (let i = 0; i < 400; i++) {",
+          "  const s = net.connect(3128, '127.0.0.1')",
+          "  s.on('connect', () => open++)",
+          "  s.on('close', () => open--)",
+          "  s.on('error', () => {})",
+          "}",
+          "setTimeout(() => { console.log(open); process.exit(0) }, 3000)"
+        ].join("\n")
+        assert.strictEqual((yield* upload(client, sandbox.id, "hold.js", holder)).status, 200)
+        const held = yield* sh(client, sandbox.id, "node hold.js")
+        assert.strictEqual(held.exitCode, 0, held.result)
+        assert.isAtMost(Number(held.result.trim()), 256)
+        assert.isAtLeast(Number(held.result.trim()), 200)
       }).pipe(Effect.provide(clientLayer)),
     60_000
   )

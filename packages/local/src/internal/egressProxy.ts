@@ -15,6 +15,16 @@ import {
 import type { RevealedSecret } from "./secretVault.js"
 
 /**
+ * Connections one sandbox may hold open to its proxy at once: each is a descriptor of the server,
+ * whose limit every sandbox and the API share. Beyond it a new connection is closed at once.
+ */
+const maxClientConnections = 256
+/** A connection that has sent no request head within this is closed. */
+const headerMillis = 30_000
+/** A connection (a tunnel included) on which nothing moves for this long is closed. */
+const idleMillis = 10 * 60_000
+
+/**
  * The egress proxy of one sandbox: an HTTP proxy (absolute-form requests and `CONNECT`) that is the
  * sandbox's only way out when it has secrets or network rules. Every destination is decided by the
  * sandbox's current rules (`networkRules.decide`). Towards a host that a mounted secret may go to,
@@ -158,6 +168,7 @@ export const make = (deps: ProxyDependencies): EgressProxy => {
 
   /** Plain HTTP: absolute-form requests (`GET http://host/path`). */
   const onRequest = (req: NodeHttp.IncomingMessage, res: NodeHttp.ServerResponse) => {
+    req.socket.setTimeout(idleMillis)
     let url: URL
     try {
       url = new URL(req.url ?? "")
@@ -239,6 +250,7 @@ export const make = (deps: ProxyDependencies): EgressProxy => {
 
   const onConnect = (req: NodeHttp.IncomingMessage, socket: NodeNet.Socket, head: Buffer) => {
     track(socket)
+    socket.setTimeout(idleMillis)
     const target = authority(req.url ?? "")
     if (target === undefined) {
       socket.end(plainReply(400, "CONNECT needs host:port"))
@@ -267,9 +279,19 @@ export const make = (deps: ProxyDependencies): EgressProxy => {
   server.on("upgrade", noUpgrade)
   server.on("clientError", (_error, socket) => socket.destroy())
 
+  // The sandbox's own connections to the proxy: each holds a descriptor of the server.
+  const clients = new Set<NodeNet.Socket>()
   return {
     accept: (socket) => {
       track(socket)
+      if (clients.size >= maxClientConnections) {
+        socket.destroy()
+        return
+      }
+      clients.add(socket)
+      socket.once("close", () => clients.delete(socket))
+      // Until a request arrives the socket only holds a descriptor; after, it may idle longer.
+      socket.setTimeout(headerMillis, () => socket.destroy())
       server.emit("connection", socket)
     },
     close: () => {
