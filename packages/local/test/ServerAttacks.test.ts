@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -205,6 +206,46 @@ describe("attacks on the server", () => {
       assert.strictEqual((yield* call(client, "DELETE", `/toolbox/${a.id}/process/session/s0`)).status, 204)
       const again = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "one-more" })
       assert.strictEqual(again.status, 201)
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("file names a sandbox makes reach a download's content-disposition escaped", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      const names = {
+        quote: "11111111-2222-3333-4444-888888888888_a\"; filename*=UTF-8''evil.sh; x=\".mp4",
+        lineBreak: "11111111-2222-3333-4444-555555555555_a\r\nSet-Cookie: pwn=1.mp4",
+        wide: "11111111-2222-3333-4444-999999999999_\u65e5\u672c.mp4"
+      }
+      const planter = [
+        "const fs = require('fs')",
+        "const dir = require('os').homedir() + '/.daytona/recordings'",
+        "fs.mkdirSync(dir, { recursive: true })",
+        `for (const name of ${JSON.stringify(Object.values(names))}) fs.writeFileSync(dir + '/' + name, 'x')`
+      ].join("\n")
+      assert.strictEqual((yield* upload(client, a.id, "plant.js", planter)).status, 200)
+      assert.strictEqual((yield* sh(client, a.id, "node plant.js")).exitCode, 0)
+      for (const [what, name] of Object.entries(names)) {
+        const id = name.slice(0, 36)
+        const answer = yield* client
+          .execute(HttpClientRequest.get(`/toolbox/${a.id}/computeruse/recordings/${id}/download`))
+          .pipe(
+            Effect.map((response) => ({
+              status: response.status,
+              disposition: response.headers["content-disposition"] ?? "",
+              cookie: response.headers["set-cookie"]
+            })),
+            Effect.scoped
+          )
+        assert.strictEqual(answer.status, 200, what)
+        assert.isUndefined(answer.cookie, what)
+        assert.match(
+          answer.disposition,
+          /^attachment; filename="[\x20\x21\x23-\x7e]*"; filename\*=utf-8''[A-Za-z0-9%._~-]*$/,
+          what
+        )
+      }
     }).pipe(Effect.provide(clientLayer))
   )
 

@@ -15,7 +15,7 @@ import {
 } from "./desktopState.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
-import { fileResponse, viewOf } from "./toolboxFs.js"
+import { attachment, fileResponse, viewOf } from "./toolboxFs.js"
 import { pause, runInSandbox } from "./toolboxRoute.js"
 
 /** How long ffmpeg may take to finish its file after SIGTERM before it is killed. */
@@ -244,6 +244,6 @@ export const download = (sandbox: SandboxRecord, id: string) =>
       toError: () => notFound("recording file not found"),
       readFailed: `${recording.fileName}: read failed`,
       contentType: "video/mp4",
-      headers: { "content-disposition": `attachment; filename="${recording.fileName}"` }
+      headers: { "content-disposition": attachment(recording.fileName) }
     })
   })

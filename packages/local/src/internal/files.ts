@@ -10,7 +10,7 @@ import { drain, partSource } from "./partSource.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
 import { badRequest, type DaemonError } from "./daemonError.js"
-import { fileResponse, inSandbox, transferError } from "./toolboxFs.js"
+import { attachment, fileResponse, inSandbox, transferError } from "./toolboxFs.js"
 import type { EndpointHandler } from "./toolboxRoute.js"
 
 /**
@@ -74,7 +74,7 @@ export const download: EndpointHandler<typeof ToolboxApi.downloadFile> = (sandbo
       readFailed: `${path}: read failed`,
       contentType: "application/octet-stream",
       headers: {
-        "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, "_")}"; filename*=utf-8''${encodeURIComponent(name)}`
+        "content-disposition": attachment(name)
       }
     })
   })

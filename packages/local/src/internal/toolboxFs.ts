@@ -85,6 +85,17 @@ export const openForReading = (
   toError: (failure: PathFailure) => DaemonError = fileRouteError
 ) => Effect.uninterruptible(inSandbox(sandbox, path, (view) => SandboxFs.openRead(view, path), toError))
 
+/**
+ * A `content-disposition` naming a download: the name as plain ASCII (every other character, and
+ * `"`, as `_`) and in full as RFC 5987's `filename*`. The name may come from the sandbox (a file it
+ * made), so nothing of it reaches the header unescaped: no quote ends the parameter, no line break
+ * starts another header.
+ */
+export const attachment = (name: string): string =>
+  `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=utf-8''${encodeURIComponent(
+    name
+  ).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`
+
 /** A regular file of the sandbox as a streamed answer, the size it had when it was opened. */
 export const fileResponse = (
   sandbox: SandboxRecord,
