@@ -147,8 +147,26 @@ const isAlive = (pid: number) => {
   }
 }
 
-/** Kills what is left in the groups of servers that are gone, and removes them. */
-const sweep = async (parent: string) => {
+/**
+ * Thaws a group a server left paused (cgroup v1's `freezer.state`, v2's `cgroup.freeze`): a frozen
+ * process holds a SIGKILL pending and never ends, so its group could be neither emptied nor removed,
+ * and every later probe of the hierarchy waited on it. Only a file the group has is written.
+ */
+const thaw = async (dir: string) => {
+  for (const [file, value] of [
+    ["freezer.state", "THAWED"],
+    ["cgroup.freeze", "0"]
+  ] as const) {
+    await NodeFs.writeFile(NodePath.join(dir, file), value, { flag: "r+" }).catch(() => undefined)
+  }
+}
+
+/**
+ * Kills what is left in the groups of servers that are gone (thawed first), and removes them.
+ *
+ * @internal
+ */
+export const sweep = async (parent: string): Promise<void> => {
   const names = await NodeFs.readdir(parent).catch(() => [] as Array<string>)
   for (const name of names) {
     const match = /^daytona-local-(\d+)(?:-[a-z0-9]+)?$/.exec(name)
@@ -157,6 +175,7 @@ const sweep = async (parent: string) => {
     for (const child of await NodeFs.readdir(base, { withFileTypes: true }).catch(() => [])) {
       if (!child.isDirectory()) continue
       const dir = NodePath.join(base, child.name)
+      await thaw(dir)
       for (let round = 0; round < 20; round++) {
         const pids = parsePids(await read(NodePath.join(dir, "cgroup.procs")))
         if (pids.length === 0) break
@@ -369,7 +388,8 @@ const detectV1 = async (
 ): Promise<Support | string> => {
   const bases: Record<string, string> = {}
   const parents: Array<string> = []
-  for (const controller of ["memory", "pids", "cpu", "freezer"]) {
+  // The freezer first: its sweep thaws what a dead server left paused, so the others can empty.
+  for (const controller of ["freezer", "memory", "pids", "cpu"]) {
     const mount = mountList.find((m) => m.type === "cgroup" && m.superOptions.includes(controller))
     const path = own.get(controller)
     if (mount === undefined || path === undefined) continue
