@@ -326,18 +326,27 @@ const request = (random: Random, route: FuzzRoute, target: Target, apiKey: strin
   return { method, path, headers, body: method === "GET" || method === "DELETE" ? "" : made.text }
 }
 
+/** What became of one request: its status, or why there is none, and how long it took. */
+interface Outcome {
+  readonly status: number
+  readonly problem: string
+  readonly millis: number
+}
+
 const send = (agent: NodeHttp.Agent, port: number, req: Request) =>
-  new Promise<number>((resolve) => {
+  new Promise<Outcome>((resolve) => {
+    const started = Date.now()
+    const done = (status: number, problem = "") => resolve({ status, problem, millis: Date.now() - started })
     const outgoing = NodeHttp.request(
       { host: "127.0.0.1", port, method: req.method, path: req.path, headers: req.headers, agent, timeout: 30_000 },
       (response) => {
         response.resume()
-        response.on("end", () => resolve(response.statusCode ?? 0))
-        response.on("error", () => resolve(-2))
+        response.on("end", () => done(response.statusCode ?? 0))
+        response.on("error", (error) => done(-2, error.message))
       }
     )
-    outgoing.on("timeout", () => outgoing.destroy(new Error("timeout")))
-    outgoing.on("error", () => resolve(-1))
+    outgoing.on("timeout", () => outgoing.destroy(new Error("no answer within 30 s")))
+    outgoing.on("error", (error) => done(-1, error.message))
     outgoing.end(req.body)
   })
 
@@ -388,6 +397,7 @@ describe("fuzz", () => {
         assert.isAbove(all.length, 60)
         const random = generator(seed)
         const failures: Array<string> = []
+        const slowest: Array<string> = []
         const started = Date.now()
         let sent = 0
         yield* Effect.promise(async () => {
@@ -400,10 +410,11 @@ describe("fuzz", () => {
               }
               const route = random.pick(all)
               const req = request(random, route, { keeper: keeper.id, fuzzed: fuzzed.id }, "fuzz-key")
-              const status = await send(agent, port, req)
+              const { millis, problem, status } = await send(agent, port, req)
+              if (millis > 5_000) slowest.push(`${millis} ms ${status} ${req.method} ${req.path.slice(0, 120)}`)
               if (status >= 500 || status < 0)
                 failures.push(
-                  `${status} ${req.headers["host"] ?? ""} ${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.body.slice(0, 200))}`
+                  `${status}${problem === "" ? "" : ` (${problem})`} after ${millis} ms ${req.headers["host"] ?? ""} ${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.body.slice(0, 200))}`
                 )
             }
           }
@@ -413,6 +424,7 @@ describe("fuzz", () => {
         assert.strictEqual(sent, total)
         // How long it took is reported, not asserted: speed belongs to `pnpm bench`, and CI machines vary.
         console.log(`fuzz: ${total} requests in ${Date.now() - started} ms (seed ${seed})`)
+        if (slowest.length > 0) console.log(`fuzz: answered after more than 5 s:\n${slowest.join("\n")}`)
         const check = (id: string) =>
           Effect.promise(() =>
             fetch(`${server.apiUrl}/sandbox/${id}`, { headers: { authorization: "Bearer fuzz-key" } }).then(
