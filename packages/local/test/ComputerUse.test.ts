@@ -82,7 +82,7 @@ describe("computer use", () => {
           assert.isFalse(feature.supported)
           assert.include(feature.install, "apt-get install")
         }
-        assert.deepStrictEqual(config.computerUse["desktop"]?.missing, ["xvfb", "xdotool"])
+        assert.deepStrictEqual(config.computerUse["desktop"]?.missing, ["xvfb", "python3", "xdotool"])
 
         const sandbox = yield* createStarted(client)
         const routes = Object.values(ToolboxApi.endpoints).filter((endpoint) =>

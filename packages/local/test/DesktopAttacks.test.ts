@@ -145,7 +145,7 @@ describe("attacks on computer use", () => {
   )
 
   desktopAttack?.(
-    "the X display of one sandbox is not reachable from another: no TCP, no abstract socket, no shared /tmp",
+    "the X display of one sandbox is not reachable from another: no TCP, no abstract socket listened on, no shared /tmp",
     () =>
       Effect.gen(function* () {
         const { client } = yield* attackServer()
@@ -156,7 +156,9 @@ describe("attacks on computer use", () => {
         assert.match(socket, /^X\d+$/)
         const display = `:${socket.slice(1)}`
 
-        // A's X server listens on its file-system socket only: none of its sockets is abstract or TCP.
+        // A's X server listens on its file-system socket only: none of its sockets is TCP, and its
+        // one abstract socket (the display's name, held so that no other sandbox can take it) is
+        // bound but not listened on.
         yield* sh(client, a.id, "nohup sleep 3333 >/dev/null 2>&1 &")
         const [xvfb] = yield* inNamespacesOf("Xvfb", yield* markerPid("sleep 3333"))
         assert.isDefined(xvfb)
@@ -171,11 +173,18 @@ describe("attacks on computer use", () => {
         const unixTable = yield* hostText(`/proc/${xvfb}/net/unix`)
         const abstract = unixTable
           .split("\n")
-          .filter(
-            (line) =>
-              inodes.has(line.trim().split(/\s+/)[6] ?? "") && (line.trim().split(/\s+/)[7] ?? "").startsWith("@")
-          )
-        assert.deepStrictEqual(abstract, [], "no abstract socket")
+          .map((line) => line.trim().split(/\s+/))
+          .filter((fields) => inodes.has(fields[6] ?? "") && (fields[7] ?? "").startsWith("@"))
+        assert.deepStrictEqual(
+          abstract.map((fields) => fields[7]),
+          [`@/tmp/.X11-unix/X${socket.slice(1)}`],
+          "the display's abstract name, held"
+        )
+        // __SO_ACCEPTCON (0x10000) in the flags marks a listening socket
+        assert.isTrue(
+          abstract.every((fields) => (parseInt(fields[3] ?? "0", 16) & 0x10000) === 0),
+          "the abstract name is not listened on"
+        )
         for (const table of ["tcp", "tcp6"]) {
           const rows = (yield* hostText(`/proc/${xvfb}/net/${table}`)).split("\n").slice(1)
           assert.deepStrictEqual(
@@ -280,6 +289,77 @@ describe("attacks on computer use", () => {
           const refused = yield* call(client, "POST", `/toolbox/${a.id}/computeruse/recordings/start`, { label })
           assert.strictEqual(refused.status, 400, `label ${label}`)
         }
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
+  desktopAttack?.(
+    "a sandbox listening on the abstract X sockets neither receives another's keystrokes nor stalls its tools",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* attackServer()
+        const a = yield* createStarted(client)
+        const b = yield* createStarted(client, { env: resolution })
+        // A takes the abstract names an X client tries before the display's file: it accepts, keeps
+        // every connection open without answering, and writes down what it is sent.
+        const listener = [
+          "import socket, threading",
+          "log = open('/tmp/caught', 'ab', buffering=0)",
+          "def drain(c):",
+          "    while True:",
+          "        data = c.recv(65536)",
+          "        if not data: return",
+          "        log.write(data)",
+          "def serve(s):",
+          "    while True:",
+          "        c, _ = s.accept()",
+          "        log.write(b'connection;')",
+          "        threading.Thread(target=drain, args=(c,), daemon=True).start()",
+          "for n in range(64):",
+          "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+          "    try: s.bind('\\0/tmp/.X11-unix/X%d' % n)",
+          "    except OSError: continue",
+          "    s.listen(64)",
+          "    threading.Thread(target=serve, args=(s,), daemon=True).start()",
+          "print('listening', flush=True)",
+          "threading.Event().wait()"
+        ].join("\n")
+        const planted = yield* sh(
+          client,
+          a.id,
+          `echo ${Buffer.from(listener).toString("base64")} | base64 -d > /tmp/x.py && (nohup python3 /tmp/x.py > /tmp/x.out 2>&1 &) && for i in $(seq 50); do grep -q listening /tmp/x.out && break; sleep 0.1; done; cat /tmp/x.out`
+        )
+        assert.include(planted.result, "listening")
+
+        yield* startDesktop(client, b.id)
+        const typed = yield* call(client, "POST", `/toolbox/${b.id}/computeruse/keyboard/type`, { text: "hunter2" })
+        assert.strictEqual(typed.status, 200, JSON.stringify(typed.body))
+        const shot = yield* call(client, "GET", `/toolbox/${b.id}/computeruse/screenshot`)
+        assert.strictEqual(shot.status, 200, JSON.stringify(shot.body))
+        const moved = yield* call(client, "POST", `/toolbox/${b.id}/computeruse/mouse/move`, { x: 9, y: 9 })
+        assert.strictEqual(moved.status, 200)
+        const position = yield* call(client, "GET", `/toolbox/${b.id}/computeruse/mouse/position`)
+        assert.deepStrictEqual(position.body, { x: 9, y: 9 })
+        const caught = yield* sh(client, a.id, "cat /tmp/caught 2>/dev/null; echo end")
+        assert.strictEqual(caught.result.trim(), "end", "A received connections meant for B's display")
+
+        // B's display took a name A had left, and holds it: A can neither listen there nor connect.
+        const socket = (yield* sh(client, b.id, "ls /tmp/.X11-unix")).result.trim()
+        assert.match(socket, /^X\d+$/)
+        assert.isAtLeast(Number(socket.slice(1)), 64)
+        const probe = [
+          "import socket",
+          `name = '\\0/tmp/.X11-unix/${socket}'`,
+          "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+          "try:",
+          "    s.bind(name); print('bound')",
+          "except OSError as e: print('bind refused', e.errno)",
+          "c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+          "try:",
+          "    c.connect(name); print('connected')",
+          "except OSError as e: print('connect refused', e.errno)"
+        ].join("\n")
+        const fromA = yield* sh(client, a.id, `echo ${Buffer.from(probe).toString("base64")} | base64 -d | python3`)
+        assert.strictEqual(fromA.result.trim(), "bind refused 98\nconnect refused 111")
       }).pipe(Effect.provide(clientLayer)),
     60_000
   )

@@ -216,8 +216,37 @@ const newProcess = (name: string, priority: number): DesktopProcess => ({
   ended: Promise.resolve()
 })
 
+/**
+ * Runs the X server on a display whose abstract socket name it holds. An X client tries the
+ * abstract name `@/tmp/.X11-unix/X<n>` before the display's file, and abstract names belong to
+ * the network namespace, which sandboxes share with the machine: another sandbox listening there
+ * would receive this sandbox's clients (their keystrokes, their windows). So the first display
+ * whose name can be bound is taken, the name is kept bound but never listened on (a client
+ * trying it is refused at once and goes on to the file under this sandbox's `/tmp`), and the
+ * X server inherits the bound socket, so the name is held exactly as long as the server runs.
+ */
+const displayHolder = [
+  "import os, socket, sys",
+  "for n in range(32768):",
+  "    if os.path.lexists('/tmp/.X%d-lock' % n) or os.path.lexists('/tmp/.X11-unix/X%d' % n):",
+  "        continue",
+  "    held = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+  "    try:",
+  "        held.bind('\\0/tmp/.X11-unix/X%d' % n)",
+  "    except OSError:",
+  "        held.close()",
+  "        continue",
+  "    held.set_inheritable(True)",
+  "    os.execv(sys.argv[1], [sys.argv[1], ':%d' % n] + sys.argv[2:])",
+  "sys.exit('no free X display: every abstract socket name from :0 to :32767 is taken')"
+].join("\n")
+
 /** Starts the X server and waits until it accepts clients (it says which display it took). */
-const startDisplay = (sandbox: SandboxRecord, state: DesktopState, xvfb: string) =>
+const startDisplay = (
+  sandbox: SandboxRecord,
+  state: DesktopState,
+  paths: { readonly xvfb: string; readonly python3: string }
+) =>
   Effect.gen(function* () {
     const { width, height } = yield* resolutionOf(sandbox)
     const engine = yield* SandboxEngine
@@ -241,14 +270,17 @@ const startDisplay = (sandbox: SandboxRecord, state: DesktopState, xvfb: string)
     state.display = undefined
     state.width = width
     state.height = height
-    // -displayfd picks a free display and writes its number once the server accepts clients; no
-    // TCP and no abstract socket: the only way in is the socket under the sandbox's own /tmp.
+    // -displayfd writes the display's number once the server accepts clients; no TCP and no
+    // abstract socket listened on: the only way in is the socket under the sandbox's own /tmp.
     yield* supervise(
       sandbox,
       process,
       state.logDir,
       [
-        xvfb,
+        paths.python3,
+        "-c",
+        displayHolder,
+        paths.xvfb,
         "-displayfd",
         "3",
         "-screen",
@@ -379,7 +411,7 @@ const startAll = (sandbox: SandboxRecord, state: DesktopState) =>
   Effect.gen(function* () {
     const support = yield* toolSupport
     const paths = support.paths
-    if (!displayRunning(state)) yield* startDisplay(sandbox, state, paths.xvfb!)
+    if (!displayRunning(state)) yield* startDisplay(sandbox, state, { xvfb: paths.xvfb!, python3: paths.python3! })
     const accessible = DesktopTools.installHint(support, "accessibility") === undefined
     if (accessible && state.busAddress === undefined)
       yield* startAccessibility(sandbox, state, { dbus: paths.dbus!, atspiBus: paths.atspiBus! })

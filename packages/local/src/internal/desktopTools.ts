@@ -20,6 +20,7 @@ export interface Tool {
 /** Every tool the desktop uses. */
 export const tools = {
   xvfb: { program: "Xvfb", debianPackage: "xvfb", lookup: { _tag: "Path", name: "Xvfb" } },
+  python3: { program: "python3", debianPackage: "python3", lookup: { _tag: "Path", name: "python3" } },
   xdotool: { program: "xdotool", debianPackage: "xdotool", lookup: { _tag: "Path", name: "xdotool" } },
   ffmpeg: { program: "ffmpeg", debianPackage: "ffmpeg", lookup: { _tag: "Path", name: "ffmpeg" } },
   dbus: { program: "dbus-daemon", debianPackage: "dbus-daemon", lookup: { _tag: "Path", name: "dbus-daemon" } },
@@ -57,10 +58,10 @@ export type ToolName = keyof typeof tools
 
 /** The features of computer use and the tools each needs. */
 export const features = {
-  desktop: ["xvfb", "xdotool"],
-  screenshots: ["xvfb", "xdotool", "ffmpeg"],
-  recordings: ["xvfb", "ffmpeg"],
-  accessibility: ["xvfb", "dbus", "atspiBus", "python", "atspiTypelib"]
+  desktop: ["xvfb", "python3", "xdotool"],
+  screenshots: ["xvfb", "python3", "xdotool", "ffmpeg"],
+  recordings: ["xvfb", "python3", "ffmpeg"],
+  accessibility: ["xvfb", "python3", "dbus", "atspiBus", "python", "atspiTypelib"]
 } as const satisfies Record<string, ReadonlyArray<ToolName>>
 
 /** A feature's key. */
