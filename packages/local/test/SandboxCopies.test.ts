@@ -122,6 +122,41 @@ describe("snapshots of sandboxes and forks", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
+  it.scoped("a fork and a sandbox made from a snapshot keep a sparse file sparse, with its bytes where they were", () =>
+    Effect.gen(function* () {
+      const { client } = yield* serve(yield* tempDir)
+      const parent = yield* createStarted(client)
+      // 320 MiB long, holding 4 bytes at 256 MiB and a page of ones at the start
+      const made = yield* sh(
+        client,
+        parent.id,
+        `cd "$HOME" && truncate -s 320M sparse && printf abcd | dd of=sparse bs=1 seek=268435456 conv=notrunc 2>/dev/null && head -c 4096 /dev/zero | tr '\\0' '\\1' | dd of=sparse conv=notrunc 2>/dev/null && stat -c '%s %b %B' sparse`
+      )
+      const [size, blocks, blockSize] = made.result.trim().split(" ").map(Number)
+      assert.strictEqual(size, 320 * 1024 * 1024)
+      assert.isBelow(blocks! * blockSize!, 1024 * 1024, "the original is sparse")
+      const check = (id: string) =>
+        Effect.gen(function* () {
+          const seen = yield* sh(
+            client,
+            id,
+            `cd "$HOME" && stat -c '%s %b %B' sparse && dd if=sparse bs=1 skip=268435456 count=4 2>/dev/null && echo && head -c 4096 sparse | tr -d '\\1' | wc -c && cmp -s sparse /dev/zero; echo "cmp=$?"`
+          )
+          const [line, bytes, others, compared] = seen.result.trim().split("\n")
+          const [copySize, copyBlocks, copyBlockSize] = line!.split(" ").map(Number)
+          assert.strictEqual(copySize, 320 * 1024 * 1024)
+          assert.isBelow(copyBlocks! * copyBlockSize!, 1024 * 1024, `the copy in ${id} holds no more than the original`)
+          assert.strictEqual(bytes, "abcd")
+          assert.strictEqual(others!.trim(), "0", "the first page is all ones")
+          assert.strictEqual(compared, "cmp=1")
+        })
+      yield* check(yield* forkOf(client, parent.id))
+      assert.strictEqual(yield* settleTo(client, parent.id, "started"), "started")
+      yield* snapshotOf(client, parent.id, "sparse:1")
+      yield* check(yield* createFrom(client, "sparse:1"))
+    }).pipe(Effect.provide(clientLayer))
+  )
+
   if (hasBwrap || bwrapRequired)
     it.scoped("attack: a fork or a snapshot copies links as links, never what they point to on the host", () =>
       Effect.gen(function* () {
