@@ -7,6 +7,7 @@ import * as NodeFs from "node:fs/promises"
 import { maxGlobLength } from "../src/internal/glob.js"
 import * as NodeNet from "node:net"
 import { attackServer, bwrapRequired, getWithHost, hasBwrap, hostServer, query, sh, upload } from "./attackHarness.js"
+import { settleTo } from "./lifecycleHarness.js"
 import { advance, asSandbox, asToolboxError, call, clientLayer, createStarted } from "./utils.js"
 
 /**
@@ -206,6 +207,35 @@ describe("attacks on the server", () => {
       assert.strictEqual((yield* call(client, "DELETE", `/toolbox/${a.id}/process/session/s0`)).status, 204)
       const again = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "one-more" })
       assert.strictEqual(again.status, 201)
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("a sandbox that used up its processes is told so with 400, and another sandbox is not affected", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const config = (yield* call(client, "GET", "/api/config")).body as {
+        resourceLimits: { processes: { enforced: boolean } }
+      }
+      // Without a limit of the sandbox's own, the loop below would use up the machine's.
+      if (!config.resourceLimits.processes.enforced) return
+      const a = yield* createStarted(client)
+      const b = yield* createStarted(client)
+      // The shell ends at the first fork refused (dash's "Cannot fork" is fatal); its sleeps stay.
+      yield* sh(client, a.id, "for i in $(seq 400); do sleep 600 >/dev/null 2>&1 & done 2>/dev/null", 30)
+      const session = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "late" })
+      assert.strictEqual(session.status, 400, JSON.stringify(session.body))
+      assert.include(asToolboxError(session).message, "no processes left")
+      const command = yield* call(client, "POST", `/toolbox/${a.id}/process/execute`, { command: "echo hi" })
+      assert.isBelow(command.status, 500, JSON.stringify(command.body))
+      const other = yield* sh(client, b.id, "echo fine")
+      assert.strictEqual(other.result.trim(), "fine")
+      // Stopping ends every process of the sandbox; it starts again with all of its processes.
+      assert.strictEqual((yield* call(client, "POST", `/api/sandbox/${a.id}/stop`)).status, 200)
+      assert.strictEqual(yield* settleTo(client, a.id, "stopped"), "stopped")
+      assert.strictEqual((yield* call(client, "POST", `/api/sandbox/${a.id}/start`)).status, 200)
+      assert.strictEqual(yield* settleTo(client, a.id, "started"), "started")
+      const after = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "late" })
+      assert.strictEqual(after.status, 201, JSON.stringify(after.body))
     }).pipe(Effect.provide(clientLayer))
   )
 
