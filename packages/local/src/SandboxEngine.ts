@@ -614,6 +614,9 @@ interface Running {
   paused: boolean
 }
 
+/** A name `env -i NAME=VALUE` takes as an assignment (not an option, not a split). */
+const environmentName = /^[^=\u0000-][^=\u0000]*$/
+
 /** Connects to a port of the machine's loopback: 127.0.0.1 or ::1, the address of the socket found. */
 const connectTcp = (port: number, host: string) =>
   new Promise<NodeNet.Socket>((resolve, reject) => {
@@ -747,7 +750,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       ...(support?.controllers.memory ? [] : [`--as=${limits.memoryBytes}`]),
       ...(support?.controllers.pids || rootIdentity(sandboxId) === undefined ? [] : [`--nproc=${limits.tasks}`])
     ]
-    return rlimits.length === 0 ? [] : ["prlimit", ...rlimits, "--"]
+    return rlimits.length === 0 ? [] : [Bwrap.programs.prlimit, ...rlimits, "--"]
   }
 
   const fileSizeBlocks = (resources: Resources) => String(Math.floor((resources.disk * GiB) / 512))
@@ -1127,6 +1130,16 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       }
       const cwd = options.cwd === undefined || options.cwd === "" ? p.homeInSandbox : options.cwd
       const rlimits = rlimitPrefix(r.resources, sandboxId)
+      // Under isolation the helpers that enter the sandbox run on the machine with the server's
+      // fixed environment; the command's own (the caller's PATH, LD_PRELOAD, …) is set by `env -i`
+      // inside the sandbox, after every helper, for the command alone.
+      const inside = [
+        Bwrap.programs.env,
+        "-i",
+        ...Object.entries(env)
+          .filter(([key]) => environmentName.test(key))
+          .map(([key, value]) => `${key}=${value}`)
+      ]
       let spec: SpawnSpec
       if (r.holder === undefined) {
         const dir = NodePath.resolve(p.home, cwd)
@@ -1138,6 +1151,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         const argv = [
           ...Bwrap.enterCommand(r.holder, undefined),
           ...rlimits,
+          ...inside,
           ...commandShell(NodePath.posix.resolve(isolatedHome, cwd), r.groupFds.length, r.resources),
           ...options.argv
         ]
@@ -1145,7 +1159,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
           file: argv[0]!,
           args: argv.slice(1),
           cwd: "/",
-          env,
+          env: Bwrap.hostEnv,
           stdin: options.stdin,
           fds: r.groupFds,
           uid: identity?.uid,
@@ -1158,10 +1172,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
           sandboxId
         )([
           ...Bwrap.enterCommand(r.holder, rootIdentity(sandboxId)),
+          ...inside,
           ...commandShell(NodePath.posix.resolve(isolatedHome, cwd), 0, r.resources),
           ...options.argv
         ])
-        spec = { file: command.file, args: command.args, cwd: "/", env, stdin: options.stdin }
+        spec = { file: command.file, args: command.args, cwd: "/", env: Bwrap.hostEnv, stdin: options.stdin }
       }
       return { _tag: "Spec" as const, spec, commandMarker }
     })

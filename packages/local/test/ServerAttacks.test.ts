@@ -6,7 +6,17 @@ import * as Effect from "effect/Effect"
 import * as NodeFs from "node:fs/promises"
 import { maxGlobLength } from "../src/internal/glob.js"
 import * as NodeNet from "node:net"
-import { attackServer, bwrapRequired, getWithHost, hasBwrap, hostServer, query, sh, upload } from "./attackHarness.js"
+import {
+  attackServer,
+  bwrapRequired,
+  getWithHost,
+  hasBwrap,
+  hostProcesses,
+  hostServer,
+  query,
+  sh,
+  upload
+} from "./attackHarness.js"
 import { settleTo } from "./lifecycleHarness.js"
 import { advance, asSandbox, asToolboxError, call, clientLayer, createStarted } from "./utils.js"
 
@@ -236,6 +246,53 @@ describe("attacks on the server", () => {
       assert.strictEqual(yield* settleTo(client, a.id, "started"), "started")
       const after = yield* call(client, "POST", `/toolbox/${a.id}/process/session`, { sessionId: "late" })
       assert.strictEqual(after.status, 201, JSON.stringify(after.body))
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  bwrapTest?.("a command's PATH never picks the programs that enter the sandbox: they stay on the server's", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      const escaped = `/tmp/daytona-escape-${a.id}`
+      yield* Effect.addFinalizer(() => Effect.promise(() => NodeFs.rm(escaped, { force: true })))
+      // Stand-ins for the helpers, in the sandbox's home: each leaves a mark where it runs (the
+      // machine's /tmp when it runs there) and goes on to the real one, so that nothing else fails.
+      const helpers = ["nsenter", "setpriv", "prlimit", "env", "sh"]
+      const planted = yield* sh(
+        client,
+        a.id,
+        [
+          ...helpers.map(
+            (name) =>
+              `printf '#!/bin/sh\\necho "$(id -u) $0" >> ${escaped}\\nexec /usr/bin/${name} "$@"\\n' > "$HOME/${name}" && chmod 755 "$HOME/${name}"`
+          ),
+          "(nohup sleep 3434 >/dev/null 2>&1 &)",
+          "echo planted"
+        ].join(" && ")
+      )
+      assert.include(planted.result, "planted")
+      // The host's path of the sandbox's home, as a process of it shows it (/proc/<pid>/cwd).
+      let pid: number | undefined
+      for (let attempt = 0; attempt < 50 && pid === undefined; attempt++) {
+        pid = (yield* hostProcesses("sleep 3434")).find((found) => found.cmdline.startsWith("sleep"))?.pid
+        if (pid === undefined) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+      }
+      assert.isDefined(pid)
+      const path = `/proc/${pid}/cwd:/usr/bin:/bin`
+      const ran = yield* call(client, "POST", `/toolbox/${a.id}/process/execute`, {
+        command: "echo inside-ok",
+        envs: { PATH: path }
+      })
+      assert.strictEqual(ran.status, 200, JSON.stringify(ran.body))
+      assert.include(JSON.stringify(ran.body), "inside-ok")
+      const marks = yield* Effect.promise(() => NodeFs.readFile(escaped, "utf8").catch(() => ""))
+      assert.strictEqual(marks, "", "a helper of the sandbox's ran on the machine")
+
+      // A sandbox whose PATH names none of the helpers still runs its commands.
+      const b = yield* createStarted(client, { env: { PATH: "/home/daytona/bin" } })
+      const own = yield* call(client, "POST", `/toolbox/${b.id}/process/execute`, { command: "/bin/echo fine" })
+      assert.strictEqual(own.status, 200)
+      assert.strictEqual((own.body as { result: string }).result.trim(), "fine", JSON.stringify(own.body))
     }).pipe(Effect.provide(clientLayer))
   )
 

@@ -29,6 +29,39 @@ interface SystemEntry {
   readonly link?: string | undefined
 }
 
+/**
+ * The directories the server's own helper programs are taken from. A command's environment is
+ * the caller's to choose, so it never decides which program runs on the machine: the helpers are
+ * named by absolute path, found here once, and started with {@link hostEnv}.
+ */
+const hostSearchPath = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+
+/** The absolute path of a helper program of the machine (its bare name when none is found). */
+export const hostProgram = (name: string): string => {
+  for (const dir of hostSearchPath) {
+    const candidate = NodePath.join(dir, name)
+    try {
+      NodeFsSync.accessSync(candidate, NodeFsSync.constants.X_OK)
+      return candidate
+    } catch {
+      // not here
+    }
+  }
+  return name
+}
+
+/** The helpers that place a command in a sandbox, by absolute path. */
+export const programs = {
+  bwrap: hostProgram("bwrap"),
+  nsenter: hostProgram("nsenter"),
+  setpriv: hostProgram("setpriv"),
+  prlimit: hostProgram("prlimit"),
+  env: hostProgram("env")
+}
+
+/** The whole environment of the helpers that run on the machine: none of the caller's variables. */
+export const hostEnv: Readonly<Record<string, string>> = { PATH: hostSearchPath.join(":") }
+
 const systemRoots = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"]
 
 const within = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`)
@@ -209,7 +242,7 @@ const outerArgs = (layout: Layout, identity: { readonly uid: number; readonly gi
   `${staging}/tmp`,
   ...(layout.volumes ?? []).flatMap((volume, i) => ["--bind-fd", String(volume.fd), stagedVolume(i)]),
   "--",
-  "setpriv",
+  programs.setpriv,
   `--reuid=${identity.uid}`,
   `--regid=${identity.gid}`,
   "--clear-groups",
@@ -222,7 +255,7 @@ export const holderCommand = (
   identity: { readonly uid: number; readonly gid: number } | undefined
 ): Array<string> => {
   const inner = [
-    "bwrap",
+    programs.bwrap,
     ...sandboxArgs(
       layout,
       identity === undefined
@@ -236,7 +269,7 @@ export const holderCommand = (
     "-c",
     "echo ready && exec sleep infinity"
   ]
-  return identity === undefined ? inner : ["bwrap", ...outerArgs(layout, identity), ...inner]
+  return identity === undefined ? inner : [programs.bwrap, ...outerArgs(layout, identity), ...inner]
 }
 
 /** A started sandbox's holder. */
@@ -340,7 +373,7 @@ export const stopHolder = (holder: Holder): Effect.Effect<void> =>
 const asSandboxUser = (identity: { readonly uid: number; readonly gid: number } | undefined) =>
   identity === undefined
     ? []
-    : ["setpriv", `--reuid=${identity.uid}`, `--regid=${identity.gid}`, "--clear-groups", "--"]
+    : [programs.setpriv, `--reuid=${identity.uid}`, `--regid=${identity.gid}`, "--clear-groups", "--"]
 
 /**
  * The command prefix that runs `argv` inside a holder's namespaces as the sandbox's root, with no
@@ -351,7 +384,7 @@ export const enterCommand = (
   identity: { readonly uid: number; readonly gid: number } | undefined
 ): Array<string> => [
   ...asSandboxUser(identity),
-  "nsenter",
+  programs.nsenter,
   "--target",
   String(holder.innerPid),
   "--user",
@@ -365,7 +398,7 @@ export const enterCommand = (
   "--root",
   "--wd",
   "--",
-  "setpriv",
+  programs.setpriv,
   "--bounding-set=-all",
   "--inh-caps=-all",
   "--no-new-privs",
@@ -378,7 +411,7 @@ export const enterCommand = (
  * user through the sandbox's user namespace.
  */
 export const networkCommand = (holder: Holder, asRoot: boolean): Array<string> => [
-  "nsenter",
+  programs.nsenter,
   "--target",
   String(holder.innerPid),
   ...(asRoot ? [] : ["--user", "--preserve-credentials"]),
