@@ -36,6 +36,20 @@ export type Isolation = "auto" | "none" | "bwrap"
 export type ResourceLimits = "auto" | "rlimits"
 
 /**
+ * The network of a sandbox that has no network rules. `private` gives it a network namespace of
+ * its own whose way out is `slirp4netns` (user-mode NAT): it reaches what the machine reaches
+ * outside, but neither the machine's loopback services nor another sandbox's, as on Daytona.
+ * `shared` leaves it in the machine's network namespace: it reaches the machine's `127.0.0.1`
+ * (a database of the developer's, say) and every other such sandbox's. `auto` (the default)
+ * picks `private` when bubblewrap isolation is in use and `slirp4netns` works here, else `shared`;
+ * `private` refuses to start the server otherwise.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SandboxNetwork = "auto" | "private" | "shared"
+
+/**
  * How long each lifecycle transition takes. Measured with Effect's `Clock`, so `TestClock`
  * drives them.
  *
@@ -70,6 +84,8 @@ export interface Options {
   readonly port?: number | undefined
   readonly isolation?: Isolation | undefined
   readonly resourceLimits?: ResourceLimits | undefined
+  /** The network of sandboxes without network rules (see {@link SandboxNetwork}). Default `auto`. */
+  readonly sandboxNetwork?: SandboxNetwork | undefined
   readonly timings?: Partial<Record<keyof Timings, Duration.DurationInput>> | undefined
   /** How long create and start wait for `started` before answering (Daytona waits 30 s). */
   readonly startWait?: Duration.DurationInput | undefined
@@ -118,6 +134,7 @@ export interface LocalConfigShape {
   readonly port: number
   readonly isolation: Isolation
   readonly resourceLimits: ResourceLimits
+  readonly sandboxNetwork: SandboxNetwork
   readonly timings: Timings
   readonly startWait: Duration.Duration
   readonly lifecycleInterval: Duration.Duration
@@ -192,6 +209,7 @@ export const make = (options: Options = {}): LocalConfigShape => {
     port: options.port ?? 0,
     isolation: options.isolation ?? "auto",
     resourceLimits: options.resourceLimits ?? "auto",
+    sandboxNetwork: options.sandboxNetwork ?? "auto",
     timings,
     startWait: Duration.decode(options.startWait ?? Duration.seconds(30)),
     lifecycleInterval: Duration.decode(options.lifecycleInterval ?? Duration.seconds(10)),

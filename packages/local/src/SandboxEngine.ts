@@ -11,6 +11,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as NodeChildProcess from "node:child_process"
@@ -31,8 +32,9 @@ import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
 import { childStdio, collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
 import * as TerminalRelay from "./internal/terminalRelay.js"
+import * as UserNetwork from "./internal/userNetwork.js"
 import * as VolumeMounts from "./internal/volumeMounts.js"
-import { LocalConfig } from "./LocalConfig.js"
+import { LocalConfig, type SandboxNetwork } from "./LocalConfig.js"
 import type * as SandboxInterpreter from "./SandboxInterpreter.js"
 import type * as SandboxTerminal from "./SandboxTerminal.js"
 
@@ -215,6 +217,11 @@ export interface LimitsReport {
   readonly disk: LimitReport
   readonly networkBlockAll: LimitReport
   readonly networkAllowList: LimitReport
+  /**
+   * Whether a sandbox without network rules has a network of its own (`slirp4netns`), or shares
+   * the machine's (its loopback services and those of every other such sandbox reachable).
+   */
+  readonly networkIsolation: LimitReport
   /** Why control groups are not used, when they are not. */
   readonly cgroupsUnavailable?: string | undefined
 }
@@ -544,7 +551,7 @@ const restartNeeded =
   "the network of a started sandbox cannot change on the local server: stop the sandbox, change its network settings, then start it"
 
 /** The program that, in a sandbox's network namespace, opens connections for the preview proxy and hands them over. */
-const relayProgram = `process.on("message",(m)=>{const s=require("net").connect(m.port,"127.0.0.1");s.once("connect",()=>{s.pause();process.send({id:m.id,ok:true},s)});s.once("error",(e)=>process.send({id:m.id,ok:false,error:String(e.code)}))});process.on("disconnect",()=>process.exit(0))`
+const relayProgram = `const net=require("net");const dial=(m,hosts)=>{const s=net.connect(m.port,hosts[0]);s.once("connect",()=>{s.pause();process.send({id:m.id,ok:true},s)});s.once("error",(e)=>hosts.length>1?dial(m,hosts.slice(1)):process.send({id:m.id,ok:false,error:String(e.code)}))};process.on("message",(m)=>dial(m,["127.0.0.1","::1"]));process.on("disconnect",()=>process.exit(0))`
 
 /** Opens connections inside one sandbox's network namespace. */
 interface Relay {
@@ -601,8 +608,10 @@ interface Running {
   /** The group's `cgroup.procs` files, open for writing, handed to each command. */
   readonly groupFds: ReadonlyArray<number>
   resources: Resources
-  readonly network: "host" | "none" | "egress"
+  readonly network: "host" | "none" | "egress" | "private"
   readonly spawned: Set<Group>
+  /** The way out of a sandbox with a network of its own, while it runs. */
+  userNetwork?: UserNetwork.UserNetwork
   relay: Relay | undefined
   /** Ports found held by the sandbox: when, and the address that reaches its socket. */
   readonly listeners: Map<number, { readonly checkedAt: number; readonly host: string }>
@@ -626,6 +635,37 @@ const connectTcp = (port: number, host: string) =>
       resolve(socket)
     })
     socket.once("error", reject)
+  })
+
+/**
+ * Whether sandboxes without network rules get networks of their own here: `slirp4netns`'s path
+ * (tried once on a throwaway sandbox), or why they share the machine's.
+ */
+const userNetworkOf = (
+  asked: SandboxNetwork,
+  isolated: boolean,
+  asRoot: boolean
+): Effect.Effect<Either.Either<string, string>> =>
+  Effect.gen(function* () {
+    if (asked === "shared") return Either.left('so configured (sandboxNetwork "shared")')
+    if (!isolated) return Either.left("a network of its own needs bubblewrap isolation")
+    const program = UserNetwork.find()
+    if (program === undefined)
+      return Either.left(
+        "slirp4netns is not installed (Debian package slirp4netns), so no sandbox has a network of its own"
+      )
+    const problem = yield* Bwrap.probeHolder("none", (holder) =>
+      Effect.runPromise(
+        UserNetwork.attach(program, holder, asRoot).pipe(
+          Effect.flatMap((network) => network.close),
+          Effect.as(undefined),
+          Effect.catchAll((reason) => Effect.succeed(reason))
+        )
+      )
+    )
+    return problem === undefined
+      ? Either.right(program)
+      : Either.left(`slirp4netns does not work here (${problem}), so no sandbox has a network of its own`)
   })
 
 /**
@@ -653,6 +693,21 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     support === undefined || !asRoot || unusable !== undefined
       ? true
       : yield* Effect.promise(() => joinsThroughDescriptor(support, 65534).catch(() => false))
+  /** `slirp4netns`'s path when sandboxes get networks of their own, else why they share the machine's. */
+  const userNetwork = yield* userNetworkOf(config.sandboxNetwork, unusable === undefined, asRoot)
+  if (config.sandboxNetwork === "private" && userNetwork._tag === "Left")
+    return yield* new EngineError({
+      message: `sandbox network "private" was asked for, but it cannot be made here: ${userNetwork.left}`
+    })
+  const resolvConfFile = NodePath.join(config.dataDir, "user-network-resolv.conf")
+  if (userNetwork._tag === "Right")
+    yield* Effect.tryPromise({
+      try: async () => {
+        await NodeFs.mkdir(config.dataDir, { recursive: true })
+        await NodeFs.writeFile(resolvConfFile, UserNetwork.resolvConf, { mode: 0o644 })
+      },
+      catch: (cause) => new EngineError({ message: `cannot write ${resolvConfFile}: ${String(cause)}`, cause })
+    })
   const sandboxesDir = NodePath.join(config.dataDir, "sandboxes")
   const running = new Map<string, Running>()
   const known = new Map<string, Resources>()
@@ -710,6 +765,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
               how: `the egress proxy: a sandbox with allow lists or secrets has its own network namespace whose only way out is the proxy on 127.0.0.1:${EgressListener.egressPort}, which allows a destination when its name matches domainAllowList or its address networkAllowList`
             }
           : { enforced: false, how: `refused with 400: ${allowListRefused}` },
+      networkIsolation:
+        userNetwork._tag === "Right"
+          ? {
+              enforced: true,
+              how: "its own network namespace, out through slirp4netns (user-mode NAT; DNS at 10.0.2.3): the machine's and other sandboxes' loopback services and abstract sockets are out of reach"
+            }
+          : { enforced: false, how: `the machine's network, shared: ${userNetwork.left}` },
       ...(typeof cgroups === "string" ? { cgroupsUnavailable: cgroups } : {})
     }
   })()
@@ -849,6 +911,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       for (const group of r.spawned) signalGroup(group.child, "SIGKILL")
       yield* exitsWithin(Array.from(r.spawned), stopGrace)
       r.relay?.close()
+      if (r.userNetwork !== undefined) yield* r.userNetwork.close
       yield* releaseAccess(r)
       closeAll(r.groupFds)
       if (r.group !== undefined) yield* Effect.promise(() => r.group!.remove())
@@ -884,7 +947,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
 
   /** The network a sandbox with these settings starts with (`egress` when the proxy is given). */
   const networkMode = (settings: NetworkSettings | undefined, egress: boolean): Running["network"] =>
-    egress || hasAllowList(settings) ? "egress" : settings?.blockAll === true ? "none" : "host"
+    egress || hasAllowList(settings)
+      ? "egress"
+      : settings?.blockAll === true
+        ? "none"
+        : userNetwork._tag === "Right"
+          ? "private"
+          : "host"
 
   /** Ends what the sandbox's access to the outside holds: the proxy's listener, the volumes' directories. */
   const releaseAccess = (r: Running) =>
@@ -987,7 +1056,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       }
       // The trust files are copied into the sandbox from descriptors (bubblewrap's --ro-bind-data),
       // one descriptor per copy: the machine's bundle path, and the proxy's own directory.
-      const trustTargets =
+      const trustTargets: Array<{ readonly file: string; readonly inside: string }> =
         egress === undefined
           ? []
           : [
@@ -995,6 +1064,10 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
               { file: egress.bundleFile, inside: `${EgressListener.trustDirectoryInside}/ca-bundle.pem` },
               { file: egress.caFile, inside: `${EgressListener.trustDirectoryInside}/ca.pem` }
             ]
+      // A network of its own resolves names through slirp4netns: the machine's resolver may be
+      // on its loopback (systemd-resolved's 127.0.0.53), which the sandbox cannot reach.
+      if (network === "private" && NodeFsSync.existsSync("/etc/resolv.conf"))
+        trustTargets.push({ file: resolvConfFile, inside: "/etc/resolv.conf" })
       const trustFds = trustTargets.map((target) => NodeFsSync.openSync(target.file, "r"))
       const extraFds = [...volumes.map((volume) => volume.handle.fd), ...trustFds]
       const layout: Bwrap.Layout = {
@@ -1017,6 +1090,15 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         Effect.mapError((reason) => new EngineError({ message: `cannot isolate sandbox ${sandboxId}: ${reason}` }))
       )
       let started: Running = { ...entry, holder }
+      if (network === "private" && userNetwork._tag === "Right") {
+        const attached = yield* UserNetwork.attach(userNetwork.right, holder, asRoot).pipe(
+          Effect.tapError(() => Bwrap.stopHolder(holder).pipe(Effect.zipRight(undo))),
+          Effect.mapError(
+            (reason) => new EngineError({ message: `cannot give sandbox ${sandboxId} its network: ${reason}` })
+          )
+        )
+        started = { ...started, userNetwork: attached }
+      }
       if (egress !== undefined) {
         const listener = yield* Effect.tryPromise({
           try: () => EgressListener.listenInNamespace(Bwrap.networkCommand(holder, asRoot)),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--limits auto|rlimits] [--transition-ms N]`
+ * `daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--network auto|private|shared] [--limits auto|rlimits] [--transition-ms N]`
  *
  * `--transition-ms` sets how long every lifecycle transition takes (create, start, stop, …);
  * `--limits rlimits` keeps the server from creating control groups.
@@ -16,7 +16,7 @@ import * as LocalConfig from "./LocalConfig.js"
 import * as LocalDaytona from "./LocalDaytona.js"
 import * as SandboxEngine from "./SandboxEngine.js"
 
-const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--limits auto|rlimits] [--transition-ms N]`
+const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--network auto|private|shared] [--limits auto|rlimits] [--transition-ms N]`
 
 const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
   if (args[0] !== "serve") return usage
@@ -27,13 +27,16 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     if (flag === undefined || !flag.startsWith("--") || value === undefined) return usage
     flags.set(flag.slice(2), value)
   }
-  const known = new Set(["port", "host", "data-dir", "api-key", "isolation", "limits", "transition-ms"])
+  const known = new Set(["port", "host", "data-dir", "api-key", "isolation", "network", "limits", "transition-ms"])
   const unknown = [...flags.keys()].find((flag) => !known.has(flag))
   if (unknown !== undefined) return `unknown option --${unknown}\n${usage}`
   const port = Number(flags.get("port") ?? "3000")
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `invalid --port\n${usage}`
   const isolation = flags.get("isolation") ?? "auto"
   if (isolation !== "auto" && isolation !== "none" && isolation !== "bwrap") return `invalid --isolation\n${usage}`
+  const sandboxNetwork = flags.get("network") ?? "auto"
+  if (sandboxNetwork !== "auto" && sandboxNetwork !== "private" && sandboxNetwork !== "shared")
+    return `invalid --network\n${usage}`
   const resourceLimits = flags.get("limits") ?? "auto"
   if (resourceLimits !== "auto" && resourceLimits !== "rlimits") return `invalid --limits\n${usage}`
   const transition = flags.get("transition-ms")
@@ -50,6 +53,7 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     dataDir: flags.get("data-dir"),
     apiKey: flags.get("api-key") ?? process.env.DAYTONA_LOCAL_API_KEY,
     isolation,
+    sandboxNetwork,
     resourceLimits
   }
 }
@@ -78,7 +82,8 @@ const program =
           ["file size", limits.fileSize],
           ["disk", limits.disk],
           ["networkBlockAll", limits.networkBlockAll],
-          ["network allow lists", limits.networkAllowList]
+          ["network allow lists", limits.networkAllowList],
+          ["network", limits.networkIsolation]
         ] as const)
           yield* Console.log(`    ${name}: ${limit.how}`)
         if (limits.cgroupsUnavailable !== undefined)

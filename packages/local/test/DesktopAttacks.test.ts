@@ -296,7 +296,8 @@ describe("attacks on computer use", () => {
     "a sandbox listening on the abstract X sockets neither receives another's keystrokes nor stalls its tools",
     () =>
       Effect.gen(function* () {
-        const { client } = yield* attackServer()
+        // Shared: a network of its own would give each sandbox its own abstract names.
+        const { client } = yield* attackServer({ sandboxNetwork: "shared" })
         const a = yield* createStarted(client)
         const b = yield* createStarted(client, { env: resolution })
         // A takes the abstract names an X client tries before the display's file: it accepts, keeps

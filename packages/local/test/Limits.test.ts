@@ -110,7 +110,8 @@ describe("resource limits", () => {
 describe("network", () => {
   bwrapTest?.("networkBlockAll gives the sandbox a network of its own: nothing outside, previews still reach it", () =>
     Effect.gen(function* () {
-      const { client, server } = yield* attackServer()
+      // Shared, so that the sandbox without rules reaches the server's loopback port for contrast.
+      const { client, server } = yield* attackServer({ sandboxNetwork: "shared" })
       const port = Number(new URL(server.url).port)
       const probe = `node -e 'const s = require("net").connect(${port}, "127.0.0.1"); s.on("connect", () => { console.log("reached"); process.exit(0) }); s.on("error", (e) => { console.log(e.code); process.exit(0) })'`
       const open = yield* createStarted(client)

@@ -396,7 +396,8 @@ export const make = (
         fileSize: notEnforced,
         disk: notEnforced,
         networkBlockAll: notEnforced,
-        networkAllowList: notEnforced
+        networkAllowList: notEnforced,
+        networkIsolation: notEnforced
       },
       paths,
       provision,

@@ -430,40 +430,51 @@ const run = (file: string, args: ReadonlyArray<string>) =>
 const probeIdentity = { uid: 65534, gid: 65534 }
 
 /**
+ * Starts a throwaway holder (in a temporary directory, as nobody when the server is root) and
+ * runs `check` against it: the answer is why this machine cannot do what `check` tries, or
+ * `undefined` when it can.
+ */
+export const probeHolder = (
+  network: Layout["network"],
+  check: (
+    holder: Holder,
+    identity: { readonly uid: number; readonly gid: number } | undefined
+  ) => Promise<string | undefined>
+): Effect.Effect<string | undefined> =>
+  Effect.promise(async () => {
+    if (process.platform !== "linux") return "bubblewrap isolation is Linux-only"
+    const dir = await NodeFs.mkdtemp(NodePath.join(NodeOs.tmpdir(), "daytona-local-probe-"))
+    const asRoot = process.geteuid?.() === 0
+    const identity = asRoot ? probeIdentity : undefined
+    try {
+      const home = NodePath.join(dir, "home")
+      const tmp = NodePath.join(dir, "tmp")
+      await NodeFs.mkdir(home)
+      await NodeFs.mkdir(tmp)
+      if (identity !== undefined) {
+        await NodeFs.chown(home, identity.uid, identity.gid)
+        await NodeFs.chown(tmp, identity.uid, identity.gid)
+      }
+      const layout: Layout = { home, tmp, network, hostname: "probe", hide: [] }
+      const holder = await Effect.runPromise(
+        Effect.either(startHolder(layout, identity, (argv) => ({ file: argv[0]!, args: argv.slice(1) })))
+      )
+      if (holder._tag === "Left") return holder.left
+      try {
+        return await check(holder.right, identity)
+      } finally {
+        await Effect.runPromise(stopHolder(holder.right))
+      }
+    } finally {
+      await NodeFs.rm(dir, { recursive: true, force: true })
+    }
+  })
+
+/**
  * Whether this machine can isolate sandboxes: bwrap builds the layout, `nsenter` enters it and
  * `setpriv` drops every capability. Answers why not when it cannot.
  */
-export const probe: Effect.Effect<string | undefined> = Effect.promise(async () => {
-  if (process.platform !== "linux") return "bubblewrap isolation is Linux-only"
-  const dir = await NodeFs.mkdtemp(NodePath.join(NodeOs.tmpdir(), "daytona-local-probe-"))
-  const asRoot = process.geteuid?.() === 0
-  const identity = asRoot ? probeIdentity : undefined
-  try {
-    const home = NodePath.join(dir, "home")
-    const tmp = NodePath.join(dir, "tmp")
-    await NodeFs.mkdir(home)
-    await NodeFs.mkdir(tmp)
-    if (identity !== undefined) {
-      await NodeFs.chown(home, identity.uid, identity.gid)
-      await NodeFs.chown(tmp, identity.uid, identity.gid)
-    }
-    const layout: Layout = { home, tmp, network: "host", hostname: "probe", hide: [] }
-    const holder = await Effect.runPromise(
-      Effect.either(startHolder(layout, identity, (argv) => ({ file: argv[0]!, args: argv.slice(1) })))
-    )
-    if (holder._tag === "Left") return holder.left
-    try {
-      const command = [
-        ...enterCommand(holder.right, identity),
-        "/bin/sh",
-        "-c",
-        "test -d /home/daytona && touch /tmp/ok"
-      ]
-      return await run(command[0]!, command.slice(1))
-    } finally {
-      await Effect.runPromise(stopHolder(holder.right))
-    }
-  } finally {
-    await NodeFs.rm(dir, { recursive: true, force: true })
-  }
+export const probe: Effect.Effect<string | undefined> = probeHolder("host", (holder, identity) => {
+  const command = [...enterCommand(holder, identity), "/bin/sh", "-c", "test -d /home/daytona && touch /tmp/ok"]
+  return run(command[0]!, command.slice(1))
 })
