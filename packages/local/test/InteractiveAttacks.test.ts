@@ -305,4 +305,51 @@ describe("attacks through terminals and the code interpreter", () => {
       }).pipe(Effect.scoped, Effect.provide(connector)),
     60_000
   )
+  it.live(
+    "requests made at once get no more PTY sessions or contexts than the caps, and a session takes at most 8 clients",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, server } = yield* sdkSandbox()
+        const base = `${sandbox.toolboxProxyUrl.replace(/\/+$/, "")}/${sandbox.id}`
+        const headers = { authorization: `Bearer ${Redacted.value(server.apiKey)}`, "content-type": "application/json" }
+        const post = (path: string, body: unknown) =>
+          Effect.promise(() =>
+            fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) }).then(
+              (response) => response.status
+            )
+          )
+        const ptys = yield* Effect.all(
+          Array.from({ length: 40 }, (_, i) => post("/process/pty", { id: `at-once-${i}`, lazyStart: true })),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(ptys.filter((status) => status === 201).length, 16)
+        assert.isTrue(ptys.every((status) => status === 201 || status === 400))
+        const contexts = yield* Effect.all(
+          Array.from({ length: 24 }, () => post("/process/interpreter/context", {})),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(contexts.filter((status) => status === 200).length, 16)
+        assert.isTrue(contexts.every((status) => status === 200 || status === 400))
+
+        // Eight clients attach to one session; the ninth is closed with 1008 saying why.
+        const url = `${base.replace(/^http/, "ws")}/process/pty/at-once-0/connect`
+        const opened: Array<WebSocket> = []
+        yield* Effect.addFinalizer(() => Effect.sync(() => opened.forEach((socket) => socket.terminate())))
+        const attach = Effect.async<{ readonly code: number; readonly reason: string } | "connected">((resume) => {
+          const socket = new WebSocket(url, { headers })
+          opened.push(socket)
+          socket.on("message", (data) => {
+            if (String(data).includes('"connected"')) resume(Effect.succeed("connected"))
+          })
+          socket.on("close", (code, reason) => resume(Effect.succeed({ code, reason: reason.toString("utf8") })))
+        }).pipe(Effect.timeout("10 seconds"))
+        for (let i = 0; i < 8; i++) assert.strictEqual(yield* attach, "connected", `client ${i}`)
+        const ninth = yield* attach
+        assert.deepStrictEqual(ninth, {
+          code: 1008,
+          reason: "too many clients on this PTY session (at most 8): close one first"
+        })
+      }).pipe(Effect.scoped, Effect.provide(connector)),
+    60_000
+  )
 })

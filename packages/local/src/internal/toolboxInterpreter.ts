@@ -97,15 +97,26 @@ const createContext: EndpointHandler<typeof ToolboxApi.createInterpreterContext>
       )
     const contexts = yield* contextsOf(sandbox.id)
     const created = [...contexts.keys()].filter((id) => id !== InterpreterDto.defaultContextId).length
-    if (created >= maxContexts)
+    // Contexts still starting count too: requests made at once would otherwise all pass the check.
+    const starting = startingContexts.get(contexts) ?? 0
+    if (created + starting >= maxContexts)
       return yield* badRequest(
         `too many interpreter contexts in this sandbox (at most ${maxContexts}): delete one first`
       )
-    const context = yield* newContext(sandbox, NodeCrypto.randomUUID(), payload.cwd)
-    yield* startInterpreter(sandbox, context)
+    startingContexts.set(contexts, starting + 1)
+    const context = yield* Effect.gen(function* () {
+      const context = yield* newContext(sandbox, NodeCrypto.randomUUID(), payload.cwd)
+      yield* startInterpreter(sandbox, context)
+      return context
+    }).pipe(
+      Effect.ensuring(Effect.sync(() => startingContexts.set(contexts, (startingContexts.get(contexts) ?? 1) - 1)))
+    )
     contexts.set(context.id, context)
     return dto(context, true)
   })
+
+/** How many contexts of a sandbox (keyed by its map of contexts) are being created right now. */
+const startingContexts = new WeakMap<object, number>()
 
 const deleteContext: EndpointHandler<typeof ToolboxApi.deleteInterpreterContext> = (sandbox, { params }) =>
   Effect.gen(function* () {

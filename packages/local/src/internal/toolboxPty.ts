@@ -24,6 +24,9 @@ import { type EndpointHandler, resolveSandboxPath, serve, sessionIdProblem } fro
 /** How many sessions a sandbox may have at once (each is a shell and a relay in it). */
 const maxSessions = 16
 
+/** Clients attached to one session at once: each may hold up to `maxQueuedBytes` of its output. */
+const maxClients = 8
+
 /** What a terminal keeps of its latest output, replayed to a client that attaches (or comes back). */
 const replayBytes = 64 * 1024
 
@@ -244,7 +247,12 @@ const attach = (sandbox: SandboxRecord, sessions: Map<string, PtySession>, sessi
         client.offer(new Socket.CloseEvent(1011, JSON.stringify({ error: started.left.message })))
       }
     }
-    if (!session.ended) {
+    if (!session.ended && session.clients.size >= maxClients) {
+      client.offer(
+        new Socket.CloseEvent(1008, `too many clients on this PTY session (at most ${maxClients}): close one first`)
+      )
+      dropped = true
+    } else if (!session.ended) {
       client.offer(control({ type: "control", status: "connected" }))
       if (session.recent.length > 0) client.offer(new Uint8Array(session.recent))
       session.clients.add(client)
@@ -324,7 +332,10 @@ const newSession = (
       clients: new Set(),
       recent: Buffer.alloc(0)
     }
+    // Checked again after the wait for the working directory: requests made at once all passed the first check.
     if (sessions.has(options.id)) return yield* conflict(`PTY session with ID '${options.id}' already exists`)
+    if (sessions.size >= maxSessions)
+      return yield* badRequest(`too many PTY sessions in this sandbox (at most ${maxSessions}): kill one first`)
     sessions.set(session.id, session)
     return { sessions, session }
   })
