@@ -296,6 +296,20 @@ describe("attacks on the server", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
+  bwrapTest?.("an environment no process can have is refused when it is given, not by every later command", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      for (const env of [{ "A\u0000B": "c" }, { A: "x\u0000y" }, { "A=B": "c" }, { "": "c" }]) {
+        const created = yield* call(client, "POST", "/api/sandbox", { env })
+        assert.strictEqual(created.status, 400, JSON.stringify(env))
+      }
+      const a = yield* createStarted(client, { env: { GOOD: "1" } })
+      const update = yield* call(client, "POST", `/toolbox/${a.id}/env`, { set: { B: "x\u0000y" } })
+      assert.strictEqual(update.status, 400)
+      assert.strictEqual((yield* sh(client, a.id, 'echo "$GOOD"')).result.trim(), "1")
+    }).pipe(Effect.provide(clientLayer))
+  )
+
   bwrapTest?.("file names a sandbox makes reach a download's content-disposition escaped", () =>
     Effect.gen(function* () {
       const { client } = yield* attackServer()

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as NodeCrypto from "node:crypto"
 import { type ControlPlaneError, badRequest, conflict, stateChangeInProgress } from "./controlPlaneError.js"
+import { environmentProblem } from "./environment.js"
 import * as Listing from "./listing.js"
 import { type SandboxRecord, toListItem } from "./record.js"
 import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCore.js"
@@ -95,6 +96,8 @@ export const make = (
           domainAllowList: body.domainAllowList
         })
         .pipe(Effect.mapError((error) => badRequest(error.message)))
+      const envProblem = environmentProblem(body.env ?? {})
+      if (envProblem !== undefined) return yield* badRequest(envProblem)
       const secrets = yield* resolveMounts(body.secrets ?? [])
       const autoPauseInterval = body.autoPauseInterval ?? 0
       if (autoPauseInterval < 0) return yield* badRequest("Auto-pause interval must be non-negative")
