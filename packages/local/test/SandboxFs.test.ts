@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import type { SandboxView } from "../src/SandboxEngine.js"
@@ -183,5 +184,41 @@ describe("sandbox file system", () => {
       assert.strictEqual((already as Error).message, "the upload was abandoned")
       assert.deepStrictEqual(yield* hostFiles(dirs.home), [])
     })
+  )
+  it.effect(
+    "measuring a tree thousands of directories deep holds few descriptors, and calls at once share one walk",
+    () =>
+      Effect.gen(function* () {
+        const { dirs, view } = yield* layout
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => NodeChildProcess.execFileSync("rm", ["-rf", NodePath.join(dirs.home, "d")]))
+        )
+        NodeChildProcess.execFileSync("python3", [
+          "-c",
+          "import os, sys\nos.chdir(sys.argv[1])\nfor i in range(3000):\n    os.mkdir('d'); os.chdir('d')\nopen('f', 'w').write('x' * 5000)",
+          dirs.home
+        ])
+        const openDescriptors = Effect.promise(() => NodeFs.readdir("/proc/self/fd").then((names) => names.length))
+        const before = yield* openDescriptors
+        let most = before
+        let measuring = true
+        const sampled = yield* Effect.fork(
+          Effect.gen(function* () {
+            while (measuring) {
+              most = Math.max(most, yield* openDescriptors)
+              yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+            }
+          })
+        )
+        const measured = yield* Effect.promise(() =>
+          Promise.all(Array.from({ length: 10 }, () => SandboxFs.usage(view)))
+        )
+        measuring = false
+        yield* Effect.fromFiber(sampled)
+        // All ten got the same walk's answer; what lies deeper than 256 levels is not counted.
+        assert.strictEqual(new Set(measured).size, 1)
+        assert.isAbove(measured[0]!, 256 * 4096 - 1)
+        assert.isBelow(most - before, 300, `descriptors held while measuring: ${most - before}`)
+      }).pipe(Effect.scoped)
   )
 })

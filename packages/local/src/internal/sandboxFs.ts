@@ -248,21 +248,33 @@ interface Usage {
 const usages = new Map<string, Usage>()
 const usageTtl = 5_000
 
-const sumTree = async (dir: Dir): Promise<number> => {
+/**
+ * How deep the measurement goes: each level holds one open directory while the levels under it
+ * are measured, and a sandbox can nest directories tens of thousands deep (which once held as
+ * many of the server's descriptors). What lies deeper is not counted.
+ */
+const maxUsageDepth = 256
+
+const sumTree = async (dir: Dir, depth: number): Promise<number> => {
   let total = 0
-  const names = await NodeFs.readdir(dir.self()).catch(() => [] as Array<string>)
-  for (const name of names) {
-    const status = await NodeFs.lstat(dir.at(name)).catch(() => undefined)
+  const subdirectories: Array<string> = []
+  // A few entries at a time, closed before going down: a directory of 300,000 long names read at
+  // once held ~100 MiB, and an open listing per level would double the descriptors held.
+  const listing = await NodeFs.opendir(dir.self(), { bufferSize: 128 }).catch(() => undefined)
+  if (listing === undefined) return 0
+  for await (const entry of listing) {
+    const status = await NodeFs.lstat(dir.at(entry.name)).catch(() => undefined)
     if (status === undefined) continue
     total += status.blocks * 512
-    if (status.isDirectory()) {
-      const child = await dir.openChild(name).catch(() => undefined)
-      if (child === undefined) continue
-      try {
-        total += await sumTree(child)
-      } finally {
-        await child.close()
-      }
+    if (status.isDirectory() && depth < maxUsageDepth) subdirectories.push(entry.name)
+  }
+  for (const name of subdirectories) {
+    const child = await dir.openChild(name).catch(() => undefined)
+    if (child === undefined) continue
+    try {
+      total += await sumTree(child, depth + 1)
+    } finally {
+      await child.close()
     }
   }
   return total
@@ -275,18 +287,32 @@ const usageKey = (view: View) =>
     .map((m) => m.host)
     .join("\u0000")
 
-/** The bytes the sandbox's writable mounts take on disk, measured at most every few seconds. */
-export const usage = async (view: View): Promise<number> => {
+/** Measurements under way, by sandbox: callers meanwhile share one walk instead of each making their own. */
+const measuring = new Map<string, Promise<number>>()
+
+/**
+ * The bytes the sandbox's writable mounts take on disk, measured at most every few seconds, by
+ * one walk at a time per sandbox.
+ */
+export const usage = (view: View): Promise<number> => {
   const key = usageKey(view)
   const cached = usages.get(key)
+  if (cached !== undefined && Date.now() - cached.measuredAt < usageTtl) return Promise.resolve(cached.bytes)
+  const under = measuring.get(key)
+  if (under !== undefined) return under
+  const walk = measure(view, key).finally(() => measuring.delete(key))
+  measuring.set(key, walk)
+  return walk
+}
+
+const measure = async (view: View, key: string): Promise<number> => {
   const now = Date.now()
-  if (cached !== undefined && now - cached.measuredAt < usageTtl) return cached.bytes
   let bytes = 0
   for (const mount of quotaRoots(view)) {
     const root = await Dir.openRoot(mount.inside, mount, mount.host).catch(() => undefined)
     if (root === undefined) continue
     try {
-      bytes += await sumTree(root)
+      bytes += await sumTree(root, 0)
     } finally {
       await root.close()
     }
