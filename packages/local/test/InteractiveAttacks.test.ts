@@ -352,4 +352,33 @@ describe("attacks through terminals and the code interpreter", () => {
       }).pipe(Effect.scoped, Effect.provide(connector)),
     60_000
   )
+  it.live(
+    "what an interpreter writes while no run listens waits in its pipe: the writer blocks, the server reads nothing",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox } = yield* sdkSandbox()
+        // A thread that outlives its run and writes 1 KB lines as fast as it can, counting them in a file.
+        yield* sandbox.codeInterpreter.runCode(
+          [
+            "import threading",
+            "def flood():",
+            "    n = 0",
+            "    while True:",
+            "        print('x' * 1000, flush=True)",
+            "        n += 1",
+            "        if n % 50 == 0:",
+            "            open('/tmp/flood-count', 'w').write(str(n))",
+            "threading.Thread(target=flood, daemon=True).start()"
+          ].join("\n")
+        )
+        yield* realSleep(1500)
+        const first = Number((yield* sandbox.process.executeCommand("cat /tmp/flood-count")).result.trim())
+        yield* realSleep(1000)
+        const second = Number((yield* sandbox.process.executeCommand("cat /tmp/flood-count")).result.trim())
+        // A pipe's buffer holds about 64 lines; read by the server, the thread wrote tens of thousands a second.
+        assert.isBelow(second, 5_000, `lines written with no run listening: ${second}`)
+        assert.strictEqual(second, first, "the writer is blocked")
+      }).pipe(Effect.scoped, Effect.provide(connector)),
+    60_000
+  )
 })

@@ -194,8 +194,12 @@ export const fromWorker = (
       if (run === undefined) return
       run.unsafeOffer({ _tag: "End", outcome })
       run.unsafeDone(Exit.void)
+      // Between runs nobody listens: what the sandbox writes waits in the pipe (its writer blocks)
+      // instead of costing the server's CPU.
+      worker.stdout.pause()
     }
     const onLine = (line: string) => {
+      if (current === undefined && ready === undefined) return
       const message = decodeLine(line)
       if (Option.isNone(message)) {
         if (ready !== undefined && before.length < 4096) before += `${line}\n`
@@ -264,6 +268,7 @@ export const fromWorker = (
             }
             end({ _tag: "Interrupted" })
             current = events
+            worker.stdout.resume()
             yield* send({ type: "run", code, envs: env })
             return Mailbox.toStream(events)
           })
