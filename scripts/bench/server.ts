@@ -45,6 +45,8 @@ export const startServer = async (options: {
   readonly root: string
   readonly transitionMs: number
   readonly isolation?: "auto" | "none" | "bwrap"
+  /** The network of sandboxes without rules (`--network`); the server's default when absent. */
+  readonly network?: "auto" | "private" | "shared"
   /** Flags for the server's node, e.g. `--cpu-prof` (profile.ts `--server`). */
   readonly nodeFlags?: ReadonlyArray<string>
 }): Promise<LocalServer> => {
@@ -67,7 +69,8 @@ export const startServer = async (options: {
       "--isolation",
       options.isolation ?? "auto",
       "--transition-ms",
-      String(options.transitionMs)
+      String(options.transitionMs),
+      ...(options.network === undefined ? [] : ["--network", options.network])
     ],
     { cwd: options.root, stdio: ["ignore", "pipe", "pipe"] }
   )
