@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import { SandboxEngine, type Service as Engine } from "../SandboxEngine.js"
+import * as SandboxRegistry from "./sandboxRegistry.js"
 
 /**
  * One process of a sandbox's desktop (the X server, the accessibility bus): started inside the
@@ -59,33 +59,22 @@ export interface DesktopState {
   readonly lock: Effect.Semaphore
 }
 
-/** Desktops of every sandbox of one engine (so two servers in one process never share them). */
-const registries = new WeakMap<Engine, Map<string, DesktopState>>()
-
 /** The desktop state of a sandbox, created empty the first time. */
-export const desktopOf = (sandboxId: string) =>
-  Effect.map(SandboxEngine, (engine) => {
-    let bySandbox = registries.get(engine)
-    if (bySandbox === undefined) registries.set(engine, (bySandbox = new Map()))
-    let state = bySandbox.get(sandboxId)
-    if (state === undefined) {
-      state = {
-        sandboxId,
-        display: undefined,
-        width: 0,
-        height: 0,
-        logDir: "",
-        scratchDir: "",
-        processes: new Map(),
-        recordings: new Map(),
-        busAddress: undefined,
-        generation: 0,
-        lock: Effect.unsafeMakeSemaphore(1)
-      }
-      bySandbox.set(sandboxId, state)
-    }
-    return state
+export const desktopOf = SandboxRegistry.make(
+  (sandboxId): DesktopState => ({
+    sandboxId,
+    display: undefined,
+    width: 0,
+    height: 0,
+    logDir: "",
+    scratchDir: "",
+    processes: new Map(),
+    recordings: new Map(),
+    busAddress: undefined,
+    generation: 0,
+    lock: Effect.unsafeMakeSemaphore(1)
   })
+)
 
 /** Whether the X server of a desktop runs. */
 export const displayRunning = (state: DesktopState): boolean =>
@@ -96,8 +85,7 @@ export const displayRunning = (state: DesktopState): boolean =>
  * windows there (as Daytona's daemon sets `DISPLAY` for every process it starts).
  */
 export const desktopEnv = (sandboxId: string) =>
-  Effect.map(SandboxEngine, (engine): Readonly<Record<string, string>> => {
-    const state = registries.get(engine)?.get(sandboxId)
+  Effect.map(desktopOf.peek(sandboxId), (state): Readonly<Record<string, string>> => {
     if (state === undefined || !displayRunning(state)) return {}
     return {
       DISPLAY: state.display!,

@@ -15,6 +15,7 @@ import { SecretVaultService } from "./secretVault.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore, type Store } from "./store.js"
 import * as Transitions from "./transitions.js"
+import * as SandboxRegistry from "./sandboxRegistry.js"
 
 /** A sandbox that reached a failure state. */
 export const errored = (r: SandboxRecord) => r.state === "error" || r.state === "build_failed"
@@ -189,6 +190,7 @@ export const make = Effect.gen(function* () {
         }
         case "destroyed": {
           yield* engine.destroy(r.id).pipe(Effect.orDie)
+          SandboxRegistry.forget(engine, r.id)
           yield* store.revokeSshAccess(r.id)
           return { ...done("destroyed"), destroyedAt: at, backupState: "None" }
         }

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type { SandboxRecord } from "./record.js"
 import { errored, ephemeral, type SandboxCore } from "./sandboxCore.js"
+import * as SandboxRegistry from "./sandboxRegistry.js"
 
 /**
  * What happens to sandboxes by themselves: auto-stop, auto-archive and auto-delete on the clock, the
@@ -74,6 +75,7 @@ export const make = (core: SandboxCore, warmPools: { readonly refillAll: Effect.
         }
       } else if (r.desiredState === "destroyed") {
         yield* engine.destroy(r.id).pipe(Effect.orDie)
+        SandboxRegistry.forget(engine, r.id)
         next = { ...r, state: "destroyed", pending: false, dueAt: null, destroyedAt: now }
       } else if (r.desiredState === "archived") {
         next = { ...r, state: "archived", pending: false, dueAt: null }

@@ -35,7 +35,7 @@ interface InterpreterContext {
   readonly lock: Effect.Semaphore
 }
 
-const contextsOf = SandboxRegistry.make<InterpreterContext>()
+const contextsOf = SandboxRegistry.make(() => new Map<string, InterpreterContext>())
 
 /** How many contexts a sandbox may have besides the default one (each is a Python process in it). */
 const maxContexts = 16

@@ -8,7 +8,8 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFsCallback from "node:fs"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
-import { SandboxEngine, type SandboxView, type Service as Engine } from "../SandboxEngine.js"
+import type { SandboxView } from "../SandboxEngine.js"
+import * as SandboxRegistry from "./sandboxRegistry.js"
 import { json } from "./http.js"
 import { resolveInstalled } from "./installedModule.js"
 import { type Connection, connect, type LspFailure } from "./lspClient.js"
@@ -77,20 +78,12 @@ interface SandboxServers {
   readonly lock: Effect.Semaphore
 }
 
-/** Language servers of every sandbox of one engine. */
-const registries = new WeakMap<Engine, Map<string, SandboxServers>>()
+/** Language servers of every sandbox. */
+const serverRegistry = SandboxRegistry.make(
+  (): SandboxServers => ({ servers: new Map(), lock: Effect.unsafeMakeSemaphore(1) })
+)
 
-const serversOf = (sandbox: SandboxRecord) =>
-  Effect.map(SandboxEngine, (engine) => {
-    let bySandbox = registries.get(engine)
-    if (bySandbox === undefined) registries.set(engine, (bySandbox = new Map()))
-    let entry = bySandbox.get(sandbox.id)
-    if (entry === undefined) {
-      entry = { servers: new Map(), lock: Effect.unsafeMakeSemaphore(1) }
-      bySandbox.set(sandbox.id, entry)
-    }
-    return entry
-  })
+const serversOf = (sandbox: SandboxRecord) => serverRegistry(sandbox.id)
 
 const keyOf = (languageId: string, pathToProject: string) => `${languageId}\u0000${pathToProject}`
 

@@ -58,7 +58,7 @@ interface PtySession {
   recent: Buffer
 }
 
-const sessionsOf = SandboxRegistry.make<PtySession>()
+const sessionsOf = SandboxRegistry.make(() => new Map<string, PtySession>())
 
 const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 

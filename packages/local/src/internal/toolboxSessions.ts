@@ -9,7 +9,8 @@ import * as Fiber from "effect/Fiber"
 import * as NodeCrypto from "node:crypto"
 import type * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { type Plumbing, SandboxEngine, type SandboxView, type Service as Engine } from "../SandboxEngine.js"
+import { type Plumbing, SandboxEngine, type SandboxView } from "../SandboxEngine.js"
+import * as SandboxRegistry from "./sandboxRegistry.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
 import * as SandboxFs from "./sandboxFs.js"
@@ -54,17 +55,10 @@ interface SessionState {
   shellExit: number | undefined
 }
 
-/** Sessions of every sandbox of one engine (so two servers in one process never share them). */
-const registries = new WeakMap<Engine, Map<string, Map<string, SessionState>>>()
+/** Sessions of every sandbox. */
+const sessionRegistry = SandboxRegistry.make(() => new Map<string, SessionState>())
 
-const sessionsOf = (sandbox: SandboxRecord) =>
-  Effect.map(SandboxEngine, (engine) => {
-    let bySandbox = registries.get(engine)
-    if (bySandbox === undefined) registries.set(engine, (bySandbox = new Map()))
-    let sessions = bySandbox.get(sandbox.id)
-    if (sessions === undefined) bySandbox.set(sandbox.id, (sessions = new Map()))
-    return sessions
-  })
+const sessionsOf = (sandbox: SandboxRecord) => sessionRegistry(sandbox.id)
 
 const entrypoint = "entrypoint"
 const stdoutPrefix = "\\001\\001\\001"
