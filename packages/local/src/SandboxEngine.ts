@@ -656,7 +656,7 @@ const userNetworkOf = (
       )
     const problem = yield* Bwrap.probeHolder("none", (holder) =>
       Effect.runPromise(
-        UserNetwork.attach(program, holder, asRoot).pipe(
+        UserNetwork.attach(program, holder, asRoot, (argv) => ({ file: argv[0]!, args: argv.slice(1) })).pipe(
           Effect.flatMap((network) => network.close),
           Effect.as(undefined),
           Effect.catchAll((reason) => Effect.succeed(reason))
@@ -842,6 +842,55 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         ]
       }
     }
+
+  /** How a helper of the server that works for a sandbox starts: in the sandbox's control group only. */
+  const intoGroup =
+    (group: Cgroups.SandboxGroup | undefined): Bwrap.Launch =>
+    (argv) => {
+      const files = group?.procsFiles ?? []
+      return {
+        file: "/bin/sh",
+        args: [
+          "-c",
+          'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; n=$((n-1)); shift; done; exec "$@"',
+          "sh",
+          String(files.length),
+          ...files,
+          ...argv
+        ]
+      }
+    }
+
+  /** Restarts allowed to a sandbox's network that ended while the sandbox ran, per start. */
+  const networkRestarts = 5
+
+  /**
+   * Gives a started sandbox its way out and keeps it: a `slirp4netns` that ends while the sandbox
+   * still runs (crashed by what the sandbox sent, or killed by its memory limit) is started again,
+   * a few times at most.
+   */
+  const keepNetwork = (
+    sandboxId: string,
+    entry: Running,
+    program: string,
+    restartsLeft: number
+  ): Effect.Effect<UserNetwork.UserNetwork, string> =>
+    Effect.tap(UserNetwork.attach(program, entry.holder!, asRoot, intoGroup(entry.group)), (attached) =>
+      Effect.sync(() => {
+        void attached.exited.then(() => {
+          if (running.get(sandboxId) !== entry || entry.userNetwork !== attached || restartsLeft <= 0) return
+          Effect.runFork(
+            keepNetwork(sandboxId, entry, program, restartsLeft - 1).pipe(
+              // A stop that came meanwhile has already closed what it found: this one is closed here.
+              Effect.tap((again) =>
+                running.get(sandboxId) === entry ? Effect.sync(() => void (entry.userNetwork = again)) : again.close
+              ),
+              Effect.ignore
+            )
+          )
+        })
+      })
+    )
 
   const marker = (sandboxId: string) => `DAYTONA_SANDBOX_ID=${sandboxId}`
 
@@ -1091,13 +1140,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       )
       let started: Running = { ...entry, holder }
       if (network === "private" && userNetwork._tag === "Right") {
-        const attached = yield* UserNetwork.attach(userNetwork.right, holder, asRoot).pipe(
+        const withNetwork: Running = started
+        withNetwork.userNetwork = yield* keepNetwork(sandboxId, withNetwork, userNetwork.right, networkRestarts).pipe(
           Effect.tapError(() => Bwrap.stopHolder(holder).pipe(Effect.zipRight(undo))),
           Effect.mapError(
             (reason) => new EngineError({ message: `cannot give sandbox ${sandboxId} its network: ${reason}` })
           )
         )
-        started = { ...started, userNetwork: attached }
       }
       if (egress !== undefined) {
         const listener = yield* Effect.tryPromise({

@@ -113,45 +113,83 @@ describe("a network of its own", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
-  networkTest?.("slirp4netns runs without privileges and ends with its sandbox", () =>
-    Effect.gen(function* () {
-      const { client } = yield* attackServer()
-      const a = yield* createStarted(client)
-      yield* sh(client, a.id, "(nohup sleep 3535 >/dev/null 2>&1 &)")
-      let sleeper: number | undefined
-      for (let i = 0; i < 50 && sleeper === undefined; i++) {
-        sleeper = (yield* hostProcesses("sleep 3535")).find((p) => p.cmdline.startsWith("sleep"))?.pid
-        if (sleeper === undefined) yield* realSleep(50)
-      }
-      assert.isDefined(sleeper)
-      const namespace = yield* Effect.promise(() => NodeFs.readlink(`/proc/${sleeper}/ns/net`))
-      const ours: Array<number> = []
-      for (const candidate of yield* hostProcesses("slirp4netns")) {
-        const target = /(\d+) tap0$/.exec(candidate.cmdline.trim())?.[1]
-        if (target === undefined) continue
-        const net = yield* Effect.promise(() => NodeFs.readlink(`/proc/${target}/ns/net`).catch(() => ""))
-        if (net === namespace) ours.push(candidate.pid)
-      }
-      assert.strictEqual(ours.length, 1, "one slirp4netns for the sandbox")
-      const status = yield* Effect.promise(() => NodeFs.readFile(`/proc/${ours[0]}/status`, "utf8"))
-      const effective = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? "ffffffffffffffff"}`)
-      // CAP_NET_BIND_SERVICE (bit 10) at most
-      assert.strictEqual(effective & ~(1n << 10n), 0n, `capabilities left: ${effective.toString(16)}`)
-      assert.match(status, /^Seccomp:\s+2$/m)
-
-      assert.strictEqual((yield* call(client, "POST", `/api/sandbox/${a.id}/stop`)).status, 200)
-      assert.strictEqual(yield* settleTo(client, a.id, "stopped"), "stopped")
-      let alive = true
-      for (let i = 0; i < 50 && alive; i++) {
-        alive = yield* Effect.promise(() =>
-          NodeFs.access(`/proc/${ours[0]}`).then(
-            () => true,
-            () => false
-          )
+  networkTest?.(
+    "slirp4netns runs without privileges in the sandbox's control group, comes back when it dies, and ends with its sandbox",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* attackServer()
+        const a = yield* createStarted(client)
+        yield* sh(client, a.id, "(nohup sleep 3535 >/dev/null 2>&1 &)")
+        let sleeper: number | undefined
+        for (let i = 0; i < 50 && sleeper === undefined; i++) {
+          sleeper = (yield* hostProcesses("sleep 3535")).find((p) => p.cmdline.startsWith("sleep"))?.pid
+          if (sleeper === undefined) yield* realSleep(50)
+        }
+        assert.isDefined(sleeper)
+        const namespace = yield* Effect.promise(() => NodeFs.readlink(`/proc/${sleeper}/ns/net`))
+        /** The `slirp4netns` processes that serve the sandbox's namespace. */
+        const slirpOf = Effect.gen(function* () {
+          const ours: Array<number> = []
+          for (const candidate of yield* hostProcesses("slirp4netns")) {
+            if (!candidate.cmdline.startsWith("slirp4netns") && !candidate.cmdline.includes("/slirp4netns ")) continue
+            const target = /(\d+) tap0$/.exec(candidate.cmdline.trim())?.[1]
+            if (target === undefined) continue
+            const net = yield* Effect.promise(() => NodeFs.readlink(`/proc/${target}/ns/net`).catch(() => ""))
+            const comm = yield* Effect.promise(() =>
+              NodeFs.readFile(`/proc/${candidate.pid}/comm`, "utf8").catch(() => "")
+            )
+            if (net === namespace && comm.trim() === "slirp4netns") ours.push(candidate.pid)
+          }
+          return ours
+        })
+        const ours = yield* slirpOf
+        assert.strictEqual(ours.length, 1, "one slirp4netns for the sandbox")
+        const groupOf = (pid: number) =>
+          Effect.promise(() => NodeFs.readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "gone"))
+        const cgroups = (yield* groupOf(sleeper!)).split("\n").filter((line) => /memory|pids|^0::/.test(line))
+        const slirpGroups = yield* groupOf(ours[0]!)
+        for (const line of cgroups) assert.include(slirpGroups, line, "in the sandbox's control group")
+        const limits = yield* Effect.promise(() => NodeFs.readFile(`/proc/${ours[0]}/limits`, "utf8"))
+        assert.match(
+          limits,
+          new RegExp(`^Max open files\\s+${UserNetwork.maxDescriptors}\\s+${UserNetwork.maxDescriptors}`, "m")
         )
-        if (alive) yield* realSleep(50)
-      }
-      assert.isFalse(alive, "slirp4netns ended with the sandbox")
-    }).pipe(Effect.provide(clientLayer))
+        const status = yield* Effect.promise(() => NodeFs.readFile(`/proc/${ours[0]}/status`, "utf8"))
+        const effective = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? "ffffffffffffffff"}`)
+        // CAP_NET_BIND_SERVICE (bit 10) at most
+        assert.strictEqual(effective & ~(1n << 10n), 0n, `capabilities left: ${effective.toString(16)}`)
+        assert.match(status, /^Seccomp:\s+2$/m)
+
+        // Killed (as a crash would end it), it is started again and the sandbox has its interface back.
+        process.kill(ours[0]!, "SIGKILL")
+        let again: Array<number> = []
+        for (let i = 0; i < 100 && (again.length !== 1 || again[0] === ours[0]); i++) {
+          yield* realSleep(50)
+          again = yield* slirpOf
+        }
+        assert.strictEqual(again.length, 1)
+        assert.notStrictEqual(again[0], ours[0])
+        let interfaces = ""
+        for (let i = 0; i < 50 && !interfaces.includes("tap0"); i++) {
+          interfaces = (yield* sh(client, a.id, "cat /proc/net/dev")).result
+          if (!interfaces.includes("tap0")) yield* realSleep(50)
+        }
+        assert.include(interfaces, "tap0")
+        ours[0] = again[0]!
+
+        assert.strictEqual((yield* call(client, "POST", `/api/sandbox/${a.id}/stop`)).status, 200)
+        assert.strictEqual(yield* settleTo(client, a.id, "stopped"), "stopped")
+        let alive = true
+        for (let i = 0; i < 50 && alive; i++) {
+          alive = yield* Effect.promise(() =>
+            NodeFs.access(`/proc/${ours[0]}`).then(
+              () => true,
+              () => false
+            )
+          )
+          if (alive) yield* realSleep(50)
+        }
+        assert.isFalse(alive, "slirp4netns ended with the sandbox")
+      }).pipe(Effect.provide(clientLayer))
   )
 })

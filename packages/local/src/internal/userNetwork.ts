@@ -2,7 +2,7 @@ import * as NodeChildProcess from "node:child_process"
 import * as NodeFsSync from "node:fs"
 import * as NodePath from "node:path"
 import * as Effect from "effect/Effect"
-import type { Holder } from "./bwrap.js"
+import { type Holder, type Launch, programs } from "./bwrap.js"
 import { signalGroup } from "./spawn.js"
 
 /**
@@ -16,8 +16,9 @@ import { signalGroup } from "./spawn.js"
  * `slirp4netns` reads what the sandbox sends, so it runs with the least it needs: it enters the
  * namespace, opens the tap device, then moves into an empty mount namespace of its own with only
  * `CAP_NET_BIND_SERVICE` left (`--enable-sandbox`) under a seccomp filter (`--enable-seccomp`). It
- * ends with the sandbox, and with the server: it watches a socket only the server holds
- * (`--exit-fd`).
+ * is started in the sandbox's control group (`launch`), so the memory and CPU its connections take
+ * are the sandbox's, with at most {@link maxDescriptors} descriptors. It ends with the sandbox, and
+ * with the server: it watches a socket only the server holds (`--exit-fd`).
  */
 
 /** The sandbox's side of the network, as `slirp4netns --configure` sets it up. */
@@ -48,6 +49,9 @@ export const find = (searchPath: string = process.env["PATH"] ?? "/usr/bin:/bin"
   return undefined
 }
 
+/** The descriptors one `slirp4netns` may hold: about one per connection of its sandbox. */
+export const maxDescriptors = 4096
+
 /** How long `slirp4netns` may take to set up the interface before the start fails. */
 const readyMillis = 10_000
 
@@ -56,31 +60,37 @@ const readyMillis = 10_000
  * `slirp4netns` enter the namespace directly; another user's enters the sandbox's user namespace
  * first (which that user owns).
  */
-export const attach = (program: string, holder: Holder, asRoot: boolean): Effect.Effect<UserNetwork, string> =>
+export const attach = (
+  program: string,
+  holder: Holder,
+  asRoot: boolean,
+  launch: Launch
+): Effect.Effect<UserNetwork, string> =>
   Effect.async<UserNetwork, string>((resume) => {
     const pid = String(holder.innerPid)
     let child: NodeChildProcess.ChildProcess
     try {
-      child = NodeChildProcess.spawn(
+      const command = launch([
+        programs.prlimit,
+        `--nofile=${maxDescriptors}:${maxDescriptors}`,
+        "--",
         program,
-        [
-          "--configure",
-          "--mtu=65520",
-          "--disable-host-loopback",
-          "--enable-sandbox",
-          "--enable-seccomp",
-          "--ready-fd=3",
-          "--exit-fd=4",
-          ...(asRoot ? [] : [`--userns-path=/proc/${pid}/ns/user`]),
-          pid,
-          "tap0"
-        ],
-        {
-          detached: true,
-          stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
-          env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }
-        }
-      )
+        "--configure",
+        "--mtu=65520",
+        "--disable-host-loopback",
+        "--enable-sandbox",
+        "--enable-seccomp",
+        "--ready-fd=3",
+        "--exit-fd=4",
+        ...(asRoot ? [] : [`--userns-path=/proc/${pid}/ns/user`]),
+        pid,
+        "tap0"
+      ])
+      child = NodeChildProcess.spawn(command.file, command.args, {
+        detached: true,
+        stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }
+      })
     } catch (error) {
       resume(Effect.fail(String(error)))
       return
