@@ -53,7 +53,7 @@ const pauseFreezesTheCounter = (client: Client, dataDir: string) =>
     const pausing = yield* call(client, "POST", `/api/sandbox/${sandbox.id}/pause`)
     assert.strictEqual(pausing.status, 200, JSON.stringify(pausing.body))
     assert.strictEqual(asSandbox(pausing).state, "pausing")
-    assert.strictEqual(yield* settleTo(client, sandbox.id, "paused"), "paused")
+    assert.strictEqual(yield* settleTo(client, sandbox.id, "paused", 400), "paused")
 
     // The toolbox refuses a paused sandbox's commands: the counter is read from the host.
     const frozenAt = yield* counterOnDisk(dataDir, sandbox.id)
@@ -65,7 +65,7 @@ const pauseFreezesTheCounter = (client: Client, dataDir: string) =>
 
     const resuming = yield* call(client, "POST", `/api/sandbox/${sandbox.id}/start`)
     assert.strictEqual(resuming.status, 200, JSON.stringify(resuming.body))
-    assert.strictEqual(yield* settleTo(client, sandbox.id, "started"), "started")
+    assert.strictEqual(yield* settleTo(client, sandbox.id, "started", 400), "started")
     assert.isAbove(yield* growsPast(client, sandbox.id, frozenAt), frozenAt, "the counter did not grow after resume")
     return sandbox.id
   })
@@ -123,7 +123,7 @@ describe("pause", () => {
       assert.strictEqual(sandbox.autoPauseInterval, 1)
       assert.strictEqual(sandbox.autoStopInterval, 0)
       yield* advance("61 seconds")
-      assert.strictEqual(yield* settleTo(client, sandbox.id, "paused"), "paused")
+      assert.strictEqual(yield* settleTo(client, sandbox.id, "paused", 400), "paused")
 
       const set = yield* call(client, "POST", `/api/sandbox/${sandbox.id}/autopause/0`)
       assert.strictEqual(asSandbox(set).autoPauseInterval, 0)

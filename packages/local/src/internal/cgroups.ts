@@ -86,6 +86,13 @@ const until = async (empty: () => Promise<boolean>, millis: number) => {
   return empty()
 }
 
+/**
+ * How long a freeze or a thaw may take. The kernel finishes freezing a group only once every task
+ * has stopped, and on a loaded machine a group whose processes keep forking took over 3 s (a
+ * pause answered as failed in CI).
+ */
+const freezeMillis = 15_000
+
 const rmdirWhenEmpty = async (dir: string) => {
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
@@ -234,9 +241,12 @@ export const v2Group = (dir: string, controllers: Controllers): SandboxGroup => 
     const done = await until(
       async () =>
         /^frozen ([01])$/m.exec((await read(NodePath.join(dir, "cgroup.events"))) ?? "")?.[1] === (frozen ? "1" : "0"),
-      3000
+      freezeMillis
     )
-    if (!done) throw new Error(`the control group did not ${frozen ? "freeze" : "thaw"} within 3 s`)
+    if (done) return
+    // A pause that failed leaves nothing half frozen behind it.
+    if (frozen) await write(NodePath.join(dir, "cgroup.freeze"), "0").catch(() => undefined)
+    throw new Error(`the control group did not ${frozen ? "freeze" : "thaw"} within ${freezeMillis / 1000} s`)
   }
   return {
     procsFiles: [NodePath.join(dir, "cgroup.procs")],
@@ -373,10 +383,16 @@ const v1Group = (dirs: V1Dirs): SandboxGroup => {
         : async (frozen) => {
             const state = NodePath.join(freezer, "freezer.state")
             const wanted = frozen ? "FROZEN" : "THAWED"
-            await write(state, wanted)
-            // FREEZING lasts until every task has stopped: wait for the kernel to report it done.
-            const done = await until(async () => ((await read(state)) ?? "").trim() === wanted, 3000)
-            if (!done) throw new Error(`the control group did not reach ${wanted} within 3 s`)
+            // FREEZING lasts until every task has stopped; writing the state again makes the
+            // kernel try the tasks that were not stopped yet (ones forked meanwhile, say).
+            const done = await until(async () => {
+              await write(state, wanted)
+              return ((await read(state)) ?? "").trim() === wanted
+            }, freezeMillis)
+            if (done) return
+            // A pause that failed leaves nothing half frozen behind it.
+            if (frozen) await write(state, "THAWED").catch(() => undefined)
+            throw new Error(`the control group did not reach ${wanted} within ${freezeMillis / 1000} s`)
           }
   }
 }
