@@ -26,6 +26,7 @@ import { spawnInteractive } from "./internal/interactive.js"
 import * as InterpreterWorker from "./internal/interpreterWorker.js"
 import * as EgressListener from "./internal/egressListener.js"
 import * as EgressTrust from "./internal/egressTrust.js"
+import { isEnvironmentName } from "./internal/environment.js"
 import * as Processes from "./internal/processes.js"
 import * as UsageOf from "./internal/processUsage.js"
 import * as SandboxFs from "./internal/sandboxFs.js"
@@ -623,9 +624,6 @@ interface Running {
   paused: boolean
 }
 
-/** A name `env -i NAME=VALUE` takes as an assignment (not an option, not a split). */
-const environmentName = /^[^=\u0000-][^=\u0000]*$/
-
 /** Connects to a port of the machine's loopback: 127.0.0.1 or ::1, the address of the socket found. */
 const connectTcp = (port: number, host: string) =>
   new Promise<NodeNet.Socket>((resolve, reject) => {
@@ -656,7 +654,7 @@ const userNetworkOf = (
       )
     const problem = yield* Bwrap.probeHolder("none", (holder) =>
       Effect.runPromise(
-        UserNetwork.attach(program, holder, asRoot, (argv) => ({ file: argv[0]!, args: argv.slice(1) })).pipe(
+        UserNetwork.attach(program, holder, asRoot, Bwrap.directLaunch).pipe(
           Effect.flatMap((network) => network.close),
           Effect.as(undefined),
           Effect.catchAll((reason) => Effect.succeed(reason))
@@ -700,6 +698,8 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       message: `sandbox network "private" was asked for, but it cannot be made here: ${userNetwork.left}`
     })
   const resolvConfFile = NodePath.join(config.dataDir, "user-network-resolv.conf")
+  /** Whether sandboxes with a network of their own get our resolver file: only over one the machine has. */
+  const replaceResolvConf = userNetwork._tag === "Right" && NodeFsSync.existsSync("/etc/resolv.conf")
   if (userNetwork._tag === "Right")
     yield* Effect.tryPromise({
       try: async () => {
@@ -822,44 +822,36 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
    * descriptor, every command) starts on the machine: a shell that puts itself in the sandbox's
    * control group by path and sets the file-size limit, then becomes the command.
    */
-  const launcher =
-    (group: Cgroups.SandboxGroup | undefined, resources: Resources, sandboxId: string): Bwrap.Launch =>
+  /**
+   * A shell that puts itself in the group by path, runs `setup` (which takes its own arguments,
+   * `args`, and shifts them away), then becomes the command.
+   */
+  const groupShell =
+    (group: Cgroups.SandboxGroup | undefined, setup: string, args: ReadonlyArray<string>): Bwrap.Launch =>
     (argv) => {
       const files = group?.procsFiles ?? []
-      const script =
-        'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; n=$((n-1)); shift; done; ulimit -f "$1" || exit 125; shift; exec "$@"'
       return {
         file: "/bin/sh",
         args: [
           "-c",
-          script,
+          `n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; n=$((n-1)); shift; done; ${setup}exec "$@"`,
           "sh",
           String(files.length),
           ...files,
-          fileSizeBlocks(resources),
-          ...rlimitPrefix(resources, sandboxId),
+          ...args,
           ...argv
         ]
       }
     }
 
+  const launcher = (group: Cgroups.SandboxGroup | undefined, resources: Resources, sandboxId: string): Bwrap.Launch =>
+    groupShell(group, 'ulimit -f "$1" || exit 125; shift; ', [
+      fileSizeBlocks(resources),
+      ...rlimitPrefix(resources, sandboxId)
+    ])
+
   /** How a helper of the server that works for a sandbox starts: in the sandbox's control group only. */
-  const intoGroup =
-    (group: Cgroups.SandboxGroup | undefined): Bwrap.Launch =>
-    (argv) => {
-      const files = group?.procsFiles ?? []
-      return {
-        file: "/bin/sh",
-        args: [
-          "-c",
-          'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; n=$((n-1)); shift; done; exec "$@"',
-          "sh",
-          String(files.length),
-          ...files,
-          ...argv
-        ]
-      }
-    }
+  const intoGroup = (group: Cgroups.SandboxGroup | undefined): Bwrap.Launch => groupShell(group, "", [])
 
   /** Restarts allowed to a sandbox's network that ended while the sandbox ran, per start. */
   const networkRestarts = 5
@@ -1115,7 +1107,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
             ]
       // A network of its own resolves names through slirp4netns: the machine's resolver may be
       // on its loopback (systemd-resolved's 127.0.0.53), which the sandbox cannot reach.
-      if (network === "private" && NodeFsSync.existsSync("/etc/resolv.conf"))
+      if (network === "private" && replaceResolvConf)
         trustTargets.push({ file: resolvConfFile, inside: "/etc/resolv.conf" })
       const trustFds = trustTargets.map((target) => NodeFsSync.openSync(target.file, "r"))
       const extraFds = [...volumes.map((volume) => volume.handle.fd), ...trustFds]
@@ -1268,7 +1260,8 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         Bwrap.programs.env,
         "-i",
         ...Object.entries(env)
-          .filter(([key]) => environmentName.test(key))
+          // what `env -i` takes as an assignment: a name, not an option
+          .filter(([key]) => isEnvironmentName(key) && !key.startsWith("-"))
           .map(([key, value]) => `${key}=${value}`)
       ]
       let spec: SpawnSpec

@@ -4,6 +4,7 @@ import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
+import { findExecutable } from "./executables.js"
 import { resolveInstalled } from "./installedModule.js"
 import type { Mount } from "./sandboxPath.js"
 import { childStdio, signalGroup } from "./spawn.js"
@@ -37,18 +38,7 @@ interface SystemEntry {
 const hostSearchPath = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
 
 /** The absolute path of a helper program of the machine (its bare name when none is found). */
-export const hostProgram = (name: string): string => {
-  for (const dir of hostSearchPath) {
-    const candidate = NodePath.join(dir, name)
-    try {
-      NodeFsSync.accessSync(candidate, NodeFsSync.constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return name
-}
+export const hostProgram = (name: string): string => findExecutable(name, hostSearchPath) ?? name
 
 /** The helpers that place a command in a sandbox, by absolute path. */
 export const programs = {
@@ -287,6 +277,9 @@ export interface Holder {
 /** How a command is started on the machine: the launcher that places it in the sandbox's group. */
 export type Launch = (argv: ReadonlyArray<string>) => { readonly file: string; readonly args: ReadonlyArray<string> }
 
+/** A launch that starts the command as it is. */
+export const directLaunch: Launch = (argv) => ({ file: argv[0]!, args: argv.slice(1) })
+
 /** Starts a holder; fails with the reason when bwrap cannot build the namespaces. */
 export const startHolder = (
   layout: Layout,
@@ -456,9 +449,7 @@ export const probeHolder = (
         await NodeFs.chown(tmp, identity.uid, identity.gid)
       }
       const layout: Layout = { home, tmp, network, hostname: "probe", hide: [] }
-      const holder = await Effect.runPromise(
-        Effect.either(startHolder(layout, identity, (argv) => ({ file: argv[0]!, args: argv.slice(1) })))
-      )
+      const holder = await Effect.runPromise(Effect.either(startHolder(layout, identity, directLaunch)))
       if (holder._tag === "Left") return holder.left
       try {
         return await check(holder.right, identity)

@@ -1,5 +1,5 @@
 import * as NodeFs from "node:fs"
-import * as NodePath from "node:path"
+import { findExecutable, isExecutable } from "./executables.js"
 
 /**
  * The programs the desktop of a sandbox is made of, each from a Debian package. The server looks
@@ -72,15 +72,6 @@ export interface Support {
   readonly paths: { readonly [K in ToolName]: string | undefined }
 }
 
-const executable = (file: string) => {
-  try {
-    NodeFs.accessSync(file, NodeFs.constants.X_OK)
-    return NodeFs.statSync(file).isFile()
-  } catch {
-    return false
-  }
-}
-
 const readable = (file: string) => {
   try {
     return NodeFs.statSync(file).isFile()
@@ -90,13 +81,8 @@ const readable = (file: string) => {
 }
 
 const find = (tool: Tool, searchPath: string): string | undefined => {
-  if (tool.lookup._tag === "Files") return tool.lookup.files.find(tool.lookup.run ? executable : readable)
-  for (const dir of searchPath.split(":")) {
-    if (dir === "" || !NodePath.isAbsolute(dir)) continue
-    const candidate = NodePath.join(dir, tool.lookup.name)
-    if (executable(candidate)) return candidate
-  }
-  return undefined
+  if (tool.lookup._tag === "Files") return tool.lookup.files.find(tool.lookup.run ? isExecutable : readable)
+  return findExecutable(tool.lookup.name, searchPath.split(":"))
 }
 
 /**

@@ -41,7 +41,7 @@ const repeated = (accepts: (char: number) => boolean): Fragment => {
   return { start, end }
 }
 
-/** `**` and a slash: any number of whole segments, each ending in a slash, none included. */
+/** `**` and a slash: zero or more whole segments, each ending in a slash, none included. */
 const segments = (): Fragment => {
   const start = state()
   const inSegment = state()

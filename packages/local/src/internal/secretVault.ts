@@ -48,7 +48,7 @@ export interface RevealedSecret {
   readonly id: string
   readonly placeholder: string
   readonly value: string
-  /** Hosts the value may go to; empty: any host. */
+  /** Hosts the value may go to; when empty, every host. */
   readonly hosts: ReadonlyArray<string>
 }
 

@@ -12,7 +12,6 @@ import { badRequest } from "./daemonError.js"
 import * as ToolboxComputerUse from "./toolboxComputerUse.js"
 import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
-import { environmentProblem } from "./environment.js"
 import * as ToolboxInterpreter from "./toolboxInterpreter.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
 import * as ToolboxPty from "./toolboxPty.js"
@@ -93,8 +92,8 @@ const codeRun: EndpointHandler<typeof ToolboxApi.codeRun> = (sandbox, { payload:
 const updateEnv: EndpointHandler<typeof ToolboxApi.updateEnv> = (sandbox, { payload: request }) =>
   Effect.gen(function* () {
     const set = yield* envs(request.set)
-    const valueProblem = environmentProblem(set)
-    if (valueProblem !== undefined) return yield* badRequest(valueProblem)
+    const problem = ToolboxPty.envProblem(set)
+    if (problem !== undefined) return yield* badRequest(problem)
     const unset = request.unset ?? []
     const bad = unset.find((key) => !envKey.test(key))
     if (bad !== undefined) return yield* badRequest(`invalid environment variable name: ${bad}`)

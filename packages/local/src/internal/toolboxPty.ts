@@ -18,6 +18,7 @@ import type * as SandboxTerminal from "../SandboxTerminal.js"
 import { badRequest, conflict, notFound } from "./daemonError.js"
 import { json } from "./http.js"
 import type { SandboxRecord } from "./record.js"
+import { environmentProblem } from "./environment.js"
 import * as SandboxRegistry from "./sandboxRegistry.js"
 import { type EndpointHandler, resolveSandboxPath, serve, sessionIdProblem } from "./toolboxRoute.js"
 
@@ -65,11 +66,7 @@ const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Why a set of variables cannot be an environment (a name that is not one, a NUL byte in a value), if it cannot. */
 export const envProblem = (envs: Readonly<Record<string, string>>): string | undefined => {
   const badName = Object.keys(envs).find((key) => !envKey.test(key))
-  if (badName !== undefined) return `invalid environment variable name: ${badName}`
-  const badValue = Object.entries(envs).find(([, value]) => value.includes("\u0000"))
-  return badValue === undefined
-    ? undefined
-    : `invalid value of environment variable ${badValue[0]}: it contains a NUL byte`
+  return badName === undefined ? environmentProblem(envs) : `invalid environment variable name: ${badName}`
 }
 
 const checkEnvs = (envs: Readonly<Record<string, string>>) => {

@@ -1,9 +1,8 @@
 import * as NodeChildProcess from "node:child_process"
-import * as NodeFsSync from "node:fs"
-import * as NodePath from "node:path"
 import * as Effect from "effect/Effect"
 import { type Holder, type Launch, programs } from "./bwrap.js"
-import { signalGroup } from "./spawn.js"
+import { findExecutable } from "./executables.js"
+import { childStdio, signalGroup } from "./spawn.js"
 
 /**
  * A network of its own for a sandbox that may reach the outside: the sandbox's network namespace
@@ -35,19 +34,8 @@ export interface UserNetwork {
 }
 
 /** Where `slirp4netns` is on this machine (searched in `PATH`), or `undefined`. */
-export const find = (searchPath: string = process.env["PATH"] ?? "/usr/bin:/bin"): string | undefined => {
-  for (const dir of searchPath.split(":")) {
-    if (dir === "" || !NodePath.isAbsolute(dir)) continue
-    const candidate = NodePath.join(dir, "slirp4netns")
-    try {
-      NodeFsSync.accessSync(candidate, NodeFsSync.constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
+export const find = (searchPath: string = process.env["PATH"] ?? "/usr/bin:/bin"): string | undefined =>
+  findExecutable("slirp4netns", searchPath.split(":"))
 
 /** The descriptors one `slirp4netns` may hold: about one per connection of its sandbox. */
 export const maxDescriptors = 4096
@@ -88,7 +76,7 @@ export const attach = (
       ])
       child = NodeChildProcess.spawn(command.file, command.args, {
         detached: true,
-        stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+        stdio: childStdio(["ignore", "ignore", "pipe"], ["pipe", "pipe"]),
         env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }
       })
     } catch (error) {

@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Transport from "./transport.js"
 
 /**
- * Keeps values the caller sent (passwords, secret values) out of the errors of `self`: any
+ * Keeps values the caller sent (passwords, secret values) out of the errors of `self`: each
  * occurrence in an error's `message` or `body` becomes `<redacted>`. @internal
  */
 export const scrubbed =
