@@ -28,6 +28,7 @@ import * as EgressListener from "./internal/egressListener.js"
 import * as EgressTrust from "./internal/egressTrust.js"
 import { isEnvironmentName } from "./internal/environment.js"
 import * as Processes from "./internal/processes.js"
+import * as Reaper from "./internal/reaper.js"
 import * as UsageOf from "./internal/processUsage.js"
 import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
@@ -686,6 +687,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       ? "disabled by configuration (--limits rlimits)"
       : yield* Effect.promise(Cgroups.detect)
   const support = typeof cgroups === "string" ? undefined : cgroups
+  if (support !== undefined)
+    yield* Effect.acquireRelease(
+      Effect.sync(() => Reaper.start(support.bases)),
+      (reaper) => Effect.sync(reaper.release)
+    )
   /** Whether commands join the sandbox's group from inside, through descriptors; otherwise a launcher does it as root. */
   const joinThroughDescriptors =
     support === undefined || !asRoot || unusable !== undefined

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as NodeChildProcess from "node:child_process"
 import * as NodePath from "node:path"
+import { bwrapRequired, hasBwrap, hostProcesses, realSleep } from "./attackHarness.js"
 import { tempDir } from "./utils.js"
 
 const launcher = NodePath.join(import.meta.dirname, "..", "bin", "daytona-local.mjs")
@@ -14,7 +15,7 @@ interface Cli {
 }
 
 /** Starts `daytona-local serve` as a real child process and waits (at most 60 s) for its address. */
-const startCli = (dataDir: string) =>
+const startCli = (dataDir: string, isolation: "none" | "bwrap" = "none") =>
   Effect.acquireRelease(
     Effect.async<Cli, Error>((resume) => {
       const child = NodeChildProcess.spawn(
@@ -29,7 +30,7 @@ const startCli = (dataDir: string) =>
           "--api-key",
           apiKey,
           "--isolation",
-          "none",
+          isolation,
           "--transition-ms",
           "800"
         ],
@@ -136,4 +137,45 @@ describe("crash recovery", () => {
       }).pipe(Effect.scoped),
     120_000
   )
+
+  for (const isolation of ["none", "bwrap"] as const) {
+    const runs = isolation === "none" || hasBwrap || bwrapRequired ? it.live : undefined
+    runs?.(
+      `a server killed with SIGKILL takes its sandboxes' processes with it (isolation ${isolation})`,
+      () =>
+        Effect.gen(function* () {
+          const dataDir = yield* tempDir
+          const cli = yield* startCli(dataDir, isolation)
+          const config = yield* request(cli, "GET", "/config")
+          const mechanism = (config.body.resourceLimits as { mechanism: string }).mechanism
+          // Only a control group holds every process of a sandbox, whoever their parent is; CI has them.
+          if (mechanism === "rlimits" && !bwrapRequired) return
+          const marker = `${3000 + Math.floor(Math.random() * 5000)}.${process.pid}`
+          const created = yield* request(cli, "POST", "/sandbox", {})
+          assert.strictEqual(created.body.state, "started")
+          const toolbox = `${cli.apiUrl.replace(/\/api$/, "")}/toolbox/${created.body.id as string}/process/execute`
+          const detached = yield* Effect.tryPromise(() =>
+            fetch(toolbox, {
+              method: "POST",
+              headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+              body: JSON.stringify({
+                command: `sh -c "setsid sleep ${marker} > /dev/null 2>&1 < /dev/null & echo started"`
+              }),
+              signal: AbortSignal.timeout(20_000)
+            }).then((response) => response.json())
+          )
+          assert.deepStrictEqual(detached, { exitCode: 0, result: "started\n" })
+          assert.isAbove((yield* hostProcesses(`sleep ${marker}`)).length, 0)
+
+          yield* kill(cli)
+          let left = yield* hostProcesses(`sleep ${marker}`)
+          for (let waited = 0; waited < 10_000 && left.length > 0; waited += 100) {
+            yield* realSleep(100)
+            left = yield* hostProcesses(`sleep ${marker}`)
+          }
+          assert.deepStrictEqual(left, [], "the sandbox's process outlived its server by 10 s")
+        }).pipe(Effect.scoped),
+      60_000
+    )
+  }
 })

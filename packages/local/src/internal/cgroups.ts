@@ -48,6 +48,8 @@ export interface Support {
   readonly version: "v2" | "v1"
   readonly controllers: Controllers
   readonly create: (name: string, limits: Limits) => Promise<SandboxGroup>
+  /** The directories holding the server's groups, one per hierarchy (v1's freezer first). */
+  readonly bases: ReadonlyArray<string>
   /** Removes the server's own groups (after every sandbox was stopped). */
   readonly cleanup: () => Promise<void>
 }
@@ -297,6 +299,7 @@ const detectV2 = async (
           return {
             version: "v2",
             controllers,
+            bases: [base],
             create: async (sandbox, limits) => {
               const group = NodePath.join(base, sandbox)
               await NodeFs.mkdir(group).catch((cause) => {
@@ -440,6 +443,7 @@ const detectV1 = async (
   return {
     version: "v1",
     controllers,
+    bases: Object.values(bases),
     create: async (sandbox, limits) => {
       const dirs: Record<string, string> = {}
       for (const [controller, base] of Object.entries(bases)) {
