@@ -14,6 +14,7 @@ import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs/promises"
+import * as NodeNet from "node:net"
 import WebSocket from "ws"
 import { sandboxUid } from "../src/SandboxEngine.js"
 import { bwrapRequired, hasBwrap, realSleep } from "./attackHarness.js"
@@ -380,5 +381,83 @@ describe("attacks through terminals and the code interpreter", () => {
         assert.strictEqual(second, first, "the writer is blocked")
       }).pipe(Effect.scoped, Effect.provide(connector)),
     60_000
+  )
+  it.live(
+    "a WebSocket message over 10 MiB is refused with 1009, whole or in fragments, before it is gathered",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, server } = yield* sdkSandbox()
+        const base = `${sandbox.toolboxProxyUrl.replace(/\/+$/, "")}/${sandbox.id}`
+        const headers = { authorization: `Bearer ${Redacted.value(server.apiKey)}` }
+        const url = `${base.replace(/^http/, "ws")}/process/interpreter/execute`
+        const MiB = 1024 * 1024
+        /** Opens a run's socket, sends `frames` (each a fragment; the last ends the message) and reads how it closed. */
+        const send = (frames: ReadonlyArray<string>) =>
+          Effect.async<{ readonly code: number; readonly reason: string }>((resume) => {
+            const socket = new WebSocket(url, { headers })
+            socket.on("open", () => frames.forEach((frame, i) => socket.send(frame, { fin: i === frames.length - 1 })))
+            socket.on("error", () => undefined)
+            socket.on("close", (code, reason) => resume(Effect.succeed({ code, reason: reason.toString("utf8") })))
+            return Effect.sync(() => socket.terminate())
+          }).pipe(Effect.timeout("30 seconds"))
+
+        const whole = yield* send([JSON.stringify({ code: `x = 1 # ${"a".repeat(11 * MiB)}` })])
+        assert.strictEqual(whole.code, 1009)
+        const fragments = yield* send(Array.from({ length: 11 }, () => "a".repeat(MiB)))
+        assert.strictEqual(fragments.code, 1009)
+
+        // A frame that announces 2^60 bytes is refused on its header alone.
+        const announced = yield* Effect.async<string>((resume) => {
+          const target = new URL(base)
+          const raw = NodeNet.connect(Number(target.port), target.hostname, () => {
+            raw.write(
+              [
+                `GET ${target.pathname}/process/interpreter/execute HTTP/1.1`,
+                `Host: ${target.host}`,
+                "Upgrade: websocket",
+                "Connection: Upgrade",
+                `Sec-WebSocket-Key: ${Buffer.from("0123456789abcdef").toString("base64")}`,
+                "Sec-WebSocket-Version: 13",
+                `Authorization: ${headers.authorization}`,
+                "",
+                ""
+              ].join("\r\n")
+            )
+          })
+          let received = Buffer.alloc(0)
+          raw.on("data", (chunk: Buffer) => {
+            received = Buffer.concat([received, chunk])
+            const text = received.toString("latin1")
+            if (text.startsWith("HTTP/1.1 101") && text.includes("\r\n\r\n") && !raw.writableEnded) {
+              const header = Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4])
+              header.writeUInt32BE(2 ** 28, 2)
+              raw.write(header)
+              raw.write(Buffer.alloc(64 * 1024))
+            }
+          })
+          raw.on("error", () => undefined)
+          raw.on("close", () =>
+            resume(Effect.succeed(received.subarray(received.indexOf("\r\n\r\n") + 4).toString("hex")))
+          )
+          return Effect.sync(() => raw.destroy())
+        }).pipe(Effect.timeout("30 seconds"))
+        assert.strictEqual(announced, "880203f1")
+
+        // Under the limit, a large message is a run like any other.
+        const large = yield* Effect.async<{ readonly code: number; readonly stdout: string }>((resume) => {
+          const socket = new WebSocket(url, { headers })
+          let stdout = ""
+          socket.on("open", () => socket.send(JSON.stringify({ code: `print(len("${"b".repeat(9 * MiB)}"))` })))
+          socket.on("message", (data) => {
+            const chunk = JSON.parse(String(data)) as { type?: string; text?: string }
+            if (chunk.type === "stdout") stdout += chunk.text ?? ""
+          })
+          socket.on("close", (code) => resume(Effect.succeed({ code, stdout })))
+          return Effect.sync(() => socket.terminate())
+        }).pipe(Effect.timeout("60 seconds"))
+        assert.deepStrictEqual(large, { code: 1000, stdout: `${9 * MiB}\n` })
+        assert.strictEqual((yield* sandbox.codeInterpreter.runCode("print(2)")).stdout, "2\n")
+      }).pipe(Effect.scoped, Effect.provide(connector)),
+    120_000
   )
 })

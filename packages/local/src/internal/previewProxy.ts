@@ -2,6 +2,7 @@ import * as NodeHttp from "node:http"
 import * as NodeNet from "node:net"
 import type { Duplex } from "node:stream"
 import { badGateway, badRequest, internal, DaemonError, daemonErrorBody } from "./daemonError.js"
+import { limitMessages } from "./webSocketLimit.js"
 
 /** A preview host: `{port}-{sandboxId or signed token}.localhost[:serverPort]` (the port is checked by the proxy). */
 export const parseHost = (host: string | undefined): { readonly port: number; readonly label: string } | undefined => {
@@ -256,6 +257,8 @@ export class FrontServer extends NodeHttp.Server {
         return true
       }
     }
+    // What is left is a toolbox route: its WebSocket messages are bounded as its HTTP bodies are.
+    if (event === "upgrade") limitMessages(args[1] as Duplex)
     return super.emit(event as string, ...args)
   }
 }
