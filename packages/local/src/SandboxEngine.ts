@@ -388,6 +388,11 @@ export interface Service {
     sandboxId: string | undefined,
     settings: NetworkSettings
   ) => Effect.Effect<void, NetworkNotEnforced>
+  /**
+   * The TCP ports on which a process of a started sandbox listens, ascending (none when it is not
+   * started); the server's own sockets in its namespace (the egress proxy's) are not the sandbox's.
+   */
+  readonly listeningPorts: (sandboxId: string) => Effect.Effect<ReadonlyArray<number>>
   /** A connection to a port the sandbox listens on (for the preview proxy); never to anything else. */
   readonly connect: (sandboxId: string, port: number) => Effect.Effect<NodeNet.Socket, PortNotReachable>
   /**
@@ -1441,6 +1446,13 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         return yield* new NetworkNotEnforced({ message: restartNeeded })
     })
 
+  const listeningPorts = (sandboxId: string) =>
+    Effect.suspend(() => {
+      const r = running.get(sandboxId)
+      if (r === undefined) return Effect.succeed([])
+      return Effect.flatMap(processesOf(sandboxId, r), (pids) => Effect.promise(() => Processes.listeningPorts(pids)))
+    })
+
   const listenerCacheMillis = 2000
 
   const connect = (sandboxId: string, port: number) =>
@@ -1512,6 +1524,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         )
       ),
     isRunning: (sandboxId) => Effect.sync(() => running.has(sandboxId)),
+    listeningPorts,
     run,
     prepare: (sandboxId, plumbing) =>
       Effect.flatMap(

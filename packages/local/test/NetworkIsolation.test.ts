@@ -192,4 +192,29 @@ describe("a network of its own", () => {
         assert.isFalse(alive, "slirp4netns ended with the sandbox")
       }).pipe(Effect.provide(clientLayer))
   )
+
+  networkTest?.("each sandbox's GET /port lists its own listeners only, in its own namespace", () =>
+    Effect.gen(function* () {
+      const { client } = yield* attackServer()
+      const a = yield* createStarted(client)
+      const b = yield* createStarted(client)
+      // The same port in both: each namespace has its own, and each sandbox sees only its own.
+      yield* sh(client, a.id, "python3 -m http.server 8000 --bind 127.0.0.1 > /dev/null 2>&1 & echo")
+      yield* sh(client, b.id, "python3 -m http.server 8000 --bind 0.0.0.0 > /dev/null 2>&1 & echo")
+      yield* sh(client, b.id, "python3 -m http.server 9000 --bind ::1 > /dev/null 2>&1 & echo")
+      const ports = (id: string) =>
+        Effect.map(
+          call(client, "GET", `/toolbox/${id}/port`),
+          (answer) => (answer.body as { ports: Array<number> }).ports
+        )
+      let seen = { a: yield* ports(a.id), b: yield* ports(b.id) }
+      for (let waited = 0; waited < 15_000 && (seen.a.length < 1 || seen.b.length < 2); waited += 100) {
+        yield* realSleep(100)
+        seen = { a: yield* ports(a.id), b: yield* ports(b.id) }
+      }
+      assert.deepStrictEqual(seen, { a: [8000], b: [8000, 9000] })
+      const inUse = yield* call(client, "GET", `/toolbox/${a.id}/port/9000/in-use`)
+      assert.deepStrictEqual(inUse.body, { isInUse: false })
+    }).pipe(Effect.provide(clientLayer))
+  )
 })

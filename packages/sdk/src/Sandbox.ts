@@ -21,7 +21,7 @@ import {
   type NotFoundError,
   type SandboxFailedError,
   ValidationError,
-  type WaitTimeoutError
+  WaitTimeoutError
 } from "./DaytonaError.js"
 import * as BuildLogs from "./internal/buildLogs.js"
 import { inputCannotFail } from "./internal/expect.js"
@@ -141,6 +141,24 @@ export interface Operations {
   readonly getUserHomeDir: Effect.Effect<string, ToolboxError>
   /** The working directory: the image's WORKDIR, else the home directory (toolbox `GET /work-dir`). */
   readonly getWorkDir: Effect.Effect<string, ToolboxError>
+  /** The TCP ports a process of the sandbox listens on, ascending (toolbox `GET /port`). */
+  readonly getActivePorts: Effect.Effect<ReadonlyArray<number>, ToolboxError>
+  /**
+   * Whether a process of the sandbox listens on `port` (toolbox `GET /port/{port}/in-use`); a port
+   * outside 1–65535 is a `ValidationError`.
+   */
+  readonly isPortInUse: (port: number) => Effect.Effect<boolean, ToolboxError | ValidationError>
+  /**
+   * Asks at each pause of `schedule` (default `Wait.defaultSchedule`) whether a process of the
+   * sandbox listens on `port`, until one does: a server started in the sandbox is then ready for
+   * its preview link. Fails with `WaitTimeoutError` when `timeout` (default
+   * `DaytonaConfig.operationTimeout`) passes first; a transient failure of one question is a missed
+   * poll (`Wait.poll`).
+   */
+  readonly waitUntilPortInUse: (
+    port: number,
+    options?: WaitOptions
+  ) => Effect.Effect<void, ToolboxError | ValidationError | WaitTimeoutError>
   /** Replaces all labels (including `code-toolbox-language`) and returns the updated sandbox. */
   readonly setLabels: (labels: Readonly<Record<string, string>>) => Effect.Effect<Sandbox, UpdateError>
   /** Starts (or resumes) the sandbox and waits until it is `started`. */
@@ -550,12 +568,42 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
       )
     )
 
+  const isPortInUse = (port: number) =>
+    toolbox
+      .call(self, ToolboxApi.isPortInUse, { params: { port } })
+      .pipe(Effect.map((answer) => answer.isInUse === true))
+
+  const waitUntilPortInUse: Operations["waitUntilPortInUse"] = (port, options) =>
+    Effect.gen(function* () {
+      const timeout = yield* deadline(options)
+      const listened = Wait.poll(isPortInUse(port), {
+        decide: (inUse) => (inUse ? Wait.done(undefined) : Wait.keepPolling),
+        schedule: options?.schedule
+      })
+      const timedOut = new WaitTimeoutError({
+        operation: "waitUntilPortInUse",
+        resourceId: id,
+        timeout,
+        awaited: `listening on port ${port}`
+      })
+      yield* Wait.withDeadline(listened, timeout, Effect.succeed(timedOut))
+    }).pipe(span("waitUntilPortInUse"))
+
   return {
     createLspServer: (languageId, pathToProject) =>
       LspServer.make(self, toolbox, languageId, pathToProject).pipe(span("createLspServer")),
     refreshData: builtOnFirstRun(() => fetch.pipe(Effect.map(wrap), span("refreshData"))),
     getUserHomeDir: directory(ToolboxApi.getUserHomeDir, "getUserHomeDir"),
     getWorkDir: directory(ToolboxApi.getWorkDir, "getWorkDir"),
+    getActivePorts: builtOnFirstRun(() =>
+      toolbox.call(self, ToolboxApi.getPorts, {}).pipe(
+        inputCannotFail,
+        Effect.map((answer) => Array.from(new Set(answer.ports ?? [])).sort((a, b) => a - b)),
+        span("getActivePorts")
+      )
+    ),
+    isPortInUse: (port) => isPortInUse(port).pipe(span("isPortInUse")),
+    waitUntilPortInUse,
     setLabels: (labels) =>
       client.call(ControlPlaneApi.replaceLabels, { ...ref, payload: { labels } }).pipe(
         Effect.flatMap((answer) => ("id" in answer ? Effect.succeed(answer) : fetch)),

@@ -36,12 +36,14 @@ import {
   GitCommitRequest,
   GitCommitResponse,
   GitStatus,
+  IsPortInUseResponse,
   ListBranchResponse,
   LspCompletionParams,
   LspDocumentRequest,
   LspServerRequest,
   LspSymbol,
   Match,
+  PortList,
   ReplaceRequest,
   ReplaceResult,
   SearchFilesResponse,
@@ -127,6 +129,44 @@ export const getWorkDir = endpoint({
   path: "/work-dir",
   success: Endpoint.json(Directory),
   errors: [404]
+})
+
+/** A TCP port in a path: 1–65535. */
+const PortNumber = Schema.Struct({
+  port: Schema.NumberFromString.annotations({ message: () => "port must be a whole number from 1 to 65535" }).pipe(
+    Schema.filter((port) => Number.isInteger(port) && port >= 1 && port <= 65535, {
+      message: () => "port must be a whole number from 1 to 65535"
+    })
+  )
+})
+
+/**
+ * `GET /port`: the TCP ports a process of the sandbox listens on.
+ *
+ * @since 0.1.0
+ * @category info
+ */
+export const getPorts = endpoint({
+  name: "getPorts",
+  method: "GET",
+  path: "/port",
+  success: Endpoint.json(PortList),
+  errors: [404]
+})
+
+/**
+ * `GET /port/{port}/in-use`: whether a process of the sandbox listens on `port`.
+ *
+ * @since 0.1.0
+ * @category info
+ */
+export const isPortInUse = endpoint({
+  name: "isPortInUse",
+  method: "GET",
+  path: "/port/{port}/in-use",
+  params: PortNumber,
+  success: Endpoint.json(IsPortInUseResponse),
+  errors: [400, 404]
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -1738,6 +1778,8 @@ export const endpoints: {
   readonly getVersion: typeof getVersion
   readonly getUserHomeDir: typeof getUserHomeDir
   readonly getWorkDir: typeof getWorkDir
+  readonly getPorts: typeof getPorts
+  readonly isPortInUse: typeof isPortInUse
   readonly listFiles: typeof listFiles
   readonly getFileInfo: typeof getFileInfo
   readonly createFolder: typeof createFolder
@@ -1842,6 +1884,8 @@ export const endpoints: {
   getVersion,
   getUserHomeDir,
   getWorkDir,
+  getPorts,
+  isPortInUse,
   listFiles,
   getFileInfo,
   createFolder,

@@ -942,3 +942,39 @@ export const LspCompletionParams = Schema.Struct({
     Schema.Struct({ triggerKind: Schema.Number, triggerCharacter: Schema.optional(Schema.String) })
   )
 }).annotations({ identifier: "LspCompletionParams" })
+
+// ---------------------------------------------------------------------------------------------
+// ports
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The TCP ports a process of the sandbox listens on (`GET /port`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PortList = Schema.Struct({
+  ports: optional(Schema.Array(Schema.Number))
+}).annotations({ identifier: "PortList" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type PortList = typeof PortList.Type
+
+/**
+ * Whether a process of the sandbox listens on one TCP port (`GET /port/{port}/in-use`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const IsPortInUseResponse = Schema.Struct({
+  isInUse: optional(Schema.Boolean)
+}).annotations({ identifier: "IsPortInUseResponse" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type IsPortInUseResponse = typeof IsPortInUseResponse.Type

@@ -114,6 +114,8 @@ export interface Service {
   readonly scriptCode: ScriptedEngine.Script["scriptCode"]
   /** Every interpreter run the scripted engine was asked for, oldest first (empty with the real engine). */
   readonly codeRuns: Effect.Effect<ReadonlyArray<ScriptedEngine.CodeRun>>
+  /** Decides which TCP ports a started sandbox reports listening on (scripted engine only). */
+  readonly scriptPorts: ScriptedEngine.Script["scriptPorts"]
 }
 
 /**
@@ -235,7 +237,8 @@ export const layer = (
         commands: script.commands,
         scriptTerminal: script.scriptTerminal,
         scriptCode: script.scriptCode,
-        codeRuns: script.codeRuns
+        codeRuns: script.codeRuns,
+        scriptPorts: script.scriptPorts
       }
       return Context.add(sdk, DaytonaTest, service).pipe(Context.add(WebSocketConnector.WebSocketConnector, connect))
     })
@@ -348,6 +351,16 @@ export const commands: Effect.Effect<ReadonlyArray<ScriptedEngine.CommandRun>, n
  */
 export const scriptTerminal = (script: ScriptedEngine.TerminalScript): Effect.Effect<void, never, DaytonaTest> =>
   Effect.flatMap(DaytonaTest, (test) => test.scriptTerminal(script))
+
+/**
+ * Decides which TCP ports a started sandbox (by id) reports listening on from now on, e.g. to
+ * test a program that waits with `sandbox.waitUntilPortInUse(3000)` for a server it started.
+ *
+ * @since 0.1.0
+ * @category ports
+ */
+export const scriptPorts = (sandboxId: string, ports: ReadonlyArray<number>): Effect.Effect<void, never, DaytonaTest> =>
+  Effect.flatMap(DaytonaTest, (test) => test.scriptPorts(sandboxId, ports))
 
 /**
  * Decides what matching code-interpreter runs report, e.g.

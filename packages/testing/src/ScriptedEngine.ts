@@ -203,6 +203,11 @@ export interface Script {
   ) => Effect.Effect<void>
   /** Every interpreter run so far, oldest first. */
   readonly codeRuns: Effect.Effect<ReadonlyArray<CodeRun>>
+  /**
+   * The TCP ports a sandbox reports listening on from now on (toolbox `GET /port` and
+   * `/port/{port}/in-use`), while it is started; none until a test says so.
+   */
+  readonly scriptPorts: (sandboxId: string, ports: ReadonlyArray<number>) => Effect.Effect<void>
 }
 
 interface Rule {
@@ -224,6 +229,8 @@ export interface ScriptedCommands extends Script {
   readonly answerCode: (run: CodeRun) => CodeReply
   /** The terminal script in force. */
   readonly terminal: () => TerminalScript
+  /** The ports last scripted for a sandbox. */
+  readonly portsOf: (sandboxId: string) => ReadonlyArray<number>
 }
 
 /**
@@ -250,6 +257,7 @@ export const makeScript: Effect.Effect<ScriptedCommands> = Effect.sync(() => {
   }> = []
   const codeRuns: Array<CodeRun> = []
   let terminal = echoTerminal
+  const ports = new Map<string, ReadonlyArray<number>>()
   const test = (match: CommandMatch, run: CommandRun) =>
     typeof match === "string" ? match === run.command : match instanceof RegExp ? match.test(run.command) : match(run)
   const testCode = (match: CodeMatch, run: CodeRun) =>
@@ -257,6 +265,15 @@ export const makeScript: Effect.Effect<ScriptedCommands> = Effect.sync(() => {
   return {
     scriptTerminal: (script) => Effect.sync(() => void (terminal = script)),
     terminal: () => terminal,
+    scriptPorts: (sandboxId, listening) =>
+      Effect.sync(
+        () =>
+          void ports.set(
+            sandboxId,
+            Array.from(new Set(listening)).sort((a, b) => a - b)
+          )
+      ),
+    portsOf: (sandboxId) => ports.get(sandboxId) ?? [],
     scriptCode: (match, reply, options) =>
       Effect.sync(() => {
         codeRules.push({ match, reply, remaining: options?.times ?? Number.POSITIVE_INFINITY })
@@ -310,7 +327,7 @@ const home = "/home/daytona"
  * @category constructors
  */
 export const make = (
-  script: Pick<ScriptedCommands, "answer" | "answerCode" | "terminal">
+  script: Pick<ScriptedCommands, "answer" | "answerCode" | "terminal" | "portsOf">
 ): Effect.Effect<SandboxEngine.Service, never, LocalConfig.LocalConfig> =>
   Effect.gen(function* () {
     const config = yield* LocalConfig.LocalConfig
@@ -441,6 +458,7 @@ export const make = (
       view,
       resize: () => Effect.void,
       checkNetwork: () => Effect.void,
+      listeningPorts: (sandboxId) => Effect.sync(() => (running.has(sandboxId) ? script.portsOf(sandboxId) : [])),
       connect: (sandboxId, port) =>
         Effect.fail(
           new SandboxEngine.PortNotReachable({
@@ -484,6 +502,6 @@ export const make = (
  * @category layers
  */
 export const layer = (
-  script: Pick<ScriptedCommands, "answer" | "answerCode" | "terminal">
+  script: Pick<ScriptedCommands, "answer" | "answerCode" | "terminal" | "portsOf">
 ): Layer.Layer<SandboxEngine.SandboxEngine, never, LocalConfig.LocalConfig> =>
   Layer.effect(SandboxEngine.SandboxEngine, make(script))

@@ -368,3 +368,34 @@ describe("snapshots and volumes", () => {
     }).pipe(Effect.provide(DaytonaTest.layer({ timings: { create: "1 second" } })))
   )
 })
+
+describe("ports", () => {
+  it.effect("waitUntilPortInUse polls until the sandbox listens, and fails typed when its timeout passes first", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      assert.deepStrictEqual(yield* sandbox.getActivePorts, [])
+      assert.isFalse(yield* sandbox.isPortInUse(3000))
+
+      const waiting = yield* Effect.fork(sandbox.waitUntilPortInUse(3000, { timeout: "1 minute" }))
+      yield* TestClock.adjust("10 seconds")
+      assert.isTrue(yield* isRunning(waiting))
+      const asked = (yield* requestsOf("isPortInUse")).length
+      assert.isAbove(asked, 10)
+      yield* DaytonaTest.scriptPorts(sandbox.id, [8080, 3000, 3000])
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(waiting)
+      assert.deepStrictEqual(yield* sandbox.getActivePorts, [3000, 8080])
+
+      const never = yield* Effect.fork(Effect.either(sandbox.waitUntilPortInUse(5173, { timeout: "30 seconds" })))
+      yield* TestClock.adjust("30 seconds")
+      const timedOut = yield* Fiber.join(never)
+      assert.isTrue(Either.isLeft(timedOut) && timedOut.left._tag === "WaitTimeoutError", String(timedOut))
+
+      for (const port of [0, 65536, 1.5, Number.NaN]) {
+        const refused = yield* Effect.either(sandbox.waitUntilPortInUse(port))
+        assert.isTrue(Either.isLeft(refused) && refused.left._tag === "ValidationError", `port ${port}`)
+      }
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})

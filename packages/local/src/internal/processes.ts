@@ -83,6 +83,16 @@ export const listeningInodes = async (port: number, pid: number | "self" = "self
   return inodes
 }
 
+/** The inodes of the sockets a process holds open (none when it is gone or not ours to read). */
+const socketInodes = async (pid: number): Promise<Array<string>> => {
+  const fds = await NodeFs.readdir(`/proc/${pid}/fd`).catch(() => [] as Array<string>)
+  const links = await Promise.all(fds.map((fd) => NodeFs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")))
+  return links.flatMap((link) => {
+    const match = /^socket:\[(\d+)\]$/.exec(link)
+    return match === null ? [] : [match[1]!]
+  })
+}
+
 /** The address that reaches a socket of `inodes` that one of `pids` holds open, if one does. */
 export const heldListener = async (
   pids: ReadonlyArray<number>,
@@ -90,13 +100,40 @@ export const heldListener = async (
 ): Promise<string | undefined> => {
   if (inodes.size === 0) return undefined
   for (const pid of pids) {
-    const fds = await NodeFs.readdir(`/proc/${pid}/fd`).catch(() => [] as Array<string>)
-    const links = await Promise.all(fds.map((fd) => NodeFs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")))
-    for (const link of links) {
-      const match = /^socket:\[(\d+)\]$/.exec(link)
-      const dial = match === null ? undefined : inodes.get(match[1]!)
+    for (const inode of await socketInodes(pid)) {
+      const dial = inodes.get(inode)
       if (dial !== undefined) return dial
     }
   }
   return undefined
+}
+
+/**
+ * The TCP ports (IPv4 and IPv6, on any address) on which one of `pids` holds a listening socket,
+ * ascending. Each network namespace the processes are in is read once; a socket counts only when
+ * one of them holds it, so a sandbox sharing the machine's network sees none of the machine's.
+ */
+export const listeningPorts = async (pids: ReadonlyArray<number>): Promise<Array<number>> => {
+  const held = new Set<string>()
+  /** One process in each network namespace, whose `/proc/<pid>/net` tables are that namespace's. */
+  const namespaces = new Map<string, number>()
+  for (const pid of pids) {
+    for (const inode of await socketInodes(pid)) held.add(inode)
+    const net = await namespaceOf(pid, "net")
+    if (net !== undefined && !namespaces.has(net)) namespaces.set(net, pid)
+  }
+  const ports = new Set<number>()
+  if (held.size === 0) return []
+  for (const pid of namespaces.values()) {
+    for (const table of ["tcp", "tcp6"]) {
+      const text = (await read(`/proc/${pid}/net/${table}`))?.toString("utf8") ?? ""
+      for (const line of text.split("\n").slice(1)) {
+        const fields = line.trim().split(/\s+/)
+        const localPort = (fields[1] ?? "").split(":")[1]
+        if (fields[3] === "0A" && localPort !== undefined && held.has(fields[9] ?? ""))
+          ports.add(parseInt(localPort, 16))
+      }
+    }
+  }
+  return Array.from(ports).sort((a, b) => a - b)
 }

@@ -14,6 +14,7 @@ import * as ToolboxFiles from "./toolboxFiles.js"
 import * as ToolboxGit from "./toolboxGit.js"
 import * as ToolboxInterpreter from "./toolboxInterpreter.js"
 import * as ToolboxLsp from "./toolboxLsp.js"
+import * as ToolboxPorts from "./toolboxPorts.js"
 import * as ToolboxPty from "./toolboxPty.js"
 import { type EndpointHandler, runInSandbox, serve } from "./toolboxRoute.js"
 import * as ToolboxSessions from "./toolboxSessions.js"
@@ -122,5 +123,6 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.concat(ToolboxComputerUse.router),
   HttpRouter.concat(ToolboxPty.router),
   HttpRouter.concat(ToolboxInterpreter.router),
-  HttpRouter.concat(ToolboxSystem.router)
+  HttpRouter.concat(ToolboxSystem.router),
+  HttpRouter.concat(ToolboxPorts.router)
 )
