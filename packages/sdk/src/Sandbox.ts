@@ -8,6 +8,7 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import * as CodeInterpreter from "./CodeInterpreter.js"
@@ -19,7 +20,7 @@ import {
   type ApiError,
   type ConflictError,
   type NotFoundError,
-  type SandboxFailedError,
+  SandboxFailedError,
   ValidationError,
   WaitTimeoutError
 } from "./DaytonaError.js"
@@ -34,6 +35,7 @@ import * as Transport from "./internal/transport.js"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import type { SandboxDto, SandboxListItem } from "./SandboxDto.js"
 import * as SandboxMetrics from "./SandboxMetrics.js"
+import { isFailed } from "./SandboxState.js"
 import type { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 import * as ComputerUse from "./ComputerUse.js"
 import * as FileSystem from "./FileSystem.js"
@@ -163,6 +165,16 @@ export interface Operations {
   readonly setLabels: (labels: Readonly<Record<string, string>>) => Effect.Effect<Sandbox, UpdateError>
   /** Starts (or resumes) the sandbox and waits until it is `started`. */
   readonly start: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /**
+   * Brings the sandbox to `started` from wherever it is, under one deadline: a started sandbox is
+   * answered as it is (no request but a read); a stopped, archived or paused one is started; one in
+   * a transition (starting, stopping, archiving, pausing, restoring, resizing, snapshotting, …) is
+   * waited for and then started from where it lands. A start refused because another client began
+   * a transition meanwhile (`ConflictError`) is tried again from a fresh read, a few times. `error`,
+   * `build_failed` and `destroyed` end it with `SandboxFailedError`; a sandbox that is gone, with
+   * `NotFoundError`.
+   */
+  readonly ensureStarted: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
   /** Stops the sandbox (`force`: SIGKILL instead of SIGTERM) and waits until it is `stopped` or `destroyed`. */
   readonly stop: (
     options?: WaitOptions & { readonly force?: boolean | undefined }
@@ -472,6 +484,9 @@ const builtOnFirstRun = <A, E, R>(build: () => Effect.Effect<A, E, R>): Effect.E
 /** The feature services of a handle, built on first use (see {@link make}). */
 type FeatureServices = Pick<Operations, "fs" | "git" | "process" | "computerUse" | "codeInterpreter">
 
+/** How many starts `ensureStarted` tries again after another client began a transition first. */
+const maxStartConflicts = 5
+
 const operations = (self: SandboxListItem, services: Services): Omit<Operations, keyof FeatureServices> => {
   const { client, toolbox } = services
   const id = self.id
@@ -568,6 +583,42 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
       )
     )
 
+  const ensureStarted: Operations["ensureStarted"] = (options) =>
+    Effect.gen(function* () {
+      const timeout = yield* deadline(options)
+      const tracker = yield* Wait.tracker(id)
+      const inner: WaitOptions = { timeout: Duration.infinity, schedule: options?.schedule }
+      const run = Effect.gen(function* () {
+        let current: Sandbox = wrap(yield* Effect.flatMap(fetch, tracker.observe))
+        for (let conflicts = 0; ; ) {
+          const state = current.state
+          const resting = current.desiredState === undefined || current.desiredState === state
+          if (state === "started" && resting) return current
+          if (state === "destroyed" || isFailed(state))
+            return yield* new SandboxFailedError({
+              sandboxId: id,
+              state: state ?? "unknown",
+              ...(current.errorReason === undefined ? {} : { errorReason: current.errorReason }),
+              ...(current.recoverable === undefined ? {} : { recoverable: current.recoverable })
+            })
+          if ((state === "stopped" || state === "archived" || state === "paused") && resting) {
+            const started = yield* Effect.either(current.start(inner))
+            if (Either.isRight(started)) return started.right
+            if (started.left._tag !== "ConflictError" || ++conflicts > maxStartConflicts)
+              return yield* Effect.fail(started.left)
+            current = wrap(yield* Effect.flatMap(fetch, tracker.observe))
+            continue
+          }
+          current = yield* waitFor("ensureStarted", "at rest", Wait.untilResting, undefined, fetch, inner)
+        }
+      })
+      return yield* Wait.withDeadline(
+        run,
+        timeout,
+        tracker.timeoutError({ operation: "ensureStarted", awaited: "started", timeout })
+      )
+    }).pipe(span("ensureStarted"))
+
   const isPortInUse = (port: number) =>
     toolbox
       .call(self, ToolboxApi.isPortInUse, { params: { port } })
@@ -625,6 +676,7 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
         fetch,
         options
       ).pipe(span("start")),
+    ensureStarted,
     stop: (options) =>
       waitFor(
         "stop",

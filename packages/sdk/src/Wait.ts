@@ -264,6 +264,32 @@ export const untilNotIn =
         : done(sandbox)
 
 /**
+ * The states in which no transition is under way: a sandbox rests there until asked to move.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const restingStates: ReadonlyArray<SandboxState> = ["started", "stopped", "archived", "paused", "destroyed"]
+
+/**
+ * Done once the sandbox rests (see {@link restingStates}) in the state it is meant to be in (its
+ * `desiredState`, when the answer has one); `error` and `build_failed` fail the wait.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const untilResting = <S extends SandboxSnapshot & { readonly desiredState?: string | undefined }>(
+  sandbox: S
+): Decision<S, SandboxFailedError> =>
+  sandbox.state === "error" || sandbox.state === "build_failed"
+    ? failed(sandbox)
+    : sandbox.state !== undefined &&
+        restingStates.includes(sandbox.state) &&
+        (sandbox.desiredState === undefined || sandbox.desiredState === sandbox.state)
+      ? done(sandbox)
+      : keepPolling
+
+/**
  * Remembers the last sandbox an operation saw, so that its deadline can report its id and state.
  *
  * @since 0.1.0

@@ -399,3 +399,80 @@ describe("ports", () => {
     }).pipe(Effect.provide(DaytonaTest.layer()))
   )
 })
+
+describe("ensureStarted", () => {
+  it.effect("from started, stopped, archived and paused: started, each with at most one start request", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      const startsSoFar = Effect.map(requestsOf("startSandbox"), (all) => all.length)
+
+      assert.strictEqual((yield* sandbox.ensureStarted()).state, "started")
+      assert.strictEqual(yield* startsSoFar, 0)
+
+      yield* sandbox.stop()
+      assert.strictEqual((yield* sandbox.ensureStarted()).state, "started")
+      assert.strictEqual(yield* startsSoFar, 1)
+
+      yield* (yield* sandbox.stop()).archive({ wait: true })
+      assert.strictEqual((yield* sandbox.ensureStarted()).state, "started")
+      assert.strictEqual(yield* startsSoFar, 2)
+
+      yield* sandbox.pause()
+      assert.strictEqual((yield* sandbox.ensureStarted()).state, "started")
+      assert.strictEqual(yield* startsSoFar, 3)
+
+      // Another client's transition won the race: the 409 is answered by reading again and starting.
+      yield* sandbox.stop()
+      yield* DaytonaTest.failNext({ operation: "startSandbox" }, { status: 409 })
+      assert.strictEqual((yield* sandbox.ensureStarted()).state, "started")
+      assert.strictEqual(yield* startsSoFar, 5)
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("during a stop it waits for the stop to end, then starts; within one deadline", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      /** Moves the clock a second at a time (each poll's answer arrives between steps) while `fiber` runs. */
+      const drive = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, seconds: number) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < seconds && (yield* isRunning(fiber)); i++) yield* TestClock.adjust("1 second")
+        })
+      const stopping = yield* Effect.fork(sandbox.stop())
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* sandbox.refreshData).state, "stopping")
+
+      const ensured = yield* Effect.fork(sandbox.ensureStarted({ timeout: "1 minute" }))
+      yield* drive(ensured, 40)
+      assert.strictEqual((yield* Fiber.join(ensured)).state, "started")
+      assert.isAtLeast(yield* Clock.currentTimeMillis, 20_000, "a 10 s stop, then a 10 s start")
+      yield* Fiber.join(stopping)
+      assert.strictEqual((yield* requestsOf("startSandbox")).length, 1)
+
+      yield* Effect.fork(sandbox.stop())
+      yield* TestClock.adjust("1 second")
+      const late = yield* Effect.fork(Effect.either(sandbox.ensureStarted({ timeout: "5 seconds" })))
+      yield* drive(late, 10)
+      const timedOut = yield* Fiber.join(late)
+      assert.isTrue(Either.isLeft(timedOut) && timedOut.left._tag === "WaitTimeoutError", String(timedOut))
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { stop: "10 seconds", start: "10 seconds" } })))
+  )
+
+  it.effect("an errored sandbox ends it with SandboxFailedError, a deleted one with NotFoundError", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const broken = yield* daytona.create()
+      yield* DaytonaTest.setSandboxState(broken.id, "error", { errorReason: "disk gone" })
+      const failed = yield* Effect.flip(broken.ensureStarted())
+      assert.deepStrictEqual(
+        [failed._tag, failed._tag === "SandboxFailedError" && failed.errorReason],
+        ["SandboxFailedError", "disk gone"]
+      )
+
+      const gone = yield* daytona.create()
+      yield* gone.delete({ wait: true })
+      assert.strictEqual((yield* Effect.flip(gone.ensureStarted()))._tag, "NotFoundError")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
