@@ -240,6 +240,16 @@ export interface Service {
   readonly createScoped: (options?: CreateOptions) => Effect.Effect<Sandbox.Sandbox, CreateError, Scope.Scope>
   /** Reads a sandbox by id or name. */
   readonly get: (idOrName: string) => Effect.Effect<Sandbox.Sandbox, ApiError | NotFoundError | ValidationError>
+  /**
+   * The sandbox named `name`, created with `options` (and that name) when there is none, or only a
+   * deleted one. A create that loses a race with another client's create of the same name (409)
+   * reads the name again and adopts the winner. The sandbox is answered in the state it is in:
+   * follow with `ensureStarted` for a started one.
+   */
+  readonly getOrCreate: (
+    name: string,
+    options?: Omit<CreateOptions, "name">
+  ) => Effect.Effect<Sandbox.Sandbox, CreateError>
   /** Every sandbox matching the query, page after page, fetched as the stream is read. */
   readonly list: (query?: ListQuery) => Stream.Stream<Sandbox.SandboxSummary, ApiError | ValidationError>
   /** One page of the list; pass `nextCursor` back as `cursor` for the next. */
@@ -554,9 +564,38 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
         return yield* createWith(options, createId, progress)
       }).pipe(Spans.withSpan("Daytona.createScoped", { captureStackTrace: false }))
 
+    /** The live sandbox of a name, if there is one (a deleted one holds its name no more). */
+    const named = (name: string) =>
+      Sandbox.fetchDto(services, name).pipe(
+        Effect.map((dto) =>
+          dto.state === "destroying" || dto.state === "destroyed"
+            ? Option.none()
+            : Option.some(Sandbox.make(dto, services))
+        ),
+        Effect.catchTag("NotFoundError", () => Effect.succeed(Option.none<Sandbox.Sandbox>()))
+      )
+
+    const getOrCreate: Service["getOrCreate"] = (name, options = {}) =>
+      Effect.gen(function* () {
+        if (name.trim() === "") return yield* invalid("name", "a sandbox name is required")
+        const found = yield* named(name)
+        if (Option.isSome(found)) return found.value
+        return yield* create({ ...options, name }).pipe(
+          Effect.catchTag("ConflictError", (conflict) =>
+            Effect.flatMap(named(name), Option.match({ onNone: () => Effect.fail(conflict), onSome: Effect.succeed }))
+          )
+        )
+      }).pipe(
+        Spans.withSpan("Daytona.getOrCreate", {
+          captureStackTrace: false,
+          attributes: { "daytona.sandbox.name": name }
+        })
+      )
+
     return {
       create,
       createScoped,
+      getOrCreate,
       get: (idOrName) =>
         (idOrName.trim() === "" ? invalid("idOrName", "a sandbox id or name is required") : Effect.void).pipe(
           Effect.zipRight(Sandbox.fetchDto(services, idOrName)),

@@ -476,3 +476,31 @@ describe("ensureStarted", () => {
     }).pipe(Effect.provide(DaytonaTest.layer()))
   )
 })
+
+describe("getOrCreate", () => {
+  it.effect(
+    "creates a named sandbox once, then answers it; a lost race adopts the winner; a blank name is refused",
+    () =>
+      Effect.gen(function* () {
+        const daytona = yield* Daytona.Daytona
+        const creates = Effect.map(requestsOf("createSandbox"), (all) => all.length)
+        const first = yield* daytona.getOrCreate("workspace", { labels: { team: "a" } })
+        assert.deepStrictEqual([first.name, first.labels["team"], yield* creates], ["workspace", "a", 1])
+        const again = yield* daytona.getOrCreate("workspace", { labels: { team: "b" } })
+        assert.deepStrictEqual([again.id, again.labels["team"], yield* creates], [first.id, "a", 1])
+
+        // The read misses a sandbox another client has just created: the create answers 409, and the
+        // name is read again.
+        yield* DaytonaTest.failNext({ operation: "getSandbox" }, { status: 404 })
+        const raced = yield* daytona.getOrCreate("workspace")
+        assert.deepStrictEqual([raced.id, yield* creates], [first.id, 2])
+
+        yield* first.delete({ wait: true })
+        const renewed = yield* daytona.getOrCreate("workspace")
+        assert.notStrictEqual(renewed.id, first.id)
+
+        const blank = yield* Effect.flip(daytona.getOrCreate("  "))
+        assert.strictEqual(blank._tag, "ValidationError")
+      }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
