@@ -10,7 +10,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import * as CodeInterpreter from "./CodeInterpreter.js"
 import * as Stream from "effect/Stream"
 import * as ControlPlaneApi from "./ControlPlaneApi.js"
@@ -227,6 +228,15 @@ export interface Operations {
   ) => Effect.Effect<SshAccessValidationDto, ApiError | NotFoundError | ValidationError>
   /** Resets the auto-stop timer. */
   readonly refreshActivity: Effect.Effect<void, ApiError | NotFoundError>
+  /**
+   * Keeps the sandbox from being auto-stopped for inactivity while the current scope is open:
+   * a fiber of the scope calls `refreshActivity` every `every` (default a third of the sandbox's
+   * auto-stop interval, at least 30 s and at most 5 minutes), and stops when the scope closes.
+   * A refresh that fails is tried again at the next tick; a sandbox that is gone ends the fiber.
+   */
+  readonly keepActive: (options?: {
+    readonly every?: Duration.DurationInput | undefined
+  }) => Effect.Effect<void, ValidationError, Scope.Scope>
   /** Changes network access; at least one setting is required. */
   readonly updateNetworkSettings: (settings: UpdateSandboxNetworkSettings) => Effect.Effect<Sandbox, UpdateError>
   /** Resizes CPU, memory (GiB) or disk (GiB) and waits until the resize completes. */
@@ -484,6 +494,18 @@ const builtOnFirstRun = <A, E, R>(build: () => Effect.Effect<A, E, R>): Effect.E
 /** The feature services of a handle, built on first use (see {@link make}). */
 type FeatureServices = Pick<Operations, "fs" | "git" | "process" | "computerUse" | "codeInterpreter">
 
+/**
+ * How often `keepActive` refreshes by default: a third of the auto-stop interval (minutes), within
+ * 30 s and 5 minutes; 5 minutes when auto-stop is off.
+ */
+const keepActiveEvery = (autoStopMinutes: number | undefined): Duration.Duration =>
+  autoStopMinutes === undefined || autoStopMinutes <= 0
+    ? Duration.minutes(5)
+    : Duration.clamp(Duration.seconds((autoStopMinutes * 60) / 3), {
+        minimum: Duration.seconds(30),
+        maximum: Duration.minutes(5)
+      })
+
 /** How many starts `ensureStarted` tries again after another client began a transition first. */
 const maxStartConflicts = 5
 
@@ -618,6 +640,25 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
         tracker.timeoutError({ operation: "ensureStarted", awaited: "started", timeout })
       )
     }).pipe(span("ensureStarted"))
+
+  const refreshActivity = builtOnFirstRun(() =>
+    client
+      .call(ControlPlaneApi.updateLastActivity, { params: { sandboxId: id } })
+      .pipe(inputCannotFail, span("refreshActivity"))
+  )
+
+  const keepActive: Operations["keepActive"] = (options) =>
+    Effect.gen(function* () {
+      const every = yield* Wait.deadlineFrom("every", options?.every, keepActiveEvery(self.autoStopInterval))
+      if (!Duration.isFinite(every))
+        return yield* new ValidationError({ field: "every", message: "every must be a finite duration" })
+      const gone = (refreshed: Either.Either<void, ApiError | NotFoundError>) =>
+        Either.isLeft(refreshed) && refreshed.left._tag === "NotFoundError"
+      yield* Effect.either(refreshActivity).pipe(
+        Effect.repeat({ schedule: Schedule.spaced(every), until: gone }),
+        Effect.forkScoped
+      )
+    })
 
   const isPortInUse = (port: number) =>
     toolbox
@@ -801,11 +842,8 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
         Effect.zipRight(client.call(ControlPlaneApi.validateSshAccess, { query: { token } })),
         span("validateSshAccess")
       ),
-    refreshActivity: builtOnFirstRun(() =>
-      client
-        .call(ControlPlaneApi.updateLastActivity, { params: { sandboxId: id } })
-        .pipe(inputCannotFail, span("refreshActivity"))
-    ),
+    refreshActivity,
+    keepActive,
     updateNetworkSettings: (settings) =>
       (settings.networkBlockAll === undefined &&
       settings.networkAllowList === undefined &&

@@ -504,3 +504,61 @@ describe("getOrCreate", () => {
       }).pipe(Effect.provide(DaytonaTest.layer()))
   )
 })
+
+describe("keepActive", () => {
+  /** Turns the event loop (no timers) until `condition` holds, so that answers in flight arrive. */
+  const settleUntil = (condition: Effect.Effect<boolean>) =>
+    Effect.gen(function* () {
+      for (let turn = 0; turn < 5_000 && !(yield* condition); turn++)
+        yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      return yield* condition
+    })
+
+  it.effect("refreshes activity at once and then every period while its scope is open, and not after", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      const refreshes = Effect.map(requestsOf("updateLastActivity"), (all) => all.length)
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* sandbox.keepActive({ every: "1 minute" })
+          assert.isTrue(yield* settleUntil(Effect.map(refreshes, (n) => n === 1)))
+          yield* TestClock.adjust("59 seconds")
+          assert.strictEqual(yield* refreshes, 1)
+          for (let minute = 2; minute <= 4; minute++) {
+            yield* TestClock.adjust(minute === 2 ? "1 second" : "1 minute")
+            assert.isTrue(yield* settleUntil(Effect.map(refreshes, (n) => n === minute)), `refresh ${minute}`)
+          }
+        })
+      )
+      yield* TestClock.adjust("10 minutes")
+      assert.isFalse(yield* settleUntil(Effect.map(refreshes, (n) => n > 4)))
+
+      const invalid = yield* Effect.flip(Effect.scoped(sandbox.keepActive({ every: "-1 seconds" })))
+      assert.strictEqual(invalid._tag, "ValidationError")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("by default a third of the auto-stop interval; a deleted sandbox ends the refreshing", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create({ autoStopInterval: 3 })
+      const refreshes = Effect.map(requestsOf("updateLastActivity"), (all) => all.length)
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* sandbox.keepActive()
+          assert.isTrue(yield* settleUntil(Effect.map(refreshes, (n) => n === 1)))
+          yield* TestClock.adjust("59 seconds")
+          assert.strictEqual(yield* refreshes, 1)
+          yield* TestClock.adjust("1 second")
+          assert.isTrue(yield* settleUntil(Effect.map(refreshes, (n) => n === 2)))
+          yield* sandbox.delete({ wait: true })
+          yield* TestClock.adjust("1 minute")
+          assert.isTrue(yield* settleUntil(Effect.map(refreshes, (n) => n === 3)))
+          yield* TestClock.adjust("5 minutes")
+          assert.isFalse(yield* settleUntil(Effect.map(refreshes, (n) => n > 3)))
+        })
+      )
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+})
