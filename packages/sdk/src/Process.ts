@@ -34,6 +34,7 @@ import {
   TransportError,
   ValidationError
 } from "./DaytonaError.js"
+import * as BackgroundCommand from "./BackgroundCommand.js"
 import * as LogDemux from "./internal/logDemux.js"
 import * as Transport from "./internal/transport.js"
 import * as Pty from "./Pty.js"
@@ -255,6 +256,14 @@ export interface Process extends Pty.PtyOperations {
   readonly getEntrypointLogs: Effect.Effect<SessionCommandLogs, ProcessError>
   /** The entrypoint's logs as they are written, until the entrypoint session ends; resumed like a command's. */
   readonly followEntrypointLogs: Stream.Stream<LogChunk, ProcessError, WebSocketConnector>
+  /**
+   * Starts `command` (through the session's shell) in a session made for it alone and answers at
+   * once with its handle: output followed or read, stdin, the exit code awaited under a deadline,
+   * `kill`. When the scope closes the session is deleted, which ends the command if it still runs.
+   */
+  readonly runInBackground: (
+    command: string
+  ) => Effect.Effect<BackgroundCommand.BackgroundCommand, ProcessError | ConflictError, Scope.Scope>
 }
 
 const requestMargin = Duration.seconds(30)
@@ -531,7 +540,7 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       return Mailbox.toStream(mailbox)
     })
 
-  return {
+  const operations: Omit<Process, "runInBackground"> = {
     ...Pty.make(toolboxTarget, toolbox),
     executeCommand,
     codeRun,
@@ -621,4 +630,16 @@ export const make = (target: Target, toolbox: ToolboxClient.Service): Process =>
       })
     )
   }
+
+  const runInBackground: Process["runInBackground"] = (command) =>
+    Effect.gen(function* () {
+      const sessionId = `background-${crypto.randomUUID()}`
+      yield* Effect.acquireRelease(operations.createSession(sessionId), () =>
+        Effect.ignore(operations.deleteSession(sessionId))
+      )
+      const started = yield* operations.executeSessionCommand(sessionId, { command, runAsync: true })
+      return BackgroundCommand.make(operations, { sandboxId: target.id, sessionId, commandId: started.cmdId })
+    }).pipe(span("runInBackground"))
+
+  return { ...operations, runInBackground }
 }

@@ -5,6 +5,13 @@
  */
 
 /**
+ * A command running in the background of a sandbox, with a session of its own.
+ *
+ * @since 0.1.0
+ */
+export * as BackgroundCommand from "./BackgroundCommand.js"
+
+/**
  * A stateful Python interpreter in a sandbox.
  *
  * @since 0.1.0

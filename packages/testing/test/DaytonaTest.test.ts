@@ -507,7 +507,7 @@ describe("getOrCreate", () => {
 
 describe("keepActive", () => {
   /** Turns the event loop (no timers) until `condition` holds, so that answers in flight arrive. */
-  const settleUntil = (condition: Effect.Effect<boolean>) =>
+  const settleUntil = <R>(condition: Effect.Effect<boolean, never, R>) =>
     Effect.gen(function* () {
       for (let turn = 0; turn < 5_000 && !(yield* condition); turn++)
         yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
