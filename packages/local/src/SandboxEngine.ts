@@ -34,6 +34,7 @@ import * as SandboxFs from "./internal/sandboxFs.js"
 import { PathFailure } from "./internal/sandboxPath.js"
 import { childStdio, collect, type Group, signalGroup, type SpawnSpec } from "./internal/spawn.js"
 import * as TerminalRelay from "./internal/terminalRelay.js"
+import * as TreeRemoval from "./internal/treeRemoval.js"
 import * as UserNetwork from "./internal/userNetwork.js"
 import * as VolumeMounts from "./internal/volumeMounts.js"
 import { LocalConfig, type SandboxNetwork } from "./LocalConfig.js"
@@ -1512,9 +1513,7 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
     destroy: (sandboxId) =>
       stop(sandboxId, { force: true }).pipe(
         Effect.zipRight(
-          fs("cannot remove the sandbox's directory", () =>
-            NodeFs.rm(paths(sandboxId).root, { recursive: true, force: true })
-          )
+          fs("cannot remove the sandbox's directory", () => TreeRemoval.removeTree(paths(sandboxId).root))
         ),
         Effect.tap(() =>
           Effect.sync(() => {

@@ -367,4 +367,26 @@ describe("attacks on the server", () => {
       }
     }).pipe(Effect.provide(clientLayer))
   )
+
+  bwrapTest?.(
+    "a sandbox deleted with a tree deeper than a path can name is removed, and the server goes on listing",
+    () =>
+      Effect.gen(function* () {
+        const { client, dir } = yield* attackServer()
+        const { id } = yield* createStarted(client)
+        const deep = yield* sh(
+          client,
+          id,
+          `printf 'import os\\nfor i in range(2100):\\n    os.mkdir("d"); os.chdir("d")\\nprint("deep")\\n' > /tmp/deep.py && python3 /tmp/deep.py`
+        )
+        assert.strictEqual(deep.result, "deep\n")
+        assert.strictEqual((yield* call(client, "DELETE", `/api/sandbox/${id}`)).status, 200)
+        assert.strictEqual(yield* settleTo(client, id, "destroyed"), "destroyed")
+        const listed = yield* call(client, "GET", "/api/sandbox")
+        assert.strictEqual(listed.status, 200, JSON.stringify(listed.body))
+        const left = yield* Effect.promise(() => NodeFs.readdir(`${dir}/sandboxes`).catch(() => [] as Array<string>))
+        assert.notInclude(left, id)
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
 })

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { attackServer, bwrapRequired, hasBwrap, sh } from "./attackHarness.js"
+import { attackServer, bwrapRequired, hasBwrap, realSleep, sh } from "./attackHarness.js"
 import {
   advance,
   asApiError,
@@ -72,8 +72,16 @@ describe("volumes mounted into sandboxes", () => {
         assert.strictEqual(inUse.status, 409)
         yield* call(client, "DELETE", `/api/sandbox/${a.id}`)
         yield* call(client, "DELETE", `/api/sandbox/${b.id}`)
+        // Until their destroy step, deleted sandboxes still run processes that may change the volume.
+        const deleting = yield* call(client, "DELETE", `/api/volumes/${id}`)
+        assert.strictEqual(deleting.status, 409, JSON.stringify(deleting.body))
         yield* advance("2 seconds")
-        const freed = yield* call(client, "DELETE", `/api/volumes/${id}`)
+        // Freed once the engine has ended both sandboxes' processes (real processes: bounded real wait).
+        let freed = yield* call(client, "DELETE", `/api/volumes/${id}`)
+        for (let i = 0; i < 200 && freed.status === 409; i++) {
+          yield* realSleep(50)
+          freed = yield* call(client, "DELETE", `/api/volumes/${id}`)
+        }
         assert.strictEqual(freed.status, 200, JSON.stringify(freed.body))
         const files = yield* Effect.promise(() => NodeFs.readdir(NodePath.join(dir, "volumes")))
         assert.notInclude(files, id)

@@ -4,6 +4,7 @@ import * as NodePath from "node:path"
 import { pipeline } from "node:stream/promises"
 import type { SandboxMount, SandboxView } from "../SandboxEngine.js"
 import { Dir } from "./sandboxPath.js"
+import * as TreeRemoval from "./treeRemoval.js"
 
 /**
  * Copies of a sandbox's files, for snapshots of a sandbox and forks: its writable mounts (home and
@@ -224,7 +225,7 @@ export const capture = async (view: SandboxView, image: string, limit: number): 
     )
     return sum(copied)
   } catch (cause) {
-    await NodeFs.rm(image, { recursive: true, force: true })
+    await TreeRemoval.removeTree(image)
     throw cause
   }
 }

@@ -189,7 +189,15 @@ export const make = Effect.gen(function* () {
           return done("archived")
         }
         case "destroyed": {
-          yield* engine.destroy(r.id).pipe(Effect.orDie)
+          // Its processes are ended first; files that cannot be removed are left and logged, so that
+          // one bad tree never stops the server from listing or restarting.
+          yield* engine
+            .destroy(r.id)
+            .pipe(
+              Effect.catchAllCause((cause) =>
+                Effect.logWarning(`sandbox ${r.id}: its files could not all be removed`, cause)
+              )
+            )
           SandboxRegistry.forget(engine, r.id)
           yield* store.revokeSshAccess(r.id)
           return { ...done("destroyed"), destroyedAt: at, backupState: "None" }

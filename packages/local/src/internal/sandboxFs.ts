@@ -2,6 +2,7 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
+import * as TreeRemoval from "./treeRemoval.js"
 import {
   Dir,
   failureOf,
@@ -470,32 +471,6 @@ export const makeDirectory = (view: View, path: string, mode: number): Promise<b
     return true
   })
 
-const removeTree = async (dir: Dir, name: string): Promise<void> => {
-  const child = await dir.openChild(name).catch((cause) => {
-    const code = (cause as { code?: unknown }).code
-    if (code === "ELOOP" || code === "ENOTDIR") return undefined
-    throw cause
-  })
-  if (child === undefined) {
-    await NodeFs.unlink(dir.at(name))
-    return
-  }
-  try {
-    for (const entry of await NodeFs.readdir(child.self())) {
-      const status = await NodeFs.lstat(child.at(entry)).catch(() => undefined)
-      if (status === undefined) continue
-      if (status.isDirectory()) await removeTree(child, entry)
-      else
-        await NodeFs.unlink(child.at(entry)).catch((cause) => {
-          if ((cause as { code?: unknown }).code !== "ENOENT") throw cause
-        })
-    }
-  } finally {
-    await child.close()
-  }
-  await NodeFs.rmdir(dir.at(name))
-}
-
 /** Deletes a file, a link or (with `recursive`) a directory tree; links are removed, never followed. */
 export const remove = (view: View, path: string, recursive: boolean): Promise<void> =>
   withResolved(view, path, { follow: false, write: true }, async (located) => {
@@ -503,7 +478,7 @@ export const remove = (view: View, path: string, recursive: boolean): Promise<vo
     if (target._tag !== "child") throw new PathFailure("EBUSY", path)
     if (target.status!.isDirectory()) {
       if (!recursive) throw new PathFailure("EISDIR", path, "cannot delete directory without recursive flag")
-      await removeTree(target.parent, target.name)
+      await TreeRemoval.removeTree(target.parent.at(target.name))
     } else await NodeFs.unlink(target.parent.at(target.name))
     forgetUsage(view)
   })

@@ -8,13 +8,13 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
-import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { type ControlPlaneError, badRequest, conflict, forbidden, notFound } from "./controlPlaneError.js"
 import { EventBus, eventNames, stateAnnouncer } from "./events.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
+import * as TreeRemoval from "./treeRemoval.js"
 
 const SnapshotRecord = Schema.Struct({
   id: Schema.String,
@@ -160,7 +160,7 @@ export const make = Effect.gen(function* () {
   const drop = (r: SnapshotRecord) =>
     Effect.gen(function* () {
       yield* store.snapshots.remove(r.id)
-      yield* Effect.promise(() => NodeFs.rm(imageOf(r.id), { recursive: true, force: true }))
+      yield* Effect.promise(() => TreeRemoval.removeTree(imageOf(r.id)))
       announcer.forget(r.id)
       yield* bus.publish({ name: eventNames.snapshotRemoved, organizationId: r.organizationId, payload: r.id })
     })
@@ -572,7 +572,7 @@ export const make = Effect.gen(function* () {
         const r = (yield* settled).find((r) => r.id === id)
         // Deleted while its files were copied: they are not kept.
         if (r === undefined || r.state === "removing")
-          return yield* Effect.promise(() => NodeFs.rm(imageOf(id), { recursive: true, force: true }))
+          return yield* Effect.promise(() => TreeRemoval.removeTree(imageOf(id)))
         if (r.state !== "snapshotting") return
         const now = yield* Clock.currentTimeMillis
         yield* put({ ...r, state: "active", size: bytes / 1024 ** 3, updatedAt: now })
@@ -587,7 +587,7 @@ export const make = Effect.gen(function* () {
         if (r === undefined || r.state !== "snapshotting") return
         const now = yield* Clock.currentTimeMillis
         yield* put({ ...r, state: "error", errorReason: reason, updatedAt: now })
-        yield* Effect.promise(() => NodeFs.rm(imageOf(id), { recursive: true, force: true }))
+        yield* Effect.promise(() => TreeRemoval.removeTree(imageOf(id)))
       })
     )
 

@@ -6,12 +6,14 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as NodeCrypto from "node:crypto"
 import { LocalConfig } from "../LocalConfig.js"
+import { SandboxEngine } from "../SandboxEngine.js"
 import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { type ControlPlaneError, badRequest, conflict, notFound } from "./controlPlaneError.js"
 import { EventBus, eventNames, stateAnnouncer } from "./events.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
+import * as TreeRemoval from "./treeRemoval.js"
 
 /** What the server stores for a volume. Times are epoch milliseconds. */
 const VolumeRecord = Schema.Struct({
@@ -49,6 +51,7 @@ const toDto = (r: VolumeRecord) => ({
 export const make = Effect.gen(function* () {
   const config = yield* LocalConfig
   const store = yield* SandboxStore
+  const engine = yield* SandboxEngine
   const locked = (yield* Effect.makeSemaphore(1)).withPermits(1)
   const t = config.timings
 
@@ -162,12 +165,15 @@ export const make = Effect.gen(function* () {
       })
     ).pipe(Effect.tap((dto) => driver.schedule(dto.id)))
 
-  /** The sandboxes (not destroyed) that mount a volume. */
+  /**
+   * The sandboxes that mount a volume: every one not being deleted, and a deleted one until the
+   * engine has ended its processes, which may still be changing the volume's files meanwhile.
+   */
   const users = (volumeId: string) =>
-    Effect.map(store.all, (sandboxes) =>
-      sandboxes.filter(
-        (s) =>
-          s.state !== "destroyed" && s.desiredState !== "destroyed" && s.volumes.some((v) => v.volumeId === volumeId)
+    Effect.flatMap(store.all, (sandboxes) =>
+      Effect.filter(
+        sandboxes.filter((s) => s.state !== "destroyed" && s.volumes.some((v) => v.volumeId === volumeId)),
+        (s) => (s.desiredState === "destroyed" ? engine.isRunning(s.id) : Effect.succeed(true))
       )
     )
 
@@ -188,7 +194,7 @@ export const make = Effect.gen(function* () {
           )
         const now = yield* Clock.currentTimeMillis
         yield* put({ ...r, state: "pending_delete", dueAt: now + Duration.toMillis(t.destroy), updatedAt: now })
-        yield* Effect.promise(() => NodeFs.rm(directoryOf(r.id), { recursive: true, force: true }))
+        yield* Effect.promise(() => TreeRemoval.removeTree(directoryOf(r.id)))
       })
     ).pipe(Effect.zipRight(driver.schedule(volumeId)))
 
