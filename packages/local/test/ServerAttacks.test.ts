@@ -5,6 +5,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as NodeFs from "node:fs/promises"
 import { maxGlobLength } from "../src/internal/glob.js"
+import { maxWalkDepth } from "../src/internal/sandboxFs.js"
 import * as NodeNet from "node:net"
 import {
   attackServer,
@@ -369,7 +370,7 @@ describe("attacks on the server", () => {
   )
 
   bwrapTest?.(
-    "a sandbox deleted with a tree deeper than a path can name is removed, and the server goes on listing",
+    "a tree deeper than a path can name: searches stop at 256 levels, and its sandbox's delete removes it",
     () =>
       Effect.gen(function* () {
         const { client, dir } = yield* attackServer()
@@ -380,6 +381,21 @@ describe("attacks on the server", () => {
           `printf 'import os\\nfor i in range(2100):\\n    os.mkdir("d"); os.chdir("d")\\nprint("deep")\\n' > /tmp/deep.py && python3 /tmp/deep.py`
         )
         assert.strictEqual(deep.result, "deep\n")
+        // Every level holds a file f holding x: a content search finds those of the first 256 levels.
+        yield* sh(
+          client,
+          id,
+          `printf 'import os\\nfor i in range(2100):\\n    open("f", "w").write("x"); os.chdir("d")\\n' > /tmp/files.py && python3 /tmp/files.py`
+        )
+        for (const route of ["search", "find"] as const) {
+          const found = yield* call(
+            client,
+            "GET",
+            `/toolbox/${id}/files/${route}?${query(route === "search" ? { path: ".", pattern: "f" } : { path: ".", pattern: "x" })}`
+          ).pipe(within(30))
+          assert.strictEqual(found.status, 200, `${route}: ${JSON.stringify(found.body).slice(0, 300)}`)
+          if (route === "find") assert.strictEqual((found.body as Array<unknown>).length, maxWalkDepth)
+        }
         assert.strictEqual((yield* call(client, "DELETE", `/api/sandbox/${id}`)).status, 200)
         assert.strictEqual(yield* settleTo(client, id, "destroyed"), "destroyed")
         const listed = yield* call(client, "GET", "/api/sandbox")

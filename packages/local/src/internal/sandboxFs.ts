@@ -585,7 +585,20 @@ const openRegular = (view: View, dir: Dir, name: string, status: Status) => asyn
   return handle
 }
 
-async function* walkDir(view: View, dir: Dir, shown: string, relative: string): AsyncGenerator<Walked> {
+/**
+ * How many levels below its root a walk (search, find, glob) descends: each level holds a
+ * descriptor and a generator frame, and every entry passes through all of them, so a tree thousands
+ * of levels deep took the server's memory to gigabytes and overflowed its stack.
+ */
+export const maxWalkDepth = 256
+
+async function* walkDir(
+  view: View,
+  dir: Dir,
+  shown: string,
+  relative: string,
+  depth: number = 1
+): AsyncGenerator<Walked> {
   if (!dir.mount.writable && !permits(view, await NodeFs.stat(dir.self()), "r")) return
   const names = (await NodeFs.readdir(dir.self()).catch(() => [] as Array<string>)).sort()
   for (const name of names) {
@@ -594,11 +607,11 @@ async function* walkDir(view: View, dir: Dir, shown: string, relative: string): 
     const childShown = NodePath.posix.join(shown, name)
     const childRelative = relative === "" ? name : `${relative}/${name}`
     yield { shown: childShown, relative: childRelative, status, open: openRegular(view, dir, name, status) }
-    if (status.isDirectory()) {
+    if (status.isDirectory() && depth < maxWalkDepth) {
       const child = await dir.openChild(name).catch(() => undefined)
       if (child === undefined) continue
       try {
-        yield* walkDir(view, child, childShown, childRelative)
+        yield* walkDir(view, child, childShown, childRelative, depth + 1)
       } finally {
         await child.close()
       }
