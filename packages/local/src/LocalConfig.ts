@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 
@@ -67,6 +68,17 @@ export interface Timings {
   readonly resize: Duration.Duration
 }
 
+/** Half of this process's soft limit of open descriptors (`/proc/self/limits`), or 4,096 where it cannot be read. */
+const defaultMaxConnections = (): number => {
+  try {
+    const limits = NodeFs.readFileSync("/proc/self/limits", "utf8")
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1])
+    return Number.isInteger(soft) && soft > 0 ? Math.max(64, Math.floor(soft / 2)) : 4096
+  } catch {
+    return 4096
+  }
+}
+
 /**
  * What callers may set; everything has a default.
  *
@@ -86,6 +98,12 @@ export interface Options {
   readonly resourceLimits?: ResourceLimits | undefined
   /** The network of sandboxes without network rules (see {@link SandboxNetwork}). Default `auto`. */
   readonly sandboxNetwork?: SandboxNetwork | undefined
+  /**
+   * How many client connections the server holds at once; one more is closed as it arrives. Default
+   * half of the process's descriptor limit, so that connections that send nothing can never take
+   * the descriptors sandboxes, files and control groups need.
+   */
+  readonly maxConnections?: number | undefined
   readonly timings?: Partial<Record<keyof Timings, Duration.DurationInput>> | undefined
   /** How long create and start wait for `started` before answering (Daytona waits 30 s). */
   readonly startWait?: Duration.DurationInput | undefined
@@ -135,6 +153,7 @@ export interface LocalConfigShape {
   readonly isolation: Isolation
   readonly resourceLimits: ResourceLimits
   readonly sandboxNetwork: SandboxNetwork
+  readonly maxConnections: number
   readonly timings: Timings
   readonly startWait: Duration.Duration
   readonly lifecycleInterval: Duration.Duration
@@ -210,6 +229,7 @@ export const make = (options: Options = {}): LocalConfigShape => {
     isolation: options.isolation ?? "auto",
     resourceLimits: options.resourceLimits ?? "auto",
     sandboxNetwork: options.sandboxNetwork ?? "auto",
+    maxConnections: options.maxConnections ?? defaultMaxConnections(),
     timings,
     startWait: Duration.decode(options.startWait ?? Duration.seconds(30)),
     lifecycleInterval: Duration.decode(options.lifecycleInterval ?? Duration.seconds(10)),

@@ -281,7 +281,7 @@ export const setSandboxState = (
 
 const start = (config: LocalConfig.LocalConfigShape): Effect.Effect<Service, StartError, Scope.Scope> =>
   Effect.gen(function* () {
-    const front = new PreviewProxy.FrontServer()
+    const front = new PreviewProxy.FrontServer(config.maxConnections)
     const context = yield* Layer.build(NodeHttpServer.layer(() => front, { port: config.port, host: config.host }))
     const server = Context.get(context, HttpServer.HttpServer)
     const address = server.address

@@ -16,7 +16,7 @@ import * as LocalConfig from "./LocalConfig.js"
 import * as LocalDaytona from "./LocalDaytona.js"
 import * as SandboxEngine from "./SandboxEngine.js"
 
-const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--network auto|private|shared] [--limits auto|rlimits] [--transition-ms N]`
+const usage = `usage: daytona-local serve [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--api-key KEY] [--isolation auto|none|bwrap] [--network auto|private|shared] [--limits auto|rlimits] [--transition-ms N] [--max-connections N]`
 
 const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
   if (args[0] !== "serve") return usage
@@ -27,7 +27,17 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     if (flag === undefined || !flag.startsWith("--") || value === undefined) return usage
     flags.set(flag.slice(2), value)
   }
-  const known = new Set(["port", "host", "data-dir", "api-key", "isolation", "network", "limits", "transition-ms"])
+  const known = new Set([
+    "port",
+    "host",
+    "data-dir",
+    "api-key",
+    "isolation",
+    "network",
+    "limits",
+    "transition-ms",
+    "max-connections"
+  ])
   const unknown = [...flags.keys()].find((flag) => !known.has(flag))
   if (unknown !== undefined) return `unknown option --${unknown}\n${usage}`
   const port = Number(flags.get("port") ?? "3000")
@@ -39,6 +49,10 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     return `invalid --network\n${usage}`
   const resourceLimits = flags.get("limits") ?? "auto"
   if (resourceLimits !== "auto" && resourceLimits !== "rlimits") return `invalid --limits\n${usage}`
+  const connections = flags.get("max-connections")
+  const maxConnections = connections === undefined ? undefined : Number(connections)
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
+    return `invalid --max-connections\n${usage}`
   const transition = flags.get("transition-ms")
   const millis = transition === undefined ? undefined : Number(transition)
   if (millis !== undefined && !(Number.isInteger(millis) && millis >= 0)) return `invalid --transition-ms\n${usage}`
@@ -54,7 +68,8 @@ const parse = (args: ReadonlyArray<string>): LocalConfig.Options | string => {
     apiKey: flags.get("api-key") ?? process.env.DAYTONA_LOCAL_API_KEY,
     isolation,
     sandboxNetwork,
-    resourceLimits
+    resourceLimits,
+    maxConnections
   }
 }
 

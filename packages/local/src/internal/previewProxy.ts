@@ -209,6 +209,12 @@ const starting = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerRe
   response.end(body)
 }
 
+/** How long a new connection has to bring its first request's head. */
+const firstRequestMillis = 20_000
+
+/** The socket's timer that ends it when its first request has not come in time. */
+const firstRequestTimer = Symbol("firstRequestTimer")
+
 /**
  * The server's socket: requests whose Host is a preview host go to the preview proxy before the
  * HTTP application sees them (the application never handles them, so upgrades can be spliced).
@@ -216,6 +222,22 @@ const starting = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerRe
  * then every request is answered 503 with `Retry-After`, never accepted and left unanswered.
  */
 export class FrontServer extends NodeHttp.Server {
+  /**
+   * `maxConnections` bounds the connections held at once; a new connection must bring a whole
+   * request head within 20 s (Node's `headersTimeout` does not apply to one that sends nothing), so
+   * connections that send nothing are shed quickly.
+   */
+  constructor(maxConnections: number) {
+    super({ headersTimeout: firstRequestMillis, connectionsCheckingInterval: 1_000 })
+    this.maxConnections = maxConnections
+    let warnedAt = 0
+    this.on("drop", () => {
+      if (Date.now() - warnedAt < 60_000) return
+      warnedAt = Date.now()
+      console.error(`daytona-local: ${maxConnections} connections are open; new ones are closed until some end`)
+    })
+  }
+
   proxy: Proxy | undefined = undefined
   /** Daytona's event gateway (Socket.IO), which takes the requests and upgrades on its path. */
   events:
@@ -227,6 +249,16 @@ export class FrontServer extends NodeHttp.Server {
     | undefined = undefined
 
   override emit(event: string | symbol, ...args: Array<unknown>): boolean {
+    if (event === "connection") {
+      const socket = args[0] as Duplex & { [firstRequestTimer]?: NodeJS.Timeout }
+      const timer = setTimeout(() => socket.destroy(), firstRequestMillis).unref()
+      socket[firstRequestTimer] = timer
+      socket.once("close", () => clearTimeout(timer))
+    }
+    if (event === "request" || event === "upgrade") {
+      const socket = (args[0] as NodeHttp.IncomingMessage).socket as Duplex & { [firstRequestTimer]?: NodeJS.Timeout }
+      clearTimeout(socket[firstRequestTimer])
+    }
     if (event === "upgrade") {
       // @effect/platform-node's upgrade handler gives the raw socket no 'error' listener, so a
       // client that resets an upgrade it was refused (e.g. Socket.IO answered 401) crashed the
