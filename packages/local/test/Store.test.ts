@@ -5,6 +5,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import * as NodeFs from "node:fs/promises"
+import * as NodePath from "node:path"
 import * as LocalConfig from "../src/LocalConfig.js"
 import * as Store from "../src/internal/store.js"
 import { record } from "./records.js"
@@ -46,5 +48,26 @@ describe("sandbox store", () => {
       assert.isTrue(Option.isNone(yield* reopened.get("d")))
       yield* Scope.close(second, Exit.void)
     })
+  )
+
+  it.scoped(
+    "its database and journal files are readable by their owner only, also when an older server made them 0644",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const database = NodePath.join(dir, "daytona.db")
+        yield* Effect.promise(() => NodeFs.writeFile(database, "", { mode: 0o644 }))
+        yield* Effect.promise(() => NodeFs.chmod(database, 0o644))
+        const scope = yield* Scope.make()
+        const store = yield* open(dir, scope)
+        yield* store.put(record("a", "name-a"))
+        const files = (yield* Effect.promise(() => NodeFs.readdir(dir))).filter((name) => name.startsWith("daytona.db"))
+        assert.include(files, "daytona.db")
+        for (const name of files) {
+          const mode = (yield* Effect.promise(() => NodeFs.stat(NodePath.join(dir, name)))).mode & 0o777
+          assert.strictEqual(mode.toString(8), "600", name)
+        }
+        yield* Scope.close(scope, Exit.void)
+      })
   )
 })

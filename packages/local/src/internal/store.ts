@@ -78,11 +78,26 @@ export class SandboxStore extends Context.Tag("@effect-daytona/local/internal/Sa
 /** A storage failure is a defect: no request can cause one, and none can be answered sensibly. */
 const orDie = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
 
+/**
+ * Makes the database readable by its owner only (tokens, environments and SSH tokens are in it):
+ * created 0600 when new, so that SQLite gives its journal files the same mode, and set to 0600
+ * (with the journal files there are) when a server before this one made it world-readable.
+ */
+const ownerOnly = async (filename: string) => {
+  await (await NodeFs.open(filename, "a", 0o600)).close()
+  for (const file of [filename, `${filename}-wal`, `${filename}-shm`, `${filename}-journal`])
+    await NodeFs.chmod(file, 0o600).catch(() => undefined)
+}
+
 export const make = Effect.gen(function* () {
   const config = yield* LocalConfig
-  yield* Effect.promise(() => NodeFs.mkdir(config.dataDir, { recursive: true }))
+  const filename = NodePath.join(config.dataDir, "daytona.db")
+  yield* Effect.promise(async () => {
+    await NodeFs.mkdir(config.dataDir, { recursive: true })
+    await ownerOnly(filename)
+  })
   const sql = yield* SqliteClient.make({
-    filename: NodePath.join(config.dataDir, "daytona.db"),
+    filename,
     transformQueryNames: Str.camelToSnake,
     transformResultNames: Str.snakeToCamel
   })
