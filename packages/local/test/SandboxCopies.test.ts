@@ -157,6 +157,53 @@ describe("snapshots of sandboxes and forks", () => {
     }).pipe(Effect.provide(clientLayer))
   )
 
+  it.scoped("a fork keeps file names that are not UTF-8, beside the name that looks the same decoded", () =>
+    Effect.gen(function* () {
+      const { client } = yield* serve(yield* tempDir)
+      const parent = yield* createStarted(client)
+      const names = `import os; os.chdir(os.environ["HOME"]); print(sorted([(n.hex(), open(n, "rb").read().decode()) for n in os.listdir(b".") if n.startswith(b"bad")]))`
+      const made = yield* sh(
+        client,
+        parent.id,
+        `cd "$HOME" && printf latin > "$(printf 'bad\\377')" && printf replaced > "$(printf 'bad\\357\\277\\275')" && python3 -c '${names}'`
+      )
+      const expected = "[('626164efbfbd', 'replaced'), ('626164ff', 'latin')]\n"
+      assert.strictEqual(made.result, expected)
+      const child = yield* forkOf(client, parent.id)
+      assert.strictEqual((yield* sh(client, child, `python3 -c '${names}'`)).result, expected)
+    }).pipe(Effect.provide(clientLayer))
+  )
+
+  it.scoped(
+    "a fork of sparse files whose sizes add up to more than twice what it may hold is refused, saying why",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* serve(yield* tempDir)
+        // 1 GiB of disk: a copy holds at most 1 GiB and reads at most 2 GiB of files with holes.
+        const created = asSandbox(
+          yield* call(client, "POST", "/api/sandbox", { buildInfo: { dockerfileContent: "FROM scratch\n" }, disk: 1 })
+        )
+        assert.strictEqual(yield* settleTo(client, created.id, "started"), "started")
+        const parent = { id: created.id }
+        const made = yield* sh(
+          client,
+          parent.id,
+          `cd "$HOME" && for i in 1 2 3; do truncate -s 900M hole$i; done; du -k . | tail -1`
+        )
+        assert.isBelow(Number(made.result.split(/\s/)[0]), 1024, "the files hold nothing")
+        const answer = yield* call(client, "POST", `/api/sandbox/${parent.id}/fork`, {})
+        const outcome =
+          answer.status === 200
+            ? yield* Effect.gen(function* () {
+                const child = asSandbox(answer).id
+                assert.strictEqual(yield* settleTo(client, child, "error", 400), "error")
+                return asSandbox(yield* call(client, "GET", `/api/sandbox/${child}`)).errorReason ?? ""
+              })
+            : asApiError(answer).message
+        assert.include(outcome, "files with holes add up to more than")
+      }).pipe(Effect.provide(clientLayer))
+  )
+
   if (hasBwrap || bwrapRequired)
     it.scoped("attack: a fork or a snapshot copies links as links, never what they point to on the host", () =>
       Effect.gen(function* () {
