@@ -36,7 +36,7 @@ import * as Transport from "./internal/transport.js"
 import type { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import type { SandboxDto, SandboxListItem } from "./SandboxDto.js"
 import * as SandboxMetrics from "./SandboxMetrics.js"
-import { isFailed } from "./SandboxState.js"
+import { isFailed, type SandboxState } from "./SandboxState.js"
 import type { SshAccessDto, SshAccessValidationDto } from "./SshAccess.js"
 import * as ComputerUse from "./ComputerUse.js"
 import * as FileSystem from "./FileSystem.js"
@@ -176,6 +176,15 @@ export interface Operations {
    * `NotFoundError`.
    */
   readonly ensureStarted: (options?: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+  /**
+   * Brings the sandbox to rest with no process running, under one deadline: a stopped or archived
+   * sandbox is answered as it is (one that is gone counts as stopped, as for `waitUntilStopped`); a
+   * started or paused one is stopped (with `force`, forcibly); one in a transition is waited for
+   * first, as `ensureStarted` does. `error` and `build_failed` end it with `SandboxFailedError`.
+   */
+  readonly ensureStopped: (
+    options?: WaitOptions & { readonly force?: boolean | undefined }
+  ) => Effect.Effect<Sandbox, LifecycleError>
   /** Stops the sandbox (`force`: SIGKILL instead of SIGTERM) and waits until it is `stopped` or `destroyed`. */
   readonly stop: (
     options?: WaitOptions & { readonly force?: boolean | undefined }
@@ -506,8 +515,8 @@ const keepActiveEvery = (autoStopMinutes: number | undefined): Duration.Duration
         maximum: Duration.minutes(5)
       })
 
-/** How many starts `ensureStarted` tries again after another client began a transition first. */
-const maxStartConflicts = 5
+/** How many times `ensureStarted` and `ensureStopped` act again after another client began a transition first. */
+const maxConflicts = 5
 
 const operations = (self: SandboxListItem, services: Services): Omit<Operations, keyof FeatureServices> => {
   const { client, toolbox } = services
@@ -555,7 +564,7 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
   const fetchOrDestroyed = builtOnFirstRun(() =>
     fetch.pipe(
       Effect.catchTag("NotFoundError", () =>
-        Effect.succeed({ ...toDto(self), state: "destroyed" } satisfies SandboxDto)
+        Effect.succeed({ ...toDto(self), state: "destroyed", desiredState: "destroyed" } satisfies SandboxDto)
       )
     )
   )
@@ -605,41 +614,80 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
       )
     )
 
-  const ensureStarted: Operations["ensureStarted"] = (options) =>
+  /**
+   * Brings the sandbox to a state `reached` accepts, under one deadline: a sandbox resting in one
+   * of `from` is moved by `act`, one in a transition is waited for first; a 409 from another
+   * client's transition is answered by reading again (a few times); `fails` ends it.
+   */
+  const ensure = (
+    operation: string,
+    awaited: string,
+    read: Effect.Effect<SandboxDto, ApiError | NotFoundError>,
+    rule: {
+      readonly reached: (state: SandboxState | undefined) => boolean
+      readonly fails: (state: SandboxState | undefined) => boolean
+      readonly from: ReadonlyArray<SandboxState>
+      readonly act: (current: Sandbox, inner: WaitOptions) => Effect.Effect<Sandbox, LifecycleError>
+    },
+    options: WaitOptions | undefined
+  ): Effect.Effect<Sandbox, LifecycleError> =>
     Effect.gen(function* () {
       const timeout = yield* deadline(options)
       const tracker = yield* Wait.tracker(id)
       const inner: WaitOptions = { timeout: Duration.infinity, schedule: options?.schedule }
       const run = Effect.gen(function* () {
-        let current: Sandbox = wrap(yield* Effect.flatMap(fetch, tracker.observe))
+        let current: Sandbox = wrap(yield* Effect.flatMap(read, tracker.observe))
         for (let conflicts = 0; ; ) {
           const state = current.state
           const resting = current.desiredState === undefined || current.desiredState === state
-          if (state === "started" && resting) return current
-          if (state === "destroyed" || isFailed(state))
+          if (rule.reached(state) && resting) return current
+          if (rule.fails(state))
             return yield* new SandboxFailedError({
               sandboxId: id,
               state: state ?? "unknown",
               ...(current.errorReason === undefined ? {} : { errorReason: current.errorReason }),
               ...(current.recoverable === undefined ? {} : { recoverable: current.recoverable })
             })
-          if ((state === "stopped" || state === "archived" || state === "paused") && resting) {
-            const started = yield* Effect.either(current.start(inner))
-            if (Either.isRight(started)) return started.right
-            if (started.left._tag !== "ConflictError" || ++conflicts > maxStartConflicts)
-              return yield* Effect.fail(started.left)
-            current = wrap(yield* Effect.flatMap(fetch, tracker.observe))
+          if (state !== undefined && rule.from.includes(state) && resting) {
+            const moved = yield* Effect.either(rule.act(current, inner))
+            if (Either.isRight(moved)) return moved.right
+            if (moved.left._tag !== "ConflictError" || ++conflicts > maxConflicts) return yield* Effect.fail(moved.left)
+            current = wrap(yield* Effect.flatMap(read, tracker.observe))
             continue
           }
-          current = yield* waitFor("ensureStarted", "at rest", Wait.untilResting, undefined, fetch, inner)
+          current = yield* waitFor(operation, "at rest", Wait.untilResting, undefined, read, inner)
         }
       })
-      return yield* Wait.withDeadline(
-        run,
-        timeout,
-        tracker.timeoutError({ operation: "ensureStarted", awaited: "started", timeout })
-      )
-    }).pipe(span("ensureStarted"))
+      return yield* Wait.withDeadline(run, timeout, tracker.timeoutError({ operation, awaited, timeout }))
+    }).pipe(span(operation))
+
+  const ensureStarted: Operations["ensureStarted"] = (options) =>
+    ensure(
+      "ensureStarted",
+      "started",
+      fetch,
+      {
+        reached: (state) => state === "started",
+        fails: (state) => state === "destroyed" || isFailed(state),
+        from: ["stopped", "archived", "paused"],
+        act: (current, inner) => current.start(inner)
+      },
+      options
+    )
+
+  const ensureStopped: Operations["ensureStopped"] = (options) =>
+    ensure(
+      "ensureStopped",
+      "stopped",
+      fetchOrDestroyed,
+      {
+        reached: (state) => state === "stopped" || state === "archived" || state === "destroyed",
+        fails: isFailed,
+        from: ["started", "paused"],
+        act: (current, inner) => current.stop({ ...inner, force: options?.force })
+      },
+      options
+    )
 
   const refreshActivity = builtOnFirstRun(() =>
     client
@@ -718,6 +766,7 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
         options
       ).pipe(span("start")),
     ensureStarted,
+    ensureStopped,
     stop: (options) =>
       waitFor(
         "stop",

@@ -477,6 +477,53 @@ describe("ensureStarted", () => {
   )
 })
 
+describe("ensureStopped", () => {
+  it.effect("stops a started or paused sandbox, answers a stopped, archived or deleted one, waits out a start", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const stops = Effect.map(requestsOf("stopSandbox"), (all) => all.length)
+      const sandbox = yield* daytona.create()
+      assert.strictEqual((yield* sandbox.ensureStopped()).state, "stopped")
+      assert.strictEqual(yield* stops, 1)
+      assert.strictEqual((yield* sandbox.ensureStopped()).state, "stopped")
+      assert.strictEqual(yield* stops, 1)
+      yield* sandbox.archive({ wait: true })
+      assert.strictEqual((yield* sandbox.ensureStopped()).state, "archived")
+      assert.strictEqual(yield* stops, 1)
+      const paused = yield* daytona.create()
+      yield* paused.pause()
+      assert.strictEqual((yield* paused.ensureStopped()).state, "stopped")
+      assert.strictEqual(yield* stops, 2)
+
+      const gone = yield* daytona.create()
+      yield* gone.delete({ wait: true })
+      assert.strictEqual((yield* gone.ensureStopped()).state, "destroyed")
+
+      const broken = yield* daytona.create()
+      yield* DaytonaTest.setSandboxState(broken.id, "error", { errorReason: "disk gone" })
+      assert.strictEqual((yield* Effect.flip(broken.ensureStopped()))._tag, "SandboxFailedError")
+    }).pipe(Effect.provide(DaytonaTest.layer()))
+  )
+
+  it.effect("during a start it waits for the start to end, then stops", () =>
+    Effect.gen(function* () {
+      const daytona = yield* Daytona.Daytona
+      const sandbox = yield* daytona.create()
+      const stopping = yield* Effect.fork(sandbox.stop())
+      for (let i = 0; i < 20 && (yield* isRunning(stopping)); i++) yield* TestClock.adjust("1 second")
+      yield* Fiber.join(stopping)
+      const from = yield* Clock.currentTimeMillis
+      const starting = yield* Effect.fork(sandbox.start())
+      yield* TestClock.adjust("1 second")
+      const ensured = yield* Effect.fork(sandbox.ensureStopped({ timeout: "1 minute" }))
+      for (let i = 0; i < 40 && (yield* isRunning(ensured)); i++) yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(ensured)).state, "stopped")
+      assert.strictEqual((yield* Fiber.join(starting)).state, "started")
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - from, 20_000, "a 10 s start, then a 10 s stop")
+    }).pipe(Effect.provide(DaytonaTest.layer({ timings: { stop: "10 seconds", start: "10 seconds" } })))
+  )
+})
+
 describe("getOrCreate", () => {
   it.effect(
     "creates a named sandbox once, then answers it; a lost race adopts the winner; a blank name is refused",
