@@ -20,6 +20,14 @@ describe("the root README", () => {
     assert.strictEqual(block?.[1], read("../src/poolSnippet.ts"))
   })
 
+  it("shows, for a server in a sandbox, exactly src/previewSnippet.ts (which the type checker compiles)", () => {
+    const readme = read("../../../README.md")
+    const section = readme.slice(readme.indexOf("### A server in a sandbox"), readme.indexOf("## Configuration"))
+    const block = /```ts\n([\s\S]*?)```/.exec(section)
+    assert.isNotNull(block)
+    assert.strictEqual(block?.[1], read("../src/previewSnippet.ts"))
+  })
+
   it("names a quick start whose commands exist as root scripts", () => {
     const scripts = (JSON.parse(read("../../../package.json")) as { scripts: Record<string, string> }).scripts
     const readme = read("../../../README.md")
