@@ -21,7 +21,7 @@ import {
   type ApiError,
   type ConflictError,
   type NotFoundError,
-  SandboxFailedError,
+  type SandboxFailedError,
   ValidationError,
   WaitTimeoutError
 } from "./DaytonaError.js"
@@ -641,13 +641,7 @@ const operations = (self: SandboxListItem, services: Services): Omit<Operations,
           const state = current.state
           const resting = current.desiredState === undefined || current.desiredState === state
           if (rule.reached(state) && resting) return current
-          if (rule.fails(state))
-            return yield* new SandboxFailedError({
-              sandboxId: id,
-              state: state ?? "unknown",
-              ...(current.errorReason === undefined ? {} : { errorReason: current.errorReason }),
-              ...(current.recoverable === undefined ? {} : { recoverable: current.recoverable })
-            })
+          if (rule.fails(state)) return yield* Wait.failedError(current)
           if (state !== undefined && rule.from.includes(state) && resting) {
             const moved = yield* Effect.either(rule.act(current, inner))
             if (Either.isRight(moved)) return moved.right

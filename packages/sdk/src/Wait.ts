@@ -195,15 +195,23 @@ export interface SandboxSnapshot {
   readonly recoverable?: boolean | undefined
 }
 
+/**
+ * The error of a sandbox that will not reach the state a wait wants: its id, its state and, when it
+ * has them, why it failed and whether it can be recovered.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const failedError = <S extends SandboxSnapshot>(sandbox: S): SandboxFailedError =>
+  new SandboxFailedError({
+    sandboxId: sandbox.id,
+    state: sandbox.state ?? "unknown",
+    ...(sandbox.errorReason === undefined ? {} : { errorReason: sandbox.errorReason }),
+    ...(sandbox.recoverable === undefined ? {} : { recoverable: sandbox.recoverable })
+  })
+
 const failed = <S extends SandboxSnapshot>(sandbox: S): Decision<never, SandboxFailedError> =>
-  fail(
-    new SandboxFailedError({
-      sandboxId: sandbox.id,
-      state: sandbox.state ?? "unknown",
-      ...(sandbox.errorReason === undefined ? {} : { errorReason: sandbox.errorReason }),
-      ...(sandbox.recoverable === undefined ? {} : { recoverable: sandbox.recoverable })
-    })
-  )
+  fail(failedError(sandbox))
 
 /**
  * Done at `started`; `error` and `build_failed` fail the wait.

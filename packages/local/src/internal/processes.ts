@@ -61,6 +61,29 @@ const loopback = new Map([
   ["0000000000000000FFFF00000100007F", "127.0.0.1"] // ::ffff:127.0.0.1
 ])
 
+/** A listening TCP socket of a `/proc/<pid>/net/tcp{,6}` table: its address and port in hex, its inode. */
+interface ListeningSocket {
+  readonly address: string
+  readonly hexPort: string
+  readonly inode: string
+}
+
+/** The listening sockets (IPv4 and IPv6) of the network namespace of process `pid`. */
+const listeningSockets = async (pid: number | "self"): Promise<Array<ListeningSocket>> => {
+  const sockets: Array<ListeningSocket> = []
+  for (const table of ["tcp", "tcp6"]) {
+    const text = (await read(`/proc/${pid}/net/${table}`))?.toString("utf8") ?? ""
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      const [address, hexPort] = (fields[1] ?? "").split(":")
+      const inode = fields[9] ?? ""
+      if (fields[3] === "0A" && address !== undefined && hexPort !== undefined && inode !== "" && inode !== "0")
+        sockets.push({ address, hexPort, inode })
+    }
+  }
+  return sockets
+}
+
 /**
  * The sockets listening on `port` on a loopback address, from the `tcp` and `tcp6` tables of
  * `/proc/<pid>/net` (the network namespace of that process): each socket's inode, and the address
@@ -69,16 +92,9 @@ const loopback = new Map([
 export const listeningInodes = async (port: number, pid: number | "self" = "self"): Promise<Map<string, string>> => {
   const inodes = new Map<string, string>()
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0")
-  for (const table of ["tcp", "tcp6"]) {
-    const text = (await read(`/proc/${pid}/net/${table}`))?.toString("utf8") ?? ""
-    for (const line of text.split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/)
-      const [address, localPort] = (fields[1] ?? "").split(":")
-      if (fields[3] !== "0A" || localPort !== hexPort || address === undefined) continue
-      const dial = loopback.get(address)
-      const inode = fields[9] ?? ""
-      if (dial !== undefined && inode !== "" && inode !== "0") inodes.set(inode, dial)
-    }
+  for (const socket of await listeningSockets(pid)) {
+    const dial = socket.hexPort === hexPort ? loopback.get(socket.address) : undefined
+    if (dial !== undefined) inodes.set(socket.inode, dial)
   }
   return inodes
 }
@@ -122,18 +138,10 @@ export const listeningPorts = async (pids: ReadonlyArray<number>): Promise<Array
     const net = await namespaceOf(pid, "net")
     if (net !== undefined && !namespaces.has(net)) namespaces.set(net, pid)
   }
-  const ports = new Set<number>()
   if (held.size === 0) return []
-  for (const pid of namespaces.values()) {
-    for (const table of ["tcp", "tcp6"]) {
-      const text = (await read(`/proc/${pid}/net/${table}`))?.toString("utf8") ?? ""
-      for (const line of text.split("\n").slice(1)) {
-        const fields = line.trim().split(/\s+/)
-        const localPort = (fields[1] ?? "").split(":")[1]
-        if (fields[3] === "0A" && localPort !== undefined && held.has(fields[9] ?? ""))
-          ports.add(parseInt(localPort, 16))
-      }
-    }
-  }
+  const ports = new Set<number>()
+  for (const pid of namespaces.values())
+    for (const socket of await listeningSockets(pid))
+      if (held.has(socket.inode)) ports.add(parseInt(socket.hexPort, 16))
   return Array.from(ports).sort((a, b) => a - b)
 }

@@ -3,7 +3,7 @@ import * as NodeFs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { pipeline } from "node:stream/promises"
 import type { SandboxMount, SandboxView } from "../SandboxEngine.js"
-import { Dir, O_PATH } from "./sandboxPath.js"
+import { descriptorPath, Dir, openDirectoryNoFollow } from "./sandboxPath.js"
 import * as TreeRemoval from "./treeRemoval.js"
 
 /**
@@ -16,7 +16,7 @@ import * as TreeRemoval from "./treeRemoval.js"
  * what it creates for a sandbox belongs to that sandbox's user; set-id bits are dropped.
  */
 
-const { O_DIRECTORY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = NodeFsSync.constants
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = NodeFsSync.constants
 const { COPYFILE_EXCL, COPYFILE_FICLONE } = NodeFsSync.constants
 
 /** Why a copy stopped. */
@@ -108,7 +108,7 @@ const copyFileFrom = async (handle: NodeFs.FileHandle, status: NodeFsSync.Stats,
   if (isSparse(status)) return copySparse(handle, destination, status.size)
   if (byDescriptor) {
     // The descriptor's magic link names the very file opened: a swap of the name since is not followed.
-    await NodeFs.copyFile(`/proc/self/fd/${handle.fd}`, destination, COPYFILE_EXCL | COPYFILE_FICLONE)
+    await NodeFs.copyFile(descriptorPath(handle), destination, COPYFILE_EXCL | COPYFILE_FICLONE)
     return
   }
   await pipeline(
@@ -127,20 +127,12 @@ const within = (directory: string | Buffer, name: Buffer): Buffer =>
 
 const slash = Buffer.from("/")
 
-/** A directory opened without following a link; `self` names it (by its descriptor) for each system call. */
-interface OpenDirectory {
-  readonly self: string
-  readonly close: () => Promise<void>
-}
-
-const openDirectory = async (path: Buffer): Promise<OpenDirectory> => {
-  if (!byDescriptor) return { self: path.toString(), close: async () => {} }
-  const handle = await NodeFs.open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW)
-  return { self: `/proc/self/fd/${handle.fd}`, close: () => handle.close().catch(() => undefined) }
-}
-
+/**
+ * Copies the entries of the directory named by `source` (its descriptor's path, or on a machine
+ * without `/proc/self/fd` its path) into `destination`.
+ */
 const copyEntries = async (
-  source: OpenDirectory,
+  source: string,
   destination: Buffer,
   owner: { readonly uid: number; readonly gid: number } | undefined,
   budget: Budget,
@@ -149,23 +141,29 @@ const copyEntries = async (
   if (depth > maxDepth) throw new CopyFailure(`directories nest deeper than ${maxDepth} levels`)
   // Read a few entries at a time: a directory of 200,000 long names read at once cost 116 MB.
   // Node hands the names over as bytes with "buffer", which its types for opendir do not list.
-  const entries = await NodeFs.opendir(source.self, { encoding: "buffer" as BufferEncoding, bufferSize: 64 })
+  const entries = await NodeFs.opendir(source, { encoding: "buffer" as BufferEncoding, bufferSize: 64 })
   for await (const entry of entries) {
     const name = entry.name as unknown as Buffer
-    const sourcePath = within(source.self, name)
+    const sourcePath = within(source, name)
     const status = await NodeFs.lstat(sourcePath).catch(() => undefined)
     if (status === undefined) continue
     const target = within(destination, name)
     if (status.isDirectory()) {
       // Replaced by a link or a file since the lstat: not followed, left out.
-      const child = await openDirectory(sourcePath).catch(() => undefined)
-      if (child === undefined) continue
+      const child = byDescriptor ? await openDirectoryNoFollow(sourcePath).catch(() => undefined) : undefined
+      if (byDescriptor && child === undefined) continue
       try {
         await NodeFs.mkdir(target, { mode: 0o700 })
         budget.entries++
-        await copyEntries(child, target, owner, budget, depth + 1)
+        await copyEntries(
+          child === undefined ? sourcePath.toString() : descriptorPath(child),
+          target,
+          owner,
+          budget,
+          depth + 1
+        )
       } finally {
-        await child.close()
+        await child?.close().catch(() => undefined)
       }
       await NodeFs.chmod(target, status.mode & 0o1777)
       await setOwner(target, owner)
@@ -187,10 +185,11 @@ const copyEntries = async (
           continue
         }
         // A sparse copy writes at most the pages the original holds on disk, but reads them all.
-        budget.bytes += isSparse(opened) ? opened.blocks * 512 : opened.size
+        const sparse = isSparse(opened)
+        budget.bytes += sparse ? opened.blocks * 512 : opened.size
         if (budget.bytes > budget.limit)
           throw new CopyFailure(`the files take more than the ${budget.limit} bytes the copy may hold`)
-        if (isSparse(opened)) budget.scanned += opened.size
+        if (sparse) budget.scanned += opened.size
         if (budget.scanned > budget.limit * scanPerByte)
           throw new CopyFailure(
             `files with holes add up to more than the ${budget.limit * scanPerByte} bytes a copy reads (${scanPerByte} times what it may hold)`
@@ -221,13 +220,7 @@ export const copyTree = async (
   const budget: Budget = { bytes: 0, entries: 0, skipped: 0, scanned: 0, limit: options.limit }
   const root = await Dir.openRoot(sourceRoot.inside, sourceRoot, sourceRoot.host)
   try {
-    await copyEntries(
-      { self: root.self(), close: () => root.close() },
-      Buffer.from(destination),
-      options.owner,
-      budget,
-      0
-    )
+    await copyEntries(root.self(), Buffer.from(destination), options.owner, budget, 0)
   } finally {
     await root.close()
   }

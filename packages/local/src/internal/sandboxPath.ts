@@ -133,6 +133,13 @@ const fdPaths: boolean = (() => {
   }
 })()
 
+/** Opens the directory at `path` as an `O_PATH` descriptor, failing (`ELOOP`, `ENOTDIR`) on a link or a file. */
+export const openDirectoryNoFollow = (path: string | Buffer): Promise<NodeFs.FileHandle> =>
+  NodeFs.open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW)
+
+/** The path that names an open descriptor itself, for one system call (`/proc/self/fd/<fd>`). */
+export const descriptorPath = (handle: NodeFs.FileHandle): string => `/proc/self/fd/${handle.fd}`
+
 /**
  * An open directory. On Linux it is an `O_PATH` descriptor, and every name in it is reached through
  * `/proc/self/fd/<fd>/<name>`: the kernel starts from that very directory, so a link planted
@@ -156,18 +163,18 @@ export class Dir {
   async openChild(name: string): Promise<Dir> {
     const host = NodePath.join(this.hostPath, name)
     if (this.handle === undefined) return new Dir(NodePath.posix.join(this.path, name), this.mount, undefined, host)
-    const handle = await NodeFs.open(this.at(name), O_PATH | O_DIRECTORY | O_NOFOLLOW)
+    const handle = await openDirectoryNoFollow(this.at(name))
     return new Dir(NodePath.posix.join(this.path, name), this.mount, handle, host)
   }
 
   /** A host path naming `name` in this directory, for one system call. */
   at(name: string): string {
-    return this.handle === undefined ? NodePath.join(this.hostPath, name) : `/proc/self/fd/${this.handle.fd}/${name}`
+    return this.handle === undefined ? NodePath.join(this.hostPath, name) : `${descriptorPath(this.handle)}/${name}`
   }
 
   /** A host path naming this directory itself, for one system call. */
   self(): string {
-    return this.handle === undefined ? this.hostPath : `/proc/self/fd/${this.handle.fd}`
+    return this.handle === undefined ? this.hostPath : descriptorPath(this.handle)
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs/promises"
+import { descriptorPath, openDirectoryNoFollow } from "./sandboxPath.js"
 
 /**
  * Removing a directory tree that a sandbox made, and that a sandbox may still be changing, as root:
@@ -14,17 +15,10 @@ import * as NodeFs from "node:fs/promises"
  * with the tree's depth (a tree deeper than `PATH_MAX` made `fs.rm` fail with `ENAMETOOLONG`).
  */
 
-const O_PATH = 0o10000000
-const { O_DIRECTORY, O_NOFOLLOW } = NodeFs.constants
-
 const codeOf = (cause: unknown): unknown => (cause as { code?: unknown }).code
 
 /** A pass over the top directory that removed nothing; this many in a row means it keeps being refilled. */
 const maxIdlePasses = 100
-
-const fdPath = (handle: NodeFs.FileHandle) => `/proc/self/fd/${handle.fd}`
-
-const openDirectory = (path: string) => NodeFs.open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW)
 
 /** Runs `step`, answering `fallback` when it fails with one of `codes` (the entry moved or changed kind). */
 const tolerating = async <A>(step: Promise<A>, codes: ReadonlyArray<string>, fallback: A): Promise<A> => {
@@ -57,11 +51,11 @@ const removeEntry = async (top: string, name: string): Promise<boolean> => {
     false
   )
   if (removed) return true
-  const handle = await tolerating(openDirectory(path), ["ENOENT", "ELOOP", "ENOTDIR"], undefined)
+  const handle = await tolerating(openDirectoryNoFollow(path), ["ENOENT", "ELOOP", "ENOTDIR"], undefined)
   if (handle === undefined) return false
   let changed = false
   try {
-    const directory = fdPath(handle)
+    const directory = descriptorPath(handle)
     for await (const entry of await NodeFs.opendir(directory, { bufferSize: 128 })) {
       const inner = `${directory}/${entry.name}`
       const kind = await tolerating(NodeFs.lstat(inner), ["ENOENT"], undefined)
@@ -110,13 +104,13 @@ const empty = async (top: string): Promise<void> => {
  * the server); everything below it may be the sandbox's and may change meanwhile.
  */
 export const removeTree = async (path: string): Promise<void> => {
-  const handle = await tolerating(openDirectory(path), ["ENOENT", "ELOOP", "ENOTDIR"], undefined)
+  const handle = await tolerating(openDirectoryNoFollow(path), ["ENOENT", "ELOOP", "ENOTDIR"], undefined)
   if (handle === undefined) {
     await tolerating(NodeFs.unlink(path), ["ENOENT"], undefined)
     return
   }
   try {
-    await empty(fdPath(handle))
+    await empty(descriptorPath(handle))
   } finally {
     await handle.close()
   }
