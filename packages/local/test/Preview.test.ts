@@ -161,4 +161,50 @@ describe("preview", () => {
         assert.strictEqual(unknown.status, 404)
       }).pipe(Effect.provide(clientLayer))
   )
+
+  it.scoped(
+    `a sandbox's service answering a status line Node cannot write (099) gets the caller a 502, and the server serves on (isolation ${hasBwrap ? "bwrap" : "none"})`,
+    () =>
+      Effect.gen(function* () {
+        // The seventh attack probe ended the whole server this way, through any authorised preview
+        // (a public sandbox's needs no credentials): Node's client accepts the status, and its
+        // server's writeHead threw on it inside an event listener.
+        const dir = yield* tempDir
+        const { client, server } = yield* serve(dir, { isolation: hasBwrap ? "bwrap" : "none" })
+        const serverPort = Number(new URL(server.url).port)
+        const sandbox = yield* createStarted(client, { public: true })
+        const port = yield* freePort
+        const script = [
+          "import socket",
+          "s = socket.socket()",
+          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+          `s.bind(("127.0.0.1", ${port}))`,
+          "s.listen(8)",
+          "while True:",
+          "    c, _ = s.accept()",
+          "    c.recv(65536)",
+          '    c.sendall(b"HTTP/1.1 099 X\\r\\nContent-Length: 0\\r\\n\\r\\n")',
+          "    c.close()"
+        ].join("\n")
+        const encoded = Buffer.from(script).toString("base64")
+        yield* exec(
+          client,
+          sandbox.id,
+          `sh -c "echo ${encoded} | base64 -d > odd.py && (nohup python3 odd.py >/dev/null 2>&1 &)"`
+        )
+        const host = `${port}-${sandbox.id}.localhost:${serverPort}`
+        let reply: Reply = { status: 0, body: "" }
+        for (let i = 0; i < 100 && !reply.body.includes("cannot be relayed"); i++) {
+          if (i > 0) yield* realSleep(100)
+          reply = yield* get(serverPort, host, "/")
+        }
+        assert.strictEqual(reply.status, 502, reply.body)
+        assert.include(reply.body, "cannot be relayed")
+        const again = yield* get(serverPort, host, "/")
+        assert.strictEqual(again.status, 502)
+        const listed = yield* call(client, "GET", "/api/sandbox")
+        assert.strictEqual(listed.status, 200)
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
 })

@@ -7,6 +7,7 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs/promises"
 import * as NodeHttp from "node:http"
 import * as NodeHttps from "node:https"
+import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
 import { issue } from "../src/internal/x509.js"
 import { attackServer, bwrapRequired, hasBwrap, sh, upload } from "./attackHarness.js"
@@ -330,6 +331,40 @@ describe("secrets: the egress proxy (bubblewrap)", () => {
         assert.strictEqual(yield* status("api.test"), "403")
         assert.strictEqual(yield* status("other.test"), "200")
         assert.strictEqual(plain.seen.length, 2)
+      }).pipe(Effect.provide(clientLayer)),
+    60_000
+  )
+
+  bwrapTest?.(
+    "an allowed host answering a status line Node cannot write (099) gets the sandbox a 502, and the server serves on",
+    () =>
+      Effect.gen(function* () {
+        // What the seventh attack probe used to end the whole server from a sandbox: Node's client
+        // accepts the status, its server's writeHead throws on it, in an event listener.
+        const upstream = yield* Effect.acquireRelease(
+          Effect.async<NodeNet.Server>((resume) => {
+            const server = NodeNet.createServer((socket) => {
+              socket.on("error", () => socket.destroy())
+              socket.once("data", () => socket.end("HTTP/1.1 099 X\r\nContent-Length: 0\r\n\r\n"))
+            })
+            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+          }),
+          (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+        )
+        const port = (upstream.address() as NodeNet.AddressInfo).port
+        const { client } = yield* attackServer({ egress: { hosts: { "odd.test": "127.0.0.1" } } })
+        const sandbox = yield* createStarted(client, { domainAllowList: "odd.test" })
+        assert.strictEqual(sandbox.state, "started", sandbox.errorReason ?? "")
+        for (let round = 0; round < 3; round++) {
+          const answer = yield* sh(
+            client,
+            sandbox.id,
+            `curl -s -o /dev/null -w '%{http_code}' --max-time 10 http://odd.test:${port}/`
+          )
+          assert.strictEqual(answer.result, "502")
+        }
+        const listed = yield* call(client, "GET", "/api/sandbox")
+        assert.strictEqual(listed.status, 200)
       }).pipe(Effect.provide(clientLayer)),
     60_000
   )

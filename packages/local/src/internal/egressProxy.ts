@@ -13,6 +13,7 @@ import {
   substitute
 } from "./networkRules.js"
 import type { RevealedSecret } from "./secretVault.js"
+import { writeUpstreamHead } from "./upstreamHead.js"
 
 /**
  * Connections one sandbox may hold open to its proxy at once: each is a descriptor of the server,
@@ -152,7 +153,15 @@ export const make = (deps: ProxyDependencies): EgressProxy => {
       for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2)
         if (!hopByHop.has(answer.rawHeaders[i]!.toLowerCase()))
           headers.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!)
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers)
+      if (!writeUpstreamHead(res, answer, headers)) {
+        reply(
+          res,
+          502,
+          `the egress proxy could not relay the answer of ${target.host}: its status or a header is invalid`
+        )
+        upstream.destroy()
+        return
+      }
       answer.pipe(res)
       answer.on("error", () => res.destroy())
     })

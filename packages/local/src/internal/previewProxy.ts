@@ -3,6 +3,7 @@ import * as NodeNet from "node:net"
 import type { Duplex } from "node:stream"
 import { badGateway, badRequest, internal, DaemonError, daemonErrorBody } from "./daemonError.js"
 import { limitMessages } from "./webSocketLimit.js"
+import { writeUpstreamHead } from "./upstreamHead.js"
 
 /** A preview host: `{port}-{sandboxId or signed token}.localhost[:serverPort]` (the port is checked by the proxy). */
 export const parseHost = (host: string | undefined): { readonly port: number; readonly label: string } | undefined => {
@@ -148,7 +149,15 @@ export const make = (authorize: Authorize, connect: Connect): Proxy => ({
             headers: forwardedHeaders(request, decision.stripAuthorization)
           },
           (answer) => {
-            response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders)
+            if (!writeUpstreamHead(response, answer, answer.rawHeaders)) {
+              deny(
+                request,
+                response,
+                badGateway(`the sandbox's port ${decision.port} answered a status or header that cannot be relayed`)
+              )
+              upstream.destroy()
+              return
+            }
             answer.pipe(response)
             answer.on("error", () => response.destroy())
           }
