@@ -213,4 +213,65 @@ describe("LSP JSON-RPC client", () => {
       assert.strictEqual((yield* Effect.flip(connection.notify("x", {})))._tag, "LspClosed")
     })
   )
+  // The output pipe is in the sandbox's /tmp: any process there can write to it, and whatever it
+  // writes must not throw out of the 'data' listener (that ended the whole local server).
+  const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
+  const rawFrame = (body: string) => Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+
+  it.live("a request with an id nested 100,000 deep is not answered, and nothing is thrown", () =>
+    Effect.gen(function* () {
+      const { connection, fromServer, toServer } = pair()
+      const sent: Array<Buffer> = []
+      toServer.on("data", (chunk: Buffer) => sent.push(chunk))
+      fromServer.write(rawFrame(`{"jsonrpc":"2.0","method":"x","id":${deep(100_000)}}`))
+      fromServer.write(
+        rawFrame(`{"jsonrpc":"2.0","method":"workspace/configuration","id":"s-1","params":{"items":[{}]}}`)
+      )
+      assert.isTrue(connection.isOpen())
+      const answers = Buffer.concat(sent).toString()
+      assert.notInclude(answers, "[[")
+      assert.include(answers, '"id":"s-1","result":[null]')
+    })
+  )
+
+  it.live("an error answer nested 100,000 deep fails its request, and nothing is thrown", () =>
+    Effect.gen(function* () {
+      const { connection, fromServer } = pair()
+      setTimeout(() => fromServer.write(rawFrame(`{"jsonrpc":"2.0","id":1,"error":{"data":${deep(100_000)}}}`)), 5)
+      const failed = yield* Effect.flip(connection.request("x", {}, "1 second"))
+      assert.strictEqual(failed._tag, "LspResponseError")
+    })
+  )
+
+  it.live("bytes without a header's end close the connection after 8 KiB, not at the end of memory", () =>
+    Effect.gen(function* () {
+      const { connection, fromServer } = pair()
+      const pending = yield* Effect.fork(Effect.flip(connection.request("x", {}, "5 seconds")))
+      for (let i = 0; i < 4 && connection.isOpen(); i++) fromServer.write(Buffer.alloc(4096, "a"))
+      assert.isFalse(connection.isOpen())
+      const closed = yield* Effect.flatMap(Effect.fromFiber(pending), Effect.succeed)
+      assert.strictEqual(closed._tag, "LspClosed")
+      assert.include(closed.message, "without an end")
+    })
+  )
+
+  it.live("a 20 MiB answer in 64 KiB chunks is read whole, and the next message after it", () =>
+    Effect.gen(function* () {
+      const { connection, fromServer } = pair()
+      const text = "x".repeat(20 * 1024 * 1024)
+      const frames = Buffer.concat([
+        rawFrame(JSON.stringify({ jsonrpc: "2.0", id: 1, result: { text } })),
+        rawFrame(JSON.stringify({ jsonrpc: "2.0", id: 2, result: 2 }))
+      ])
+      setTimeout(() => {
+        for (let at = 0; at < frames.length; at += 65_536) fromServer.write(frames.subarray(at, at + 65_536))
+      }, 5)
+      const [first, second] = yield* Effect.all(
+        [connection.request("big", {}, "10 seconds"), connection.request("small", {}, "10 seconds")],
+        { concurrency: 2 }
+      )
+      assert.strictEqual((first as { readonly text: string }).text.length, text.length)
+      assert.strictEqual(second, 2)
+    })
+  )
 })

@@ -50,6 +50,21 @@ type Message = {
 
 const separator = Buffer.from("\r\n\r\n")
 const maxMessage = 64 * 1024 * 1024
+/** A message header is a line or two; bytes past this with no blank line are not one. */
+const maxHeader = 8 * 1024
+
+/** An id the client may echo back: JSON-RPC's ids are numbers or strings. */
+const echoable = (id: unknown): id is number | string =>
+  (typeof id === "number" && Number.isFinite(id)) || (typeof id === "string" && id.length <= 1024)
+
+/** The text of a JSON-RPC error without a string message; never throws (the value came from the server). */
+const describeError = (error: unknown): string => {
+  try {
+    return JSON.stringify(error).slice(0, 1000)
+  } catch {
+    return "an error without a message"
+  }
+}
 
 /** What the client answers to a request of the server: it has no workspace settings to offer. */
 const answerFor = (message: Message): unknown => {
@@ -64,7 +79,11 @@ const answerFor = (message: Message): unknown => {
 export const connect = (output: NodeStream.Readable, input: NodeStream.Writable): Connection => {
   const pending = new Map<number, Pending>()
   let nextId = 1
-  let buffered: Buffer = Buffer.alloc(0)
+  // Bytes not yet read: the chunks of a header, or of a body whose length is known (`needed`);
+  // joined once when complete, so a large message costs one copy, not one per chunk.
+  let chunks: Array<Buffer> = []
+  let size = 0
+  let needed: number | undefined
   let closed: string | undefined
 
   const send = (message: object) => {
@@ -75,6 +94,8 @@ export const connect = (output: NodeStream.Readable, input: NodeStream.Writable)
   const close = (reason: string) => {
     if (closed !== undefined) return
     closed = reason
+    chunks = []
+    size = 0
     for (const entry of pending.values()) entry.settle(Effect.fail(new LspClosed({ message: reason })))
     pending.clear()
     output.removeListener("data", onData)
@@ -82,7 +103,7 @@ export const connect = (output: NodeStream.Readable, input: NodeStream.Writable)
 
   const dispatch = (message: Message) => {
     if (typeof message.method === "string") {
-      if (message.id !== undefined && message.id !== null) send({ id: message.id, result: answerFor(message) })
+      if (echoable(message.id)) send({ id: message.id, result: answerFor(message) })
       return
     }
     if (typeof message.id !== "number") return
@@ -97,28 +118,42 @@ export const connect = (output: NodeStream.Readable, input: NodeStream.Writable)
             new LspResponseError({
               method: entry.method,
               code: typeof error.code === "number" ? error.code : 0,
-              message: typeof error.message === "string" ? error.message : JSON.stringify(error)
+              message: typeof error.message === "string" ? error.message : describeError(error)
             })
           )
     )
   }
 
-  function onData(chunk: Buffer) {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
+  const take = (count: number): Buffer => {
+    const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+    const rest = joined.subarray(count)
+    chunks = rest.length === 0 ? [] : [rest]
+    size = rest.length
+    return joined.subarray(0, count)
+  }
+
+  const readMessages = () => {
     while (closed === undefined) {
-      const end = buffered.indexOf(separator)
-      if (end < 0) return
-      const header = buffered.subarray(0, end).toString("ascii")
-      const length = /content-length:\s*(\d+)/i.exec(header)
-      if (length === null || Number(length[1]) > maxMessage) {
-        close(`the language server sent an invalid message header: ${JSON.stringify(header.slice(0, 200))}`)
-        return
+      if (needed === undefined) {
+        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+        chunks = head.length === 0 ? [] : [head]
+        const end = head.indexOf(separator)
+        if (end < 0) {
+          if (size > maxHeader) close("the language server sent a message header without an end")
+          return
+        }
+        const header = head.subarray(0, end).toString("ascii")
+        const length = /content-length:\s*(\d+)/i.exec(header)
+        if (end > maxHeader || length === null || Number(length[1]) > maxMessage) {
+          close(`the language server sent an invalid message header: ${JSON.stringify(header.slice(0, 200))}`)
+          return
+        }
+        take(end + separator.length)
+        needed = Number(length[1])
       }
-      const start = end + separator.length
-      const stop = start + Number(length[1])
-      if (buffered.length < stop) return
-      const body = buffered.subarray(start, stop).toString("utf8")
-      buffered = buffered.subarray(stop)
+      if (size < needed) return
+      const body = take(needed).toString("utf8")
+      needed = undefined
       let message: unknown
       try {
         message = JSON.parse(body)
@@ -127,6 +162,21 @@ export const connect = (output: NodeStream.Readable, input: NodeStream.Writable)
         return
       }
       if (typeof message === "object" && message !== null) dispatch(message as Message)
+    }
+  }
+
+  // Whatever the server sends, nothing thrown here may reach the event loop: it would end the
+  // whole local server, every sandbox with it.
+  function onData(chunk: Buffer) {
+    if (closed !== undefined) return
+    chunks.push(chunk)
+    size += chunk.length
+    try {
+      readMessages()
+    } catch (error) {
+      close(
+        `the language server's messages could not be read: ${error instanceof Error ? error.message : String(error)}`
+      )
     }
   }
 

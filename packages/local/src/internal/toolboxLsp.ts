@@ -272,6 +272,9 @@ const terminate = (server: ServerState) =>
     if (ended._tag === "None" && server.process !== undefined) yield* Fiber.interrupt(server.process)
   })
 
+/** Language servers a sandbox may run at once (each holds a process and the server's read of its output). */
+const maxServers = 16
+
 const start: EndpointHandler<typeof ToolboxApi.lspStart> = (sandbox, { payload }) =>
   Effect.gen(function* () {
     const { languageId, pathToProject } = payload
@@ -284,6 +287,10 @@ const start: EndpointHandler<typeof ToolboxApi.lspStart> = (sandbox, { payload }
         const running = servers.get(key)
         if (running !== undefined && running.exited === undefined) return empty(200)
         servers.delete(key)
+        let runningCount = 0
+        for (const other of servers.values()) if (other.exited === undefined) runningCount++
+        if (runningCount >= maxServers)
+          return yield* badRequest(`too many language servers in this sandbox (at most ${maxServers}): stop one first`)
         yield* projectDirectory(sandbox, pathToProject)
         const argv = yield* locate(sandbox, language)
         const server = yield* spawn(sandbox, languageId, pathToProject, argv)
