@@ -623,6 +623,11 @@ interface Running {
   relay: Relay | undefined
   /** Ports found held by the sandbox: when, and the address that reaches its socket. */
   readonly listeners: Map<number, { readonly checkedAt: number; readonly host: string }>
+  /**
+   * The latest scan of the sockets its processes hold: shared by every caller while it runs and
+   * for a while after, so no number of requests makes the server scan more than one at a time.
+   */
+  heldSockets?: { readonly inodes: Promise<Set<string>>; finishedAt: number | undefined }
   /** The egress proxy's listener, its port as the sandbox reaches it, and the proxy. */
   readonly egress?: { readonly listener: NodeNet.Server; readonly port: number; readonly options: EgressOptions }
   /** Open directories of the mounted volumes, and where the sandbox sees each. */
@@ -1447,14 +1452,41 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
         return yield* new NetworkNotEnforced({ message: restartNeeded })
     })
 
+  const listenerCacheMillis = 2000
+
+  /**
+   * How long a finished scan of a sandbox's sockets answers for: short, so a server that just began
+   * to listen is seen at once, yet no stream of requests makes the server scan back to back.
+   */
+  const heldSocketsFreshMillis = 250
+
+  /** The inodes of the sockets the sandbox's processes hold, from a scan at most `heldSocketsFreshMillis` old. */
+  const heldSockets = (r: Running, pids: ReadonlyArray<number>) =>
+    Effect.promise(() => {
+      const last = r.heldSockets
+      if (
+        last !== undefined &&
+        (last.finishedAt === undefined || Date.now() - last.finishedAt < heldSocketsFreshMillis)
+      )
+        return last.inodes
+      const scan: NonNullable<Running["heldSockets"]> = {
+        inodes: Processes.heldSocketInodes(pids).finally(() => {
+          scan.finishedAt = Date.now()
+        }),
+        finishedAt: undefined
+      }
+      r.heldSockets = scan
+      return scan.inodes
+    })
+
   const listeningPorts = (sandboxId: string) =>
     Effect.suspend(() => {
       const r = running.get(sandboxId)
       if (r === undefined) return Effect.succeed([])
-      return Effect.flatMap(processesOf(sandboxId, r), (pids) => Effect.promise(() => Processes.listeningPorts(pids)))
+      return Effect.flatMap(processesOf(sandboxId, r), (pids) =>
+        Effect.flatMap(heldSockets(r, pids), (held) => Effect.promise(() => Processes.listeningPorts(pids, held)))
+      )
     })
-
-  const listenerCacheMillis = 2000
 
   const connect = (sandboxId: string, port: number) =>
     Effect.gen(function* () {
@@ -1482,10 +1514,11 @@ export const make: Effect.Effect<Service, EngineError, LocalConfig | Scope.Scope
       }
       let found = r.listeners.get(port)
       if (found === undefined || Date.now() - found.checkedAt > listenerCacheMillis) {
-        const pids = yield* processesOf(sandboxId, r)
-        const host = yield* Effect.promise(async () =>
-          Processes.heldListener(pids, await Processes.listeningInodes(port))
-        )
+        const inodes = yield* Effect.promise(() => Processes.listeningInodes(port))
+        const host =
+          inodes.size === 0
+            ? undefined
+            : Processes.heldListener(yield* heldSockets(r, yield* processesOf(sandboxId, r)), inodes)
         if (host === undefined) {
           r.listeners.delete(port)
           return yield* unreachable

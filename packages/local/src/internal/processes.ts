@@ -99,46 +99,67 @@ export const listeningInodes = async (port: number, pid: number | "self" = "self
   return inodes
 }
 
-/** The inodes of the sockets a process holds open (none when it is gone or not ours to read). */
-const socketInodes = async (pid: number): Promise<Array<string>> => {
-  const fds = await NodeFs.readdir(`/proc/${pid}/fd`).catch(() => [] as Array<string>)
-  const links = await Promise.all(fds.map((fd) => NodeFs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")))
-  return links.flatMap((link) => {
-    const match = /^socket:\[(\d+)\]$/.exec(link)
-    return match === null ? [] : [match[1]!]
-  })
-}
+/**
+ * Descriptors read at most per scan of a sandbox's sockets: a sandbox can hold millions (a process
+ * per task, each with its own descriptor limit), and a scan runs on the server's behalf; sockets
+ * behind the first this many are not seen, which only the sandbox itself can bring about.
+ */
+export const maxScannedDescriptors = 262_144
 
-/** The address that reaches a socket of `inodes` that one of `pids` holds open, if one does. */
-export const heldListener = async (
-  pids: ReadonlyArray<number>,
-  inodes: ReadonlyMap<string, string>
-): Promise<string | undefined> => {
-  if (inodes.size === 0) return undefined
+/** Links read at once: enough to keep a scan moving, few enough to leave libuv's threads to others. */
+const readlinkBatch = 16
+
+/**
+ * The inodes of the sockets that `pids` hold open (none for a process that is gone or not ours to
+ * read). The links are read a few at a time, process after process, and at most
+ * `maxScannedDescriptors` of them: the cost of a scan is bounded whatever the sandbox opened.
+ */
+export const heldSocketInodes = async (pids: ReadonlyArray<number>): Promise<Set<string>> => {
+  const held = new Set<string>()
+  let budget = maxScannedDescriptors
   for (const pid of pids) {
-    for (const inode of await socketInodes(pid)) {
-      const dial = inodes.get(inode)
-      if (dial !== undefined) return dial
+    if (budget <= 0) break
+    const fds = await NodeFs.readdir(`/proc/${pid}/fd`).catch(() => [] as Array<string>)
+    const count = Math.min(fds.length, budget)
+    budget -= count
+    for (let at = 0; at < count; at += readlinkBatch) {
+      const links = await Promise.all(
+        fds
+          .slice(at, Math.min(at + readlinkBatch, count))
+          .map((fd) => NodeFs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => ""))
+      )
+      for (const link of links) {
+        const match = /^socket:\[(\d+)\]$/.exec(link)
+        if (match !== null) held.add(match[1]!)
+      }
     }
   }
+  return held
+}
+
+/** The address that reaches a socket of `inodes` that is in `held`, if one is. */
+export const heldListener = (held: ReadonlySet<string>, inodes: ReadonlyMap<string, string>): string | undefined => {
+  for (const [inode, dial] of inodes) if (held.has(inode)) return dial
   return undefined
 }
 
 /**
- * The TCP ports (IPv4 and IPv6, on any address) on which one of `pids` holds a listening socket,
- * ascending. Each network namespace the processes are in is read once; a socket counts only when
- * one of them holds it, so a sandbox sharing the machine's network sees none of the machine's.
+ * The TCP ports (IPv4 and IPv6, on any address) on which one of `pids` holds a listening socket
+ * (`held`: the inodes of the sockets they hold), ascending. Each network namespace the processes
+ * are in is read once; a socket counts only when one of them holds it, so a sandbox sharing the
+ * machine's network sees none of the machine's.
  */
-export const listeningPorts = async (pids: ReadonlyArray<number>): Promise<Array<number>> => {
-  const held = new Set<string>()
+export const listeningPorts = async (
+  pids: ReadonlyArray<number>,
+  held: ReadonlySet<string>
+): Promise<Array<number>> => {
+  if (held.size === 0) return []
   /** One process in each network namespace, whose `/proc/<pid>/net` tables are that namespace's. */
   const namespaces = new Map<string, number>()
   for (const pid of pids) {
-    for (const inode of await socketInodes(pid)) held.add(inode)
     const net = await namespaceOf(pid, "net")
     if (net !== undefined && !namespaces.has(net)) namespaces.set(net, pid)
   }
-  if (held.size === 0) return []
   const ports = new Set<number>()
   for (const pid of namespaces.values())
     for (const socket of await listeningSockets(pid))
