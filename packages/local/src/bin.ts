@@ -106,4 +106,14 @@ const program =
         return yield* Effect.never
       }).pipe(Effect.scoped)
 
+// The server runs every sandbox: an error thrown in some connection's event listener (each such
+// path found so far was a bug, fixed where it was) must not end them all, which ending the process
+// does (the reaper then kills every sandbox's processes). It is logged, loudly, and serving goes on.
+process.on("uncaughtException", (error) => {
+  console.error(
+    "daytona-local: an error escaped its handler (a bug of the server: please report it); serving goes on:",
+    error
+  )
+})
+
 NodeRuntime.runMain(program)
