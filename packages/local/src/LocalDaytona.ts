@@ -1,6 +1,8 @@
 /**
  * The local Daytona server: the control plane under `/api` and the toolbox under
- * `/toolbox/{sandboxId}`, on one HTTP server, with a Bearer API key on every route.
+ * `/toolbox/{sandboxId}`, on one HTTP server, with a Bearer API key on every route, and the
+ * S3-compatible object storage of build contexts under `/object-storage` (signed with the
+ * temporary credentials `GET /api/object-storage/push-access` issues).
  *
  * @since 0.1.0
  */
@@ -24,6 +26,8 @@ import * as ControlPlaneError from "./internal/controlPlaneError.js"
 import * as Events from "./internal/events.js"
 import * as EventsGateway from "./internal/eventsGateway.js"
 import * as Http from "./internal/http.js"
+import * as ObjectStorage from "./internal/objectStorage.js"
+import * as ObjectStorageRoutes from "./internal/objectStorageRoutes.js"
 import * as PreviewProxy from "./internal/previewProxy.js"
 import * as Sandboxes from "./internal/sandboxes.js"
 import * as Snapshots from "./internal/snapshots.js"
@@ -79,6 +83,7 @@ export type Services =
   | Snapshots.SnapshotsService
   | Volumes.VolumesService
   | SecretVault.SecretVaultService
+  | ObjectStorage.ObjectStorageService
   | SandboxEngine.SandboxEngine
   | LocalConfig.LocalConfig
   | Events.EventBus
@@ -181,6 +186,8 @@ export const app: HttpApp.Default<never, Services> = Effect.gen(function* () {
       ControlPlaneError.notFound("This server does not serve events (Socket.IO) here: they are served on its socket")
     )
   }
+  // Signed with Signature V4 by credentials of `push-access`, not with the API key.
+  if (ObjectStorageRoutes.isObjectStorage(request.url)) return yield* ObjectStorageRoutes.handle
   const toolbox = isToolbox(request.url)
   const match = /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")
   const signed = match === null ? signedFileRequest(request.method, request.url) : undefined
@@ -259,8 +266,9 @@ export const layerServices = (
   const engineAndStore = Layer.mergeAll(options.engine ?? SandboxEngine.layer, Store.layer).pipe(
     Layer.provideMerge(base)
   )
+  const storage = ObjectStorage.layer.pipe(Layer.provideMerge(engineAndStore))
   const resources = Layer.mergeAll(Snapshots.layer, Volumes.layer, SecretVault.layer, Egress.layer).pipe(
-    Layer.provideMerge(engineAndStore)
+    Layer.provideMerge(storage)
   )
   return Sandboxes.layer.pipe(Layer.provideMerge(resources))
 }

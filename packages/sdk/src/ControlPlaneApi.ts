@@ -17,6 +17,7 @@ import {
 import * as Endpoint from "./Endpoint.js"
 import { PortPreviewUrl, SignedPortPreviewUrl } from "./PreviewUrl.js"
 import { ListSandboxesResponse, PaginatedSandboxes, SandboxDto, SandboxLabels, ToolboxProxyUrl } from "./SandboxDto.js"
+import { StorageAccess } from "./ObjectStorageDto.js"
 import { MetricsResponse } from "./SandboxMetrics.js"
 import { SandboxClass, SandboxState } from "./SandboxState.js"
 import { CreateSecret, ListSecretsResponse, SecretDto, UpdateSandboxSecrets, UpdateSecret } from "./SecretDto.js"
@@ -1137,6 +1138,20 @@ export const getBuildLogsUrl = endpoint({
 })
 
 /**
+ * `GET /object-storage/push-access`: temporary credentials for the organization's object storage,
+ * where an image's build context is uploaded before a create or snapshot build names it by hash.
+ *
+ * @since 0.1.0
+ * @category images
+ */
+export const getPushAccess = endpoint({
+  name: "getPushAccess",
+  method: "GET",
+  path: "/object-storage/push-access",
+  success: Endpoint.json(StorageAccess)
+})
+
+/**
  * Every control-plane endpoint, by the name its module exports it under.
  *
  * @since 0.1.0
@@ -1203,6 +1218,7 @@ export const endpoints: {
   readonly getSandboxSigningKey: typeof getSandboxSigningKey
   readonly rotateSigningKey: typeof rotateSigningKey
   readonly getBuildLogsUrl: typeof getBuildLogsUrl
+  readonly getPushAccess: typeof getPushAccess
 } = {
   listSandboxes,
   listSandboxesPaginated,
@@ -1250,6 +1266,7 @@ export const endpoints: {
   getSandboxSigningKey,
   rotateSigningKey,
   getBuildLogsUrl,
+  getPushAccess,
   // Lifecycle of Daytona 0.216
   pauseSandbox,
   forkSandbox,

@@ -21,14 +21,17 @@ import * as DaytonaClient from "./DaytonaClient.js"
 import * as DaytonaConfig from "./DaytonaConfig.js"
 import {
   type ApiError,
+  type BuildContextError,
   type ConflictError,
   type MissingCredentialsError,
   type NotFoundError,
+  type ObjectStorageError,
   type SandboxFailedError,
   ValidationError,
   type WaitTimeoutError
 } from "./DaytonaError.js"
 import * as Image from "./Image.js"
+import * as ContextUpload from "./internal/contextUpload.js"
 import * as FailedToStart from "./internal/failedToStart.js"
 import * as Telemetry from "./internal/telemetry.js"
 import * as Transport from "./internal/transport.js"
@@ -65,9 +68,9 @@ export type CodeLanguage = "python" | "typescript" | "javascript"
 /**
  * How to create a sandbox. Give `snapshot` (a snapshot's name or id; the server's default when
  * neither is given) or `image`, not both. An `image` is an image name (built as `FROM <image>`), an
- * `Image` from the declarative builder (sent as its Dockerfile; one with issues or a local build context
- * fails with a `ValidationError` before any request), or a Dockerfile with the hashes of an already
- * uploaded context.
+ * `Image` from the declarative builder (sent as its Dockerfile; one with issues fails with a
+ * `ValidationError` before any request; its local build context, if it has one, is uploaded first:
+ * see `BuildContext.upload`), or a Dockerfile with the hashes of an already uploaded context.
  *
  * @since 0.1.0
  * @category models
@@ -114,7 +117,11 @@ export interface CreateOptions {
   readonly domainAllowList?: string | undefined
   /** The region; default `DaytonaConfig.target`. */
   readonly target?: string | undefined
-  /** Deadline for the request and the wait until `started`. Default `DaytonaConfig.operationTimeout`. */
+  /**
+   * Deadline for the request and the wait until `started`. Default `DaytonaConfig.operationTimeout`.
+   * The upload of an `Image`'s build context comes before it (each of its requests has the request
+   * timeout, at least 30 minutes for an archive).
+   */
   readonly timeout?: Duration.DurationInput | undefined
   /**
    * Secrets to mount: environment variable name → name of an existing secret of the organization.
@@ -125,7 +132,8 @@ export interface CreateOptions {
 }
 
 /**
- * Errors of `create`.
+ * Errors of `create`. `ObjectStorageError` and `BuildContextError` come only from the upload of an
+ * `Image`'s build context.
  *
  * @since 0.1.0
  * @category models
@@ -137,6 +145,8 @@ export type CreateError =
   | NotFoundError
   | WaitTimeoutError
   | SandboxFailedError
+  | ObjectStorageError
+  | BuildContextError
 
 /**
  * Filters of the sandbox list. Names follow the API; arrays match any of their values, `labels`
@@ -331,11 +341,12 @@ const createBody = (
       }
     }
     const image = options.image
+    // An Image's context hashes are set once it is uploaded, after every check here.
     const buildInfo =
       image === undefined
         ? undefined
         : Image.isImage(image)
-          ? yield* Image.toBuildInfo(image)
+          ? yield* Image.toBuildInfo(image, [])
           : typeof image === "string"
             ? { dockerfileContent: `FROM ${image}\n` }
             : {
@@ -394,6 +405,7 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
     const events = Option.getOrUndefined(yield* Effect.serviceOption(Events.Events))
     const services: Sandbox.Services = { client, toolbox, events }
     const config = client.config
+    const built = yield* ContextUpload.captured
 
     const listPage: Service["listPage"] = (query = {}) =>
       client.call(ControlPlaneApi.listSandboxes, { query: listQuery(query) }).pipe(
@@ -424,7 +436,9 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | T
     const createWith = (options: CreateOptions, createId: string, progress: Ref.Ref<Progress>) =>
       Effect.gen(function* () {
         const timeout = yield* Wait.deadlineFrom("timeout", options.timeout, config.operationTimeout)
-        const body = yield* createBody(options, createId, options.target ?? config.target)
+        const validated = yield* createBody(options, createId, options.target ?? config.target)
+        // Like the official SDKs, the upload comes before, and outside, the create's deadline.
+        const body = yield* ContextUpload.withUploadedContext(client, built, options.image, validated)
         const tracker = yield* Wait.tracker()
         // Whether a create was sent again after one whose outcome was unknown (which might yet land).
         let resent = false

@@ -328,6 +328,44 @@ export class UnsupportedError extends Schema.TaggedError<UnsupportedError>("@eff
 ) {}
 
 /**
+ * S3-compatible object storage refused a request of a build-context upload: `GET` of the bucket's
+ * listing under `key` (a prefix), or `PUT` of the archive at `key`. `errorCode` and `errorMessage`
+ * are the `Code` and `Message` of S3's XML error body, when it sent one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ObjectStorageError extends Schema.TaggedError<ObjectStorageError>(
+  "@effect-daytona/sdk/ObjectStorageError"
+)("ObjectStorageError", {
+  message: Schema.String,
+  status: Schema.Number,
+  method: Schema.String,
+  bucket: Schema.String,
+  key: Schema.String,
+  errorCode: Schema.optional(Schema.String),
+  errorMessage: Schema.optional(Schema.String),
+  requestId: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * The local side of a build-context upload failed: no `FileSystem` (or `HttpClient`) service to read
+ * the files with (or to send them with) (`MissingService`), a file or directory that could not be read (`ReadFailed`), or a file that
+ * shrank between the moment its size was read and the moment it was sent (`FileChanged`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BuildContextError extends Schema.TaggedError<BuildContextError>("@effect-daytona/sdk/BuildContextError")(
+  "BuildContextError",
+  {
+    reason: Schema.Literal("MissingService", "ReadFailed", "FileChanged"),
+    path: Schema.optional(Schema.String),
+    message: Schema.String
+  }
+) {}
+
+/**
  * Errors any call to Daytona can fail with, whatever the operation.
  *
  * @since 0.1.0
@@ -365,6 +403,8 @@ export type DaytonaError =
   | VolumeFailedError
   | MissingCredentialsError
   | UnsupportedError
+  | ObjectStorageError
+  | BuildContextError
 
 const tags: ReadonlySet<string> = new Set([
   "NotFoundError",
@@ -382,7 +422,9 @@ const tags: ReadonlySet<string> = new Set([
   "SnapshotFailedError",
   "VolumeFailedError",
   "MissingCredentialsError",
-  "UnsupportedError"
+  "UnsupportedError",
+  "ObjectStorageError",
+  "BuildContextError"
 ])
 
 /**

@@ -15,8 +15,10 @@
  * version, a line break in a quoted value, …) are recorded in `issues`, and `create` refuses such an image
  * with a `ValidationError` before any request. Functions that copy local files (`addLocalFile`,
  * `addLocalDir`, `pipInstallFromRequirements`, `COPY`/`ADD` lines in `dockerfileCommands`) record a
- * build-context entry: uploading a build context to Daytona's object storage is not supported yet, so
- * `create` refuses an image with context entries, naming the paths.
+ * build-context entry: `create` (and `Snapshots.create`) archive each entry's path and upload it to
+ * the organization's object storage before the build (see `BuildContext`), reading the files with
+ * the platform's `FileSystem` (provide one, e.g. `NodeFileSystem.layer`). A path that does not exist
+ * fails with a `ValidationError` before any request.
  *
  * @since 0.1.0
  */
@@ -65,7 +67,7 @@ export interface Image extends Pipeable, Equal.Equal, Inspectable.Inspectable {
   readonly [TypeId]: TypeId
   /** The Dockerfile, each instruction ending with a newline. */
   readonly dockerfile: string
-  /** Local paths the build copies from; `create` refuses a non-empty context (upload is not supported yet). */
+  /** Local paths the build copies from; `create` uploads them before the build (see `BuildContext`). */
   readonly context: ReadonlyArray<ContextEntry>
   /** Why this image cannot be built, if it cannot; `create` refuses an image with issues. */
   readonly issues: ReadonlyArray<string>
@@ -282,8 +284,8 @@ export const pipInstall: {
 
 /**
  * Installs the packages of a local requirements file: `COPY <path> /.requirements.txt` then
- * `RUN python -m pip install -r /.requirements.txt [flags]`. The file is a build-context entry (not
- * uploadable yet, see the module's description). The path is kept as given (the official SDK expands
+ * `RUN python -m pip install -r /.requirements.txt [flags]`. The file is a build-context entry (see
+ * the module's description). The path is kept as given (the official SDK expands
  * `~` and checks that the file exists).
  *
  * @since 0.1.0
@@ -315,7 +317,7 @@ const baseName = (path: string) =>
 
 /**
  * Copies a local file into the image: `COPY <local> <remote>`; a `remote` ending in `/` gets the file's
- * name appended. The file is a build-context entry (not uploadable yet, see the module's description).
+ * name appended. The file is a build-context entry (see the module's description).
  *
  * @since 0.1.0
  * @category combinators
@@ -330,7 +332,7 @@ export const addLocalFile: {
 
 /**
  * Copies a local directory into the image: `COPY <local> <remote>`. The directory is a build-context
- * entry (not uploadable yet, see the module's description).
+ * entry (see the module's description).
  *
  * @since 0.1.0
  * @category combinators
@@ -474,28 +476,39 @@ export const dockerfileCommands: {
 })
 
 /**
- * The `buildInfo` that `POST /sandbox` takes for this image, or a `ValidationError` (field `image`) when
- * the image has issues or a build context (uploading a context is not supported yet).
+ * The `buildInfo` that `POST /sandbox` and `POST /snapshots` take for this image, or a
+ * `ValidationError` (field `image`) when the image has issues. An image with a build context needs
+ * the hashes of its uploaded entries (`BuildContext.upload`, which `create` runs by itself): without
+ * them it is refused, since the build could not find the files it copies.
  *
  * @since 0.1.0
  * @category conversions
  */
-export const toBuildInfo = (self: Image): Either.Either<{ readonly dockerfileContent: string }, ValidationError> => {
+export const toBuildInfo = (
+  self: Image,
+  contextHashes?: ReadonlyArray<string>
+): Either.Either<
+  { readonly dockerfileContent: string; readonly contextHashes?: ReadonlyArray<string> },
+  ValidationError
+> => {
   if (self.issues.length > 0) {
     return Either.left(
       new ValidationError({ field: "image", message: `the image cannot be built: ${self.issues.join("; ")}` })
     )
   }
-  if (self.context.length > 0) {
+  if (self.context.length > 0 && contextHashes === undefined) {
     const paths = [...new Set(self.context.map((entry) => entry.sourcePath))]
     return Either.left(
       new ValidationError({
         field: "image",
         message:
-          `the image copies local paths (${paths.join(", ")}), and uploading a local build context is not ` +
-          "supported yet; bake the files into a base image, or fetch them in runCommands"
+          `the image copies local paths (${paths.join(", ")}): upload them first (BuildContext.upload) ` +
+          "and pass their hashes, or give the image to create, which uploads them"
       })
     )
   }
-  return Either.right({ dockerfileContent: self.dockerfile })
+  return Either.right({
+    dockerfileContent: self.dockerfile,
+    ...(contextHashes === undefined || contextHashes.length === 0 ? {} : { contextHashes })
+  })
 }

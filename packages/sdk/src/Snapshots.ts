@@ -1,10 +1,12 @@
 /**
  * The Snapshots service: list, find, create, delete, activate, deactivate and await Daytona's
  * snapshots (`/snapshots`), and read their build logs. A snapshot is created from an image name
- * or from an `Image` of the declarative builder (sent as its Dockerfile).
+ * or from an `Image` of the declarative builder (sent as its Dockerfile, its local build context
+ * uploaded first).
  *
  * @since 0.1.0
  */
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
@@ -20,8 +22,10 @@ import * as DaytonaClient from "./DaytonaClient.js"
 import type * as DaytonaConfig from "./DaytonaConfig.js"
 import {
   type ApiError,
+  type BuildContextError,
   type ConflictError,
   type NotFoundError,
+  type ObjectStorageError,
   SnapshotFailedError,
   TransportError,
   ValidationError,
@@ -30,6 +34,7 @@ import {
 import * as Image from "./Image.js"
 import { expectStatus } from "./internal/expect.js"
 import * as BuildLogs from "./internal/buildLogs.js"
+import * as ContextUpload from "./internal/contextUpload.js"
 import * as Transport from "./internal/transport.js"
 import type { GpuType } from "./GpuType.js"
 import type { SandboxClass } from "./SandboxState.js"
@@ -101,8 +106,9 @@ export interface Resources {
 /**
  * How to create a snapshot. `image` is an image name with a tag or digest (sent as `imageName`;
  * the server rejects `:latest`) or an `Image` from the declarative builder (sent as
- * `buildInfo.dockerfileContent`; one with issues or a local build context fails with a
- * `ValidationError` before any request).
+ * `buildInfo.dockerfileContent`; one with issues fails with a `ValidationError` before any request;
+ * its local build context, if it has one, is uploaded first and named by `buildInfo.contextHashes`:
+ * see `BuildContext.upload`).
  *
  * @since 0.1.0
  * @category models
@@ -119,7 +125,8 @@ export interface CreateOptions {
   readonly wait?: boolean | undefined
   /**
    * Deadline for the request and the wait. Default `Duration.infinity`, like the official SDKs: the
-   * server itself fails a build after 60 minutes and a pull after 30.
+   * server itself fails a build after 60 minutes and a pull after 30. The upload of an `Image`'s build
+   * context comes before it.
    */
   readonly timeout?: Duration.DurationInput | undefined
   /** The polling cadence of the wait; default `Wait.defaultSchedule`. */
@@ -138,7 +145,8 @@ export interface WaitOptions {
 }
 
 /**
- * Errors of `create`.
+ * Errors of `create`. `ObjectStorageError` and `BuildContextError` come only from the upload of an
+ * `Image`'s build context.
  *
  * @since 0.1.0
  * @category models
@@ -150,6 +158,8 @@ export type CreateError =
   | NotFoundError
   | SnapshotFailedError
   | WaitTimeoutError
+  | ObjectStorageError
+  | BuildContextError
 
 /**
  * A snapshot's id or name, or the snapshot itself.
@@ -257,7 +267,8 @@ const createBody = (
         return yield* invalid(key, `${key} must be a non-negative integer, got ${value}`)
       }
     }
-    const buildInfo = typeof image === "string" ? undefined : yield* Image.toBuildInfo(image)
+    // An Image's context hashes are set once it is uploaded, after every check here.
+    const buildInfo = typeof image === "string" ? undefined : yield* Image.toBuildInfo(image, [])
     const regionId = options.regionId ?? target
     const body: CreateSnapshot = {
       name: options.name,
@@ -286,7 +297,9 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
   function* () {
     const client = yield* DaytonaClient.DaytonaClient
     const config = client.config
-    const proxy = Transport.make(yield* HttpClient.HttpClient, config, "control-plane")
+    const http = yield* HttpClient.HttpClient
+    const proxy = Transport.make(http, config, "control-plane")
+    const built = { http: Option.some(http), fs: yield* Effect.serviceOption(FileSystem.FileSystem) }
     const secrets = Transport.secretsOf(config)
 
     const fetch = (idOrName: string) => client.call(ControlPlaneApi.getSnapshot, { params: { id: idOrName } })
@@ -332,7 +345,9 @@ export const make: Effect.Effect<Service, never, DaytonaClient.DaytonaClient | H
     const create: Service["create"] = (options) =>
       Effect.gen(function* () {
         const timeout = yield* Wait.deadlineFrom("timeout", options.timeout, Duration.infinity)
-        const body = yield* createBody(options, config.target)
+        const validated = yield* createBody(options, config.target)
+        // Like the official SDKs, the upload comes before, and outside, the create's deadline.
+        const body = yield* ContextUpload.withUploadedContext(client, built, options.image, validated)
         const tracker = yield* Wait.tracker()
         const run = Effect.gen(function* () {
           const accepted = yield* client.call(ControlPlaneApi.createSnapshot, { payload: body })

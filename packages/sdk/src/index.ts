@@ -12,6 +12,13 @@
 export * as BackgroundCommand from "./BackgroundCommand.js"
 
 /**
+ * The upload of an image's build context.
+ *
+ * @since 0.1.0
+ */
+export * as BuildContext from "./BuildContext.js"
+
+/**
  * A stateful Python interpreter in a sandbox.
  *
  * @since 0.1.0
@@ -157,6 +164,13 @@ export * as LspServer from "./LspServer.js"
  * @since 0.1.0
  */
 export * as MultipartCodec from "./MultipartCodec.js"
+
+/**
+ * Schemas of Daytona's object storage access.
+ *
+ * @since 0.1.0
+ */
+export * as ObjectStorageDto from "./ObjectStorageDto.js"
 
 /**
  * Schemas of preview links.

@@ -155,7 +155,7 @@ describe("Daytona.create", () => {
     })
   )
 
-  it.effect("an Image with a local build context fails with a ValidationError naming the paths, sending nothing", () =>
+  it.effect("an Image with a build context and no FileSystem fails with a BuildContextError, sending nothing", () =>
     Effect.gen(function* () {
       const fake = yield* makeFake(() => ({ status: 200, body: sandboxDto() }))
       const daytona = yield* daytonaOver(fake.client)
@@ -163,15 +163,12 @@ describe("Daytona.create", () => {
         Image.addLocalFile("/work/app/main.py", "/app/"),
         Image.pipInstallFromRequirements("/work/app/requirements.txt")
       )
+      // BuildContext.test.ts uploads a context; here there is no FileSystem to read it with.
       const error = yield* Effect.flip(daytona.create({ image }))
-      assert.strictEqual(error._tag, "ValidationError")
-      if (error._tag === "ValidationError") {
-        assert.strictEqual(error.field, "image")
-        assert.include(error.message, "uploading a local build context is not supported yet")
-        assert.include(error.message, "/work/app/main.py, /work/app/requirements.txt")
-      }
+      assert.strictEqual(error._tag, "BuildContextError")
+      if (error._tag === "BuildContextError") assert.strictEqual(error.reason, "MissingService")
       const scoped = yield* Effect.flip(Effect.scoped(daytona.createScoped({ image })))
-      assert.strictEqual(scoped._tag, "ValidationError")
+      assert.strictEqual(scoped._tag, "BuildContextError")
       assert.strictEqual((yield* fake.requests).length, 0)
     })
   )

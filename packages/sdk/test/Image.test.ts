@@ -200,17 +200,20 @@ describe("Image build context", () => {
     )
   })
 
-  it("toBuildInfo refuses a context, naming its paths", () => {
-    const result = Image.toBuildInfo(
-      onX.pipe(Image.addLocalDir("/src/pkg", "/app"), Image.addLocalDir("/src/pkg", "/b"))
-    )
+  it("toBuildInfo refuses a context without the hashes of its upload, naming its paths", () => {
+    const image = onX.pipe(Image.addLocalDir("/src/pkg", "/app"), Image.addLocalDir("/src/pkg", "/b"))
+    const result = Image.toBuildInfo(image)
     assert.isTrue(Either.isLeft(result))
     if (Either.isLeft(result)) {
       assert.strictEqual(result.left._tag, "ValidationError")
       assert.strictEqual(result.left.field, "image")
-      assert.include(result.left.message, "uploading a local build context is not supported yet")
+      assert.include(result.left.message, "upload them first (BuildContext.upload)")
       assert.include(result.left.message, "(/src/pkg)")
     }
+    assert.deepStrictEqual(
+      Image.toBuildInfo(image, ["h1", "h2"]),
+      Either.right({ dockerfileContent: image.dockerfile, contextHashes: ["h1", "h2"] })
+    )
   })
 })
 

@@ -4,23 +4,29 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { type ControlPlaneError, controlPlaneErrorResponse, badRequest } from "./controlPlaneError.js"
 import * as BuildLogFollow from "./buildLogFollow.js"
 import * as EndpointRoute from "./endpointRoute.js"
+import { ObjectStorageService } from "./objectStorage.js"
 import { SandboxesService } from "./sandboxes.js"
 import { SecretVaultService } from "./secretVault.js"
 import { SnapshotsService } from "./snapshots.js"
 import { VolumesService } from "./volumes.js"
 
 /** What the control plane's handlers need. */
-export type Services = SandboxesService | SnapshotsService | VolumesService | SecretVaultService
+export type Services = SandboxesService | SnapshotsService | VolumesService | SecretVaultService | ObjectStorageService
 
 type Endpoints = typeof ControlPlaneApi.endpoints
 
 /** The handler of one declared endpoint: its decoded input in, its declared answer out. */
 type Handler<T extends Endpoint.Any> = (
   input: EndpointRoute.Input<T>
-) => Effect.Effect<Endpoint.EncodedSuccessOf<T> | HttpServerResponse.HttpServerResponse, ControlPlaneError, Services>
+) => Effect.Effect<
+  Endpoint.EncodedSuccessOf<T> | HttpServerResponse.HttpServerResponse,
+  ControlPlaneError,
+  Services | HttpServerRequest.HttpServerRequest
+>
 
 const sandboxes = <A>(f: (service: SandboxesService["Type"]) => Effect.Effect<A, ControlPlaneError>) =>
   Effect.flatMap(SandboxesService, f)
@@ -86,6 +92,19 @@ const handlers: { readonly [K in keyof Endpoints]: Handler<Endpoints[K]> } = {
   getSandboxSigningKey: ({ params }) => sandboxes((s) => s.signingKey(params.sandboxId)),
   rotateSigningKey: ({ params }) => sandboxes((s) => s.rotateSigningKey(params.sandboxId)),
   getBuildLogsUrl: ({ params }) => sandboxes((s) => s.buildLogsUrl(params.sandboxIdOrName)),
+  // The storage URL names the host the client reached this server at.
+  getPushAccess: () =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Effect.flatMap(ObjectStorageService, (storage) =>
+        storage.pushAccess(request.headers["host"]).pipe(
+          Effect.map((access) => ({
+            ...access,
+            secret: Redacted.value(access.secret),
+            sessionToken: Redacted.value(access.sessionToken)
+          }))
+        )
+      )
+    ),
   // Lifecycle of Daytona 0.216
   pauseSandbox: ({ params }) => sandboxes((s) => s.pause(params.sandboxIdOrName)),
   forkSandbox: ({ params, payload }) => sandboxes((s) => s.fork(params.sandboxIdOrName, payload)),

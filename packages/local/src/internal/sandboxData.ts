@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as NodeCrypto from "node:crypto"
 import { badRequest, type ControlPlaneError, notFound } from "./controlPlaneError.js"
+import type { ObjectStorage } from "./objectStorage.js"
 import { type SandboxRecord, secretsOf } from "./record.js"
 import { type SandboxCore, visible } from "./sandboxCore.js"
 import { placeholderOf, type SecretVault } from "./secretVault.js"
@@ -51,7 +52,7 @@ export const signedUrlProblem = (
 
 const newKey = () => NodeCrypto.randomBytes(32).toString("base64url")
 
-export const make = (core: SandboxCore, vault: SecretVault) => {
+export const make = (core: SandboxCore, vault: SecretVault, storage: ObjectStorage) => {
   const { update, dto, findLocked, serverUrl, locked, load } = core
 
   /** The record with its mounted secrets replaced; a running sandbox's new processes see the change. */
@@ -117,7 +118,10 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
         : Effect.succeed({ url: `${serverUrl}/sandboxes/${r.id}/build-logs` })
     )
 
-  /** The build log of a sandbox created from an image: the Dockerfile's steps (none is run here). */
+  /**
+   * The build log of a sandbox created from an image: its contexts as the object storage holds
+   * them, then the Dockerfile's steps (none is run here).
+   */
   const buildLogState = (id: string) =>
     Effect.flatMap(findLocked(id), (r) => {
       if (r.buildInfo === null)
@@ -127,12 +131,16 @@ export const make = (core: SandboxCore, vault: SecretVault) => {
         .map((line) => line.trim())
         .filter((line) => line !== "" && !line.startsWith("#"))
       const building = r.state === "pending_build" || r.state === "building_snapshot"
-      const lines = [
-        `Building the image of sandbox ${r.id} (${r.buildInfo.snapshotRef})`,
-        ...(r.state === "pending_build" ? [] : steps.map((line, i) => `Step ${i + 1}/${steps.length} : ${line}`)),
-        ...(building ? [] : [`Build finished: the sandbox is ${r.state} (the local server runs no Dockerfile)`])
-      ]
-      return Effect.succeed({ lines, done: !building })
+      const snapshotRef = r.buildInfo.snapshotRef
+      return Effect.map(storage.describeContexts(r.buildInfo.contextHashes), (contexts) => ({
+        lines: [
+          `Building the image of sandbox ${r.id} (${snapshotRef})`,
+          ...contexts,
+          ...(r.state === "pending_build" ? [] : steps.map((line, i) => `Step ${i + 1}/${steps.length} : ${line}`)),
+          ...(building ? [] : [`Build finished: the sandbox is ${r.state} (the local server runs no Dockerfile)`])
+        ],
+        done: !building
+      }))
     })
 
   /** `POST /env` of the toolbox: sets and unsets variables of the processes started from now on. */

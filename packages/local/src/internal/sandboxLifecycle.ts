@@ -13,7 +13,8 @@ import { type SandboxRecord, toListItem } from "./record.js"
 import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCore.js"
 import * as SandboxFiles from "./sandboxFiles.js"
 import { randomToken } from "./secrets.js"
-import { defaultSnapshot, type SnapshotsService } from "./snapshots.js"
+import type { ObjectStorage } from "./objectStorage.js"
+import { defaultSnapshot, missingContextMessage, type SnapshotsService } from "./snapshots.js"
 import * as VolumeMounts from "./volumeMounts.js"
 import type { VolumesService } from "./volumes.js"
 import type { WarmRequest } from "./warmPools.js"
@@ -45,7 +46,8 @@ export const make = (
   resolveMounts: (
     secrets: NonNullable<CreateSandbox["secrets"]>
   ) => Effect.Effect<ReadonlyArray<{ readonly env: string; readonly secretId: string }>, ControlPlaneError>,
-  claimWarm: ClaimWarm
+  claimWarm: ClaimWarm,
+  storage: ObjectStorage
 ) => {
   const { config, store, engine, locked, dto, findLocked, update, schedule, begin, softDelete, awaitStarted } = core
   const { settledAll, toolboxProxyUrl } = core
@@ -88,6 +90,8 @@ export const make = (
       }
       if (body.linkedSandbox !== undefined)
         return yield* badRequest("Linked sandboxes are not supported by the local server")
+      const missing = storage.missingContexts(body.buildInfo?.contextHashes ?? [])
+      if (missing.length > 0) return yield* badRequest(missingContextMessage(storage.organizationId, missing))
       const volumes = yield* mountable(body.volumes ?? [])
       yield* engine
         .checkNetwork(undefined, {

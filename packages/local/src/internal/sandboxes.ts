@@ -6,6 +6,7 @@ import { LocalConfig } from "../LocalConfig.js"
 import { securityNotice } from "../SandboxEngine.js"
 import { notFound } from "./controlPlaneError.js"
 import * as DesktopTools from "./desktopTools.js"
+import { ObjectStorageService } from "./objectStorage.js"
 import { daemonVersion } from "./record.js"
 import * as SandboxAccess from "./sandboxAccess.js"
 import * as SandboxCopies from "./sandboxCopies.js"
@@ -31,12 +32,20 @@ export { defaultSnapshot }
  */
 export const make = Effect.gen(function* () {
   const core = yield* SandboxCore.make
-  const data = SandboxData.make(core, yield* SecretVaultService)
+  const storage = yield* ObjectStorageService
+  const data = SandboxData.make(core, yield* SecretVaultService, storage)
   const snapshots = yield* SnapshotsService
   /** Copies of files and warm pool refills run here, ended with the service. */
   const background = yield* FiberSet.make<unknown, unknown>()
   const warmPools = yield* WarmPools.make(core, snapshots, background)
-  const lifecycle = SandboxLifecycle.make(core, snapshots, yield* VolumesService, data.resolveMounts, warmPools.claim)
+  const lifecycle = SandboxLifecycle.make(
+    core,
+    snapshots,
+    yield* VolumesService,
+    data.resolveMounts,
+    warmPools.claim,
+    storage
+  )
   const copies = SandboxCopies.make(core, snapshots, background)
   const metrics = SandboxMetrics.make(core)
   const access = SandboxAccess.make(core)

@@ -11,6 +11,7 @@ import { LocalConfig } from "../LocalConfig.js"
 import * as NodePath from "node:path"
 import { type ControlPlaneError, badRequest, conflict, forbidden, notFound } from "./controlPlaneError.js"
 import { EventBus, eventNames, stateAnnouncer } from "./events.js"
+import { ObjectStorageService } from "./objectStorage.js"
 import { ServerUrl } from "./serverUrl.js"
 import { SandboxStore } from "./store.js"
 import * as Transitions from "./transitions.js"
@@ -108,6 +109,18 @@ const entrypointOf = (dockerfile: string): ReadonlyArray<string> => {
   return ["sleep", "infinity"]
 }
 
+/**
+ * Why a build naming contexts that were never uploaded is refused: Daytona's builder would find
+ * nothing to copy, and a build that silently lacks its files is worse than a clear 400.
+ */
+export const missingContextMessage = (organizationId: string, hashes: ReadonlyArray<string>) =>
+  `Build context not found in the object storage: ${hashes
+    .slice(0, 5)
+    .map((hash) => `${organizationId}/${hash}/context.tar`)
+    .join(
+      ", "
+    )}${hashes.length > 5 ? ` and ${hashes.length - 5} more` : ""}. Upload it first (GET /api/object-storage/push-access)`
+
 const sortFields = ["name", "state", "lastUsedAt", "createdAt"] as const
 type SortField = (typeof sortFields)[number]
 
@@ -116,6 +129,7 @@ export const make = Effect.gen(function* () {
   const config = yield* LocalConfig
   const store = yield* SandboxStore
   const serverUrl = yield* ServerUrl
+  const storage = yield* ObjectStorageService
   const locked = (yield* Effect.makeSemaphore(1)).withPermits(1)
   const t = config.timings
 
@@ -355,6 +369,8 @@ export const make = Effect.gen(function* () {
       if (body.disk && body.disk > limits.disk)
         return yield* badRequest(`Disk request ${body.disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`)
       if (body.gpu) return yield* badRequest("GPU snapshots are not supported by the local server")
+      const missing = storage.missingContexts(build?.contextHashes ?? [])
+      if (missing.length > 0) return yield* badRequest(missingContextMessage(storage.organizationId, missing))
       const entrypoint = (build === undefined ? (body.entrypoint ?? []) : entrypointOf(build.dockerfileContent)).filter(
         (part) => part.trim() !== ""
       )
@@ -483,12 +499,15 @@ export const make = Effect.gen(function* () {
           .map((line) => line.trim())
           .filter((line) => line !== "" && !line.startsWith("#"))
         const building = r.state === "building"
-        const lines = [
-          `Building snapshot ${r.name} (${r.buildInfo.snapshotRef})`,
-          ...steps.map((line, i) => `Step ${i + 1}/${steps.length} : ${line}`),
-          ...(building ? [] : [`Snapshot ${r.name} is ready (the local server runs no Dockerfile)`])
-        ]
-        return Effect.succeed({ lines, done: !building })
+        return Effect.map(storage.describeContexts(r.buildInfo.contextHashes), (contexts) => ({
+          lines: [
+            `Building snapshot ${r.name} (${r.buildInfo!.snapshotRef})`,
+            ...contexts,
+            ...steps.map((line, i) => `Step ${i + 1}/${steps.length} : ${line}`),
+            ...(building ? [] : [`Snapshot ${r.name} is ready (the local server runs no Dockerfile)`])
+          ],
+          done: !building
+        }))
       })
     )
 

@@ -62,6 +62,8 @@ export interface Store {
   /** Organization secrets, their values encrypted (see `secretVault.ts`). */
   readonly secrets: JsonTable
   readonly warmPools: JsonTable
+  /** The object storage's objects by key (see `objectStore.ts`). */
+  readonly objects: JsonTable
   readonly putSshAccess: (row: SshAccessRow) => Effect.Effect<void>
   readonly sshAccessByToken: (token: string) => Effect.Effect<Option.Option<SshAccessRow>>
   readonly revokeSshAccess: (sandboxId: string, token?: string) => Effect.Effect<void>
@@ -106,6 +108,7 @@ export const make = Effect.gen(function* () {
   yield* sql`CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS secrets (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS warm_pools (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
+  yield* sql`CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, data TEXT NOT NULL)`
   yield* sql`CREATE TABLE IF NOT EXISTS ssh_access (
     token TEXT PRIMARY KEY, id TEXT NOT NULL, sandbox_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL)`
@@ -113,7 +116,7 @@ export const make = Effect.gen(function* () {
     token TEXT NOT NULL, port INTEGER NOT NULL, sandbox_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (port, token))`
 
-  const table = (name: "volumes" | "snapshots" | "secrets" | "warm_pools"): JsonTable => {
+  const table = (name: "volumes" | "snapshots" | "secrets" | "warm_pools" | "objects"): JsonTable => {
     const all = SqlSchema.findAll({
       Request: Schema.Void,
       Result: JsonRow,
@@ -195,6 +198,7 @@ export const make = Effect.gen(function* () {
     snapshots: table("snapshots"),
     secrets: table("secrets"),
     warmPools: table("warm_pools"),
+    objects: table("objects"),
     putSshAccess: (row) => putSsh(row).pipe(orDie),
     sshAccessByToken: (token) => sshByToken({ token }).pipe(orDie),
     revokeSshAccess: (sandboxId, token) =>
