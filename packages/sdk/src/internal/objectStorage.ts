@@ -31,7 +31,7 @@ import type { StorageAccess } from "../ObjectStorageDto.js"
 import type { RetryableFailure } from "../RetryPolicy.js"
 import { attemptTimeout } from "./attemptTimeout.js"
 import * as S3Signature from "./s3Signature.js"
-import { neverReachedServer, scrub } from "./transport.js"
+import { scrub, transportError } from "./transport.js"
 
 /** A body streamed once per attempt, `length` bytes long. @internal */
 export interface Body<E> {
@@ -204,15 +204,7 @@ export const make = (
               cause: error.cause
             })
           }
-          const reason = error.reason === "Transport" ? "Connection" : error.reason
-          return new TransportError({
-            reason,
-            method,
-            path,
-            sent: reason === "Connection" ? !neverReachedServer(error.cause) : false,
-            description: error.description ?? (error.cause instanceof Error ? error.cause.message : "request failed"),
-            cause: error.cause
-          })
+          return transportError(error, method, path)
         }
         const answer = yield* attemptTimeout(
           Effect.flatMap(client.execute(request), (response) =>

@@ -252,7 +252,8 @@ export const isAmbiguous = (failure: unknown): boolean => {
   return status !== undefined && ambiguousStatuses.has(status)
 }
 
-const transportError = (error: HttpClientError.RequestError, method: string, path: string): TransportError => {
+/** A request that failed before any answer, as the SDK's `TransportError` (connection failures say whether the request left). */
+export const transportError = (error: HttpClientError.RequestError, method: string, path: string): TransportError => {
   const reason = error.reason === "Transport" ? "Connection" : error.reason
   return new TransportError({
     reason,
