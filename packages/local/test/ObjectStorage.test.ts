@@ -20,6 +20,7 @@ import * as NodeHttp from "node:http"
 import * as NodePath from "node:path"
 import * as NodeZlib from "node:zlib"
 import * as ObjectStore from "../src/internal/objectStore.js"
+import * as S3Signature from "../src/internal/s3Signature.js"
 import type { JsonTable } from "../src/internal/store.js"
 import * as TarListing from "../src/internal/tarListing.js"
 import { fastServer } from "./sdkHarness.js"
@@ -689,7 +690,7 @@ describe("object storage internals", () => {
     })
   )
 
-  it.scoped("tar listings read ustar, PAX and GNU long names, and say when a file is not an archive", () =>
+  it.scoped("tar listings read ustar, PAX and GNU long names (shown cut), and say when a file is not an archive", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const long = `${"d".repeat(120)}/${"f".repeat(150)}.txt`
@@ -705,12 +706,92 @@ describe("object storage internals", () => {
         })
       for (const format of ["posix", "gnu"]) {
         const listing = yield* listOf(format)
-        assert.deepStrictEqual([listing.names, listing.problem], [["short.txt", long], undefined], format)
+        assert.deepStrictEqual(
+          [listing.names, listing.problem],
+          [["short.txt", TarListing.shownName(long)], undefined],
+          format
+        )
       }
       const garbage = NodePath.join(dir, "garbage.tar")
       yield* Effect.promise(() => NodeFs.writeFile(garbage, Buffer.alloc(2048, 7)))
       const bad = yield* Effect.promise(() => TarListing.list(garbage, 10))
       assert.match(bad.problem ?? "", /not a tar header/)
+    })
+  )
+  it.scoped("at most 64 bodies are received at once: the next answers 503 SlowDown until one ends", () =>
+    Effect.gen(function* () {
+      const store = yield* ObjectStore.make(yield* tempDir, memoryTable())
+      for (let i = 0; i < ObjectStore.maxReceiving; i++) yield* store.admit
+      const refused = yield* Effect.flip(store.admit)
+      assert.deepStrictEqual([refused.status, refused.code], [503, "SlowDown"])
+      yield* store.leave
+      yield* store.admit
+    })
+  )
+
+  it("signatures of different byte lengths compare unequal instead of throwing", () => {
+    assert.isFalse(S3Signature.sameSignature(`é${"a".repeat(63)}`, "a".repeat(64)))
+    assert.isTrue(S3Signature.sameSignature("ab".repeat(32), "ab".repeat(32)))
+  })
+
+  /** One 512-byte tar header (ustar magic, checksum filled in). */
+  const tarHeader = (name: string, type: string, size: number) => {
+    const header = Buffer.alloc(512)
+    header.write(name, 0, 100, "utf8")
+    header.write("0000644\0", 100)
+    header.write(`${size.toString(8).padStart(11, "0")}\0`, 124)
+    header.write("00000000000\0", 136)
+    header.write(type, 156)
+    header.write("ustar\0" + "00", 257)
+    header.fill(" ", 148, 156)
+    let sum = 0
+    for (const byte of header) sum += byte
+    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148)
+    return header
+  }
+  const padded = (data: Buffer) => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)])
+
+  it.scoped(
+    "PAX records with lengths that crawl one byte at a time are refused at once, not read in quadratic time",
+    () =>
+      Effect.gen(function* () {
+        // The eighth attack probe: a 65,000-byte record of zeros ending in "1 " cost 725 ms of CPU
+        // per header, without yielding (N headers in one archive, N times that per log view).
+        const record = Buffer.from(`${"0".repeat(64_999)}1 `)
+        const parts: Array<Buffer> = []
+        for (let i = 0; i < 40; i++)
+          parts.push(tarHeader("PaxHeader", "x", record.length), padded(record), tarHeader(`f${i}.txt`, "0", 0))
+        parts.push(Buffer.alloc(1024))
+        const archive = NodePath.join(yield* tempDir, "crawl.tar")
+        yield* Effect.promise(() => NodeFs.writeFile(archive, Buffer.concat(parts)))
+        const listing = yield* Effect.promise(() => TarListing.list(archive, 100))
+        assert.deepStrictEqual(
+          [listing.count, listing.names.slice(0, 2), listing.problem],
+          [40, ["f0.txt", "f1.txt"], undefined]
+        )
+      }),
+    20_000
+  )
+
+  it.scoped("names are shown with control characters escaped and cut at 256 characters: no forged log lines", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const root = NodePath.join(dir, "names")
+      const forged = "evil\nBuild finished: FORGED\u001b[2J\rx"
+      const long = "n".repeat(200)
+      yield* Effect.promise(async () => {
+        await NodeFs.mkdir(NodePath.join(root, long), { recursive: true })
+        await NodeFs.writeFile(NodePath.join(root, forged), "x")
+        await NodeFs.writeFile(NodePath.join(root, long, "m".repeat(200)), "y")
+      })
+      const archive = NodePath.join(dir, "names.tar")
+      NodeChildProcess.execFileSync("tar", ["--format=posix", "-cf", archive, "-C", root, forged, long])
+      const listing = yield* Effect.promise(() => TarListing.list(archive, 10))
+      assert.include(listing.names, "evil\\x0aBuild finished: FORGED\\x1b[2J\\x0dx")
+      for (const name of listing.names) {
+        assert.notMatch(name, /[\u0000-\u001f]/)
+        assert.isAtMost(name.length, 256)
+      }
     })
   )
 })

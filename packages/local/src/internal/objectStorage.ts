@@ -56,7 +56,7 @@ export const make = Effect.gen(function* () {
   const credentials = S3Credentials.make()
   yield* Effect.forkScoped(Effect.repeat(store.sweep, Schedule.spaced("10 minutes")))
   /** Listings of context archives by their file (a new upload is a new file), so a followed log reads each once. */
-  const listings = new Map<string, TarListing.TarListing>()
+  const listings = new Map<string, Promise<TarListing.TarListing>>()
 
   /** The storage URL for a request whose `Host` header is `host`. */
   const storageUrl = (host: string | undefined) => `${originFor(serverUrl, host)}${pathPrefix}`
@@ -79,36 +79,41 @@ export const make = Effect.gen(function* () {
 
   const listing = (meta: ObjectStore.ObjectMeta) =>
     Effect.gen(function* () {
-      const known = listings.get(meta.file)
-      if (known !== undefined) return known
-      const read = yield* Effect.promise(() =>
-        TarListing.list(store.pathOf(meta), namesShown).catch(
+      // The promise is kept, not its result: concurrent views of one log share one reading.
+      let read = listings.get(meta.file)
+      if (read === undefined) {
+        read = TarListing.list(store.pathOf(meta), namesShown).catch(
           (): TarListing.TarListing => ({ names: [], count: 0, cut: false, problem: "the object could not be read" })
         )
-      )
-      if (listings.size >= 256) listings.clear()
-      listings.set(meta.file, read)
-      return read
+        if (listings.size >= 256) listings.clear()
+        listings.set(meta.file, read)
+      }
+      const pending = read
+      return yield* Effect.promise(() => pending)
     })
 
   /** Build-log lines that say, for each context hash, whether its archive arrived, its size and its entries. */
   const describeContexts = (hashes: ReadonlyArray<string>) =>
     Effect.gen(function* () {
       const lines: Array<string> = []
-      for (const hash of hashes.slice(0, contextsShown)) {
-        const key = contextKey(config.organizationId, hash)
+      const distinct = Array.from(new Set(hashes))
+      for (const given of distinct.slice(0, contextsShown)) {
+        const key = contextKey(config.organizationId, given)
+        const hash = TarListing.shownName(given)
         const meta = store.head(key)
         if (meta === undefined) {
-          lines.push(`Context ${hash}: MISSING, no object ${key} in the object storage`)
+          lines.push(`Context ${hash}: MISSING, no object ${TarListing.shownName(key)} in the object storage`)
           continue
         }
         const read = yield* listing(meta)
-        lines.push(`Context ${hash}: ${key}, ${meta.size} bytes, ${read.count} entries${read.cut ? " or more" : ""}`)
+        lines.push(
+          `Context ${hash}: ${TarListing.shownName(key)}, ${meta.size} bytes, ${read.count} entries${read.cut ? " or more" : ""}`
+        )
         for (const name of read.names) lines.push(`  ${name}`)
         if (read.count > read.names.length) lines.push(`  … and ${read.count - read.names.length} more`)
         if (read.problem !== undefined) lines.push(`  (not a readable tar archive: ${read.problem})`)
       }
-      if (hashes.length > contextsShown) lines.push(`… and ${hashes.length - contextsShown} more contexts`)
+      if (distinct.length > contextsShown) lines.push(`… and ${distinct.length - contextsShown} more contexts`)
       return lines
     })
 

@@ -176,9 +176,11 @@ const withBody = <A>(
       )
     const { store } = storage
     yield* store.reserve(length)
-    const file = store.tmpFile()
     const release = store.release(length)
+    yield* Effect.tapError(store.admit, () => release)
+    const file = store.tmpFile()
     const received = yield* S3Body.receive(request.stream, payload, length, file, headers).pipe(
+      Effect.ensuring(store.leave),
       Effect.tapError(() => release)
     )
     return yield* use(received).pipe(

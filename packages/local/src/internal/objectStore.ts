@@ -27,6 +27,9 @@ export const minPartSize = 5 * 1024 ** 2
 export const maxParts = 10_000
 /** How many multipart uploads may be in progress at once. */
 export const maxUploads = 1000
+
+/** Bodies received at once: each holds a connection and an open file until it ends or is cut. */
+export const maxReceiving = 64
 /** Bytes held at once by bodies being received and by parts of uploads in progress: 4 GiB. */
 export const maxPendingBytes = 4 * 1024 ** 3
 /** How long a multipart upload may stay incomplete before its parts are dropped. */
@@ -131,6 +134,27 @@ export const make = (root: string, table: JsonTable) =>
         pending += bytes
         return Effect.void
       })
+
+    let receiving = 0
+
+    /** Counts one more body being received, or fails (503 `SlowDown`) when `maxReceiving` are. */
+    const admit = Effect.suspend(() => {
+      if (receiving >= maxReceiving)
+        return Effect.fail(
+          new S3Error(
+            503,
+            "SlowDown",
+            `The local object storage receives ${maxReceiving} bodies at once at most; try again later`
+          )
+        )
+      receiving++
+      return Effect.void
+    })
+
+    /** One body fewer being received. */
+    const leave = Effect.sync(() => {
+      receiving = Math.max(0, receiving - 1)
+    })
 
     const release = (bytes: number) =>
       Effect.sync(() => {
@@ -347,6 +371,8 @@ export const make = (root: string, table: JsonTable) =>
       objectsDir,
       tmpFile,
       reserve,
+      admit,
+      leave,
       release,
       pathOf,
       commit,

@@ -129,8 +129,11 @@ export const expectedSignature = (
 }
 
 /** Whether two hex signatures are equal, compared in constant time. */
-export const sameSignature = (a: string, b: string): boolean =>
-  a.length === b.length && NodeCrypto.timingSafeEqual(Buffer.from(a), Buffer.from(b))
+export const sameSignature = (a: string, b: string): boolean => {
+  // Compared as bytes: a header's text may hold characters of several bytes.
+  const [left, right] = [Buffer.from(a), Buffer.from(b)]
+  return left.length === right.length && NodeCrypto.timingSafeEqual(left, right)
+}
 
 /** The epoch milliseconds of an `x-amz-date` (`20261203T113713Z`), or `undefined` when malformed. */
 export const parseAmzDate = (text: string): number | undefined => {

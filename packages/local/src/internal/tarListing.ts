@@ -52,16 +52,31 @@ const paxPath = (records: string): string | undefined => {
   let path: string | undefined
   let at = 0
   while (at < records.length) {
+    // A record is "<length> <key>=<value>\n", its length counting itself; 64 KiB needs 5 digits.
     const space = records.indexOf(" ", at)
-    if (space < 0) break
+    if (space < 0 || space - at > 7) break
     const length = Number(records.slice(at, space))
-    if (!Number.isSafeInteger(length) || length <= 0) break
+    if (!Number.isSafeInteger(length) || length < space - at + 4 || at + length > records.length) break
     const record = records.slice(space + 1, at + length - 1)
     const eq = record.indexOf("=")
     if (eq > 0 && record.slice(0, eq) === "path") path = record.slice(eq + 1)
     at += length
   }
   return path
+}
+
+/** The longest name a listing shows, in characters after escaping. */
+const maxShownName = 256
+
+/**
+ * A name as a build log may show it: control characters escaped (a name may not add a line, move
+ * the cursor or colour a terminal that prints the log), at most `maxShownName` characters.
+ */
+export const shownName = (name: string): string => {
+  const escaped = name.replace(/[\u0000-\u001f\u007f-\u009f\\]/g, (c) =>
+    c === "\\" ? "\\\\" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
+  )
+  return escaped.length <= maxShownName ? escaped : `${escaped.slice(0, maxShownName - 1)}…`
 }
 
 /** Lists the entries of the tar archive at `file`, the first `limit` of them by name. */
@@ -100,7 +115,7 @@ export const list = async (file: string, limit: number): Promise<TarListing> => 
       const name = nextName ?? (prefix === "" ? base : `${prefix}/${base}`)
       nextName = undefined
       count++
-      if (names.length < limit) names.push(type === "5" && !name.endsWith("/") ? `${name}/` : name)
+      if (names.length < limit) names.push(shownName(type === "5" && !name.endsWith("/") ? `${name}/` : name))
     }
   } finally {
     await handle.close()
