@@ -679,7 +679,7 @@ describe("object storage internals", () => {
       yield* Effect.promise(() => NodeFs.writeFile(file, "part"))
       yield* store.reserve(4)
       yield* store.putPart(id, "local/late/context.tar", 1, { file, size: 4, md5: Buffer.alloc(16) })
-      assert.deepStrictEqual([store.uploadsInProgress(), store.pendingBytes()], [1, 4])
+      assert.deepStrictEqual([store.uploadsInProgress(), store.pendingBytes()], [1, ObjectStore.minimumCharge])
       yield* TestClock.adjust("23 hours")
       yield* store.sweep
       assert.strictEqual(store.uploadsInProgress(), 1)
@@ -726,6 +726,18 @@ describe("object storage internals", () => {
       assert.deepStrictEqual([refused.status, refused.code], [503, "SlowDown"])
       yield* store.leave
       yield* store.admit
+    })
+  )
+
+  it.scoped("empty bodies are charged 64 KiB each: at most 65,536 of them are held at once", () =>
+    Effect.gen(function* () {
+      const store = yield* ObjectStore.make(yield* tempDir, memoryTable())
+      const fits = ObjectStore.maxPendingBytes / ObjectStore.minimumCharge
+      for (let i = 0; i < fits; i++) yield* store.reserve(0)
+      const refused = yield* Effect.flip(store.reserve(0))
+      assert.strictEqual(refused.code, "EntityTooLarge")
+      yield* store.release(0)
+      yield* store.reserve(0)
     })
   )
 

@@ -28,6 +28,13 @@ export const maxParts = 10_000
 /** How many multipart uploads may be in progress at once. */
 export const maxUploads = 1000
 
+/**
+ * The least a body or a kept part is charged against the bytes in flight: a file and its entry
+ * cost the same whatever the size, so 10,000 empty parts of 1,000 uploads (10 million files) are
+ * not free. Real parts are 5 MiB or more but the last.
+ */
+export const minimumCharge = 64 * 1024
+
 /** Bodies received at once: each holds a connection and an open file until it ends or is cut. */
 export const maxReceiving = 64
 /** Bytes held at once by bodies being received and by parts of uploads in progress: 4 GiB. */
@@ -120,9 +127,10 @@ export const make = (root: string, table: JsonTable) =>
     /** A fresh file name under `tmp/` for a body being received. */
     const tmpFile = () => NodePath.join(tmpDir, NodeCrypto.randomUUID())
 
-    /** Holds `bytes` of the pending budget, or fails when it is spent. */
-    const reserve = (bytes: number) =>
+    /** Holds `size` bytes (at least `minimumCharge`) of the pending budget, or fails when it is spent. */
+    const reserve = (size: number) =>
       Effect.suspend(() => {
+        const bytes = Math.max(size, minimumCharge)
         if (pending + bytes > maxPendingBytes)
           return Effect.fail(
             new S3Error(
@@ -156,9 +164,9 @@ export const make = (root: string, table: JsonTable) =>
       receiving = Math.max(0, receiving - 1)
     })
 
-    const release = (bytes: number) =>
+    const release = (size: number) =>
       Effect.sync(() => {
-        pending = Math.max(0, pending - bytes)
+        pending = Math.max(0, pending - Math.max(size, minimumCharge))
       })
 
     const pathOf = (meta: ObjectMeta) => NodePath.join(objectsDir, meta.file)
@@ -200,9 +208,15 @@ export const make = (root: string, table: JsonTable) =>
 
     /** Keys after `after` starting with `prefix`, in UTF-8 byte order as S3 lists them, grouped by `delimiter`. */
     const list = (prefix: string, after: string, max: number, delimiter: string) => {
-      const keys = Array.from(index.keys())
-        .filter((key) => key.startsWith(prefix) && Buffer.compare(Buffer.from(key), Buffer.from(after)) > 0)
-        .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      // S3 orders keys by their UTF-8 bytes; each key is encoded once, not once per comparison.
+      const from = Buffer.from(after)
+      const matching: Array<{ readonly key: string; readonly bytes: Uint8Array }> = []
+      for (const key of index.keys()) {
+        if (!key.startsWith(prefix)) continue
+        const bytes = Buffer.from(key)
+        if (Buffer.compare(bytes, from) > 0) matching.push({ key, bytes })
+      }
+      const keys = matching.sort((x, y) => Buffer.compare(x.bytes, y.bytes)).map((entry) => entry.key)
       const contents: Array<ObjectMeta> = []
       const prefixes: Array<string> = []
       let last: string | undefined
