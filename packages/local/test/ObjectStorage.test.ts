@@ -81,6 +81,36 @@ const sendRaw = (
       })
   )
 
+/**
+ * A PUT of `key` with `framed` as its aws-chunked body (chunked transfer, `decodedLength` declared,
+ * a CRC32 trailer announced unless `trailer` is false), as the AWS SDK streams one.
+ */
+const putAwsChunked = (
+  access: Access,
+  key: string,
+  decodedLength: number,
+  framed: Uint8Array,
+  now: number,
+  trailer = true
+) =>
+  sendRaw(
+    access,
+    {
+      method: "PUT",
+      key,
+      payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+      headers: {
+        "content-encoding": "aws-chunked",
+        "x-amz-decoded-content-length": String(decodedLength),
+        ...(trailer ? { "x-amz-trailer": "x-amz-checksum-crc32" } : {})
+      },
+      now
+    },
+    { "transfer-encoding": "chunked" },
+    framed,
+    "end"
+  )
+
 const pushAccess = (client: Parameters<typeof call>[0]) =>
   Effect.map(call(client, "GET", "/api/object-storage/push-access"), (answer) => {
     assert.strictEqual(answer.status, 200)
@@ -189,40 +219,20 @@ describe("object storage", () => {
       })
       assert.strictEqual(unsigned.status, 200, unsigned.text)
       const chunkedBody = Buffer.from("streamed with a trailer")
-      const chunked = yield* sendRaw(
+      const chunked = yield* putAwsChunked(
         access,
-        {
-          method: "PUT",
-          key: "local/h3/context.tar",
-          payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-          headers: {
-            "content-encoding": "aws-chunked",
-            "x-amz-decoded-content-length": String(chunkedBody.length),
-            "x-amz-trailer": "x-amz-checksum-crc32"
-          },
-          now
-        },
-        { "transfer-encoding": "chunked" },
+        "local/h3/context.tar",
+        chunkedBody.length,
         awsChunked(chunkedBody),
-        "end"
+        now
       )
       assert.deepStrictEqual(failure(chunked), [200, undefined])
-      const badTrailer = yield* sendRaw(
+      const badTrailer = yield* putAwsChunked(
         access,
-        {
-          method: "PUT",
-          key: "local/h4/context.tar",
-          payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-          headers: {
-            "content-encoding": "aws-chunked",
-            "x-amz-decoded-content-length": String(chunkedBody.length),
-            "x-amz-trailer": "x-amz-checksum-crc32"
-          },
-          now
-        },
-        { "transfer-encoding": "chunked" },
+        "local/h4/context.tar",
+        chunkedBody.length,
         awsChunked(chunkedBody, crc32(Buffer.from("something else"))),
-        "end"
+        now
       )
       assert.deepStrictEqual(failure(badTrailer), [400, "BadDigest"])
 
@@ -353,34 +363,10 @@ describe("object storage", () => {
         "destroy"
       )
       // An aws-chunked body cut before its last chunk.
-      const cut = yield* sendRaw(
-        access,
-        {
-          method: "PUT",
-          key,
-          payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-          headers: { "content-encoding": "aws-chunked", "x-amz-decoded-content-length": "10" },
-          now
-        },
-        { "transfer-encoding": "chunked" },
-        Buffer.from("a\r\n0123456789\r\n"),
-        "end"
-      )
+      const cut = yield* putAwsChunked(access, key, 10, Buffer.from("a\r\n0123456789\r\n"), now, false)
       assert.deepStrictEqual(failure(cut), [400, "IncompleteBody"])
       // Garbage framing.
-      const garbage = yield* sendRaw(
-        access,
-        {
-          method: "PUT",
-          key,
-          payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-          headers: { "content-encoding": "aws-chunked", "x-amz-decoded-content-length": "10" },
-          now
-        },
-        { "transfer-encoding": "chunked" },
-        Buffer.from("zz\r\n0123456789\r\n"),
-        "end"
-      )
+      const garbage = yield* putAwsChunked(access, key, 10, Buffer.from("zz\r\n0123456789\r\n"), now, false)
       assert.deepStrictEqual(failure(garbage), [400, "InvalidRequest"])
 
       // Multipart: malformed XML, parts too small, unknown and aborted uploads.

@@ -14,7 +14,8 @@ import * as Stream from "effect/Stream"
 import * as BuildContext from "../src/BuildContext.js"
 import * as Image from "../src/Image.js"
 import * as Snapshots from "../src/Snapshots.js"
-import { daytonaOver, layerWith, sandboxDto } from "./support/FakeHttp.js"
+import { daytonaOver, layerWith, sandboxDto, snapshotDto } from "./support/FakeHttp.js"
+import { concatChunks } from "./support/FakeToolbox.js"
 import { verify } from "./support/S3Verifier.js"
 
 const access = {
@@ -41,16 +42,6 @@ interface Reply {
   readonly contentType?: string | undefined
 }
 
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    bytes.set(part, offset)
-    offset += part.length
-  }
-  return bytes
-}
-
 /** An `HttpClient` that reads every request's body to its end, as a socket would, and answers with `handler`. */
 const makeClient = (handler: (request: Seen, all: ReadonlyArray<Seen>) => Reply) => {
   const seen: Array<Seen> = []
@@ -58,7 +49,7 @@ const makeClient = (handler: (request: Seen, all: ReadonlyArray<Seen>) => Reply)
     Effect.gen(function* () {
       const body =
         request.body._tag === "Stream"
-          ? concat(Chunk.toReadonlyArray(yield* Stream.runCollect(request.body.stream)))
+          ? concatChunks(Chunk.toReadonlyArray(yield* Stream.runCollect(request.body.stream)))
           : request.body._tag === "Uint8Array"
             ? request.body.body
             : undefined
@@ -97,29 +88,10 @@ const standard =
     }
     if (request.url.pathname === "/api/sandbox" && request.method === "POST") return json(sandboxDto())
     if (request.url.pathname === "/api/snapshots" && request.method === "POST") {
-      return json({ ...snapshotDto, buildInfo: undefined })
+      return json(snapshotDto({ name: "ctx-box" }))
     }
     return { status: 404, body: "{}", contentType: "application/json" }
   }
-
-const snapshotDto = {
-  id: "5f0c2a9e-1b7d-4c3e-9a21-7d6b8e4f1a20",
-  organizationId: "org-1",
-  general: false,
-  name: "ctx-box",
-  imageName: null,
-  state: "active",
-  size: null,
-  entrypoint: null,
-  cpu: 1,
-  gpu: 0,
-  mem: 1,
-  disk: 3,
-  errorReason: null,
-  createdAt: "2026-11-29T12:00:00.000Z",
-  updatedAt: "2026-11-29T12:00:00.000Z",
-  lastUsedAt: null
-}
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => NodeFs.mkdtempSync(NodePath.join(NodeFs.realpathSync("/tmp"), "build-context-"))),

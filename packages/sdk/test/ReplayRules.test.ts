@@ -29,7 +29,8 @@ import {
   type Reply,
   sandboxDto,
   sandboxListItem,
-  settle
+  settle,
+  snapshotDto
 } from "./support/FakeHttp.js"
 
 const policy = { retryPolicy: RetryPolicy.exponential() }
@@ -418,25 +419,8 @@ describe("convergent: an ambiguous failure is reconciled by reading the sandbox"
 
   it.effect("snapshot activate after a 503 reads the snapshot: active, done with one request", () =>
     Effect.gen(function* () {
-      const id = "5f0c2a9e-1b7d-4c3e-9a21-7d6b8e4f1a20"
-      const snapshot = (state: string) => ({
-        id,
-        organizationId: "org-1",
-        general: false,
-        name: "py",
-        imageName: "python:3.12-slim",
-        state,
-        size: 1,
-        entrypoint: null,
-        cpu: 1,
-        gpu: 0,
-        mem: 1,
-        disk: 3,
-        errorReason: null,
-        createdAt: "2026-11-29T12:00:00.000Z",
-        updatedAt: "2026-11-29T12:00:00.000Z",
-        lastUsedAt: null
-      })
+      const id = snapshotDto().id
+      const snapshot = (state: string) => snapshotDto({ state })
       Schema.decodeUnknownSync(SnapshotDto)(snapshot("active"))
       const route = `POST /api/snapshots/${id}/activate`
       const { result, requests } = yield* runOver(

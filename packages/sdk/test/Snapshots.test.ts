@@ -11,33 +11,18 @@ import * as Image from "../src/Image.js"
 import * as Schema from "effect/Schema"
 import { SnapshotDto } from "../src/SnapshotDto.js"
 import * as Snapshots from "../src/Snapshots.js"
-import { advance, assertRequest, errorBody, layerWith, makeFake, settle, standardHeaders } from "./support/FakeHttp.js"
+import {
+  advance,
+  assertRequest,
+  errorBody,
+  layerWith,
+  makeFake,
+  settle,
+  snapshotDto,
+  standardHeaders
+} from "./support/FakeHttp.js"
 
-const snapshotId = "5f0c2a9e-1b7d-4c3e-9a21-7d6b8e4f1a20"
-
-const snapshotDto = (overrides: Record<string, unknown> = {}) => ({
-  id: snapshotId,
-  organizationId: "org-1",
-  general: false,
-  name: "py-box:1.0",
-  imageName: "python:3.12-slim",
-  state: "active",
-  size: 0.42,
-  entrypoint: ["sleep", "infinity"],
-  cpu: 2,
-  gpu: 0,
-  mem: 4,
-  disk: 8,
-  errorReason: null,
-  createdAt: "2026-11-29T12:00:00.000Z",
-  updatedAt: "2026-11-29T12:00:00.000Z",
-  lastUsedAt: null,
-  regionIds: ["us"],
-  initialRunnerId: "runner-1",
-  ref: "registry.test/snap@sha256:abc",
-  sandboxClass: "container",
-  ...overrides
-})
+const snapshotId = snapshotDto().id
 
 const page = (items: ReadonlyArray<unknown>, pageNumber: number, totalPages: number) => ({
   items,

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as ContextUpload from "../src/internal/contextUpload.js"
 import * as TarArchive from "../src/internal/tarArchive.js"
+import { concatChunks } from "./support/FakeToolbox.js"
 
 const longName = `${"very-long-directory-name-".repeat(5)}/${"and-a-long-file-name-".repeat(4)}.txt`
 
@@ -39,16 +40,7 @@ const makeTree = (root: string) => {
 }
 
 const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  Effect.map(Stream.runCollect(stream), (chunks) => {
-    const parts = Chunk.toReadonlyArray(chunks)
-    const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-    let offset = 0
-    for (const part of parts) {
-      bytes.set(part, offset)
-      offset += part.length
-    }
-    return bytes
-  })
+  Effect.map(Stream.runCollect(stream), (chunks) => concatChunks(Chunk.toReadonlyArray(chunks)))
 
 /** The archive of one context entry, written to a file: its bytes, its announced length and its path. */
 const archive = (root: string, sourcePath: string, archivePath: string) =>

@@ -73,9 +73,19 @@ export const make = Effect.gen(function* () {
       bucket
     }))
 
-  /** The context hashes of a build that have no object in the organization's prefix. */
-  const missingContexts = (hashes: ReadonlyArray<string>): ReadonlyArray<string> =>
-    hashes.filter((hash) => store.head(contextKey(config.organizationId, hash)) === undefined)
+  /**
+   * Why a build naming contexts that were never uploaded is refused, or `undefined` when every one
+   * is there: Daytona's builder would find nothing to copy, and a build that silently lacks its
+   * files is worse than a clear 400.
+   */
+  const missingContexts = (hashes: ReadonlyArray<string>): string | undefined => {
+    const missing = hashes.filter((hash) => store.head(contextKey(config.organizationId, hash)) === undefined)
+    if (missing.length === 0) return undefined
+    const keys = missing.slice(0, 5).map((hash) => contextKey(config.organizationId, hash))
+    return `Build context not found in the object storage: ${keys.join(", ")}${
+      missing.length > 5 ? ` and ${missing.length - 5} more` : ""
+    }. Upload it first (GET /api/object-storage/push-access)`
+  }
 
   const listing = (meta: ObjectStore.ObjectMeta) =>
     Effect.gen(function* () {
@@ -123,8 +133,7 @@ export const make = Effect.gen(function* () {
     pushAccess,
     storageUrl,
     missingContexts,
-    describeContexts,
-    organizationId: config.organizationId
+    describeContexts
   }
 })
 

@@ -14,7 +14,7 @@ import { errored, ephemeral, inTransition, type SandboxCore } from "./sandboxCor
 import * as SandboxFiles from "./sandboxFiles.js"
 import { randomToken } from "./secrets.js"
 import type { ObjectStorage } from "./objectStorage.js"
-import { defaultSnapshot, missingContextMessage, type SnapshotsService } from "./snapshots.js"
+import { defaultSnapshot, type SnapshotsService } from "./snapshots.js"
 import * as VolumeMounts from "./volumeMounts.js"
 import type { VolumesService } from "./volumes.js"
 import type { WarmRequest } from "./warmPools.js"
@@ -91,7 +91,7 @@ export const make = (
       if (body.linkedSandbox !== undefined)
         return yield* badRequest("Linked sandboxes are not supported by the local server")
       const missing = storage.missingContexts(body.buildInfo?.contextHashes ?? [])
-      if (missing.length > 0) return yield* badRequest(missingContextMessage(storage.organizationId, missing))
+      if (missing !== undefined) return yield* badRequest(missing)
       const volumes = yield* mountable(body.volumes ?? [])
       yield* engine
         .checkNetwork(undefined, {

@@ -109,18 +109,6 @@ const entrypointOf = (dockerfile: string): ReadonlyArray<string> => {
   return ["sleep", "infinity"]
 }
 
-/**
- * Why a build naming contexts that were never uploaded is refused: Daytona's builder would find
- * nothing to copy, and a build that silently lacks its files is worse than a clear 400.
- */
-export const missingContextMessage = (organizationId: string, hashes: ReadonlyArray<string>) =>
-  `Build context not found in the object storage: ${hashes
-    .slice(0, 5)
-    .map((hash) => `${organizationId}/${hash}/context.tar`)
-    .join(
-      ", "
-    )}${hashes.length > 5 ? ` and ${hashes.length - 5} more` : ""}. Upload it first (GET /api/object-storage/push-access)`
-
 const sortFields = ["name", "state", "lastUsedAt", "createdAt"] as const
 type SortField = (typeof sortFields)[number]
 
@@ -370,7 +358,7 @@ export const make = Effect.gen(function* () {
         return yield* badRequest(`Disk request ${body.disk}GB exceeds maximum allowed per sandbox (${limits.disk}GB)`)
       if (body.gpu) return yield* badRequest("GPU snapshots are not supported by the local server")
       const missing = storage.missingContexts(build?.contextHashes ?? [])
-      if (missing.length > 0) return yield* badRequest(missingContextMessage(storage.organizationId, missing))
+      if (missing !== undefined) return yield* badRequest(missing)
       const entrypoint = (build === undefined ? (body.entrypoint ?? []) : entrypointOf(build.dockerfileContent)).filter(
         (part) => part.trim() !== ""
       )

@@ -130,6 +130,31 @@ export const layerWith = (client: HttpClient.HttpClient, options: Partial<Dayton
     ...options
   }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
 
+/** A snapshot as `GET /snapshots/{id}` answers it (an active one), with `overrides` applied. */
+export const snapshotDto = (overrides: Record<string, unknown> = {}) => ({
+  id: "5f0c2a9e-1b7d-4c3e-9a21-7d6b8e4f1a20",
+  organizationId: "org-1",
+  general: false,
+  name: "py-box:1.0",
+  imageName: "python:3.12-slim",
+  state: "active",
+  size: 0.42,
+  entrypoint: ["sleep", "infinity"],
+  cpu: 2,
+  gpu: 0,
+  mem: 4,
+  disk: 8,
+  errorReason: null,
+  createdAt: "2026-11-29T12:00:00.000Z",
+  updatedAt: "2026-11-29T12:00:00.000Z",
+  lastUsedAt: null,
+  regionIds: ["us"],
+  initialRunnerId: "runner-1",
+  ref: "registry.test/snap@sha256:abc",
+  sandboxClass: "container",
+  ...overrides
+})
+
 /** A full Sandbox DTO as the control plane returns it. */
 export const sandboxDto = (overrides: Record<string, unknown> = {}) => ({
   id: "sb-1",
